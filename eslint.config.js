@@ -1,0 +1,55 @@
+// @ts-check
+import js from '@eslint/js';
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '.gridstream/**', 'deploy/**', 'coverage/**', 'test-artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    rules: {
+      // An unawaited promise in a Kafka handler loses data.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      'import-x/no-cycle': 'error',
+      'import-x/no-self-import': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@gridstream/*/src/*', '@gridstream/*/src'],
+              message: 'Import a workspace package through its entry point, not a deep path.',
+            },
+            {
+              group: ['../../packages/*', '../../processors/*', '../../projections/*'],
+              message: 'Depend on another workspace package by name (workspace:*), not by path.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The event catalogue is pure: no Node APIs, no clients, nothing but zod.
+    files: ['packages/events/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', '@gridstream/*', 'kafkajs', 'mongodb', 'pg', '@questdb/*'], message: 'packages/events depends on zod only.' }] },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

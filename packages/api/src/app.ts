@@ -1,0 +1,20 @@
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { ApiDependencies } from './dependencies.ts';
+import { installErrorHandler } from './errors.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { healthRoutes } from './routes/health.ts';
+import { readingRoutes } from './routes/readings.ts';
+
+/** Builds the API without listening, so tests can `inject` requests without a socket. */
+export async function buildApp(deps: ApiDependencies, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: 256 * 1024, ...options });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+  await app.register(healthRoutes, { deps });
+  await app.register(readingRoutes, { deps });
+  await app.register(deviceRoutes, { deps });
+  return app;
+}

@@ -1,0 +1,16 @@
+import type { Collection } from 'mongodb';
+import type { EventPublisher } from '@gridstream/kafka';
+import type { DeviceDocument } from '@gridstream/projection-devices';
+import type { QuestDbReader } from '@gridstream/questdb';
+
+/** Everything the API touches, passed in so tests can wire real servers with unique names. */
+export interface ApiDependencies {
+  readonly publisher: EventPublisher;
+  readonly devices: Collection<DeviceDocument>;
+  readonly questdb: QuestDbReader;
+  readonly readingsTable: string;
+  readonly newEventId: () => string;
+  readonly now: () => Date;
+  /** Each backing service and whether it answered; used by /readyz. */
+  readonly checkReadiness: () => Promise<Record<string, boolean>>;
+}

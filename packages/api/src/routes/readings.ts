@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { EventType, hasMeasurement, ReadingFields, Timestamp } from '@gridstream/events';
+import type { EventOf } from '@gridstream/events';
+import type { ApiDependencies } from '../dependencies.ts';
+import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+
+export const MAX_READINGS_PER_REQUEST = 1000;
+
+/** The shorthand for a plain reading: the payload plus when it was measured and, optionally, its id. */
+export const ReadingInput = ReadingFields.extend({
+  time: Timestamp,
+  id: z.uuid().optional(),
+}).refine(hasMeasurement.check, { message: hasMeasurement.message });
+
+export const ReadingBatch = z.strictObject({
+  readings: z.array(ReadingInput).min(1).max(MAX_READINGS_PER_REQUEST),
+});
+
+export const readingRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (app, { deps }) => {
+  app.post(
+    '/v1/readings',
+    {
+      bodyLimit: 2 * 1024 * 1024,
+      schema: {
+        headers: TenantHeaders,
+        body: ReadingBatch,
+        response: { 202: z.object({ accepted: z.number().int(), ids: z.array(z.string()) }) },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.headers[TENANT_HEADER];
+      const events = request.body.readings.map(({ time, id, ...data }): EventOf<typeof EventType.readingReported> => ({
+        id: id ?? deps.newEventId(),
+        type: EventType.readingReported,
+        source: '/v1/readings',
+        subject: data.deviceId,
+        time: new Date(time).toISOString(),
+        tenant,
+        data,
+      }));
+      await deps.publisher.publish(events);
+      return reply.code(202).send({ accepted: events.length, ids: events.map((e) => e.id) });
+    },
+  );
+};

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { v7 as uuidv7 } from 'uuid';
+import type { Config } from '@gridstream/config';
+import { createEventPublisher, createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import { connectMongo } from '@gridstream/mongo';
+import { devicesCollection } from '@gridstream/projection-devices';
+import { createQuestDbReader, readingsTableName } from '@gridstream/questdb';
+import { buildApp } from './app.ts';
+
+export interface RunningApi {
+  readonly app: FastifyInstance;
+  /** Where it listens, e.g. http://127.0.0.1:8080; undefined when not listening. */
+  readonly url: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Wires the API to the real servers named by the config; listens unless `listen` is false. */
+export async function startApi(config: Config, options: { listen?: boolean; collectionPrefix?: string } = {}): Promise<RunningApi> {
+  const topics = topicNames(config.GS_TOPIC_PREFIX);
+  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `${config.GS_KAFKA_CLIENT_ID}-api` });
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  const publisher = await createEventPublisher(kafka, topics);
+  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const questdb = createQuestDbReader({
+    host: config.GS_QDB_PG_HOST,
+    port: config.GS_QDB_PG_PORT,
+    user: config.GS_QDB_PG_USER,
+    password: config.GS_QDB_PG_PASSWORD,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const answers = async (probe: () => Promise<unknown>) => probe().then(() => true, () => false);
+  const app = await buildApp(
+    {
+      publisher,
+      devices: devicesCollection(mongo.db, options.collectionPrefix),
+      questdb,
+      readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
+      newEventId: uuidv7,
+      now: () => new Date(),
+      checkReadiness: async () => ({
+        kafka: await answers(() => admin.describeCluster()),
+        questdb: await answers(() => questdb.query('SELECT 1')),
+        mongodb: await answers(() => mongo.db.command({ ping: 1 })),
+      }),
+    },
+    { logger: config.GS_LOG_LEVEL === 'silent' ? false : { level: config.GS_LOG_LEVEL } },
+  );
+  const url = options.listen === false ? undefined : await app.listen({ host: config.GS_API_HOST, port: config.GS_API_PORT });
+  return {
+    app,
+    url,
+    async close() {
+      await app.close();
+      await Promise.allSettled([publisher.disconnect(), admin.disconnect(), mongo.close(), questdb.close()]);
+    },
+  };
+}

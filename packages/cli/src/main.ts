@@ -1,0 +1,127 @@
+import type { ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { v7 as uuidv7 } from 'uuid';
+import { loadConfigOrExit } from '@gridstream/config';
+import type { Config } from '@gridstream/config';
+import { catalogueJsonSchema } from '@gridstream/events';
+import { createEventPublisher, createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import { runFleet } from '@gridstream/simulator';
+import { SERVICES, startService, waitUntilReady } from './services.ts';
+
+const USAGE = `usage: gridstream <command> [options]
+
+commands:
+  up         start the energy processor, the devices projection, the API and a simulated fleet
+  simulate   run only a simulated fleet against a running API
+  schema     print the JSON Schema of the event catalogue
+
+options (up, simulate):
+  --sites N         sites to simulate, six devices each (default 5)
+  --interval-ms N   time between readings of each device (default 1000)
+  --tenant T        tenant the fleet belongs to (default demo)
+  --seed N          random seed of the fleet (default 1)`;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function apiUrl(config: Config): string {
+  return `http://${config.GS_API_HOST}:${config.GS_API_PORT}`;
+}
+
+async function startFleet(config: Config, values: { sites: string; 'interval-ms': string; tenant: string; seed: string }) {
+  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `${config.GS_KAFKA_CLIENT_ID}-simulator` });
+  const topics = topicNames(config.GS_TOPIC_PREFIX);
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  const publisher = await createEventPublisher(kafka, topics);
+  const fleet = await runFleet({
+    apiUrl: apiUrl(config),
+    tenant: values.tenant,
+    sites: Number(values.sites),
+    intervalMs: Number(values['interval-ms']),
+    seed: Number(values.seed),
+    register: (events) => publisher.publish(events),
+    newEventId: uuidv7,
+    log,
+  });
+  return {
+    fleet,
+    async stop() {
+      await fleet.stop();
+      await publisher.disconnect();
+    },
+  };
+}
+
+async function up(config: Config, values: Parameters<typeof startFleet>[1]): Promise<void> {
+  const children: ChildProcess[] = SERVICES.map(({ name, entry }) => startService(name, entry, log));
+  let shuttingDown = false;
+  const shutdown = (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    for (const child of children) child.kill('SIGTERM');
+    setTimeout(() => process.exit(code), 3000).unref();
+    void Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve)))).then(() => process.exit(code));
+  };
+  for (const child of children) {
+    child.once('exit', (code) => {
+      if (!shuttingDown) {
+        log(`gridstream: a service exited with code ${String(code)}; stopping everything`);
+        shutdown(1);
+      }
+    });
+  }
+  process.once('SIGINT', () => shutdown(0));
+  process.once('SIGTERM', () => shutdown(0));
+  const base = apiUrl(config);
+  await waitUntilReady(`${base}/readyz`, 60_000);
+  const { fleet } = await startFleet(config, values);
+  const example = fleet.devices[0]?.registration.deviceId ?? 'site-001-meter';
+  log(`
+gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gridstream stack stop).
+
+  API                 ${base}
+  health / readiness  ${base}/healthz  ${base}/readyz
+  a device            curl -H 'x-gridstream-tenant: ${values.tenant}' ${base}/v1/devices/${example}
+  its readings        curl -H 'x-gridstream-tenant: ${values.tenant}' '${base}/v1/devices/${example}/readings'
+  QuestDB console     http://127.0.0.1:${process.env['GS_QDB_HTTP_PORT'] ?? '9000'}  (SQL over HTTP: /exec?query=...)
+
+simulating ${fleet.devices.length} devices on ${values.sites} sites for tenant '${values.tenant}', one reading each per ${values['interval-ms']} ms
+`);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      sites: { type: 'string', default: '5' },
+      'interval-ms': { type: 'string', default: '1000' },
+      tenant: { type: 'string', default: 'demo' },
+      seed: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    log(USAGE);
+    return;
+  }
+  switch (command) {
+    case 'schema':
+      process.stdout.write(`${JSON.stringify(catalogueJsonSchema(), null, 2)}\n`);
+      return;
+    case 'up':
+      await up(loadConfigOrExit(), values);
+      return;
+    case 'simulate': {
+      const running = await startFleet(loadConfigOrExit(), values);
+      log(`gridstream: simulating ${running.fleet.devices.length} devices against ${apiUrl(loadConfigOrExit())}`);
+      process.once('SIGINT', () => void running.stop().then(() => process.exit(0)));
+      return;
+    }
+    default:
+      log(`gridstream: unknown command '${command}'\n\n${USAGE}`);
+      process.exitCode = 64;
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The long-running services `gridstream up` starts, each as its own process. */
+export const SERVICES = [
+  { name: 'energy', entry: '@gridstream/processor-energy' },
+  { name: 'devices', entry: '@gridstream/projection-devices' },
+  { name: 'api', entry: '@gridstream/api' },
+] as const;
+
+function mainFileOf(packageName: string): string {
+  // Each service package keeps its process entry point beside its index.
+  return fileURLToPath(new URL('./main.ts', import.meta.resolve(packageName)));
+}
+
+export function startService(name: string, packageName: string, log: (line: string) => void): ChildProcess {
+  const child = spawn(process.execPath, [mainFileOf(packageName)], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      log(`[${name}] ${line}`);
+    });
+  }
+  return child;
+}
+
+export async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+      lastProblem = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      lastProblem = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms: ${lastProblem}`);
+}

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { catalogue, isEventType, upcasters } from './catalogue.ts';
+import type { LogicalTopic } from './catalogue.ts';
+import { EntityId, Timestamp } from './domain.ts';
+import { CLOUDEVENTS_SPEC_VERSION } from './envelope.ts';
+import type { GridstreamEvent } from './envelope.ts';
+import { formatIssues } from './issues.ts';
+
+/** Header names of CloudEvents binary mode on Kafka (CloudEvents Kafka protocol binding). */
+export const CeHeader = {
+  specversion: 'ce_specversion',
+  id: 'ce_id',
+  type: 'ce_type',
+  source: 'ce_source',
+  subject: 'ce_subject',
+  time: 'ce_time',
+  tenant: 'ce_tenant',
+  contentType: 'content-type',
+} as const;
+
+/** A Kafka record as the wire sees it, independent of any client library. */
+export interface EncodedRecord {
+  readonly key: string;
+  readonly value: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** What a client hands us: bytes that may be missing, headers that may repeat. */
+export interface RawRecord {
+  readonly key: Uint8Array | string | null | undefined;
+  readonly value: Uint8Array | string | null | undefined;
+  readonly headers?: Readonly<Record<string, Uint8Array | string | (Uint8Array | string)[] | undefined>>;
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly event: GridstreamEvent; readonly topic: LogicalTopic }
+  | { readonly ok: false; readonly reason: string };
+
+export function encodeEvent(event: GridstreamEvent): EncodedRecord {
+  return {
+    key: event.subject,
+    value: JSON.stringify(event.data),
+    headers: {
+      [CeHeader.specversion]: CLOUDEVENTS_SPEC_VERSION,
+      [CeHeader.id]: event.id,
+      [CeHeader.type]: event.type,
+      [CeHeader.source]: event.source,
+      [CeHeader.subject]: event.subject,
+      [CeHeader.time]: event.time,
+      [CeHeader.tenant]: event.tenant,
+      [CeHeader.contentType]: 'application/json',
+    },
+  };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function text(value: Uint8Array | string | (Uint8Array | string)[] | null | undefined): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const single = Array.isArray(value) ? value[0] : value;
+  if (single === undefined) return undefined;
+  return typeof single === 'string' ? single : utf8.decode(single);
+}
+
+const Attributes = z.object({
+  [CeHeader.specversion]: z.literal(CLOUDEVENTS_SPEC_VERSION),
+  [CeHeader.id]: z.string().min(1).max(128),
+  [CeHeader.type]: z.string().min(1),
+  [CeHeader.source]: z.string().min(1).max(256),
+  [CeHeader.subject]: EntityId,
+  [CeHeader.time]: Timestamp,
+  [CeHeader.tenant]: EntityId,
+});
+
+/**
+ * Decodes and validates one Kafka record into the newest version of its event, or says in
+ * one line why it cannot be used (the reason goes into the DLQ headers).
+ */
+export function decodeEvent(record: RawRecord): DecodeResult {
+  let headers: Record<string, string | undefined>;
+  let value: string | undefined;
+  let key: string | undefined;
+  try {
+    headers = Object.fromEntries(
+      Object.entries(record.headers ?? {}).map(([name, raw]) => [name, text(raw)]),
+    );
+    value = text(record.value);
+    key = text(record.key);
+  } catch {
+    return { ok: false, reason: 'key, value or a header is not valid UTF-8' };
+  }
+  const attributes = Attributes.safeParse(headers);
+  if (!attributes.success) {
+    return { ok: false, reason: `bad CloudEvents headers: ${formatIssues(attributes.error.issues)}` };
+  }
+  const a = attributes.data;
+  if (key !== a[CeHeader.subject]) {
+    return { ok: false, reason: `message key ${JSON.stringify(key)} is not the subject ${a[CeHeader.subject]}` };
+  }
+  if (value === undefined) return { ok: false, reason: 'message has no value' };
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch (error) {
+    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
+  }
+  let type = a[CeHeader.type];
+  for (let hop = 0; !isEventType(type); hop++) {
+    const upcaster = upcasters[type];
+    if (upcaster === undefined || hop > 16) return { ok: false, reason: `unknown event type ${type}` };
+    json = upcaster.upcast(json);
+    type = upcaster.to;
+  }
+  const entry = catalogue[type];
+  const data = entry.schema.safeParse(json);
+  if (!data.success) {
+    return { ok: false, reason: `invalid ${type} data: ${formatIssues(data.error.issues)}` };
+  }
+  const subjectField = (data.data as { deviceId?: unknown }).deviceId;
+  if (subjectField !== undefined && subjectField !== a[CeHeader.subject]) {
+    return { ok: false, reason: `data.deviceId ${String(subjectField)} is not the subject ${a[CeHeader.subject]}` };
+  }
+  const event = {
+    id: a[CeHeader.id],
+    type,
+    source: a[CeHeader.source],
+    subject: a[CeHeader.subject],
+    time: a[CeHeader.time],
+    tenant: a[CeHeader.tenant],
+    data: data.data,
+  } as GridstreamEvent;
+  return { ok: true, event, topic: entry.topic };
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { catalogue, catalogueJsonSchema, decodeEvent, encodeEvent, EventType } from './index.ts';
+import type { GridstreamEvent, RawRecord } from './index.ts';
+
+const reading: GridstreamEvent = {
+  id: '019a0000-0000-7000-8000-000000000001',
+  type: EventType.readingReported,
+  source: 'gateway/berlin-1',
+  subject: 'plug-1',
+  time: '2026-03-29T00:30:00.000Z',
+  tenant: 'acme',
+  data: { deviceId: 'plug-1', powerW: 120.5, importWh: 1000, quality: 'good' },
+};
+
+const registered: GridstreamEvent = {
+  id: '019a0000-0000-7000-8000-000000000002',
+  type: EventType.deviceRegistered,
+  source: 'api',
+  subject: 'meter-1',
+  time: '2026-03-29T00:00:00+01:00',
+  tenant: 'acme',
+  data: { deviceId: 'meter-1', siteId: 'site-1', kind: 'meter', role: 'grid', name: 'Main meter', timeZone: 'Europe/Berlin' },
+};
+
+function toRaw(record: ReturnType<typeof encodeEvent>): RawRecord {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  return {
+    key: bytes(record.key),
+    value: bytes(record.value),
+    headers: Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, bytes(v)])),
+  };
+}
+
+function withHeader(name: string, value: string | undefined): RawRecord {
+  const encoded = encodeEvent(reading);
+  const headers: Record<string, string> = { ...encoded.headers };
+  if (value === undefined) delete headers[name];
+  else headers[name] = value;
+  return { key: encoded.key, value: encoded.value, headers };
+}
+
+describe('Kafka binary-mode codec', () => {
+  it.each([reading, registered])('round-trips $type through bytes unchanged', (event) => {
+    // given an event encoded as a Kafka record and carried as bytes
+    const raw = toRaw(encodeEvent(event));
+    // when it is decoded
+    const decoded = decodeEvent(raw);
+    // then the same event comes back, routed to its topic
+    expect(decoded).toEqual({ ok: true, event, topic: catalogue[event.type].topic });
+  });
+
+  it('puts the CloudEvents attributes in ce_* headers and keys by device', () => {
+    const record = encodeEvent(reading);
+    expect(record.key).toBe('plug-1');
+    expect(record.headers).toMatchObject({
+      ce_specversion: '1.0',
+      ce_id: reading.id,
+      ce_type: 'gridstream.reading.reported.v1',
+      ce_tenant: 'acme',
+      'content-type': 'application/json',
+    });
+    expect(JSON.parse(record.value)).toEqual(reading.data);
+  });
+
+  it('fills the default quality of a reading', () => {
+    const raw = { ...encodeEvent(reading), value: JSON.stringify({ deviceId: 'plug-1', powerW: 5 }) };
+    const decoded = decodeEvent(raw);
+    expect(decoded.ok && decoded.event.data).toEqual({ deviceId: 'plug-1', powerW: 5, quality: 'good' });
+  });
+
+  it.each([
+    ['a missing type', withHeader('ce_type', undefined), /ce_type/],
+    ['an unknown type', withHeader('ce_type', 'gridstream.reading.exploded.v9'), /unknown event type gridstream.reading.exploded.v9/],
+    ['a wrong spec version', withHeader('ce_specversion', '0.3'), /ce_specversion/],
+    ['a time without offset', withHeader('ce_time', '2026-03-29 10:00'), /ce_time/],
+    ['a key that is not the subject', { ...withHeader('ce_subject', 'plug-1'), key: 'plug-2' }, /key "plug-2" is not the subject/],
+    ['a value that is not JSON', { ...withHeader('ce_id', reading.id), value: '{"deviceId":' }, /not JSON/],
+    ['no value', { ...withHeader('ce_id', reading.id), value: null }, /no value/],
+    ['a negative counter', { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1","importWh":-1}' }, /importWh/],
+    ['an empty reading', { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1"}' }, /at least one of/],
+    ['an unknown field', { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1","powerW":1,"powr":2}' }, /powr/],
+    ['data for another device', { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-9","powerW":1}' }, /plug-9 is not the subject/],
+    ['invalid UTF-8', { ...toRaw(encodeEvent(reading)), value: new Uint8Array([0xff, 0xfe]) }, /UTF-8/],
+  ])('rejects %s with a reason', (_name, raw, reason) => {
+    const decoded = decodeEvent(raw);
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.reason).toMatch(reason);
+  });
+
+  it('rejects a registration in an unknown time zone', () => {
+    const record = encodeEvent({ ...registered, data: { ...registered.data, timeZone: 'Mars/Olympus' } });
+    const decoded = decodeEvent(record);
+    expect(!decoded.ok && decoded.reason).toMatch(/timeZone: an IANA time zone/);
+  });
+});
+
+describe('JSON Schema export', () => {
+  it('describes every event type with its topic', () => {
+    const schema = catalogueJsonSchema() as { $defs: Record<string, { 'x-topic': string; properties: object }> };
+    expect(Object.keys(schema.$defs).sort()).toEqual(Object.values(EventType).sort());
+    expect(schema.$defs[EventType.readingReported]?.['x-topic']).toBe('readings');
+    expect(schema.$defs[EventType.readingReported]?.properties).toHaveProperty('importWh');
+  });
+});

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { DeviceKind, DeviceRole, EntityId, TimeZone, Timestamp } from './domain.ts';
+
+const finite = z.number().refine(Number.isFinite, 'a finite number');
+
+export const PhaseValues = z.strictObject({
+  powerW: finite.optional(),
+  voltageV: finite.min(0).optional(),
+  currentA: finite.optional(),
+});
+export type PhaseValues = z.infer<typeof PhaseValues>;
+
+export const ReadingQuality = z.enum(['good', 'estimated', 'bad']);
+export type ReadingQuality = z.infer<typeof ReadingQuality>;
+
+/**
+ * One measurement of one device. The instant it was measured is the event's `time`.
+ * Energy counters are cumulative (they only grow until the meter resets or rolls over).
+ */
+export const ReadingFields = z.strictObject({
+  deviceId: EntityId,
+  powerW: finite.optional(),
+  importWh: finite.min(0).optional(),
+  exportWh: finite.min(0).optional(),
+  voltageV: finite.min(0).optional(),
+  currentA: finite.optional(),
+  phases: z
+    .strictObject({ l1: PhaseValues.optional(), l2: PhaseValues.optional(), l3: PhaseValues.optional() })
+    .optional(),
+  socPct: finite.min(0).max(100).optional(),
+  temperatureC: finite.optional(),
+  quality: ReadingQuality.default('good'),
+});
+
+/** A reading that measures nothing is a producer bug, not data. */
+export const hasMeasurement = {
+  check: (r: { powerW?: number; importWh?: number; exportWh?: number; socPct?: number; phases?: object }) =>
+    r.powerW !== undefined ||
+    r.importWh !== undefined ||
+    r.exportWh !== undefined ||
+    r.socPct !== undefined ||
+    r.phases !== undefined,
+  message: 'a reading needs at least one of powerW, importWh, exportWh, socPct or phases',
+} as const;
+
+export const ReadingReportedV1 = ReadingFields.refine(hasMeasurement.check, { message: hasMeasurement.message });
+export type ReadingReportedV1 = z.infer<typeof ReadingReportedV1>;
+
+export const DeviceRegisteredV1 = z.strictObject({
+  deviceId: EntityId,
+  siteId: EntityId,
+  kind: DeviceKind,
+  role: DeviceRole,
+  name: z.string().min(1).max(200),
+  timeZone: TimeZone,
+  ratedPowerW: finite.positive().optional(),
+});
+export type DeviceRegisteredV1 = z.infer<typeof DeviceRegisteredV1>;
+
+export const DeviceUpdatedV1 = z.strictObject({
+  deviceId: EntityId,
+  name: z.string().min(1).max(200).optional(),
+  role: DeviceRole.optional(),
+  ratedPowerW: finite.positive().optional(),
+});
+export type DeviceUpdatedV1 = z.infer<typeof DeviceUpdatedV1>;
+
+export const DeviceDecommissionedV1 = z.strictObject({
+  deviceId: EntityId,
+  reason: z.string().max(500).optional(),
+});
+export type DeviceDecommissionedV1 = z.infer<typeof DeviceDecommissionedV1>;
+
+export const CommandPriority = z.enum(['low', 'normal', 'high']);
+export type CommandPriority = z.infer<typeof CommandPriority>;
+
+export const CommandRequestedV1 = z.strictObject({
+  commandId: EntityId,
+  deviceId: EntityId,
+  action: z.string().min(1).max(64),
+  parameters: z.record(z.string(), z.union([z.string(), finite, z.boolean(), z.null()])).default({}),
+  priority: CommandPriority.default('normal'),
+  correlationId: z.string().min(1).max(128),
+  requestedBy: z.string().min(1).max(200),
+  expiresAt: Timestamp,
+});
+export type CommandRequestedV1 = z.infer<typeof CommandRequestedV1>;

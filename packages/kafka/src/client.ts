@@ -1,0 +1,30 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { LogEntry } from 'kafkajs';
+
+export interface KafkaSettings {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+}
+
+/** kafkajs logs through us at warn and above; its info chatter (joins, commits) stays quiet. */
+function logCreator() {
+  return ({ namespace, level, log }: LogEntry) => {
+    const severity = level === logLevel.ERROR ? 'error' : 'warn';
+    process.stderr.write(`${JSON.stringify({ severity, component: `kafkajs.${namespace}`, msg: log.message, ...omitMessage(log) })}\n`);
+  };
+}
+
+function omitMessage(log: LogEntry['log']): Record<string, unknown> {
+  const { message: _message, timestamp: _timestamp, logger: _logger, ...rest } = log;
+  return rest;
+}
+
+export function createKafka(settings: KafkaSettings): Kafka {
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: [...settings.brokers],
+    logLevel: logLevel.WARN,
+    logCreator,
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+}

@@ -1,0 +1,100 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { decodeEvent } from '@gridstream/events';
+import type { GridstreamEvent } from '@gridstream/events';
+import { sendToDlq } from './dlq.ts';
+import type { DeadLetter } from './dlq.ts';
+
+/** An event together with where it sits in the log: its position is its identity for idempotency. */
+export interface PositionedEvent {
+  readonly event: GridstreamEvent;
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offsets are 64-bit; kept as a decimal string as the protocol gives it. */
+  readonly offset: string;
+}
+
+export interface BatchContext {
+  readonly topic: string;
+  readonly partition: number;
+  /** Call during long work so the group does not think this member died. */
+  readonly heartbeat: () => Promise<void>;
+}
+
+/**
+ * Applies a batch of decoded events. It must make its effects durable before it resolves
+ * (flush acknowledged, bulk write acknowledged): the offsets are committed right after.
+ * It must be idempotent: after a crash the same events come again.
+ */
+export type EventBatchHandler = (events: readonly PositionedEvent[], context: BatchContext) => Promise<void>;
+
+export interface EventConsumerOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly dlqTopic: string;
+  readonly handle: EventBatchHandler;
+  readonly fromBeginning?: boolean;
+  /** Upper bound on the bytes one fetch brings into memory (per partition and in total). */
+  readonly maxBytesPerPartition?: number;
+}
+
+export interface RunningConsumer {
+  readonly consumer: Consumer;
+  stop(): Promise<void>;
+}
+
+/**
+ * The batch consumer loop every processor and projection runs on: decode, dead-letter what
+ * cannot be decoded, hand the rest to the handler, and commit the batch's offsets only after
+ * the handler's effects and the dead letters are durable. Consumption is at least once; the
+ * handler's idempotency makes the result exactly once.
+ *
+ * A handler error is not swallowed: kafkajs retries the batch with backoff and, if it keeps
+ * failing, restarts the consumer from the last committed offset. Nothing is skipped.
+ */
+export async function runEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
+  const maxBytesPerPartition = options.maxBytesPerPartition ?? 4 * 1024 * 1024;
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition,
+    maxBytes: 4 * maxBytesPerPartition,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
+  const producer: Producer = options.kafka.producer({ allowAutoTopicCreation: false });
+  await Promise.all([consumer.connect(), producer.connect()]);
+  await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+
+  const onBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const events: PositionedEvent[] = [];
+    const deadLetters: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      const decoded = decodeEvent(message);
+      if (decoded.ok) {
+        events.push({ event: decoded.event, topic: batch.topic, partition: batch.partition, offset: message.offset });
+      } else {
+        deadLetters.push({ message, topic: batch.topic, partition: batch.partition, reason: decoded.reason, stage: 'decode' });
+      }
+    }
+    await sendToDlq(producer, options.dlqTopic, deadLetters);
+    if (events.length > 0) {
+      await options.handle(events, { topic: batch.topic, partition: batch.partition, heartbeat });
+    }
+    // resolveOffset moves this member's fetch position; the commit makes it survive a restart.
+    resolveOffset(batch.lastOffset());
+    await consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+    ]);
+  };
+
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: onBatch });
+  return {
+    consumer,
+    async stop() {
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from './client.ts';
+export * from './topics.ts';
+export * from './publisher.ts';
+export * from './consumer.ts';
+export * from './dlq.ts';

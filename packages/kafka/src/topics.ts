@@ -1,0 +1,45 @@
+import type { Admin, Kafka } from 'kafkajs';
+import type { LogicalTopic } from '@gridstream/events';
+
+export type TopicRole = LogicalTopic | 'dlq';
+export type TopicNames = Readonly<Record<TopicRole, string>>;
+
+export const TOPIC_ROLES: readonly TopicRole[] = ['readings', 'devices', 'commands', 'alerts', 'dlq'];
+
+export function topicNames(prefix: string): TopicNames {
+  return Object.fromEntries(TOPIC_ROLES.map((role) => [role, `${prefix}${role}`])) as Record<TopicRole, string>;
+}
+
+/**
+ * Creates the topics if they are missing. The log is the system of record that analysts
+ * replay, so retention is unlimited on every topic, the DLQ included (a dead letter is
+ * evidence, and it may be replayed once the bug is fixed).
+ */
+export async function ensureTopics(admin: Admin, names: TopicNames, partitions: number): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = Object.values(names).filter((name) => !existing.has(name));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({
+      topic,
+      numPartitions: partitions,
+      replicationFactor: -1,
+      configEntries: [
+        { name: 'retention.ms', value: '-1' },
+        { name: 'retention.bytes', value: '-1' },
+      ],
+    })),
+  });
+}
+
+/** Connects an admin client just long enough to create any missing topic. */
+export async function createTopicsIfMissing(kafka: Kafka, names: TopicNames, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, names, partitions);
+  } finally {
+    await admin.disconnect();
+  }
+}

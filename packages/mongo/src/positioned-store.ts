@@ -1,0 +1,143 @@
+import type { Collection, Document, Filter, AnyBulkWriteOperation } from 'mongodb';
+
+/** Where an event sits in the log; within one topic-partition, offsets only grow. */
+export interface LogPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/**
+ * What gridstream keeps beside every read-model document: the last applied offset of each
+ * topic-partition that fed it (so an event already applied changes nothing) and a version
+ * for optimistic concurrency (so two writers never overwrite each other silently).
+ */
+export interface DocumentMeta {
+  readonly version: number;
+  readonly positions: Readonly<Record<string, string>>;
+}
+
+export interface StoredDocument<State> {
+  readonly _id: string;
+  readonly state: State;
+  readonly _meta: DocumentMeta;
+}
+
+export function positionKey(position: LogPosition): string {
+  return `${position.topic}:${position.partition}`;
+}
+
+export function isApplied(meta: DocumentMeta | undefined, position: LogPosition): boolean {
+  const last = meta?.positions[positionKey(position)];
+  return last !== undefined && BigInt(position.offset) <= BigInt(last);
+}
+
+export interface PositionedChange<Input> {
+  readonly documentId: string;
+  readonly position: LogPosition;
+  readonly input: Input;
+}
+
+/** Folds one input into a document's state; `null` state means the document does not exist yet. */
+export type Fold<State, Input> = (state: State | null, input: Input) => State | null;
+
+export class WriteConflictError extends Error {
+  readonly retriable = true;
+  constructor(collection: string, attempts: number) {
+    super(`${collection}: documents kept changing under a concurrent writer (${attempts} attempts)`);
+    this.name = 'WriteConflictError';
+  }
+}
+
+/**
+ * Applies a batch of positioned inputs to the documents they address: one read of all those
+ * documents, a pure fold in memory, one bulk write guarded by each document's version.
+ * Inputs at or below a document's recorded position are skipped, so re-delivery after a crash
+ * changes nothing. If another writer got there first (a consumer-group rebalance), the batch is
+ * re-read and re-folded; positions make that safe.
+ */
+export async function applyPositionedBatch<State extends Document, Input>(
+  collection: Collection<StoredDocument<State>>,
+  changes: readonly PositionedChange<Input>[],
+  fold: Fold<State, Input>,
+  maxAttempts = 5,
+): Promise<void> {
+  if (changes.length === 0) return;
+  const byDocument = new Map<string, PositionedChange<Input>[]>();
+  for (const change of changes) {
+    let list = byDocument.get(change.documentId);
+    if (list === undefined) byDocument.set(change.documentId, (list = []));
+    list.push(change);
+  }
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const ids = [...byDocument.keys()];
+    const filter = { _id: { $in: ids } } as Filter<StoredDocument<State>>;
+    const existing = new Map((await collection.find(filter).toArray()).map((d) => [d._id, d as StoredDocument<State>]));
+    const operations: AnyBulkWriteOperation<StoredDocument<State>>[] = [];
+    for (const [id, list] of byDocument) {
+      const before = existing.get(id);
+      const next = foldDocument(before, list, fold);
+      if (next === undefined) continue;
+      operations.push(writeOperation(id, before, next));
+    }
+    if (operations.length === 0) return;
+    const result = await collection.bulkWrite(operations, { ordered: false }).catch((error: unknown) => {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    });
+    if (result !== undefined && result.matchedCount + result.upsertedCount === operations.length) return;
+  }
+  throw new WriteConflictError(collection.collectionName, maxAttempts);
+}
+
+interface Folded<State> {
+  readonly state: State | null;
+  readonly positions: Record<string, string>;
+}
+
+function foldDocument<State, Input>(
+  before: StoredDocument<State> | undefined,
+  changes: readonly PositionedChange<Input>[],
+  fold: Fold<State, Input>,
+): Folded<State> | undefined {
+  let state: State | null = before?.state ?? null;
+  const positions: Record<string, string> = { ...before?._meta.positions };
+  let changed = false;
+  for (const change of changes) {
+    if (isApplied({ version: 0, positions }, change.position)) continue;
+    state = fold(state, change.input);
+    positions[positionKey(change.position)] = change.position.offset;
+    changed = true;
+  }
+  return changed ? { state, positions } : undefined;
+}
+
+function writeOperation<State extends Document>(
+  id: string,
+  before: StoredDocument<State> | undefined,
+  next: Folded<State>,
+): AnyBulkWriteOperation<StoredDocument<State>> {
+  const version = (before?._meta.version ?? 0) + 1;
+  const replacement = { state: next.state, _meta: { version, positions: next.positions } };
+  if (before === undefined) {
+    // Upsert on a filter that only a missing document matches: a concurrent insert turns
+    // into a duplicate-key error, which the caller treats as a conflict and retries.
+    return {
+      updateOne: {
+        filter: { _id: id, '_meta.version': { $exists: false } } as Filter<StoredDocument<State>>,
+        update: { $set: replacement } as never,
+        upsert: true,
+      },
+    };
+  }
+  return {
+    replaceOne: {
+      filter: { _id: id, '_meta.version': before._meta.version } as Filter<StoredDocument<State>>,
+      replacement: { _id: id, ...replacement } as StoredDocument<State>,
+    },
+  };
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}

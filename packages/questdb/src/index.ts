@@ -1,0 +1,4 @@
+export * from './reader.ts';
+export * from './writer.ts';
+export * from './wal.ts';
+export * from './readings-table.ts';

@@ -1,0 +1,108 @@
+import type { DeviceKind, DeviceRegisteredV1, DeviceRole, ReadingReportedV1 } from '@gridstream/events';
+
+/** A deterministic pseudo-random source (mulberry32), so a seeded fleet behaves the same every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface SimulatedDevice {
+  readonly registration: DeviceRegisteredV1;
+  /** Cumulative counters the device keeps between readings. */
+  importWh: number;
+  exportWh: number;
+  socPct: number;
+}
+
+const SITE_TEMPLATE: readonly { kind: DeviceKind; role: DeviceRole; ratedPowerW: number }[] = [
+  { kind: 'meter', role: 'grid', ratedPowerW: 17_000 },
+  { kind: 'solar_inverter', role: 'producer', ratedPowerW: 8_000 },
+  { kind: 'battery', role: 'storage', ratedPowerW: 5_000 },
+  { kind: 'heat_pump', role: 'consumer', ratedPowerW: 3_000 },
+  { kind: 'ev_charger', role: 'consumer', ratedPowerW: 11_000 },
+  { kind: 'smart_plug', role: 'consumer', ratedPowerW: 2_300 },
+];
+
+const TIME_ZONES = ['Europe/Berlin', 'Europe/London', 'America/New_York', 'Australia/Sydney'];
+
+/** `siteCount` sites, each with a meter, solar, battery, heat pump, EV charger and a plug. */
+export function createFleet(siteCount: number, random: () => number): SimulatedDevice[] {
+  const devices: SimulatedDevice[] = [];
+  for (let s = 1; s <= siteCount; s++) {
+    const siteId = `site-${String(s).padStart(3, '0')}`;
+    const timeZone = TIME_ZONES[(s - 1) % TIME_ZONES.length] ?? 'UTC';
+    for (const template of SITE_TEMPLATE) {
+      devices.push({
+        registration: {
+          deviceId: `${siteId}-${template.kind.replace('_', '-')}`,
+          siteId,
+          kind: template.kind,
+          role: template.role,
+          name: `${template.kind.replace('_', ' ')} at ${siteId}`,
+          timeZone,
+          ratedPowerW: template.ratedPowerW,
+        },
+        importWh: Math.round(random() * 1_000_000),
+        exportWh: Math.round(random() * 100_000),
+        socPct: 20 + random() * 60,
+      });
+    }
+  }
+  return devices;
+}
+
+function localHour(time: Date, timeZone: string): number {
+  const hour = new Intl.DateTimeFormat('en-GB', { timeZone, hour: 'numeric', hourCycle: 'h23' }).format(time);
+  return Number(hour) + time.getUTCMinutes() / 60;
+}
+
+/** Daylight as a bell between 6:00 and 20:00 local time, 0 at night. */
+function solarShare(hour: number): number {
+  return hour < 6 || hour > 20 ? 0 : Math.sin(((hour - 6) / 14) * Math.PI);
+}
+
+/**
+ * The device's next reading at `time`, `elapsedMs` after its previous one. Counters advance by
+ * the energy of the interval, so the readings are physically consistent.
+ */
+export function nextReading(device: SimulatedDevice, time: Date, elapsedMs: number, random: () => number): ReadingReportedV1 {
+  const { deviceId, kind, ratedPowerW = 1000, timeZone } = device.registration;
+  const hours = elapsedMs / 3_600_000;
+  const jitter = () => 0.9 + random() * 0.2;
+  const base = { deviceId, quality: 'good' as const };
+  switch (kind) {
+    case 'solar_inverter': {
+      const powerW = Math.round(ratedPowerW * solarShare(localHour(time, timeZone)) * jitter());
+      device.exportWh += powerW * hours;
+      return { ...base, powerW, exportWh: Math.round(device.exportWh) };
+    }
+    case 'battery': {
+      const charging = solarShare(localHour(time, timeZone)) > 0.3;
+      const powerW = Math.round((charging ? 1 : -1) * ratedPowerW * 0.4 * jitter());
+      device.socPct = Math.min(100, Math.max(0, device.socPct + (powerW * hours) / 100));
+      if (powerW > 0) device.importWh += powerW * hours;
+      else device.exportWh -= powerW * hours;
+      return { ...base, powerW, socPct: Math.round(device.socPct * 10) / 10, importWh: Math.round(device.importWh), exportWh: Math.round(device.exportWh) };
+    }
+    case 'meter': {
+      const netW = Math.round((random() - 0.4) * 4000);
+      if (netW > 0) device.importWh += netW * hours;
+      else device.exportWh -= netW * hours;
+      return { ...base, powerW: netW, voltageV: Math.round((228 + random() * 6) * 10) / 10, importWh: Math.round(device.importWh), exportWh: Math.round(device.exportWh) };
+    }
+    case 'heat_pump':
+    case 'ev_charger':
+    case 'smart_plug': {
+      const on = random() < (kind === 'ev_charger' ? 0.3 : 0.7);
+      const powerW = on ? Math.round(ratedPowerW * (0.3 + 0.7 * random())) : 0;
+      device.importWh += powerW * hours;
+      return { ...base, powerW, importWh: Math.round(device.importWh) };
+    }
+  }
+}

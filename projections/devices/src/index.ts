@@ -1,0 +1,3 @@
+export * from './evolve.ts';
+export * from './store.ts';
+export * from './run.ts';

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+const sources = ['packages', 'processors', 'projections'].map((dir) => `${dir}/*/src/**/`);
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: sources.map((s) => `${s}*.unit.spec.ts`),
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: sources.map((s) => `${s}*.int.spec.ts`),
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: sources.map((s) => `${s}*.e2e.spec.ts`),
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
