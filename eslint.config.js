@@ -4,7 +4,15 @@ import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.gridstream/**', 'deploy/**', 'coverage/**', 'test-artifacts/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '.gridstream/**',
+      'deploy/**',
+      'coverage/**',
+      'test-artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -18,7 +26,18 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unnecessary-condition': 'off',
+      // Fastify plugins and route handlers are async by contract, await or not.
+      '@typescript-eslint/require-await': 'off',
       'import-x/no-cycle': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          varsIgnorePattern: '^_',
+          argsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
       'import-x/no-self-import': 'error',
       'no-restricted-imports': [
         'error',
@@ -44,7 +63,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', '@gridstream/*', 'kafkajs', 'mongodb', 'pg', '@questdb/*'], message: 'packages/events depends on zod only.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', '@gridstream/*', 'kafkajs', 'mongodb', 'pg', '@questdb/*'],
+              message: 'packages/events depends on zod only.',
+            },
+          ],
+        },
       ],
     },
   },

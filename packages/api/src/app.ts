@@ -8,7 +8,10 @@ import { healthRoutes } from './routes/health.ts';
 import { readingRoutes } from './routes/readings.ts';
 
 /** Builds the API without listening, so tests can `inject` requests without a socket. */
-export async function buildApp(deps: ApiDependencies, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: ApiDependencies,
+  options: FastifyServerOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: 256 * 1024, ...options });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

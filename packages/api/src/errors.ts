@@ -6,10 +6,17 @@ import { ErrorCode, GridstreamError, isRetriable } from '@gridstream/errors';
 export interface ErrorBody {
   readonly code: ErrorCode;
   readonly message: string;
-  readonly issues?: readonly { readonly in: string; readonly path: string; readonly message: string }[];
+  readonly issues?: readonly {
+    readonly in: string;
+    readonly path: string;
+    readonly message: string;
+  }[];
 }
 
-function validationBody(error: { validation: readonly { instancePath: string; message?: string }[]; validationContext?: string }): ErrorBody {
+function validationBody(error: {
+  validation: readonly { instancePath: string; message?: string }[];
+  validationContext?: string;
+}): ErrorBody {
   const location = error.validationContext ?? 'body';
   const issues = error.validation.map((v) => ({
     in: location,
@@ -17,7 +24,8 @@ function validationBody(error: { validation: readonly { instancePath: string; me
     message: v.message ?? 'invalid',
   }));
   const first = issues[0];
-  const where = first === undefined ? location : `${location}${first.path === '' ? '' : `.${first.path}`}`;
+  const where =
+    first === undefined ? location : `${location}${first.path === '' ? '' : `.${first.path}`}`;
   return {
     code: 'VALIDATION',
     message: `${issues.length} invalid field${issues.length === 1 ? '' : 's'}; first: ${where}: ${first?.message ?? 'invalid'}`,
@@ -27,7 +35,10 @@ function validationBody(error: { validation: readonly { instancePath: string; me
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } satisfies ErrorBody);
+    void reply.code(404).send({
+      code: 'NOT_FOUND',
+      message: `no route ${request.method} ${request.url}`,
+    } satisfies ErrorBody);
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -37,23 +48,35 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(error.status).send({
         code: error.code,
         message: error.message,
-        ...(error.issues === undefined ? {} : { issues: error.issues.map((i) => ({ in: 'body', ...i })) }),
+        ...(error.issues === undefined
+          ? {}
+          : { issues: error.issues.map((i) => ({ in: 'body', ...i })) }),
       } satisfies ErrorBody);
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ code: 'PAYLOAD_TOO_LARGE', message: error.message } satisfies ErrorBody);
+      return reply
+        .code(413)
+        .send({ code: 'PAYLOAD_TOO_LARGE', message: error.message } satisfies ErrorBody);
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(400).send({ code: 'VALIDATION', message: error.message } satisfies ErrorBody);
+      return reply
+        .code(400)
+        .send({ code: 'VALIDATION', message: error.message } satisfies ErrorBody);
     }
     if (isRetriable(error)) {
       request.log.warn({ err: error }, 'dependency unavailable');
       return reply
         .code(503)
         .header('retry-after', '1')
-        .send({ code: 'DEPENDENCY_UNAVAILABLE', message: `${ErrorCode.DEPENDENCY_UNAVAILABLE.title}; retry shortly` } satisfies ErrorBody);
+        .send({
+          code: 'DEPENDENCY_UNAVAILABLE',
+          message: `${ErrorCode.DEPENDENCY_UNAVAILABLE.title}; retry shortly`,
+        } satisfies ErrorBody);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error; it has been logged' } satisfies ErrorBody);
+    return reply.code(500).send({
+      code: 'INTERNAL',
+      message: 'internal error; it has been logged',
+    } satisfies ErrorBody);
   });
 }

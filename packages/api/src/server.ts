@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '@gridstream/config';
-import { createEventPublisher, createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import {
+  createEventPublisher,
+  createKafka,
+  createTopicsIfMissing,
+  topicNames,
+} from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { devicesCollection } from '@gridstream/projection-devices';
 import { createQuestDbReader, readingsTableName } from '@gridstream/questdb';
@@ -15,9 +20,15 @@ export interface RunningApi {
 }
 
 /** Wires the API to the real servers named by the config; listens unless `listen` is false. */
-export async function startApi(config: Config, options: { listen?: boolean; collectionPrefix?: string } = {}): Promise<RunningApi> {
+export async function startApi(
+  config: Config,
+  options: { listen?: boolean; collectionPrefix?: string } = {},
+): Promise<RunningApi> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `${config.GS_KAFKA_CLIENT_ID}-api` });
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-api`,
+  });
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
   const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
@@ -29,7 +40,11 @@ export async function startApi(config: Config, options: { listen?: boolean; coll
   });
   const admin = kafka.admin();
   await admin.connect();
-  const answers = async (probe: () => Promise<unknown>) => probe().then(() => true, () => false);
+  const answers = async (probe: () => Promise<unknown>) =>
+    probe().then(
+      () => true,
+      () => false,
+    );
   const app = await buildApp(
     {
       publisher,
@@ -46,13 +61,21 @@ export async function startApi(config: Config, options: { listen?: boolean; coll
     },
     { logger: config.GS_LOG_LEVEL === 'silent' ? false : { level: config.GS_LOG_LEVEL } },
   );
-  const url = options.listen === false ? undefined : await app.listen({ host: config.GS_API_HOST, port: config.GS_API_PORT });
+  const url =
+    options.listen === false
+      ? undefined
+      : await app.listen({ host: config.GS_API_HOST, port: config.GS_API_PORT });
   return {
     app,
     url,
     async close() {
       await app.close();
-      await Promise.allSettled([publisher.disconnect(), admin.disconnect(), mongo.close(), questdb.close()]);
+      await Promise.allSettled([
+        publisher.disconnect(),
+        admin.disconnect(),
+        mongo.close(),
+        questdb.close(),
+      ]);
     },
   };
 }

@@ -4,7 +4,12 @@ import { v7 as uuidv7 } from 'uuid';
 import { loadConfigOrExit } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { catalogueJsonSchema } from '@gridstream/events';
-import { createEventPublisher, createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import {
+  createEventPublisher,
+  createKafka,
+  createTopicsIfMissing,
+  topicNames,
+} from '@gridstream/kafka';
 import { runFleet } from '@gridstream/simulator';
 import { SERVICES, startService, waitUntilReady } from './services.ts';
 
@@ -27,8 +32,14 @@ function apiUrl(config: Config): string {
   return `http://${config.GS_API_HOST}:${config.GS_API_PORT}`;
 }
 
-async function startFleet(config: Config, values: { sites: string; 'interval-ms': string; tenant: string; seed: string }) {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `${config.GS_KAFKA_CLIENT_ID}-simulator` });
+async function startFleet(
+  config: Config,
+  values: { sites: string; 'interval-ms': string; tenant: string; seed: string },
+) {
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-simulator`,
+  });
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
@@ -52,14 +63,18 @@ async function startFleet(config: Config, values: { sites: string; 'interval-ms'
 }
 
 async function up(config: Config, values: Parameters<typeof startFleet>[1]): Promise<void> {
-  const children: ChildProcess[] = SERVICES.map(({ name, entry }) => startService(name, entry, log));
+  const children: ChildProcess[] = SERVICES.map(({ name, entry }) =>
+    startService(name, entry, log),
+  );
   let shuttingDown = false;
   const shutdown = (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
     for (const child of children) child.kill('SIGTERM');
     setTimeout(() => process.exit(code), 3000).unref();
-    void Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve)))).then(() => process.exit(code));
+    void Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve)))).then(
+      () => process.exit(code),
+    );
   };
   for (const child of children) {
     child.once('exit', (code) => {
@@ -69,8 +84,12 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
       }
     });
   }
-  process.once('SIGINT', () => shutdown(0));
-  process.once('SIGTERM', () => shutdown(0));
+  process.once('SIGINT', () => {
+    shutdown(0);
+  });
+  process.once('SIGTERM', () => {
+    shutdown(0);
+  });
   const base = apiUrl(config);
   await waitUntilReady(`${base}/readyz`, 60_000);
   const { fleet } = await startFleet(config, values);
@@ -114,8 +133,12 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     case 'simulate': {
       const running = await startFleet(loadConfigOrExit(), values);
-      log(`gridstream: simulating ${running.fleet.devices.length} devices against ${apiUrl(loadConfigOrExit())}`);
-      process.once('SIGINT', () => void running.stop().then(() => process.exit(0)));
+      log(
+        `gridstream: simulating ${running.fleet.devices.length} devices against ${apiUrl(loadConfigOrExit())}`,
+      );
+      process.once('SIGINT', () => {
+        void running.stop().then(() => process.exit(0));
+      });
       return;
     }
     default:

@@ -15,8 +15,15 @@ function mainFileOf(packageName: string): string {
   return fileURLToPath(new URL('./main.ts', import.meta.resolve(packageName)));
 }
 
-export function startService(name: string, packageName: string, log: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, [mainFileOf(packageName)], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+export function startService(
+  name: string,
+  packageName: string,
+  log: (line: string) => void,
+): ChildProcess {
+  const child = spawn(process.execPath, [mainFileOf(packageName)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
+  });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       log(`[${name}] ${line}`);

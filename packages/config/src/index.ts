@@ -42,8 +42,15 @@ function schema(env: NodeJS.ProcessEnv) {
       .regex(/^[A-Za-z0-9_-]{1,63}$/, 'a database name: letters, digits, _ and -')
       .default('gridstream'),
     GS_API_HOST: z.string().min(1).default('127.0.0.1'),
-    GS_API_PORT: port.default(8080),
-    GS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    GS_API_PORT: z.coerce
+      .number()
+      .int()
+      .min(0, '0 (any free port) to 65535')
+      .max(65535)
+      .default(8080),
+    GS_LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     GS_BATCH_MAX_READINGS: positiveInt.max(100_000).default(1000),
   });
 }

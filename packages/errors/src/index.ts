@@ -17,7 +17,11 @@ export const ErrorCode = {
   /** The request body is larger than the route accepts. */
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false, title: 'The request body is too large' },
   /** Kafka, QuestDB or MongoDB did not answer in time or refused; trying again can succeed. */
-  DEPENDENCY_UNAVAILABLE: { status: 503, retriable: true, title: 'A backing service is unavailable' },
+  DEPENDENCY_UNAVAILABLE: {
+    status: 503,
+    retriable: true,
+    title: 'A backing service is unavailable',
+  },
   /** A message on a topic cannot be decoded or validated; it goes to the DLQ. */
   POISON_MESSAGE: { status: 422, retriable: false, title: 'The message cannot be processed' },
   /** A bug: an invariant broke. Never retried, always logged. */
@@ -36,7 +40,11 @@ export class GridstreamError extends Error {
   readonly retriable: boolean;
   readonly issues: readonly FieldIssue[] | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; issues?: readonly FieldIssue[] }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; issues?: readonly FieldIssue[] },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GridstreamError';
     this.code = code;
@@ -55,14 +63,34 @@ export class GridstreamError extends Error {
 export function isRetriable(error: unknown): boolean {
   if (error instanceof GridstreamError) return error.retriable;
   if (typeof error !== 'object' || error === null) return false;
-  const e = error as { retriable?: unknown; code?: unknown; errorLabels?: unknown; hasErrorLabel?: unknown; name?: unknown };
+  const e = error as {
+    retriable?: unknown;
+    code?: unknown;
+    errorLabels?: unknown;
+    hasErrorLabel?: unknown;
+    name?: unknown;
+  };
   if (e.retriable === true) return true;
   if (typeof e.code === 'string' && TRANSIENT_NETWORK_CODES.has(e.code)) return true;
   if (typeof e.hasErrorLabel === 'function') {
     const has = e.hasErrorLabel as (label: string) => boolean;
-    if (has.call(error, 'RetryableWriteError') || has.call(error, 'TransientTransactionError')) return true;
+    if (has.call(error, 'RetryableWriteError') || has.call(error, 'TransientTransactionError'))
+      return true;
   }
-  return e.name === 'MongoNetworkError' || e.name === 'MongoServerSelectionError' || e.name === 'MongoNetworkTimeoutError';
+  return (
+    e.name === 'MongoNetworkError' ||
+    e.name === 'MongoServerSelectionError' ||
+    e.name === 'MongoNetworkTimeoutError'
+  );
 }
 
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);

@@ -23,7 +23,10 @@ export const EntityId = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only, starting alphanumeric');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+    'letters, digits and . _ : - only, starting alphanumeric',
+  );
 
 /** An IANA time zone name that this runtime knows, e.g. Europe/Berlin. */
 export const TimeZone = z.string().refine(

@@ -11,7 +11,11 @@ export function catalogueJsonSchema(): Record<string, unknown> {
     $defs: Object.fromEntries(
       Object.entries(catalogue).map(([type, entry]) => [
         type,
-        { ...z.toJSONSchema(entry.schema, { io: 'input', unrepresentable: 'any' }), description: entry.description, 'x-topic': entry.topic },
+        {
+          ...z.toJSONSchema(entry.schema, { io: 'input', unrepresentable: 'any' }),
+          description: entry.description,
+          'x-topic': entry.topic,
+        },
       ]),
     ),
   };

@@ -29,7 +29,9 @@ export interface EncodedRecord {
 export interface RawRecord {
   readonly key: Uint8Array | string | null | undefined;
   readonly value: Uint8Array | string | null | undefined;
-  readonly headers?: Readonly<Record<string, Uint8Array | string | (Uint8Array | string)[] | undefined>>;
+  readonly headers?: Readonly<
+    Record<string, Uint8Array | string | (Uint8Array | string)[] | undefined>
+  >;
 }
 
 export type DecodeResult =
@@ -55,7 +57,9 @@ export function encodeEvent(event: GridstreamEvent): EncodedRecord {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function text(value: Uint8Array | string | (Uint8Array | string)[] | null | undefined): string | undefined {
+function text(
+  value: Uint8Array | string | (Uint8Array | string)[] | null | undefined,
+): string | undefined {
   if (value === null || value === undefined) return undefined;
   const single = Array.isArray(value) ? value[0] : value;
   if (single === undefined) return undefined;
@@ -91,11 +95,17 @@ export function decodeEvent(record: RawRecord): DecodeResult {
   }
   const attributes = Attributes.safeParse(headers);
   if (!attributes.success) {
-    return { ok: false, reason: `bad CloudEvents headers: ${formatIssues(attributes.error.issues)}` };
+    return {
+      ok: false,
+      reason: `bad CloudEvents headers: ${formatIssues(attributes.error.issues)}`,
+    };
   }
   const a = attributes.data;
   if (key !== a[CeHeader.subject]) {
-    return { ok: false, reason: `message key ${JSON.stringify(key)} is not the subject ${a[CeHeader.subject]}` };
+    return {
+      ok: false,
+      reason: `message key ${JSON.stringify(key)} is not the subject ${a[CeHeader.subject]}`,
+    };
   }
   if (value === undefined) return { ok: false, reason: 'message has no value' };
   let json: unknown;
@@ -107,7 +117,8 @@ export function decodeEvent(record: RawRecord): DecodeResult {
   let type = a[CeHeader.type];
   for (let hop = 0; !isEventType(type); hop++) {
     const upcaster = upcasters[type];
-    if (upcaster === undefined || hop > 16) return { ok: false, reason: `unknown event type ${type}` };
+    if (upcaster === undefined || hop > 16)
+      return { ok: false, reason: `unknown event type ${type}` };
     json = upcaster.upcast(json);
     type = upcaster.to;
   }
@@ -116,9 +127,12 @@ export function decodeEvent(record: RawRecord): DecodeResult {
   if (!data.success) {
     return { ok: false, reason: `invalid ${type} data: ${formatIssues(data.error.issues)}` };
   }
-  const subjectField = (data.data as { deviceId?: unknown }).deviceId;
+  const subjectField = (data.data as { deviceId?: string }).deviceId;
   if (subjectField !== undefined && subjectField !== a[CeHeader.subject]) {
-    return { ok: false, reason: `data.deviceId ${String(subjectField)} is not the subject ${a[CeHeader.subject]}` };
+    return {
+      ok: false,
+      reason: `data.deviceId ${subjectField} is not the subject ${a[CeHeader.subject]}`,
+    };
   }
   const event = {
     id: a[CeHeader.id],

@@ -19,7 +19,14 @@ const registered: GridstreamEvent = {
   subject: 'meter-1',
   time: '2026-03-29T00:00:00+01:00',
   tenant: 'acme',
-  data: { deviceId: 'meter-1', siteId: 'site-1', kind: 'meter', role: 'grid', name: 'Main meter', timeZone: 'Europe/Berlin' },
+  data: {
+    deviceId: 'meter-1',
+    siteId: 'site-1',
+    kind: 'meter',
+    role: 'grid',
+    name: 'Main meter',
+    timeZone: 'Europe/Berlin',
+  },
 };
 
 function toRaw(record: ReturnType<typeof encodeEvent>): RawRecord {
@@ -33,9 +40,9 @@ function toRaw(record: ReturnType<typeof encodeEvent>): RawRecord {
 
 function withHeader(name: string, value: string | undefined): RawRecord {
   const encoded = encodeEvent(reading);
-  const headers: Record<string, string> = { ...encoded.headers };
-  if (value === undefined) delete headers[name];
-  else headers[name] = value;
+  const headers = Object.fromEntries(
+    Object.entries({ ...encoded.headers, [name]: value }).filter(([, v]) => v !== undefined),
+  );
   return { key: encoded.key, value: encoded.value, headers };
 }
 
@@ -63,24 +70,63 @@ describe('Kafka binary-mode codec', () => {
   });
 
   it('fills the default quality of a reading', () => {
-    const raw = { ...encodeEvent(reading), value: JSON.stringify({ deviceId: 'plug-1', powerW: 5 }) };
+    const raw = {
+      ...encodeEvent(reading),
+      value: JSON.stringify({ deviceId: 'plug-1', powerW: 5 }),
+    };
     const decoded = decodeEvent(raw);
-    expect(decoded.ok && decoded.event.data).toEqual({ deviceId: 'plug-1', powerW: 5, quality: 'good' });
+    expect(decoded.ok && decoded.event.data).toEqual({
+      deviceId: 'plug-1',
+      powerW: 5,
+      quality: 'good',
+    });
   });
 
   it.each([
     ['a missing type', withHeader('ce_type', undefined), /ce_type/],
-    ['an unknown type', withHeader('ce_type', 'gridstream.reading.exploded.v9'), /unknown event type gridstream.reading.exploded.v9/],
+    [
+      'an unknown type',
+      withHeader('ce_type', 'gridstream.reading.exploded.v9'),
+      /unknown event type gridstream.reading.exploded.v9/,
+    ],
     ['a wrong spec version', withHeader('ce_specversion', '0.3'), /ce_specversion/],
     ['a time without offset', withHeader('ce_time', '2026-03-29 10:00'), /ce_time/],
-    ['a key that is not the subject', { ...withHeader('ce_subject', 'plug-1'), key: 'plug-2' }, /key "plug-2" is not the subject/],
-    ['a value that is not JSON', { ...withHeader('ce_id', reading.id), value: '{"deviceId":' }, /not JSON/],
+    [
+      'a key that is not the subject',
+      { ...withHeader('ce_subject', 'plug-1'), key: 'plug-2' },
+      /key "plug-2" is not the subject/,
+    ],
+    [
+      'a value that is not JSON',
+      { ...withHeader('ce_id', reading.id), value: '{"deviceId":' },
+      /not JSON/,
+    ],
     ['no value', { ...withHeader('ce_id', reading.id), value: null }, /no value/],
-    ['a negative counter', { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1","importWh":-1}' }, /importWh/],
-    ['an empty reading', { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1"}' }, /at least one of/],
-    ['an unknown field', { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1","powerW":1,"powr":2}' }, /powr/],
-    ['data for another device', { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-9","powerW":1}' }, /plug-9 is not the subject/],
-    ['invalid UTF-8', { ...toRaw(encodeEvent(reading)), value: new Uint8Array([0xff, 0xfe]) }, /UTF-8/],
+    [
+      'a negative counter',
+      { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1","importWh":-1}' },
+      /importWh/,
+    ],
+    [
+      'an empty reading',
+      { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1"}' },
+      /at least one of/,
+    ],
+    [
+      'an unknown field',
+      { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-1","powerW":1,"powr":2}' },
+      /powr/,
+    ],
+    [
+      'data for another device',
+      { ...withHeader('ce_id', reading.id), value: '{"deviceId":"plug-9","powerW":1}' },
+      /plug-9 is not the subject/,
+    ],
+    [
+      'invalid UTF-8',
+      { ...toRaw(encodeEvent(reading)), value: new Uint8Array([0xff, 0xfe]) },
+      /UTF-8/,
+    ],
   ])('rejects %s with a reason', (_name, raw, reason) => {
     const decoded = decodeEvent(raw);
     expect(decoded.ok).toBe(false);
@@ -88,7 +134,10 @@ describe('Kafka binary-mode codec', () => {
   });
 
   it('rejects a registration in an unknown time zone', () => {
-    const record = encodeEvent({ ...registered, data: { ...registered.data, timeZone: 'Mars/Olympus' } });
+    const record = encodeEvent({
+      ...registered,
+      data: { ...registered.data, timeZone: 'Mars/Olympus' },
+    });
     const decoded = decodeEvent(record);
     expect(!decoded.ok && decoded.reason).toMatch(/timeZone: an IANA time zone/);
   });
@@ -96,7 +145,9 @@ describe('Kafka binary-mode codec', () => {
 
 describe('JSON Schema export', () => {
   it('describes every event type with its topic', () => {
-    const schema = catalogueJsonSchema() as { $defs: Record<string, { 'x-topic': string; properties: object }> };
+    const schema = catalogueJsonSchema() as {
+      $defs: Record<string, { 'x-topic': string; properties: object }>;
+    };
     expect(Object.keys(schema.$defs).sort()).toEqual(Object.values(EventType).sort());
     expect(schema.$defs[EventType.readingReported]?.['x-topic']).toBe('readings');
     expect(schema.$defs[EventType.readingReported]?.properties).toHaveProperty('importWh');

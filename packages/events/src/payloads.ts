@@ -25,7 +25,11 @@ export const ReadingFields = z.strictObject({
   voltageV: finite.min(0).optional(),
   currentA: finite.optional(),
   phases: z
-    .strictObject({ l1: PhaseValues.optional(), l2: PhaseValues.optional(), l3: PhaseValues.optional() })
+    .strictObject({
+      l1: PhaseValues.optional(),
+      l2: PhaseValues.optional(),
+      l3: PhaseValues.optional(),
+    })
     .optional(),
   socPct: finite.min(0).max(100).optional(),
   temperatureC: finite.optional(),
@@ -34,7 +38,13 @@ export const ReadingFields = z.strictObject({
 
 /** A reading that measures nothing is a producer bug, not data. */
 export const hasMeasurement = {
-  check: (r: { powerW?: number; importWh?: number; exportWh?: number; socPct?: number; phases?: object }) =>
+  check: (r: {
+    powerW?: number;
+    importWh?: number;
+    exportWh?: number;
+    socPct?: number;
+    phases?: object;
+  }) =>
     r.powerW !== undefined ||
     r.importWh !== undefined ||
     r.exportWh !== undefined ||
@@ -43,7 +53,9 @@ export const hasMeasurement = {
   message: 'a reading needs at least one of powerW, importWh, exportWh, socPct or phases',
 } as const;
 
-export const ReadingReportedV1 = ReadingFields.refine(hasMeasurement.check, { message: hasMeasurement.message });
+export const ReadingReportedV1 = ReadingFields.refine(hasMeasurement.check, {
+  message: hasMeasurement.message,
+});
 export type ReadingReportedV1 = z.infer<typeof ReadingReportedV1>;
 
 export const DeviceRegisteredV1 = z.strictObject({
@@ -78,7 +90,9 @@ export const CommandRequestedV1 = z.strictObject({
   commandId: EntityId,
   deviceId: EntityId,
   action: z.string().min(1).max(64),
-  parameters: z.record(z.string(), z.union([z.string(), finite, z.boolean(), z.null()])).default({}),
+  parameters: z
+    .record(z.string(), z.union([z.string(), finite, z.boolean(), z.null()]))
+    .default({}),
   priority: CommandPriority.default('normal'),
   correlationId: z.string().min(1).max(128),
   requestedBy: z.string().min(1).max(200),

@@ -10,13 +10,23 @@ export interface KafkaSettings {
 function logCreator() {
   return ({ namespace, level, log }: LogEntry) => {
     const severity = level === logLevel.ERROR ? 'error' : 'warn';
-    process.stderr.write(`${JSON.stringify({ severity, component: `kafkajs.${namespace}`, msg: log.message, ...omitMessage(log) })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ severity, component: `kafkajs.${namespace}`, msg: log.message, ...context(log) })}\n`,
+    );
   };
 }
 
-function omitMessage(log: LogEntry['log']): Record<string, unknown> {
-  const { message: _message, timestamp: _timestamp, logger: _logger, ...rest } = log;
-  return rest;
+/** The fields worth a log line; kafkajs also attaches whole error objects and stacks. */
+function context(log: LogEntry['log']): Record<string, unknown> {
+  const { topic, partition, offset, groupId, error, retryCount } = log as Record<string, unknown>;
+  return {
+    topic,
+    partition,
+    offset,
+    groupId,
+    retryCount,
+    error: typeof error === 'string' ? error : (error as Error | undefined)?.message,
+  };
 }
 
 export function createKafka(settings: KafkaSettings): Kafka {

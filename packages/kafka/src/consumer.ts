@@ -1,3 +1,4 @@
+import { Partitioners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { decodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
@@ -25,7 +26,10 @@ export interface BatchContext {
  * (flush acknowledged, bulk write acknowledged): the offsets are committed right after.
  * It must be idempotent: after a crash the same events come again.
  */
-export type EventBatchHandler = (events: readonly PositionedEvent[], context: BatchContext) => Promise<void>;
+export type EventBatchHandler = (
+  events: readonly PositionedEvent[],
+  context: BatchContext,
+) => Promise<void>;
 
 export interface EventConsumerOptions {
   readonly kafka: Kafka;
@@ -62,30 +66,56 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
   });
-  const producer: Producer = options.kafka.producer({ allowAutoTopicCreation: false });
+  const producer: Producer = options.kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await Promise.all([consumer.connect(), producer.connect()]);
-  await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
+  await consumer.subscribe({
+    topics: [...options.topics],
+    fromBeginning: options.fromBeginning ?? true,
+  });
 
-  const onBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
-    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+  const onBatch = async (payload: EachBatchPayload) => {
+    const { batch } = payload;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const events: PositionedEvent[] = [];
     const deadLetters: DeadLetter[] = [];
     for (const message of batch.messages) {
       const decoded = decodeEvent(message);
       if (decoded.ok) {
-        events.push({ event: decoded.event, topic: batch.topic, partition: batch.partition, offset: message.offset });
+        events.push({
+          event: decoded.event,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+        });
       } else {
-        deadLetters.push({ message, topic: batch.topic, partition: batch.partition, reason: decoded.reason, stage: 'decode' });
+        deadLetters.push({
+          message,
+          topic: batch.topic,
+          partition: batch.partition,
+          reason: decoded.reason,
+          stage: 'decode',
+        });
       }
     }
     await sendToDlq(producer, options.dlqTopic, deadLetters);
     if (events.length > 0) {
-      await options.handle(events, { topic: batch.topic, partition: batch.partition, heartbeat });
+      await options.handle(events, {
+        topic: batch.topic,
+        partition: batch.partition,
+        heartbeat: () => payload.heartbeat(),
+      });
     }
     // resolveOffset moves this member's fetch position; the commit makes it survive a restart.
-    resolveOffset(batch.lastOffset());
+    payload.resolveOffset(batch.lastOffset());
     await consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: (BigInt(batch.lastOffset()) + 1n).toString(),
+      },
     ]);
   };
 

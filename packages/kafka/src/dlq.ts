@@ -35,8 +35,16 @@ export function deadLetterRecord(letter: DeadLetter, failedAt: Date) {
   return { key: letter.message.key, value: letter.message.value, headers };
 }
 
-export async function sendToDlq(producer: Producer, dlqTopic: string, letters: readonly DeadLetter[]): Promise<void> {
+export async function sendToDlq(
+  producer: Producer,
+  dlqTopic: string,
+  letters: readonly DeadLetter[],
+): Promise<void> {
   if (letters.length === 0) return;
   const now = new Date();
-  await producer.send({ topic: dlqTopic, acks: -1, messages: letters.map((l) => deadLetterRecord(l, now)) });
+  await producer.send({
+    topic: dlqTopic,
+    acks: -1,
+    messages: letters.map((l) => deadLetterRecord(l, now)),
+  });
 }

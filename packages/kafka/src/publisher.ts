@@ -1,4 +1,4 @@
-import { CompressionTypes } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { catalogue, encodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
@@ -14,8 +14,14 @@ export interface EventPublisher {
   disconnect(): Promise<void>;
 }
 
-export async function createEventPublisher(kafka: Kafka, topics: TopicNames): Promise<EventPublisher> {
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
+export async function createEventPublisher(
+  kafka: Kafka,
+  topics: TopicNames,
+): Promise<EventPublisher> {
+  const producer: Producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   return {
     async publish(events) {

@@ -4,10 +4,19 @@ import type { LogicalTopic } from '@gridstream/events';
 export type TopicRole = LogicalTopic | 'dlq';
 export type TopicNames = Readonly<Record<TopicRole, string>>;
 
-export const TOPIC_ROLES: readonly TopicRole[] = ['readings', 'devices', 'commands', 'alerts', 'dlq'];
+export const TOPIC_ROLES: readonly TopicRole[] = [
+  'readings',
+  'devices',
+  'commands',
+  'alerts',
+  'dlq',
+];
 
 export function topicNames(prefix: string): TopicNames {
-  return Object.fromEntries(TOPIC_ROLES.map((role) => [role, `${prefix}${role}`])) as Record<TopicRole, string>;
+  return Object.fromEntries(TOPIC_ROLES.map((role) => [role, `${prefix}${role}`])) as Record<
+    TopicRole,
+    string
+  >;
 }
 
 /**
@@ -15,26 +24,40 @@ export function topicNames(prefix: string): TopicNames {
  * replay, so retention is unlimited on every topic, the DLQ included (a dead letter is
  * evidence, and it may be replayed once the bug is fixed).
  */
-export async function ensureTopics(admin: Admin, names: TopicNames, partitions: number): Promise<void> {
+export async function ensureTopics(
+  admin: Admin,
+  names: TopicNames,
+  partitions: number,
+): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = Object.values(names).filter((name) => !existing.has(name));
   if (missing.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => ({
-      topic,
-      numPartitions: partitions,
-      replicationFactor: -1,
-      configEntries: [
-        { name: 'retention.ms', value: '-1' },
-        { name: 'retention.bytes', value: '-1' },
-      ],
-    })),
-  });
+  await admin
+    .createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: -1,
+        configEntries: [
+          { name: 'retention.ms', value: '-1' },
+          { name: 'retention.bytes', value: '-1' },
+        ],
+      })),
+    })
+    .catch(async (error: unknown) => {
+      // Services start together and race to create the same topics; losing that race is fine.
+      const present = new Set(await admin.listTopics());
+      if (!missing.every((name) => present.has(name))) throw error;
+    });
 }
 
 /** Connects an admin client just long enough to create any missing topic. */
-export async function createTopicsIfMissing(kafka: Kafka, names: TopicNames, partitions: number): Promise<void> {
+export async function createTopicsIfMissing(
+  kafka: Kafka,
+  names: TopicNames,
+  partitions: number,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

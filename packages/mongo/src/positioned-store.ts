@@ -14,7 +14,8 @@ export interface LogPosition {
  */
 export interface DocumentMeta {
   readonly version: number;
-  readonly positions: Readonly<Record<string, string>>;
+  /** An array, not a map keyed by topic: topic names contain dots, which FerretDB refuses in keys. */
+  readonly positions: readonly LogPosition[];
 }
 
 export interface StoredDocument<State> {
@@ -23,13 +24,13 @@ export interface StoredDocument<State> {
   readonly _meta: DocumentMeta;
 }
 
-export function positionKey(position: LogPosition): string {
-  return `${position.topic}:${position.partition}`;
+function samePartition(a: LogPosition, b: LogPosition): boolean {
+  return a.topic === b.topic && a.partition === b.partition;
 }
 
-export function isApplied(meta: DocumentMeta | undefined, position: LogPosition): boolean {
-  const last = meta?.positions[positionKey(position)];
-  return last !== undefined && BigInt(position.offset) <= BigInt(last);
+export function isApplied(positions: readonly LogPosition[], position: LogPosition): boolean {
+  const last = positions.find((p) => samePartition(p, position));
+  return last !== undefined && BigInt(position.offset) <= BigInt(last.offset);
 }
 
 export interface PositionedChange<Input> {
@@ -44,7 +45,9 @@ export type Fold<State, Input> = (state: State | null, input: Input) => State | 
 export class WriteConflictError extends Error {
   readonly retriable = true;
   constructor(collection: string, attempts: number) {
-    super(`${collection}: documents kept changing under a concurrent writer (${attempts} attempts)`);
+    super(
+      `${collection}: documents kept changing under a concurrent writer (${attempts} attempts)`,
+    );
     this.name = 'WriteConflictError';
   }
 }
@@ -72,7 +75,9 @@ export async function applyPositionedBatch<State extends Document, Input>(
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const ids = [...byDocument.keys()];
     const filter = { _id: { $in: ids } } as Filter<StoredDocument<State>>;
-    const existing = new Map((await collection.find(filter).toArray()).map((d) => [d._id, d as StoredDocument<State>]));
+    const existing = new Map(
+      (await collection.find(filter).toArray()).map((d) => [d._id, d as StoredDocument<State>]),
+    );
     const operations: AnyBulkWriteOperation<StoredDocument<State>>[] = [];
     for (const [id, list] of byDocument) {
       const before = existing.get(id);
@@ -81,18 +86,21 @@ export async function applyPositionedBatch<State extends Document, Input>(
       operations.push(writeOperation(id, before, next));
     }
     if (operations.length === 0) return;
-    const result = await collection.bulkWrite(operations, { ordered: false }).catch((error: unknown) => {
-      if (isDuplicateKey(error)) return undefined;
-      throw error;
-    });
-    if (result !== undefined && result.matchedCount + result.upsertedCount === operations.length) return;
+    const result = await collection
+      .bulkWrite(operations, { ordered: false })
+      .catch((error: unknown) => {
+        if (isDuplicateKey(error)) return undefined;
+        throw error;
+      });
+    if (result !== undefined && result.matchedCount + result.upsertedCount === operations.length)
+      return;
   }
   throw new WriteConflictError(collection.collectionName, maxAttempts);
 }
 
 interface Folded<State> {
   readonly state: State | null;
-  readonly positions: Record<string, string>;
+  readonly positions: readonly LogPosition[];
 }
 
 function foldDocument<State, Input>(
@@ -101,12 +109,16 @@ function foldDocument<State, Input>(
   fold: Fold<State, Input>,
 ): Folded<State> | undefined {
   let state: State | null = before?.state ?? null;
-  const positions: Record<string, string> = { ...before?._meta.positions };
+  let positions: readonly LogPosition[] = before?._meta.positions ?? [];
   let changed = false;
   for (const change of changes) {
-    if (isApplied({ version: 0, positions }, change.position)) continue;
+    if (isApplied(positions, change.position)) continue;
     state = fold(state, change.input);
-    positions[positionKey(change.position)] = change.position.offset;
+    const { topic, partition, offset } = change.position;
+    positions = [
+      ...positions.filter((p) => !samePartition(p, change.position)),
+      { topic, partition, offset },
+    ];
     changed = true;
   }
   return changed ? { state, positions } : undefined;
@@ -124,7 +136,7 @@ function writeOperation<State extends Document>(
     // into a duplicate-key error, which the caller treats as a conflict and retries.
     return {
       updateOne: {
-        filter: { _id: id, '_meta.version': { $exists: false } } as Filter<StoredDocument<State>>,
+        filter: { _id: id, '_meta.version': { $exists: false } },
         update: { $set: replacement } as never,
         upsert: true,
       },
@@ -132,12 +144,14 @@ function writeOperation<State extends Document>(
   }
   return {
     replaceOne: {
-      filter: { _id: id, '_meta.version': before._meta.version } as Filter<StoredDocument<State>>,
+      filter: { _id: id, '_meta.version': before._meta.version },
       replacement: { _id: id, ...replacement } as StoredDocument<State>,
     },
   };
 }
 
 function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
+  );
 }

@@ -13,6 +13,13 @@ export interface QuestDbReader {
   close(): Promise<void>;
 }
 
+/** QuestDB timestamps are UTC; pg would read them in the process's local time zone. */
+const utcTimestamps = new pg.TypeOverrides();
+utcTimestamps.setTypeParser(
+  pg.types.builtins.TIMESTAMP,
+  (value: string) => new Date(`${value.replace(' ', 'T')}Z`),
+);
+
 export function createQuestDbReader(settings: QuestDbPgSettings, poolSize = 4): QuestDbReader {
   const pool = new pg.Pool({
     host: settings.host,
@@ -23,6 +30,7 @@ export function createQuestDbReader(settings: QuestDbPgSettings, poolSize = 4): 
     max: poolSize,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
+    types: utcTimestamps,
   });
   // An idle client that loses its connection emits here; without a listener the process dies.
   pool.on('error', () => undefined);

@@ -52,12 +52,20 @@ export interface LoggedEvent {
 }
 
 /** Buffers one ILP row per reading; the caller flushes. */
-export async function bufferReadingRows(sender: Sender, table: string, events: readonly LoggedEvent[]): Promise<number> {
+export async function bufferReadingRows(
+  sender: Sender,
+  table: string,
+  events: readonly LoggedEvent[],
+): Promise<number> {
   let rows = 0;
   for (const { event, partition, offset } of events) {
     if (event.type !== EventType.readingReported) continue;
     const r = event.data;
-    sender.table(table).symbol('tenant', event.tenant).symbol('device_id', event.subject).symbol('quality', r.quality);
+    sender
+      .table(table)
+      .symbol('tenant', event.tenant)
+      .symbol('device_id', event.subject)
+      .symbol('quality', r.quality);
     optionalFloat(sender, 'power_w', r.powerW);
     optionalFloat(sender, 'import_wh', r.importWh);
     optionalFloat(sender, 'export_wh', r.exportWh);
@@ -68,7 +76,10 @@ export async function bufferReadingRows(sender: Sender, table: string, events: r
     optionalFloat(sender, 'l3_power_w', r.phases?.l3?.powerW);
     optionalFloat(sender, 'soc_pct', r.socPct);
     optionalFloat(sender, 'temperature_c', r.temperatureC);
-    sender.stringColumn('event_id', event.id).intColumn('kafka_partition', partition).intColumn('kafka_offset', Number(offset));
+    sender
+      .stringColumn('event_id', event.id)
+      .intColumn('kafka_partition', partition)
+      .intColumn('kafka_offset', Number(offset));
     await sender.at(Date.parse(event.time) * 1000, 'us');
     rows++;
   }

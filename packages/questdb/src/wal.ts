@@ -12,7 +12,11 @@ interface WalTableRow {
  * query yet. Anything that must read its own writes (state rebuilt from QuestDB, tests) waits
  * here until every committed transaction of the table is applied.
  */
-export async function waitForWalApplied(reader: QuestDbReader, table: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForWalApplied(
+  reader: QuestDbReader,
+  table: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const rows = await reader.query<WalTableRow>(
@@ -22,7 +26,8 @@ export async function waitForWalApplied(reader: QuestDbReader, table: string, ti
     const row = rows[0];
     if (row?.suspended) throw new Error(`QuestDB table ${table} is suspended; see the QuestDB log`);
     if (row !== undefined && BigInt(row.writerTxn) >= BigInt(row.sequencerTxn)) return;
-    if (Date.now() > deadline) throw new Error(`QuestDB table ${table}: WAL not applied within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`QuestDB table ${table}: WAL not applied within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -8,7 +8,9 @@ import { Sender } from '@questdb/nodejs-client';
 export async function createIlpSender(httpUrl: string): Promise<Sender> {
   const url = new URL(httpUrl);
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
-  return Sender.fromConfig(`${scheme}::addr=${url.hostname}:${url.port || '9000'};auto_flush=off;request_timeout=30000;retry_timeout=10000;`);
+  return Sender.fromConfig(
+    `${scheme}::addr=${url.hostname}:${url.port || '9000'};auto_flush=off;request_timeout=30000;retry_timeout=10000;`,
+  );
 }
 
 export type { Sender } from '@questdb/nodejs-client';

@@ -1,4 +1,9 @@
-import type { DeviceKind, DeviceRegisteredV1, DeviceRole, ReadingReportedV1 } from '@gridstream/events';
+import type {
+  DeviceKind,
+  DeviceRegisteredV1,
+  DeviceRole,
+  ReadingReportedV1,
+} from '@gridstream/events';
 
 /** A deterministic pseudo-random source (mulberry32), so a seeded fleet behaves the same every run. */
 export function seededRandom(seed: number): () => number {
@@ -58,7 +63,11 @@ export function createFleet(siteCount: number, random: () => number): SimulatedD
 }
 
 function localHour(time: Date, timeZone: string): number {
-  const hour = new Intl.DateTimeFormat('en-GB', { timeZone, hour: 'numeric', hourCycle: 'h23' }).format(time);
+  const hour = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: 'numeric',
+    hourCycle: 'h23',
+  }).format(time);
   return Number(hour) + time.getUTCMinutes() / 60;
 }
 
@@ -71,7 +80,12 @@ function solarShare(hour: number): number {
  * The device's next reading at `time`, `elapsedMs` after its previous one. Counters advance by
  * the energy of the interval, so the readings are physically consistent.
  */
-export function nextReading(device: SimulatedDevice, time: Date, elapsedMs: number, random: () => number): ReadingReportedV1 {
+export function nextReading(
+  device: SimulatedDevice,
+  time: Date,
+  elapsedMs: number,
+  random: () => number,
+): ReadingReportedV1 {
   const { deviceId, kind, ratedPowerW = 1000, timeZone } = device.registration;
   const hours = elapsedMs / 3_600_000;
   const jitter = () => 0.9 + random() * 0.2;
@@ -88,13 +102,25 @@ export function nextReading(device: SimulatedDevice, time: Date, elapsedMs: numb
       device.socPct = Math.min(100, Math.max(0, device.socPct + (powerW * hours) / 100));
       if (powerW > 0) device.importWh += powerW * hours;
       else device.exportWh -= powerW * hours;
-      return { ...base, powerW, socPct: Math.round(device.socPct * 10) / 10, importWh: Math.round(device.importWh), exportWh: Math.round(device.exportWh) };
+      return {
+        ...base,
+        powerW,
+        socPct: Math.round(device.socPct * 10) / 10,
+        importWh: Math.round(device.importWh),
+        exportWh: Math.round(device.exportWh),
+      };
     }
     case 'meter': {
       const netW = Math.round((random() - 0.4) * 4000);
       if (netW > 0) device.importWh += netW * hours;
       else device.exportWh -= netW * hours;
-      return { ...base, powerW: netW, voltageV: Math.round((228 + random() * 6) * 10) / 10, importWh: Math.round(device.importWh), exportWh: Math.round(device.exportWh) };
+      return {
+        ...base,
+        powerW: netW,
+        voltageV: Math.round((228 + random() * 6) * 10) / 10,
+        importWh: Math.round(device.importWh),
+        exportWh: Math.round(device.exportWh),
+      };
     }
     case 'heat_pump':
     case 'ev_charger':

@@ -10,7 +10,9 @@ export interface FleetOptions {
   readonly intervalMs: number;
   readonly seed: number;
   /** Registers devices; the simulator plays the installer who adds them to the registry. */
-  readonly register: (events: readonly EventOf<typeof EventType.deviceRegistered>[]) => Promise<void>;
+  readonly register: (
+    events: readonly EventOf<typeof EventType.deviceRegistered>[],
+  ) => Promise<void>;
   readonly newEventId: () => string;
   readonly log: (line: string) => void;
 }
@@ -43,14 +45,18 @@ export async function runFleet(options: FleetOptions): Promise<RunningFleet> {
     const at = new Date();
     const elapsedMs = at.getTime() - last;
     last = at.getTime();
-    const readings = devices.map((device) => ({ ...nextReading(device, at, elapsedMs, random), time: at.toISOString() }));
+    const readings = devices.map((device) => ({
+      ...nextReading(device, at, elapsedMs, random),
+      time: at.toISOString(),
+    }));
     try {
       const response = await fetch(`${options.apiUrl}/v1/readings`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-gridstream-tenant': options.tenant },
         body: JSON.stringify({ readings }),
       });
-      if (response.status !== 202) options.log(`simulator: API answered ${response.status}: ${await response.text()}`);
+      if (response.status !== 202)
+        options.log(`simulator: API answered ${response.status}: ${await response.text()}`);
     } catch (error) {
       options.log(`simulator: could not reach the API: ${(error as Error).message}`);
     }

@@ -1,7 +1,18 @@
 import type { Config } from '@gridstream/config';
-import { createKafka, createTopicsIfMissing, runEventConsumer, topicNames } from '@gridstream/kafka';
+import {
+  createKafka,
+  createTopicsIfMissing,
+  runEventConsumer,
+  topicNames,
+} from '@gridstream/kafka';
 
-import { bufferReadingRows, createIlpSender, createQuestDbReader, ensureReadingsTable, readingsTableName } from '@gridstream/questdb';
+import {
+  bufferReadingRows,
+  createIlpSender,
+  createQuestDbReader,
+  ensureReadingsTable,
+  readingsTableName,
+} from '@gridstream/questdb';
 
 export interface RunningProcessor {
   stop(): Promise<void>;
@@ -14,7 +25,10 @@ export interface RunningProcessor {
 export async function startEnergyProcessor(config: Config): Promise<RunningProcessor> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const table = readingsTableName(config.GS_QDB_TABLE_PREFIX);
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `${config.GS_KAFKA_CLIENT_ID}-energy` });
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-energy`,
+  });
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const reader = createQuestDbReader({
     host: config.GS_QDB_PG_HOST,

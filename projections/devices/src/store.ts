@@ -17,7 +17,9 @@ export function deviceDocumentId(tenant: string, deviceId: string): string {
 }
 
 export function devicesCollection(db: Db, collectionPrefix = ''): Collection<DeviceDocument> {
-  return db.collection<DeviceDocument>(`${collectionPrefix}${DEVICES_PROJECTION.name}_v${DEVICES_PROJECTION.version}`);
+  return db.collection<DeviceDocument>(
+    `${collectionPrefix}${DEVICES_PROJECTION.name}_v${DEVICES_PROJECTION.version}`,
+  );
 }
 
 export async function ensureDeviceIndexes(collection: Collection<DeviceDocument>): Promise<void> {
@@ -28,11 +30,13 @@ export async function applyDeviceEvents(
   collection: Collection<DeviceDocument>,
   events: readonly PositionedEvent[],
 ): Promise<void> {
-  const changes: PositionedChange<GridstreamEvent>[] = events.map(({ event, topic, partition, offset }) => ({
-    documentId: deviceDocumentId(event.tenant, event.subject),
-    position: { topic, partition, offset },
-    input: event,
-  }));
+  const changes: PositionedChange<GridstreamEvent>[] = events.map(
+    ({ event, topic, partition, offset }) => ({
+      documentId: deviceDocumentId(event.tenant, event.subject),
+      position: { topic, partition, offset },
+      input: event,
+    }),
+  );
   await applyPositionedBatch(collection, changes, evolveDevice);
 }
 

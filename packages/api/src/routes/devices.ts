@@ -17,14 +17,23 @@ export const SeriesQuery = z
     to: Timestamp.optional(),
     limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to), {
-    message: 'from must be before to',
-    path: ['from'],
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.to) - Date.parse(q.from) <= MAX_SERIES_RANGE_MS, {
-    message: 'the range may span at most 31 days',
-    path: ['to'],
-  });
+  .refine(
+    (q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to),
+    {
+      message: 'from must be before to',
+      path: ['from'],
+    },
+  )
+  .refine(
+    (q) =>
+      q.from === undefined ||
+      q.to === undefined ||
+      Date.parse(q.to) - Date.parse(q.from) <= MAX_SERIES_RANGE_MS,
+    {
+      message: 'the range may span at most 31 days',
+      path: ['to'],
+    },
+  );
 
 interface ReadingRow {
   ts: Date;
@@ -40,12 +49,24 @@ interface ReadingRow {
 
 const present = <T>(name: string, value: T | null) => (value === null ? {} : { [name]: value });
 
-export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (app, { deps }) => {
-  app.get('/v1/devices/:id', { schema: { headers: TenantHeaders, params: DeviceParams } }, async (request) => {
-    const device = await findDevice(deps.devices, request.headers[TENANT_HEADER], request.params.id);
-    if (device === undefined) throw new GridstreamError('NOT_FOUND', `no device ${request.params.id}`);
-    return device;
-  });
+export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
+  app,
+  { deps },
+) => {
+  app.get(
+    '/v1/devices/:id',
+    { schema: { headers: TenantHeaders, params: DeviceParams } },
+    async (request) => {
+      const device = await findDevice(
+        deps.devices,
+        request.headers[TENANT_HEADER],
+        request.params.id,
+      );
+      if (device === undefined)
+        throw new GridstreamError('NOT_FOUND', `no device ${request.params.id}`);
+      return device;
+    },
+  );
 
   app.get(
     '/v1/devices/:id/readings',
@@ -55,16 +76,28 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
       const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);
       const fromMs = from === undefined ? toMs - DEFAULT_SERIES_RANGE_MS : Date.parse(from);
       if (toMs - fromMs > MAX_SERIES_RANGE_MS || fromMs >= toMs) {
-        throw new GridstreamError('VALIDATION', 'the range must be non-empty and span at most 31 days', {
-          issues: [{ path: 'from', message: 'from must be before to and at most 31 days before it' }],
-        });
+        throw new GridstreamError(
+          'VALIDATION',
+          'the range must be non-empty and span at most 31 days',
+          {
+            issues: [
+              { path: 'from', message: 'from must be before to and at most 31 days before it' },
+            ],
+          },
+        );
       }
       const rows = await deps.questdb.query<ReadingRow>(
         `SELECT ts, power_w, import_wh, export_wh, voltage_v, current_a, soc_pct, temperature_c, quality
          FROM "${deps.readingsTable}"
-         WHERE tenant = $1 AND device_id = $2 AND ts >= $3::timestamp AND ts < $4::timestamp
+         WHERE tenant = $1 AND device_id = $2 AND ts >= $3 AND ts < $4
          ORDER BY ts LIMIT $5`,
-        [request.headers[TENANT_HEADER], request.params.id, new Date(fromMs).toISOString(), new Date(toMs).toISOString(), limit],
+        [
+          request.headers[TENANT_HEADER],
+          request.params.id,
+          new Date(fromMs).toISOString(),
+          new Date(toMs).toISOString(),
+          limit,
+        ],
       );
       return {
         deviceId: request.params.id,

@@ -17,7 +17,10 @@ export const ReadingBatch = z.strictObject({
   readings: z.array(ReadingInput).min(1).max(MAX_READINGS_PER_REQUEST),
 });
 
-export const readingRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (app, { deps }) => {
+export const readingRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
+  app,
+  { deps },
+) => {
   app.post(
     '/v1/readings',
     {
@@ -30,15 +33,17 @@ export const readingRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
     },
     async (request, reply) => {
       const tenant = request.headers[TENANT_HEADER];
-      const events = request.body.readings.map(({ time, id, ...data }): EventOf<typeof EventType.readingReported> => ({
-        id: id ?? deps.newEventId(),
-        type: EventType.readingReported,
-        source: '/v1/readings',
-        subject: data.deviceId,
-        time: new Date(time).toISOString(),
-        tenant,
-        data,
-      }));
+      const events = request.body.readings.map(
+        ({ time, id, ...data }): EventOf<typeof EventType.readingReported> => ({
+          id: id ?? deps.newEventId(),
+          type: EventType.readingReported,
+          source: '/v1/readings',
+          subject: data.deviceId,
+          time: new Date(time).toISOString(),
+          tenant,
+          data,
+        }),
+      );
       await deps.publisher.publish(events);
       return reply.code(202).send({ accepted: events.length, ids: events.map((e) => e.id) });
     },

@@ -1,0 +1,68 @@
+import { createKafka, topicNames } from '@gridstream/kafka';
+import { connectMongo } from '@gridstream/mongo';
+import { createQuestDbReader, readingsTableName } from '@gridstream/questdb';
+import type { Config } from '@gridstream/config';
+
+/** Removes what a test created on the shared servers: its topics, tables and database. */
+export async function dropTestData(config: Config): Promise<void> {
+  const admin = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-cleanup' }).admin();
+  await admin.connect();
+  try {
+    const ours = (await admin.listTopics()).filter((t) => t.startsWith(config.GS_TOPIC_PREFIX));
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+  } finally {
+    await admin.disconnect();
+  }
+  const questdb = createQuestDbReader({
+    host: config.GS_QDB_PG_HOST,
+    port: config.GS_QDB_PG_PORT,
+    user: config.GS_QDB_PG_USER,
+    password: config.GS_QDB_PG_PASSWORD,
+  });
+  try {
+    await questdb.query(`DROP TABLE IF EXISTS "${readingsTableName(config.GS_QDB_TABLE_PREFIX)}"`);
+  } finally {
+    await questdb.close();
+  }
+  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  try {
+    await mongo.db.dropDatabase();
+  } finally {
+    await mongo.close();
+  }
+}
+
+export interface Letter {
+  readonly value: string;
+  readonly headers: Record<string, string>;
+}
+
+/** Reads the whole DLQ topic of this config from the start. */
+export async function readDlq(config: Config): Promise<Letter[]> {
+  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-dlq-reader' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = topicNames(config.GS_TOPIC_PREFIX).dlq;
+  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  if (total === 0) return [];
+  const consumer = kafka.consumer({ groupId: `${config.GS_TOPIC_PREFIX}dlq-reader-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const letters: Letter[] = [];
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        letters.push({
+          value: message.value?.toString('utf8') ?? '',
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+          ),
+        });
+        if (letters.length >= total) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return letters;
+}
