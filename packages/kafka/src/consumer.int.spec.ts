@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { EventType } from '@gridstream/events';
+import type { GridstreamEvent } from '@gridstream/events';
+import { createEventPublisher, createKafka, createTopicsIfMissing, runEventConsumer, topicNames } from './index.ts';
+import type { EventPublisher, PositionedEvent, RunningConsumer } from './index.ts';
+
+const prefix = `test-consumer-${Date.now().toString(36)}.`;
+const topics = topicNames(prefix);
+const kafka = createKafka({ brokers: inject('stack').kafkaBrokers, clientId: 'consumer-int' });
+let publisher: EventPublisher;
+
+function reading(n: number): GridstreamEvent {
+  const deviceId = `plug-${n % 4}`;
+  return {
+    id: `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+    type: EventType.readingReported,
+    source: 'test',
+    subject: deviceId,
+    time: new Date(Date.UTC(2026, 10, 20, 10, 0, n)).toISOString(),
+    tenant: 'acme',
+    data: { deviceId, powerW: n, quality: 'good' },
+  };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(async () => {
+  await createTopicsIfMissing(kafka, topics, 3);
+  publisher = await createEventPublisher(kafka, topics);
+});
+
+afterAll(async () => {
+  await publisher.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: Object.values(topics) });
+  await admin.disconnect();
+});
+
+describe('the batch consumer loop on the real Kafka', () => {
+  it('redelivers a batch whose handler failed and commits only after success', async () => {
+    const groupId = `${prefix}group-a`;
+    const seen: string[] = [];
+    let failuresLeft = 1;
+    // given a handler whose first attempt fails (a sink that was down)
+    const consumer: RunningConsumer = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      handle: async (events: readonly PositionedEvent[]) => {
+        if (failuresLeft-- > 0) throw Object.assign(new Error('sink down'), { retriable: true });
+        seen.push(...events.map((e) => e.event.id));
+      },
+    });
+    // when events are published
+    const first = Array.from({ length: 20 }, (_, i) => reading(i));
+    await publisher.publish(first);
+    // then every event is eventually handled successfully, none lost
+    await until(() => new Set(seen).size === 20, 'all 20 events handled');
+    await consumer.stop();
+
+    // and a new member of the group resumes after the committed offsets: only new events arrive
+    const resumed: string[] = [];
+    const second = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      handle: async (events) => {
+        resumed.push(...events.map((e) => e.event.id));
+      },
+    });
+    const later = Array.from({ length: 5 }, (_, i) => reading(100 + i));
+    await publisher.publish(later);
+    await until(() => resumed.length >= 5, 'the 5 new events');
+    await second.stop();
+    expect(resumed.sort()).toEqual(later.map((e) => e.id).sort());
+  });
+
+  it('keeps each device in order within its partition', async () => {
+    const groupId = `${prefix}group-b`;
+    const byDevice = new Map<string, number[]>();
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      handle: async (events) => {
+        for (const { event } of events) {
+          if (event.type !== EventType.readingReported) continue;
+          const list = byDevice.get(event.subject) ?? [];
+          list.push(event.data.powerW ?? -1);
+          byDevice.set(event.subject, list);
+        }
+      },
+    });
+    await until(() => [...byDevice.values()].reduce((n, l) => n + l.length, 0) >= 25, 'all events of the topic');
+    await consumer.stop();
+    for (const powers of byDevice.values()) expect(powers).toEqual([...powers].sort((a, b) => a - b));
+  });
+});
