@@ -11,7 +11,7 @@ export async function startContainerStack(): Promise<{
   stop: () => Promise<void>;
 }> {
   const kafkaPort = 9092;
-  const kafka = await new GenericContainer('apache/kafka:4.1.1')
+  const kafka = await new GenericContainer('apache/kafka:4.1.2')
     .withExposedPorts({ container: kafkaPort, host: 39092 })
     .withEnvironment({
       KAFKA_NODE_ID: '1',
@@ -29,7 +29,7 @@ export async function startContainerStack(): Promise<{
     })
     .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
     .start();
-  const questdb = await new GenericContainer('questdb/questdb:9.3.3')
+  const questdb = await new GenericContainer('questdb/questdb:9.3.4')
     .withExposedPorts(9000, 8812)
     .withEnvironment({ QDB_TELEMETRY_ENABLED: 'false' })
     .withWaitStrategy(Wait.forHttp('/exec?query=SELECT%201', 9000))

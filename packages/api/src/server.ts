@@ -12,6 +12,8 @@ import { devicesCollection } from '@gridstream/projection-devices';
 import { createQuestDbReader, readingsTableName } from '@gridstream/questdb';
 import { buildApp } from './app.ts';
 
+const READINESS_TIMEOUT_MS = 2000;
+
 export interface RunningApi {
   readonly app: FastifyInstance;
   /** Where it listens, e.g. http://127.0.0.1:8080; undefined when not listening. */
@@ -40,11 +42,15 @@ export async function startApi(
   });
   const admin = kafka.admin();
   await admin.connect();
+  // A readiness probe must answer quickly even when a server hangs; client retries would not.
   const answers = async (probe: () => Promise<unknown>) =>
-    probe().then(
-      () => true,
-      () => false,
-    );
+    Promise.race([
+      probe().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => setTimeout(resolve, READINESS_TIMEOUT_MS, false).unref()),
+    ]);
   const app = await buildApp(
     {
       publisher,

@@ -4,18 +4,22 @@ const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
 /**
- * Every setting, its environment variable and its default. Defaults match deploy/local, whose
- * port variables (GS_KAFKA_PORT, GS_QDB_HTTP_PORT, ...) are honoured here too, so one set of
- * variables moves the stack and the services together.
+ * The ports of deploy/local. They are settings of their own (the stack script reads them
+ * too), and they supply the defaults of the addresses below, so one set of variables moves
+ * the stack and the services together.
  */
-function schema(env: NodeJS.ProcessEnv) {
-  const kafkaPort = env['GS_KAFKA_PORT'] ?? '9092';
-  const qdbHttpPort = env['GS_QDB_HTTP_PORT'] ?? '9000';
-  const mongoPort = env['GS_MONGO_PORT'] ?? '27017';
+const StackPorts = z.object({
+  GS_KAFKA_PORT: port.default(9092),
+  GS_QDB_HTTP_PORT: port.default(9000),
+  GS_QDB_PG_PORT: port.default(8812),
+  GS_MONGO_PORT: port.default(27017),
+});
+
+function settings(ports: z.infer<typeof StackPorts>) {
   return z.object({
     GS_KAFKA_BROKERS: z
       .string()
-      .default(`127.0.0.1:${kafkaPort}`)
+      .default(`127.0.0.1:${ports.GS_KAFKA_PORT}`)
       .transform((s) => s.split(',').map((b) => b.trim()))
       .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port, comma separated')).min(1)),
     GS_KAFKA_CLIENT_ID: z.string().min(1).default('gridstream'),
@@ -24,9 +28,9 @@ function schema(env: NodeJS.ProcessEnv) {
       .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
       .default('gridstream.'),
     GS_TOPIC_PARTITIONS: positiveInt.max(1024).default(6),
-    GS_QDB_HTTP_URL: z.url().default(`http://127.0.0.1:${qdbHttpPort}`),
+    GS_QDB_HTTP_URL: z.url().default(`http://127.0.0.1:${ports.GS_QDB_HTTP_PORT}`),
     GS_QDB_PG_HOST: z.string().min(1).default('127.0.0.1'),
-    GS_QDB_PG_PORT: port.default(Number(env['GS_QDB_PG_PORT'] ?? 8812)),
+    GS_QDB_PG_PORT: port.default(ports.GS_QDB_PG_PORT),
     GS_QDB_PG_USER: z.string().min(1).default('admin'),
     GS_QDB_PG_PASSWORD: z.string().default('quest'),
     GS_QDB_TABLE_PREFIX: z
@@ -36,7 +40,7 @@ function schema(env: NodeJS.ProcessEnv) {
     GS_MONGO_URL: z
       .string()
       .regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URL')
-      .default(`mongodb://127.0.0.1:${mongoPort}/`),
+      .default(`mongodb://127.0.0.1:${ports.GS_MONGO_PORT}/`),
     GS_MONGO_DB: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,63}$/, 'a database name: letters, digits, _ and -')
@@ -55,7 +59,7 @@ function schema(env: NodeJS.ProcessEnv) {
   });
 }
 
-export type Config = z.infer<ReturnType<typeof schema>>;
+export type Config = z.infer<ReturnType<typeof settings>> & z.infer<typeof StackPorts>;
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -66,16 +70,34 @@ export class ConfigError extends Error {
   }
 }
 
+function problemLines(
+  issues: readonly z.core.$ZodIssue[],
+  env: Record<string, string | undefined>,
+): string[] {
+  const byVariable = new Map<string, string>();
+  for (const issue of issues) {
+    const variable = String(issue.path[0] ?? '(environment)');
+    if (byVariable.has(variable)) continue; // one line per variable, however many elements failed
+    const given = env[variable];
+    byVariable.set(
+      variable,
+      `${variable}: ${issue.message}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`,
+    );
+  }
+  return [...byVariable.values()];
+}
+
 /** Parses the environment; throws a ConfigError with one line per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = schema(env).safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const variable = String(issue.path[0] ?? '(environment)');
-    const given = env[variable];
-    return `${variable}: ${issue.message}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`;
-  });
-  throw new ConfigError(problems);
+  // An empty variable means "not set": `GS_API_PORT=` must not become port 0.
+  const given = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const ports = StackPorts.safeParse(given);
+  if (!ports.success) throw new ConfigError(problemLines(ports.error.issues, given));
+  const rest = settings(ports.data).safeParse(given);
+  if (!rest.success) throw new ConfigError(problemLines(rest.error.issues, given));
+  return { ...ports.data, ...rest.data };
 }
 
 /** For process entry points: prints the problems and exits 78 (EX_CONFIG) instead of a stack trace. */
