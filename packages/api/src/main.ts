@@ -1,11 +1,8 @@
-import { loadConfigOrExit } from '@gridstream/config';
+import { runService } from '@gridstream/runtime';
 import { startApi } from './server.ts';
 
-const config = loadConfigOrExit();
-const api = await startApi(config);
-process.stderr.write(`gridstream: API listening on ${api.url ?? '(not listening)'}\n`);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void api.close().finally(() => process.exit(0));
-  });
-}
+await runService('API', async (config) => {
+  const api = await startApi(config);
+  process.stderr.write(`gridstream: API listening on ${api.url ?? '(not listening)'}\n`);
+  return { stop: () => api.close() };
+});

@@ -56,32 +56,32 @@ export class GridstreamError extends Error {
 
 /**
  * Whether an error from anywhere (our own, a client library's) is worth retrying.
- * Client libraries mark transient failures themselves: kafkajs sets `retriable`, the MongoDB
- * driver labels `RetryableWriteError`/`TransientTransactionError`, and network errors carry
- * errno codes. Anything unknown is treated as a bug, not retried.
+ * Client libraries mark transient failures themselves: kafkajs sets `retriable` (and wraps the
+ * last failure in `originalError` when its own retries run out), the MongoDB driver labels
+ * `RetryableWriteError` and names network errors, and sockets carry errno codes. The causes
+ * are followed, so "gave up after retries" over "connection refused" still counts as transient.
+ * Anything unknown is treated as a bug, not retried.
  */
-export function isRetriable(error: unknown): boolean {
+export function isRetriable(error: unknown, depth = 0): boolean {
   if (error instanceof GridstreamError) return error.retriable;
-  if (typeof error !== 'object' || error === null) return false;
+  if (typeof error !== 'object' || error === null || depth > 5) return false;
   const e = error as {
     retriable?: unknown;
     code?: unknown;
-    errorLabels?: unknown;
-    hasErrorLabel?: unknown;
     name?: unknown;
+    hasErrorLabel?: unknown;
+    originalError?: unknown;
+    cause?: unknown;
   };
   if (e.retriable === true) return true;
   if (typeof e.code === 'string' && TRANSIENT_NETWORK_CODES.has(e.code)) return true;
+  if (typeof e.name === 'string' && TRANSIENT_ERROR_NAMES.has(e.name)) return true;
   if (typeof e.hasErrorLabel === 'function') {
     const has = e.hasErrorLabel as (label: string) => boolean;
     if (has.call(error, 'RetryableWriteError') || has.call(error, 'TransientTransactionError'))
       return true;
   }
-  return (
-    e.name === 'MongoNetworkError' ||
-    e.name === 'MongoServerSelectionError' ||
-    e.name === 'MongoNetworkTimeoutError'
-  );
+  return isRetriable(e.originalError, depth + 1) || isRetriable(e.cause, depth + 1);
 }
 
 const TRANSIENT_NETWORK_CODES = new Set([
@@ -93,4 +93,14 @@ const TRANSIENT_NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+const TRANSIENT_ERROR_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSLockTimeout',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
 ]);

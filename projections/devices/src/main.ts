@@ -1,11 +1,4 @@
-import { loadConfigOrExit } from '@gridstream/config';
+import { runService } from '@gridstream/runtime';
 import { startDevicesProjection } from './run.ts';
 
-const config = loadConfigOrExit();
-const projection = await startDevicesProjection(config);
-process.stderr.write('gridstream: devices projection running\n');
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void projection.stop().finally(() => process.exit(0));
-  });
-}
+await runService('devices projection', (config) => startDevicesProjection(config));

@@ -1,0 +1,53 @@
+import { loadConfigOrExit } from '@gridstream/config';
+import type { Config } from '@gridstream/config';
+import { isRetriable } from '@gridstream/errors';
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** How long to keep retrying a start that fails because a server is not up yet. */
+  readonly startTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Starts a service the way every gridstream process starts: parse the config (exit 78 on a bad
+ * one), start, and retry with exponential backoff and jitter while the failure is retriable (a
+ * server still starting); stop on SIGINT/SIGTERM, letting in-flight batches finish.
+ * A non-retriable failure (a bug, a bad setting) ends the process at once with its message.
+ */
+export async function runService(
+  name: string,
+  start: (config: Config) => Promise<Stoppable>,
+  options: ServiceOptions = {},
+): Promise<void> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const config = loadConfigOrExit();
+  const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
+  let delayMs = 250;
+  let service: Stoppable | undefined;
+  while (service === undefined) {
+    try {
+      service = await start(config);
+    } catch (error) {
+      if (!isRetriable(error) || Date.now() + delayMs > deadline) {
+        log(`gridstream: ${name} could not start: ${(error as Error).message}`);
+        process.exit(1);
+      }
+      log(
+        `gridstream: ${name} waiting for a server (${(error as Error).message}); retrying in ${delayMs} ms`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, delayMs * (0.5 + Math.random() / 2)));
+      delayMs = Math.min(delayMs * 2, 5000);
+    }
+  }
+  log(`gridstream: ${name} running`);
+  const running = service;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void running.stop().finally(() => process.exit(0));
+    });
+  }
+}
