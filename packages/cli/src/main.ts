@@ -64,8 +64,15 @@ async function startFleet(
 
 async function up(config: Config, values: Parameters<typeof startFleet>[1]): Promise<void> {
   // Created once here, so the services do not race to create them.
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `${config.GS_KAFKA_CLIENT_ID}-cli` });
-  await createTopicsIfMissing(kafka, topicNames(config.GS_TOPIC_PREFIX), config.GS_TOPIC_PARTITIONS);
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-cli`,
+  });
+  await createTopicsIfMissing(
+    kafka,
+    topicNames(config.GS_TOPIC_PREFIX),
+    config.GS_TOPIC_PARTITIONS,
+  );
   const children: ChildProcess[] = SERVICES.map(({ name, entry }) =>
     startService(name, entry, log),
   );

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { createEventPublisher, createKafka, createTopicsIfMissing, runEventConsumer, topicNames } from './index.ts';
+import {
+  createEventPublisher,
+  createKafka,
+  createTopicsIfMissing,
+  runEventConsumer,
+  topicNames,
+} from './index.ts';
 import type { EventPublisher, PositionedEvent, RunningConsumer } from './index.ts';
 
 const prefix = `test-consumer-${Date.now().toString(36)}.`;
@@ -101,8 +107,12 @@ describe('the batch consumer loop on the real Kafka', () => {
         }
       },
     });
-    await until(() => [...byDevice.values()].reduce((n, l) => n + l.length, 0) >= 25, 'all events of the topic');
+    await until(
+      () => [...byDevice.values()].reduce((n, l) => n + l.length, 0) >= 25,
+      'all events of the topic',
+    );
     await consumer.stop();
-    for (const powers of byDevice.values()) expect(powers).toEqual([...powers].sort((a, b) => a - b));
+    for (const powers of byDevice.values())
+      expect(powers).toEqual([...powers].sort((a, b) => a - b));
   });
 });

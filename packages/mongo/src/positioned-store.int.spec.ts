@@ -14,8 +14,17 @@ const fold = (state: Counter | null, input: { add: number; label: string }): Cou
   seen: [...(state?.seen ?? []), input.label],
 });
 
-function change(documentId: string, offset: number, add: number, topic = 'readings'): PositionedChange<{ add: number; label: string }> {
-  return { documentId, position: { topic, partition: 0, offset: String(offset) }, input: { add, label: `${topic}@${offset}` } };
+function change(
+  documentId: string,
+  offset: number,
+  add: number,
+  topic = 'readings',
+): PositionedChange<{ add: number; label: string }> {
+  return {
+    documentId,
+    position: { topic, partition: 0, offset: String(offset) },
+    input: { add, label: `${topic}@${offset}` },
+  };
 }
 
 let mongo: MongoConnection;
@@ -47,8 +56,16 @@ describe('applyPositionedBatch against the real MongoDB-compatible server', () =
   });
 
   it('keeps positions per topic, since offsets of different topics are unrelated', async () => {
-    await applyPositionedBatch(collection, [change('c', 5, 1, 'readings'), change('c', 0, 2, 'devices')], fold);
-    await applyPositionedBatch(collection, [change('c', 1, 4, 'devices'), change('c', 5, 8, 'readings')], fold);
+    await applyPositionedBatch(
+      collection,
+      [change('c', 5, 1, 'readings'), change('c', 0, 2, 'devices')],
+      fold,
+    );
+    await applyPositionedBatch(
+      collection,
+      [change('c', 1, 4, 'devices'), change('c', 5, 8, 'readings')],
+      fold,
+    );
     const c = await collection.findOne({ _id: 'c' });
     expect(c?.state.total).toBe(7);
     expect(c?._meta.positions).toEqual(
@@ -65,7 +82,10 @@ describe('applyPositionedBatch against the real MongoDB-compatible server', () =
     const first = ids.map((id) => change(id, 0, 1, 'readings'));
     const second = ids.map((id) => change(id, 0, 1, 'devices'));
     // when they write at the same time
-    await Promise.all([applyPositionedBatch(collection, first, fold), applyPositionedBatch(collection, second, fold)]);
+    await Promise.all([
+      applyPositionedBatch(collection, first, fold),
+      applyPositionedBatch(collection, second, fold),
+    ]);
     // then each document holds both inputs exactly once
     const docs = await collection.find({ _id: { $in: ids } }).toArray();
     expect(docs).toHaveLength(20);

@@ -63,7 +63,7 @@ export async function applyPositionedBatch<State extends Document, Input>(
   collection: Collection<StoredDocument<State>>,
   changes: readonly PositionedChange<Input>[],
   fold: Fold<State, Input>,
-  maxAttempts = 5,
+  maxAttempts = 10,
 ): Promise<void> {
   if (changes.length === 0) return;
   const byDocument = new Map<string, PositionedChange<Input>[]>();

@@ -17,7 +17,12 @@ let sender: Sender;
 
 beforeAll(async () => {
   const stack = inject('stack');
-  reader = createQuestDbReader({ host: stack.qdbPgHost, port: stack.qdbPgPort, user: 'admin', password: 'quest' });
+  reader = createQuestDbReader({
+    host: stack.qdbPgHost,
+    port: stack.qdbPgPort,
+    user: 'admin',
+    password: 'quest',
+  });
   sender = await createIlpSender(stack.qdbHttpUrl);
   await ensureReadingsTable(reader, table);
 });
@@ -28,7 +33,11 @@ afterAll(async () => {
   await reader.close();
 });
 
-function reading(deviceId: string, time: string, powerW: number): { event: GridstreamEvent; partition: number; offset: string } {
+function reading(
+  deviceId: string,
+  time: string,
+  powerW: number,
+): { event: GridstreamEvent; partition: number; offset: string } {
   return {
     event: {
       id: `00000000-0000-7000-8000-${time.replace(/\D/g, '').slice(-12)}`,
@@ -47,13 +56,20 @@ function reading(deviceId: string, time: string, powerW: number): { event: Grids
 describe('the readings table on the real QuestDB', () => {
   it('is created idempotently', async () => {
     await ensureReadingsTable(reader, table);
-    const tables = await reader.query<{ table_name: string }>('SELECT table_name FROM tables() WHERE table_name = $1', [table]);
+    const tables = await reader.query<{ table_name: string }>(
+      'SELECT table_name FROM tables() WHERE table_name = $1',
+      [table],
+    );
     expect(tables).toHaveLength(1);
   });
 
   it('keeps one row per device and instant when a batch is written twice (DEDUP UPSERT KEYS)', async () => {
     // given a batch of readings flushed once
-    const batch = [reading('p1', '2026-11-20T10:00:00Z', 1), reading('p1', '2026-11-20T10:00:01Z', 2), reading('p2', '2026-11-20T10:00:00Z', 3)];
+    const batch = [
+      reading('p1', '2026-11-20T10:00:00Z', 1),
+      reading('p1', '2026-11-20T10:00:01Z', 2),
+      reading('p2', '2026-11-20T10:00:00Z', 3),
+    ];
     expect(await bufferReadingRows(sender, table, batch)).toBe(3);
     await sender.flush();
     // when the same batch is flushed again, as after a crash before the offset commit
@@ -76,7 +92,9 @@ describe('the readings table on the real QuestDB', () => {
     await bufferReadingRows(sender, table, [reading('p3', '2026-11-20T11:00:00Z', 7)]);
     await sender.flush();
     await waitForWalApplied(reader, table);
-    const rows = await reader.query<{ power_w: number }>(`SELECT power_w FROM "${table}" WHERE device_id = 'p3'`);
+    const rows = await reader.query<{ power_w: number }>(
+      `SELECT power_w FROM "${table}" WHERE device_id = 'p3'`,
+    );
     expect(rows).toEqual([{ power_w: 7 }]);
   });
 });
