@@ -153,3 +153,13 @@ describe('JSON Schema export', () => {
     expect(schema.$defs[EventType.readingReported]?.properties).toHaveProperty('importWh');
   });
 });
+
+describe('docs/events.schema.json', () => {
+  it('is the current export of the catalogue (regenerate: ./gridstream schema > docs/events.schema.json)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const committed: unknown = JSON.parse(
+      await readFile(new URL('../../../docs/events.schema.json', import.meta.url), 'utf8'),
+    );
+    expect(committed).toEqual(catalogueJsonSchema());
+  });
+});
