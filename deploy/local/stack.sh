@@ -1,0 +1,541 @@
+#!/usr/bin/env bash
+# Runs gridstream's servers as plain local processes, for machines without Docker:
+# Apache Kafka (KRaft, one node), QuestDB, and FerretDB (MongoDB wire protocol, SQLite).
+# Everything is fetched from package registries (Maven Central, the Go module proxy).
+#
+#   stack.sh install                  fetch/build into the cache (no network once cached)
+#   stack.sh start  [server...]       install if needed, start, wait until ready
+#   stack.sh stop   [server...]       SIGTERM, then SIGKILL after a timeout
+#   stack.sh status [server...]       one line per server; exit 0 if all running, 3 if not
+#   stack.sh logs   <kafka|questdb|mongo>
+#
+# See deploy/local/README.md for versions, ports, environment variables and traps.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+
+GS_CACHE=${GS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gridstream}
+GS_HOME=${GS_HOME:-$REPO_ROOT/.gridstream}
+
+GS_KAFKA_PORT=${GS_KAFKA_PORT:-9092}
+GS_KAFKA_CONTROLLER_PORT=${GS_KAFKA_CONTROLLER_PORT:-9093}
+GS_QDB_HTTP_PORT=${GS_QDB_HTTP_PORT:-9000}
+GS_QDB_PG_PORT=${GS_QDB_PG_PORT:-8812}
+GS_QDB_ILP_TCP_PORT=${GS_QDB_ILP_TCP_PORT:-9009}
+GS_QDB_HEALTH_PORT=${GS_QDB_HEALTH_PORT:-9003}
+GS_MONGO_PORT=${GS_MONGO_PORT:-27017}
+
+GS_START_TIMEOUT=${GS_START_TIMEOUT:-90}
+GS_STOP_TIMEOUT=${GS_STOP_TIMEOUT:-30}
+GS_KAFKA_JVM_OPTS=${GS_KAFKA_JVM_OPTS:--Xms512m -Xmx1g}
+GS_QDB_JVM_OPTS=${GS_QDB_JVM_OPTS:--Xms256m -Xmx2g}
+
+KAFKA_POM="$SCRIPT_DIR/kafka/pom.xml"
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM")
+# 9.3.x is the last line built for Java 17 (9.4.0 and later need Java 25).
+QUESTDB_VERSION=9.3.4
+FERRETDB_VERSION=v1.24.2
+
+KAFKA_DIR="$GS_CACHE/kafka-$KAFKA_VERSION"
+QUESTDB_JAR="$GS_CACHE/questdb-$QUESTDB_VERSION/questdb-$QUESTDB_VERSION.jar"
+FERRETDB_BIN="$GS_CACHE/bin/ferretdb-$FERRETDB_VERSION"
+FERRETDB_BUILD="$SCRIPT_DIR/ferretdb/build.sh"
+
+DATA_DIR="$GS_HOME/data"
+LOG_DIR="$GS_HOME/logs"
+RUN_DIR="$GS_HOME/run"
+
+ALL_SERVERS=(kafka questdb mongo)
+JAVA=""
+
+say() { printf 'gridstream: %s\n' "$*"; }
+die() { printf 'gridstream: %s\n' "$*" >&2; exit 1; }
+
+# --- prerequisites -----------------------------------------------------------------------
+
+java_major() { # prints the major version of the given java binary, e.g. 17 (or 8 for 1.8)
+  local spec
+  spec=$("$1" -XshowSettings:properties -version 2>&1 |
+    sed -n 's/^ *java\.specification\.version = //p' | head -n1)
+  case "$spec" in
+    1.*) echo "${spec#1.}" ;;
+    '') echo 0 ;;
+    *) echo "${spec%%.*}" ;;
+  esac
+}
+
+check_prerequisites() {
+  local missing=0 candidate="" major
+  if [[ -n "${JAVA_HOME:-}" && -x "${JAVA_HOME}/bin/java" ]]; then
+    candidate="$JAVA_HOME/bin/java"
+  elif command -v java >/dev/null 2>&1; then
+    candidate=$(command -v java)
+  fi
+  if [[ -z "$candidate" ]]; then
+    echo "gridstream: missing prerequisite: Java 17+ (no java on PATH or in JAVA_HOME) — install openjdk-17-jdk" >&2
+    missing=1
+  else
+    major=$(java_major "$candidate")
+    if ((major < 17)); then
+      echo "gridstream: missing prerequisite: Java 17+ (found java $major at $candidate) — install openjdk-17-jdk or set JAVA_HOME" >&2
+      missing=1
+    else
+      JAVA=$candidate
+    fi
+  fi
+  if ! command -v mvn >/dev/null 2>&1; then
+    echo "gridstream: missing prerequisite: Maven (mvn) — install maven" >&2
+    missing=1
+  fi
+  if ! command -v go >/dev/null 2>&1; then
+    echo "gridstream: missing prerequisite: Go (go) — install golang (1.24+) from go.dev or your package manager" >&2
+    missing=1
+  fi
+  if ! command -v curl >/dev/null 2>&1; then
+    echo "gridstream: missing prerequisite: curl — install curl" >&2
+    missing=1
+  fi
+  if ! command -v setsid >/dev/null 2>&1; then
+    echo "gridstream: missing prerequisite: setsid — install util-linux" >&2
+    missing=1
+  fi
+  if ((missing)); then exit 2; fi
+}
+
+# --- install -------------------------------------------------------------------------------
+
+# -q still leaves colour-reset escapes behind; strip them (pipefail keeps mvn's status).
+mvn_quiet() { mvn -B -q -Dstyle.color=never "$@" 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d'; }
+
+pom_stamp() { sha256sum "$KAFKA_POM" | cut -d' ' -f1; }
+
+kafka_installed() {
+  [[ -f "$KAFKA_DIR/.complete" && "$(cat "$KAFKA_DIR/.complete")" == "$(pom_stamp)" ]]
+}
+
+install_kafka() {
+  if kafka_installed; then return 0; fi
+  say "fetching Apache Kafka $KAFKA_VERSION and log4j2 from Maven Central"
+  local tmp="$GS_CACHE/.kafka-$KAFKA_VERSION.tmp"
+  rm -rf "$tmp"
+  mvn_quiet -f "$KAFKA_POM" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp/libs" ||
+    die "could not fetch Kafka with Maven (see the output above)"
+  pom_stamp >"$tmp/.complete"
+  rm -rf "$KAFKA_DIR"
+  mv "$tmp" "$KAFKA_DIR"
+}
+
+install_questdb() {
+  if [[ -f "$QUESTDB_JAR" ]]; then return 0; fi
+  say "fetching QuestDB $QUESTDB_VERSION from Maven Central"
+  local tmp
+  tmp=$(mktemp -d "$GS_CACHE/.questdb.XXXXXX")
+  # No project is needed: run from the empty temp dir so no pom.xml around is picked up.
+  (cd "$tmp" && mvn_quiet org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    -Dartifact="org.questdb:questdb:$QUESTDB_VERSION" -DoutputDirectory="$tmp/out") ||
+    { rm -rf "$tmp"; die "could not fetch QuestDB with Maven (see the output above)"; }
+  mkdir -p "$(dirname "$QUESTDB_JAR")"
+  mv "$tmp/out/questdb-$QUESTDB_VERSION.jar" "$QUESTDB_JAR"
+  rm -rf "$tmp"
+}
+
+# The launcher is rebuilt whenever its sources (patches/ included) change.
+ferretdb_stamp() {
+  (cd "$SCRIPT_DIR/ferretdb" && find . -type f ! -name '*.md' -print0 | LC_ALL=C sort -z |
+    xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+ferretdb_installed() {
+  [[ -x "$FERRETDB_BIN" ]] || return 1
+  # Without the sources next to this script, any binary built before will do.
+  [[ -f "$FERRETDB_BUILD" ]] || return 0
+  [[ -f "$FERRETDB_BIN.stamp" && "$(cat "$FERRETDB_BIN.stamp")" == "$(ferretdb_stamp)" ]]
+}
+
+install_ferretdb() {
+  if ferretdb_installed; then return 0; fi
+  [[ -f "$FERRETDB_BUILD" ]] || die "cannot build FerretDB: $FERRETDB_BUILD is missing"
+  say "building FerretDB $FERRETDB_VERSION (Go module proxy) into $FERRETDB_BIN"
+  mkdir -p "$GS_CACHE/bin"
+  local tmp="$FERRETDB_BIN.tmp.$$" stamp
+  stamp=$(ferretdb_stamp)
+  bash "$FERRETDB_BUILD" "$tmp" || { rm -f "$tmp"; die "FerretDB build failed (see the output above)"; }
+  [[ -x "$tmp" ]] || die "FerretDB build did not produce $tmp"
+  mv "$tmp" "$FERRETDB_BIN"
+  echo "$stamp" >"$FERRETDB_BIN.stamp"
+}
+
+installed() { # is <server> installed?
+  case "$1" in
+    kafka) kafka_installed ;;
+    questdb) [[ -f "$QUESTDB_JAR" ]] ;;
+    mongo) ferretdb_installed ;;
+  esac
+}
+
+install_servers() { # install the given servers (all of them by default)
+  local s need=()
+  for s in "$@"; do installed "$s" || need+=("$s"); done
+  if ((${#need[@]} == 0)); then return 0; fi
+  mkdir -p "$GS_CACHE"
+  # One installer at a time per cache.
+  exec 8>"$GS_CACHE/.lock"
+  flock 8
+  for s in "${need[@]}"; do
+    case "$s" in
+      kafka) install_kafka ;;
+      questdb) install_questdb ;;
+      mongo) install_ferretdb ;;
+    esac
+  done
+  exec 8>&-
+}
+
+# --- processes -----------------------------------------------------------------------------
+
+# Each server is started with one argument that names both the server and this GS_HOME, so
+# /proc/<pid>/cmdline tells whether a pid really is our server (pid files go stale after a
+# crash or a reboot, and pids get reused).
+marker() {
+  case "$1" in
+    kafka | questdb) echo "-Dgridstream.server=$1@$GS_HOME" ;;
+    mongo) echo "$DATA_DIR/ferretdb" ;; # the --data argument
+  esac
+}
+
+pid_file() { echo "$RUN_DIR/$1.pid"; }
+log_file() { echo "$LOG_DIR/$1.log"; }
+
+is_ours() { # <pid> <server>
+  grep -qzxF -- "$(marker "$2")" "/proc/$1/cmdline" 2>/dev/null
+}
+
+find_pid() { # prints the pid of our running <server>, or fails
+  local s=$1 f pid p
+  f=$(pid_file "$s")
+  if [[ -f "$f" ]]; then
+    pid=$(cat "$f" 2>/dev/null || true)
+    if [[ "$pid" =~ ^[0-9]+$ ]] && is_ours "$pid" "$s"; then
+      echo "$pid"
+      return 0
+    fi
+  fi
+  # The pid file is missing or stale: look for the process itself.
+  # (The second check drops short-lived matches, such as another stack.sh's grep.)
+  while IFS= read -r p; do
+    pid=${p#/proc/}
+    pid=${pid%/cmdline}
+    if [[ "$pid" =~ ^[0-9]+$ ]] && is_ours "$pid" "$s"; then
+      echo "$pid" >"$f" 2>/dev/null || true
+      echo "$pid"
+      return 0
+    fi
+  done < <(grep -lzxF -- "$(marker "$s")" /proc/[0-9]*/cmdline 2>/dev/null)
+  [[ -f "$f" ]] && rm -f "$f"
+  return 1
+}
+
+port_open() { # <port>
+  timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+main_port() {
+  case "$1" in
+    kafka) echo "$GS_KAFKA_PORT" ;;
+    questdb) echo "$GS_QDB_HTTP_PORT" ;;
+    mongo) echo "$GS_MONGO_PORT" ;;
+  esac
+}
+
+ports_of() {
+  case "$1" in
+    kafka) echo "$GS_KAFKA_PORT $GS_KAFKA_CONTROLLER_PORT" ;;
+    questdb) echo "$GS_QDB_HTTP_PORT $GS_QDB_PG_PORT $GS_QDB_ILP_TCP_PORT $GS_QDB_HEALTH_PORT" ;;
+    mongo) echo "$GS_MONGO_PORT" ;;
+  esac
+}
+
+launch() { # <server> <command...>: detached from this shell, output to the server's log
+  local s=$1 log pid i
+  shift
+  log=$(log_file "$s")
+  [[ -f "$log" ]] && mv -f "$log" "$log.1"
+  # 8>&- 9>&-: the server must not inherit the lock files' descriptors, or it would hold
+  # the locks for as long as it runs.
+  (cd "$GS_HOME" && exec setsid nohup "$@" >"$log" 2>&1 </dev/null 8>&- 9>&-) &
+  pid=$!
+  # setsid execs in place unless it is a process group leader, in which case it forks;
+  # find_pid's /proc scan covers that case.
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    if is_ours "$pid" "$s"; then break; fi
+    if pid=$(find_pid "$s"); then break; fi
+    sleep 0.1
+  done
+  echo "$pid" >"$(pid_file "$s")"
+}
+
+render() { # <template> <output> NAME=value...: replaces @NAME@ in the template
+  local tmpl=$1 out=$2 kv text
+  shift 2
+  text=$(<"$tmpl")
+  for kv in "$@"; do text=${text//@${kv%%=*}@/${kv#*=}}; done
+  printf '%s\n' "$text" >"$out.tmp"
+  mv "$out.tmp" "$out"
+}
+
+start_kafka() {
+  local props="$RUN_DIR/kafka.properties" data="$DATA_DIR/kafka" id_file="$DATA_DIR/kafka.cluster-id" cp="$KAFKA_DIR/libs/*"
+  local jvm=(-Djava.awt.headless=true "-Dlog4j2.configurationFile=$SCRIPT_DIR/kafka/log4j2.properties")
+  mkdir -p "$data"
+  render "$SCRIPT_DIR/kafka/server.properties.template" "$props" \
+    "KAFKA_PORT=$GS_KAFKA_PORT" "CONTROLLER_PORT=$GS_KAFKA_CONTROLLER_PORT" "DATA_DIR=$data"
+  if [[ ! -f "$data/meta.properties" ]]; then
+    if [[ ! -s "$id_file" ]]; then
+      # A cluster id is 16 random bytes in unpadded base64url; Kafka avoids a leading '-'.
+      local id="-"
+      while [[ "$id" == -* ]]; do
+        id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+      done
+      echo "$id" >"$id_file"
+    fi
+    "$JAVA" "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format \
+      -t "$(cat "$id_file")" -c "$props" --ignore-formatted >"$LOG_DIR/kafka-format.log" 2>&1 ||
+      { tail -n 30 "$LOG_DIR/kafka-format.log" >&2; die "kafka: formatting storage failed ($LOG_DIR/kafka-format.log)"; }
+  fi
+  # shellcheck disable=SC2086 # GS_KAFKA_JVM_OPTS is a list of options
+  launch kafka "$JAVA" "$(marker kafka)" $GS_KAFKA_JVM_OPTS \
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -XX:+ExplicitGCInvokesConcurrent "${jvm[@]}" -cp "$cp" kafka.Kafka "$props"
+}
+
+start_questdb() {
+  local root="$DATA_DIR/questdb" tmp="$RUN_DIR/questdb-tmp"
+  mkdir -p "$root/conf" "$tmp"
+  # QuestDB unpacks its native libraries into java.io.tmpdir and deletes them on a clean
+  # exit; a killed server leaves them behind. The directory must allow exec.
+  rm -f "$tmp"/libquestdb*.so
+  render "$SCRIPT_DIR/questdb/server.conf.template" "$root/conf/server.conf" \
+    "HTTP_PORT=$GS_QDB_HTTP_PORT" "HEALTH_PORT=$GS_QDB_HEALTH_PORT" \
+    "PG_PORT=$GS_QDB_PG_PORT" "ILP_TCP_PORT=$GS_QDB_ILP_TCP_PORT"
+  # shellcheck disable=SC2086 # GS_QDB_JVM_OPTS is a list of options
+  launch questdb "$JAVA" "$(marker questdb)" $GS_QDB_JVM_OPTS "-Djava.io.tmpdir=$tmp" \
+    --add-exports java.base/jdk.internal.math=io.questdb \
+    -p "$QUESTDB_JAR" -m io.questdb/io.questdb.ServerMain -d "$root"
+}
+
+start_mongo() {
+  mkdir -p "$DATA_DIR/ferretdb"
+  launch mongo "$FERRETDB_BIN" --listen "127.0.0.1:$GS_MONGO_PORT" --data "$(marker mongo)"
+}
+
+ready() { # <server>: is it answering?
+  case "$1" in
+    kafka)
+      grep -q 'Kafka Server started' "$(log_file kafka)" 2>/dev/null && port_open "$GS_KAFKA_PORT"
+      ;;
+    questdb)
+      curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$GS_QDB_HEALTH_PORT/" 2>/dev/null &&
+        curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$GS_QDB_HTTP_PORT/exec?query=select%201" 2>/dev/null
+      ;;
+    mongo) port_open "$GS_MONGO_PORT" ;;
+  esac
+}
+
+fail_with_log() { # <server> <reason>
+  local log
+  log=$(log_file "$1")
+  {
+    echo "gridstream: $1 $2; last 30 lines of $log:"
+    tail -n 30 "$log" 2>/dev/null | sed 's/^/  | /'
+  } >&2
+}
+
+wait_ready() { # <server> <deadline (epoch s)>
+  local s=$1 deadline=$2
+  while :; do
+    if ! find_pid "$s" >/dev/null; then
+      fail_with_log "$s" "exited during startup"
+      return 1
+    fi
+    if ready "$s"; then return 0; fi
+    if (($(date +%s) >= deadline)); then
+      fail_with_log "$s" "not ready after ${GS_START_TIMEOUT}s (still running, pid $(find_pid "$s" || echo '?'))"
+      return 1
+    fi
+    sleep 0.25
+  done
+}
+
+print_endpoints() {
+  local s
+  for s in "$@"; do
+    case "$s" in
+      kafka) echo "  kafka    127.0.0.1:$GS_KAFKA_PORT (bootstrap; controller 127.0.0.1:$GS_KAFKA_CONTROLLER_PORT)" ;;
+      questdb)
+        echo "  questdb  http://127.0.0.1:$GS_QDB_HTTP_PORT (REST, ILP over HTTP, console)"
+        echo "           postgresql://admin:quest@127.0.0.1:$GS_QDB_PG_PORT/qdb (PG wire)"
+        echo "           tcp://127.0.0.1:$GS_QDB_ILP_TCP_PORT (ILP over TCP), health http://127.0.0.1:$GS_QDB_HEALTH_PORT/"
+        ;;
+      mongo) echo "  mongo    mongodb://127.0.0.1:$GS_MONGO_PORT/ (FerretDB $FERRETDB_VERSION, SQLite)" ;;
+    esac
+  done
+}
+
+lock_home() {
+  mkdir -p "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
+  exec 9>"$RUN_DIR/.lock"
+  flock 9
+}
+
+cmd_start() {
+  local servers=("$@") s p started=() pid t0 deadline failed=0
+  install_servers "${servers[@]}"
+  lock_home
+  t0=$(date +%s)
+  for s in "${servers[@]}"; do
+    if pid=$(find_pid "$s"); then
+      say "$s already running (pid $pid)"
+      continue
+    fi
+    for p in $(ports_of "$s"); do
+      if port_open "$p"; then
+        die "$s: port $p on 127.0.0.1 is already taken by another process (not this stack's $s); stop it or set the GS_*_PORT variables"
+      fi
+    done
+    "start_$s"
+    started+=("$s")
+  done
+  if ((${#started[@]} == 0)); then
+    say "nothing to start: the stack is already running"
+  else
+    say "started ${started[*]}; waiting until ready (timeout ${GS_START_TIMEOUT}s)"
+    deadline=$((t0 + GS_START_TIMEOUT))
+    for s in "${started[@]}"; do
+      if wait_ready "$s" "$deadline"; then
+        say "$s ready after $(($(date +%s) - t0))s"
+      else
+        failed=1
+      fi
+    done
+    if ((failed)); then
+      say "start failed; servers that did start are still running (stack.sh stop ends them)" >&2
+      exit 1
+    fi
+  fi
+  echo "gridstream endpoints (state in $GS_HOME):"
+  print_endpoints "${servers[@]}"
+}
+
+cmd_stop() {
+  local servers=("$@") s pid pids=() names=() i deadline alive
+  lock_home
+  for s in "${servers[@]}"; do
+    if pid=$(find_pid "$s"); then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+      names+=("$s")
+    else
+      say "$s not running"
+    fi
+  done
+  deadline=$(($(date +%s) + GS_STOP_TIMEOUT))
+  for i in "${!pids[@]}"; do
+    alive=1
+    while kill -0 "${pids[$i]}" 2>/dev/null && is_ours "${pids[$i]}" "${names[$i]}"; do
+      if (($(date +%s) >= deadline)); then
+        say "${names[$i]} (pid ${pids[$i]}) did not stop within ${GS_STOP_TIMEOUT}s of SIGTERM; sending SIGKILL"
+        kill -KILL "${pids[$i]}" 2>/dev/null || true
+        sleep 0.5
+        break
+      fi
+      sleep 0.2
+    done
+    if kill -0 "${pids[$i]}" 2>/dev/null && is_ours "${pids[$i]}" "${names[$i]}"; then alive=1; else alive=0; fi
+    if ((alive)); then
+      say "${names[$i]} (pid ${pids[$i]}) is still running" >&2
+    else
+      rm -f "$(pid_file "${names[$i]}")"
+      say "${names[$i]} stopped"
+    fi
+  done
+}
+
+cmd_status() {
+  local servers=("$@") s pid all=0 note
+  for s in "${servers[@]}"; do
+    if pid=$(find_pid "$s"); then
+      note=""
+      port_open "$(main_port "$s")" || note=" (port not answering yet)"
+      printf '%-8s running  pid %-7s port %s%s\n' "$s" "$pid" "$(ports_of "$s" | tr ' ' ',')" "$note"
+    else
+      printf '%-8s stopped  pid %-7s port %s\n' "$s" "-" "$(ports_of "$s" | tr ' ' ',')"
+      all=3
+    fi
+  done
+  return "$all"
+}
+
+cmd_logs() {
+  local s=${1:-} log
+  case "$s" in kafka | questdb | mongo) ;; *) die "usage: stack.sh logs <kafka|questdb|mongo>" ;; esac
+  log=$(log_file "$s")
+  [[ -f "$log" ]] || die "no log yet: $log"
+  if [[ -t 1 ]]; then
+    exec tail -n 100 -F "$log"
+  else
+    exec tail -n 100 "$log"
+  fi
+}
+
+SERVERS=()
+parse_servers() { # validates server names into SERVERS; none means all
+  local s
+  if (($# == 0)); then
+    SERVERS=("${ALL_SERVERS[@]}")
+    return
+  fi
+  for s in "$@"; do
+    case "$s" in kafka | questdb | mongo) ;; *) die "unknown server '$s' (kafka, questdb, mongo)" ;; esac
+  done
+  SERVERS=("$@")
+}
+
+usage() {
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+main() {
+  local cmd=${1:-}
+  shift || true
+  case "$cmd" in
+    install)
+      check_prerequisites
+      parse_servers "$@"
+      install_servers "${SERVERS[@]}"
+      say "installed in $GS_CACHE: ${SERVERS[*]} (Kafka $KAFKA_VERSION, QuestDB $QUESTDB_VERSION, FerretDB $FERRETDB_VERSION)"
+      ;;
+    start)
+      check_prerequisites
+      parse_servers "$@"
+      cmd_start "${SERVERS[@]}"
+      ;;
+    stop)
+      parse_servers "$@"
+      cmd_stop "${SERVERS[@]}"
+      ;;
+    status)
+      parse_servers "$@"
+      cmd_status "${SERVERS[@]}"
+      ;;
+    logs) cmd_logs "$@" ;;
+    -h | --help | help) usage ;;
+    *)
+      usage >&2
+      exit 64
+      ;;
+  esac
+}
+
+main "$@"
