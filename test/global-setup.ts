@@ -9,19 +9,16 @@ declare module 'vitest' {
 }
 
 /**
- * Integration and end-to-end tests run against real servers: the local stack
- * (deploy/local, started by `./gridstream test`) by default, or containers when
- * GS_TEST_STACK=containers and a Docker engine answers. Nothing here mocks a server.
+ * Integration and end-to-end tests run against real servers, never mocks:
+ * - GS_TEST_STACK=local: the local stack (deploy/local, started by `./gridstream test`);
+ * - GS_TEST_STACK=containers: the official images through testcontainers (needs a Docker engine);
+ * - unset: the local stack when it answers, else containers when a Docker engine answers.
  */
 export default async function setup(
   project: TestProject,
 ): Promise<(() => Promise<void>) | undefined> {
-  if (process.env['GS_TEST_STACK'] === 'containers') {
-    const { startContainerStack } = await import('./containers.ts');
-    const stack = await startContainerStack();
-    project.provide('stack', stack.endpoints);
-    return stack.stop;
-  }
+  const mode = process.env['GS_TEST_STACK'] ?? 'auto';
+  if (mode === 'containers') return useContainers(project);
   const config = loadConfig();
   const endpoints: StackEndpoints = {
     kafkaBrokers: config.GS_KAFKA_BROKERS,
@@ -31,6 +28,8 @@ export default async function setup(
     mongoUrl: config.GS_MONGO_URL,
   };
   const missing = await probeStack(endpoints);
+  if (missing.length > 0 && mode === 'auto' && (await dockerEngineAnswers()))
+    return useContainers(project);
   if (missing.length > 0) {
     throw new Error(
       `integration tests need the real servers, and these did not answer:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +
@@ -40,4 +39,21 @@ export default async function setup(
   }
   project.provide('stack', endpoints);
   return undefined;
+}
+
+async function useContainers(project: TestProject): Promise<() => Promise<void>> {
+  const { startContainerStack } = await import('./containers.ts');
+  const stack = await startContainerStack();
+  project.provide('stack', stack.endpoints);
+  return stack.stop;
+}
+
+async function dockerEngineAnswers(): Promise<boolean> {
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    await getContainerRuntimeClient();
+    return true;
+  } catch {
+    return false;
+  }
 }
