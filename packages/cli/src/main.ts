@@ -19,6 +19,7 @@ commands:
   up         start the energy processor, the devices projection, the API and a simulated fleet
   simulate   run only a simulated fleet against a running API
   schema     print the JSON Schema of the event catalogue
+  bench      benchmarks against the running stack (bench --help)
 
 options (up, simulate):
   --sites N         sites to simulate, six devices each (default 5)
@@ -118,6 +119,11 @@ simulating ${fleet.devices.length} devices on ${values.sites} sites for tenant '
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'bench') {
+    const { runBench } = await import('./bench/main.ts');
+    await runBench(argv.slice(1));
+    return;
+  }
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,

@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CompressionTypes, Partitioners } from 'kafkajs';
+import type { Message } from 'kafkajs';
+import type { Config } from '@gridstream/config';
+import { encodeEvent, EventType } from '@gridstream/events';
+import type { GridstreamEvent } from '@gridstream/events';
+import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import {
+  bufferReadingRows,
+  createIlpSender,
+  createQuestDbReader,
+  ensureReadingsTable,
+  readingsTableName,
+  waitForWalApplied,
+} from '@gridstream/questdb';
+import { formatRate, peakRssMiB, pollUntil } from './measure.ts';
+
+export interface EnergyBenchOptions {
+  readonly readings: number;
+  readonly devices: number;
+  readonly log: (line: string) => void;
+}
+
+const START_MS = Date.UTC(2026, 0, 1);
+const READING_INTERVAL_MS = 10_000;
+
+/** The n-th reading of the run: devices take turns, each reading 10 s after the device's last. */
+function reading(n: number, devices: number): GridstreamEvent {
+  const device = n % devices;
+  const step = Math.floor(n / devices);
+  const deviceId = `bench-meter-${String(device).padStart(5, '0')}`;
+  const powerW = 500 + ((device * 37 + step * 11) % 1500);
+  return {
+    id: `00000000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`,
+    type: EventType.readingReported,
+    source: 'bench',
+    subject: deviceId,
+    time: new Date(START_MS + step * READING_INTERVAL_MS).toISOString(),
+    tenant: 'bench',
+    data: { deviceId, powerW, importWh: 1_000_000 + step * 3, quality: 'good' },
+  };
+}
+
+async function loadKafka(config: Config, options: EnergyBenchOptions): Promise<number> {
+  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'bench-loader' });
+  const topics = topicNames(config.GS_TOPIC_PREFIX);
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const started = Date.now();
+  const chunk = 10_000;
+  const inFlight: Promise<unknown>[] = [];
+  for (let from = 0; from < options.readings; from += chunk) {
+    const messages: Message[] = [];
+    for (let n = from; n < Math.min(from + chunk, options.readings); n++) {
+      const record = encodeEvent(reading(n, options.devices));
+      messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
+    }
+    inFlight.push(
+      producer.send({
+        topic: topics.readings,
+        acks: 1,
+        compression: CompressionTypes.None,
+        messages,
+      }),
+    );
+    if (inFlight.length >= 4) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  const elapsed = Date.now() - started;
+  await producer.disconnect();
+  return elapsed;
+}
+
+async function committedCount(config: Config): Promise<number> {
+  const admin = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: 'bench-offsets',
+  }).admin();
+  await admin.connect();
+  try {
+    const [group] = await admin.fetchOffsets({
+      groupId: `${config.GS_TOPIC_PREFIX}processor.energy`,
+      topics: [topicNames(config.GS_TOPIC_PREFIX).readings],
+    });
+    return (group?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The energy processor as its own process, so its memory is its own. */
+async function runProcessor(
+  config: Config,
+  options: EnergyBenchOptions,
+): Promise<{ ms: number; peakRssMiB: number | undefined }> {
+  const entry = fileURLToPath(
+    new URL('./main.ts', import.meta.resolve('@gridstream/processor-energy')),
+  );
+  const child = spawn(process.execPath, [entry], {
+    env: {
+      ...process.env,
+      GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
+      GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
+      GS_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const started = Date.now();
+  let peak: number | undefined;
+  try {
+    await pollUntil(async () => {
+      peak = Math.max(peak ?? 0, (await peakRssMiB(child.pid ?? -1)) ?? 0);
+      return (await committedCount(config)) >= options.readings;
+    }, 30 * 60_000);
+    return { ms: Date.now() - started, peakRssMiB: peak };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** Reference: the same rows written straight to QuestDB over ILP/HTTP, 10,000 per request. */
+async function plainIlp(
+  config: Config,
+  options: EnergyBenchOptions,
+): Promise<{ ackMs: number; appliedMs: number }> {
+  const table = readingsTableName(`${config.GS_QDB_TABLE_PREFIX}ilp_`);
+  const reader = createQuestDbReader({
+    host: config.GS_QDB_PG_HOST,
+    port: config.GS_QDB_PG_PORT,
+    user: config.GS_QDB_PG_USER,
+    password: config.GS_QDB_PG_PASSWORD,
+  });
+  await ensureReadingsTable(reader, table);
+  const sender = await createIlpSender(config.GS_QDB_HTTP_URL);
+  const started = Date.now();
+  for (let from = 0; from < options.readings; from += 10_000) {
+    const batch = [];
+    for (let n = from; n < Math.min(from + 10_000, options.readings); n++) {
+      batch.push({ event: reading(n, options.devices), partition: 0, offset: String(n) });
+    }
+    await bufferReadingRows(sender, table, batch);
+    await sender.flush();
+  }
+  const ackMs = Date.now() - started;
+  await waitForWalApplied(reader, table, 10 * 60_000);
+  const appliedMs = Date.now() - started;
+  await sender.close();
+  await reader.close();
+  return { ackMs, appliedMs };
+}
+
+export async function benchEnergy(config: Config, options: EnergyBenchOptions): Promise<void> {
+  const { log } = options;
+  log(
+    `bench energy: ${options.readings.toLocaleString('en-US')} readings from ${options.devices.toLocaleString('en-US')} devices, ${config.GS_TOPIC_PARTITIONS} partitions, topic prefix ${config.GS_TOPIC_PREFIX}`,
+  );
+  const loadMs = await loadKafka(config, options);
+  log(
+    `  loaded into Kafka in ${(loadMs / 1000).toFixed(1)} s (${formatRate(options.readings, loadMs)})`,
+  );
+  const processed = await runProcessor(config, options);
+  log(
+    `  energy processor, Kafka -> QuestDB committed: ${(processed.ms / 1000).toFixed(1)} s, ${formatRate(options.readings, processed.ms)} (includes process start-up)`,
+  );
+  log(
+    `  energy processor peak RSS: ${processed.peakRssMiB === undefined ? 'n/a' : `${processed.peakRssMiB.toFixed(0)} MiB`}`,
+  );
+  const ilp = await plainIlp(config, options);
+  log(
+    `  reference, plain ILP/HTTP writes of the same rows: acknowledged ${formatRate(options.readings, ilp.ackMs)}, WAL applied ${formatRate(options.readings, ilp.appliedMs)}`,
+  );
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { loadConfigOrExit } from '@gridstream/config';
+import { benchEnergy } from './energy.ts';
+
+const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name> ...)
+
+  energy   load readings into Kafka, run the energy processor, print the committed rate,
+           its peak RSS, and the rate of plain ILP writes of the same rows
+           --readings N (default 2000000)  --devices N (default 5000)
+
+Each run uses fresh topics and tables (a random prefix) on the running stack.`;
+
+export async function runBench(argv: readonly string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      readings: { type: 'string', default: '2000000' },
+      devices: { type: 'string', default: '5000' },
+    },
+  });
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const run = randomBytes(3).toString('hex');
+  const config = loadConfigOrExit({
+    ...process.env,
+    GS_TOPIC_PREFIX: `bench-${run}.`,
+    GS_QDB_TABLE_PREFIX: `bench_${run}_`,
+  });
+  switch (positionals[0]) {
+    case 'energy':
+      await benchEnergy(config, {
+        readings: Number(values.readings),
+        devices: Number(values.devices),
+        log,
+      });
+      return;
+    default:
+      process.stderr.write(`${USAGE}\n`);
+      process.exitCode = 64;
+  }
+}
+
+if (import.meta.main) await runBench(process.argv.slice(2));
