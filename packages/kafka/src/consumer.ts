@@ -40,6 +40,11 @@ export interface EventConsumerOptions {
   readonly fromBeginning?: boolean;
   /** Upper bound on the bytes one fetch brings into memory (per partition and in total). */
   readonly maxBytesPerPartition?: number;
+  /**
+   * How many partitions' batches are handled at once. Above 1 the handler runs concurrently
+   * with itself (for different partitions), so it must not share unsynchronised state.
+   */
+  readonly partitionsConsumedConcurrently?: number;
 }
 
 export interface RunningConsumer {
@@ -119,7 +124,12 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     ]);
   };
 
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: onBatch });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+    eachBatch: onBatch,
+  });
   return {
     consumer,
     async stop() {

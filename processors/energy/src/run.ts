@@ -14,6 +14,8 @@ import {
   readingsTableName,
 } from '@gridstream/questdb';
 
+const CONCURRENT_PARTITIONS = 3;
+
 export interface RunningProcessor {
   stop(): Promise<void>;
 }
@@ -37,13 +39,21 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
     password: config.GS_QDB_PG_PASSWORD,
   });
   await ensureReadingsTable(reader, table);
-  const sender = await createIlpSender(config.GS_QDB_HTTP_URL);
+  // Partitions are handled concurrently, each batch with a sender of its own: a batch's latency
+  // is mostly waiting (Kafka fetch, QuestDB commit), so overlapping batches raises throughput.
+  const idleSenders = await Promise.all(
+    Array.from({ length: CONCURRENT_PARTITIONS }, () => createIlpSender(config.GS_QDB_HTTP_URL)),
+  );
+  const allSenders = [...idleSenders];
   const consumer = await runEventConsumer({
     kafka,
     groupId: `${config.GS_TOPIC_PREFIX}processor.energy`,
     topics: [topics.readings],
     dlqTopic: topics.dlq,
+    partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
     async handle(events) {
+      const sender = idleSenders.pop();
+      if (sender === undefined) throw new Error('more concurrent batches than senders');
       try {
         if ((await bufferReadingRows(sender, table, events)) > 0) await sender.flush();
       } catch (error) {
@@ -51,13 +61,15 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
         // in one request (dedup would absorb it, but the request would be twice the size).
         sender.reset();
         throw error;
+      } finally {
+        idleSenders.push(sender);
       }
     },
   });
   return {
     async stop() {
       await consumer.stop();
-      await sender.close();
+      await Promise.all(allSenders.map((sender) => sender.close()));
       await reader.close();
     },
   };
