@@ -3,3 +3,4 @@ export * from './topics.ts';
 export * from './publisher.ts';
 export * from './consumer.ts';
 export * from './dlq.ts';
+export * from './global-table.ts';

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { decodeEvent } from '@gridstream/events';
+import type { PositionedEvent } from './consumer.ts';
+
+export interface GlobalTable {
+  /** Resolves once every event that was in the topic when the table started has been applied. */
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface GlobalTableOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  /** Folds one event into the caller's in-memory table. Must not throw for valid events. */
+  readonly apply: (event: PositionedEvent) => void;
+  /** Identifies the member in logs and the throwaway group id. */
+  readonly name: string;
+}
+
+/**
+ * Every instance reads the whole of a small topic (the device registry) into memory and keeps
+ * it current, like a Kafka Streams GlobalKTable: a reading then finds its site, time zone and
+ * role without a database lookup, whichever partition it came from. kafkajs cannot assign
+ * partitions without a group, so each instance joins a group of its own and never commits:
+ * it always starts from the beginning. Undecodable events are skipped here; the topic's own
+ * consumer dead-letters them.
+ */
+export async function startGlobalTable(options: GlobalTableOptions): Promise<GlobalTable> {
+  const admin = options.kafka.admin();
+  await admin.connect();
+  const endOffsets = await admin.fetchTopicOffsets(options.topic).finally(() => admin.disconnect());
+  const pending = new Map(
+    endOffsets
+      .filter((p) => BigInt(p.high) > BigInt(p.low))
+      .map((p) => [p.partition, BigInt(p.high)]),
+  );
+  let markCaughtUp: () => void = () => undefined;
+  const caughtUp = new Promise<void>((resolve) => {
+    markCaughtUp = resolve;
+  });
+  if (pending.size === 0) markCaughtUp();
+
+  const consumer = options.kafka.consumer({
+    groupId: `global.${options.name}.${randomUUID()}`,
+    allowAutoTopicCreation: false,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        const decoded = decodeEvent(message);
+        if (decoded.ok) {
+          options.apply({
+            event: decoded.event,
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+          });
+        }
+      }
+      const end = pending.get(batch.partition);
+      if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
+        pending.delete(batch.partition);
+        if (pending.size === 0) markCaughtUp();
+      }
+    },
+  });
+  return {
+    caughtUp: () => caughtUp,
+    stop: () => consumer.disconnect(),
+  };
+}
