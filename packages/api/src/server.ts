@@ -65,7 +65,11 @@ export async function startApi(
         mongodb: await answers(() => mongo.db.command({ ping: 1 })),
       }),
     },
-    { logger: config.GS_LOG_LEVEL === 'silent' ? false : { level: config.GS_LOG_LEVEL } },
+    {
+      logger: config.GS_LOG_LEVEL === 'silent' ? false : { level: config.GS_LOG_LEVEL },
+      // One line per request would drown the terminal of `gridstream up`; errors are still logged.
+      disableRequestLogging: true,
+    },
   );
   const url =
     options.listen === false
