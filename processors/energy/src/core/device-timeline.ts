@@ -1,0 +1,205 @@
+import { bucketTotal } from './bucket-split.ts';
+import type { DeviceBucketTotal } from './bucket-total.ts';
+import { quarterHourStartMs, quarterHourStartsBetween } from './calendar-buckets.ts';
+import { sameEnergyReading } from './energy-reading.ts';
+import type { EnergyReading } from './energy-reading.ts';
+import { intervalEnergy } from './interval-energy.ts';
+import type { IntervalEnergy } from './interval-energy.ts';
+import type { EnergySettings } from './settings.ts';
+import type { InsertOutcome, ReadingDelta, TimelineLimits } from './timeline-outcome.ts';
+import { QUARTER_HOUR_MS } from './units.ts';
+
+interface Entry {
+  reading: EnergyReading;
+  /** The interval ending at this reading; null when its predecessor is not known. */
+  interval: IntervalEnergy | null;
+}
+
+/** Whether a rebuild was given the device's whole history or only its recent part. */
+export type LoadedHistory = 'whole' | 'recent';
+
+/**
+ * One device's readings in event-time order, with the energy of each interval. Totals are
+ * recomputed from the held intervals in time order, never adjusted by increments, so they are
+ * a function of the set of readings held: arrival order and duplicates cannot change them.
+ */
+export class DeviceTimeline {
+  readonly deviceId: string;
+  readonly #settings: EnergySettings;
+  readonly #limits: TimelineLimits;
+  #entries: Entry[] = [];
+  /** Buckets before this are only partly known (readings were evicted or never loaded). */
+  #completeFromMs = -Infinity;
+
+  constructor(deviceId: string, settings: EnergySettings, limits: TimelineLimits) {
+    this.deviceId = deviceId;
+    this.#settings = settings;
+    this.#limits = limits;
+  }
+
+  /**
+   * A timeline from stored readings (e.g. loaded from QuestDB when a partition is assigned).
+   * With `recent` history, readings before the oldest loaded one are unknown, so the bucket it
+   * falls in is not reported and a later reading that would need its predecessor is refused.
+   */
+  static rebuild(
+    deviceId: string,
+    readings: Iterable<EnergyReading>,
+    settings: EnergySettings,
+    limits: TimelineLimits,
+    history: LoadedHistory,
+  ): DeviceTimeline {
+    const timeline = new DeviceTimeline(deviceId, settings, limits);
+    const byTime = new Map<number, EnergyReading>();
+    for (const reading of readings) {
+      timeline.#assertDevice(reading);
+      byTime.set(reading.timeMs, reading);
+    }
+    const sorted = [...byTime.values()].sort((a, b) => a.timeMs - b.timeMs);
+    let previous: EnergyReading | undefined;
+    for (const reading of sorted) {
+      const interval = previous ? intervalEnergy(previous, reading, settings) : null;
+      timeline.#entries.push({ reading, interval });
+      previous = reading;
+    }
+    const oldest = timeline.#entries[0];
+    if (history === 'recent' && oldest) timeline.#markIncompleteBefore(oldest.reading.timeMs);
+    timeline.#evict();
+    return timeline;
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** 15-minute buckets starting before this are incomplete and never reported. */
+  get completeFromMs(): number {
+    return this.#completeFromMs;
+  }
+
+  readings(): EnergyReading[] {
+    return this.#entries.map((e) => e.reading);
+  }
+
+  insert(reading: EnergyReading): InsertOutcome {
+    this.#assertDevice(reading);
+    const index = this.#firstIndexAtOrAfter(reading.timeMs);
+    const existing = this.#entries[index];
+    const isSameInstant = existing?.reading.timeMs === reading.timeMs;
+    const previous = this.#entries[index - 1];
+    if ((previous?.reading.timeMs ?? reading.timeMs) < this.#completeFromMs) {
+      return { status: 'before_horizon', reading };
+    }
+    let status: 'inserted' | 'replaced' | 'duplicate' = 'inserted';
+    if (existing && isSameInstant) {
+      status = sameEnergyReading(existing.reading, reading) ? 'duplicate' : 'replaced';
+      if (status === 'replaced') existing.reading = reading;
+    } else {
+      this.#entries.splice(index, 0, { reading, interval: null });
+    }
+    const successorIndex = index + 1;
+    if (status !== 'duplicate') {
+      this.#recomputeInterval(index);
+      this.#recomputeInterval(successorIndex);
+    }
+    const successor = this.#entries[successorIndex];
+    const fromMs = previous?.reading.timeMs ?? reading.timeMs;
+    const toMs = successor?.reading.timeMs ?? reading.timeMs;
+    const readingDeltas = [index, successorIndex]
+      .map((i) => this.#entries[i])
+      .filter((e): e is Entry => e !== undefined)
+      .map((e) => this.#delta(e));
+    const quarterHours = quarterHourStartsBetween(fromMs, toMs).map((q) => this.quarterHour(q));
+    this.#evict();
+    return { status, readingDeltas, quarterHours };
+  }
+
+  /** The device's total in the 15-minute bucket starting at `startMs`, from held intervals. */
+  quarterHour(startMs: number): DeviceBucketTotal {
+    const endMs = startMs + QUARTER_HOUR_MS;
+    return bucketTotal(
+      this.deviceId,
+      'quarter_hour',
+      startMs,
+      endMs,
+      this.#intervalsFrom(startMs, endMs),
+    );
+  }
+
+  *#intervalsFrom(startMs: number, endMs: number): Generator<IntervalEnergy> {
+    for (let i = this.#firstIndexAfter(startMs); i < this.#entries.length; i++) {
+      const interval = this.#entries[i]?.interval;
+      if (!interval) continue;
+      if (interval.startMs >= endMs) return;
+      yield interval;
+    }
+  }
+
+  #delta(entry: Entry): ReadingDelta {
+    return { deviceId: this.deviceId, timeMs: entry.reading.timeMs, interval: entry.interval };
+  }
+
+  #recomputeInterval(index: number): void {
+    const entry = this.#entries[index];
+    if (!entry) return;
+    const previous = this.#entries[index - 1];
+    entry.interval = previous
+      ? intervalEnergy(previous.reading, entry.reading, this.#settings)
+      : null;
+  }
+
+  #evict(): void {
+    const newest = this.#entries.at(-1);
+    if (!newest) return;
+    const oldestKeptMs = newest.reading.timeMs - this.#limits.maxAgeMs;
+    let count = 0;
+    while (
+      count < this.#entries.length - 1 &&
+      (this.#entries.length - count > this.#limits.maxReadings ||
+        (this.#entries[count]?.reading.timeMs ?? Infinity) < oldestKeptMs)
+    ) {
+      count++;
+    }
+    // Keep the reading that opens the oldest kept quarter hour, so every bucket from there on
+    // stays complete: the bound is maxReadings plus at most one quarter hour of readings.
+    const cutMs = quarterHourStartMs(this.#entries[count]?.reading.timeMs ?? -Infinity);
+    while (count > 0 && (this.#entries[count]?.reading.timeMs ?? -Infinity) > cutMs) count--;
+    if (count === 0) return;
+    this.#entries.splice(0, count);
+    const oldest = this.#entries[0];
+    if (oldest) this.#markIncompleteBefore(oldest.reading.timeMs);
+  }
+
+  /** The oldest held reading's predecessor is unknown, so its bucket is only partly known. */
+  #markIncompleteBefore(oldestMs: number): void {
+    const firstWholeMs =
+      quarterHourStartMs(oldestMs) === oldestMs
+        ? oldestMs
+        : quarterHourStartMs(oldestMs) + QUARTER_HOUR_MS;
+    this.#completeFromMs = Math.max(this.#completeFromMs, firstWholeMs);
+  }
+
+  #firstIndexAtOrAfter(timeMs: number): number {
+    let low = 0;
+    let high = this.#entries.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.#entries[mid]?.reading.timeMs ?? Infinity) < timeMs) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  #firstIndexAfter(timeMs: number): number {
+    const index = this.#firstIndexAtOrAfter(timeMs);
+    return this.#entries[index]?.reading.timeMs === timeMs ? index + 1 : index;
+  }
+
+  #assertDevice(reading: EnergyReading): void {
+    if (reading.deviceId !== this.deviceId) {
+      throw new RangeError(
+        `reading of ${reading.deviceId} given to the timeline of ${this.deviceId}`,
+      );
+    }
+  }
+}

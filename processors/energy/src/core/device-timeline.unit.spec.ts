@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { DeviceTimeline } from './device-timeline.ts';
+import type { EnergyReading } from './energy-reading.ts';
+import type { EnergySettings } from './settings.ts';
+import type { InsertOutcome } from './timeline-outcome.ts';
+
+const MINUTE_MS = 60_000;
+const t0 = Date.parse('2026-06-01T10:00:00Z');
+const settings: EnergySettings = {
+  maxIntegrationGapMs: 15 * MINUTE_MS,
+  counterRollover: undefined,
+};
+const roomy = { maxReadings: 10_000, maxAgeMs: 30 * 24 * 60 * MINUTE_MS };
+
+const at = (minutes: number, importWh: number): EnergyReading => ({
+  deviceId: 'd1',
+  timeMs: t0 + minutes * MINUTE_MS,
+  importWh,
+  quality: 'good',
+});
+
+function applied(outcome: InsertOutcome) {
+  if (outcome.status === 'before_horizon') throw new Error('unexpectedly refused');
+  return outcome;
+}
+
+const minutesOf = (ms: number) => (ms - t0) / MINUTE_MS;
+
+describe('DeviceTimeline.insert', () => {
+  it('the first reading has no delta and touches no bucket', () => {
+    const outcome = applied(new DeviceTimeline('d1', settings, roomy).insert(at(0, 100)));
+    expect(outcome.status).toBe('inserted');
+    expect(outcome.readingDeltas).toEqual([{ deviceId: 'd1', timeMs: t0, interval: null }]);
+    expect(outcome.quarterHours).toEqual([]);
+  });
+
+  it('a late reading recomputes its own delta and its successor, and the buckets between', () => {
+    // given readings at 10:00 (100 Wh) and 10:20 (400 Wh)
+    const timeline = DeviceTimeline.rebuild(
+      'd1',
+      [at(0, 100), at(20, 400)],
+      settings,
+      roomy,
+      'whole',
+    );
+    // when a reading for 10:10 (160 Wh) arrives late
+    const outcome = applied(timeline.insert(at(10, 160)));
+    // then its delta is 60 Wh and its successor's becomes 240 Wh
+    expect(outcome.readingDeltas.map((d) => [minutesOf(d.timeMs), d.interval?.importWh])).toEqual([
+      [10, 60],
+      [20, 240],
+    ]);
+    // and the quarters 10:00 (60 + 5/10 × 240) and 10:15 (5/10 × 240) are returned
+    expect(outcome.quarterHours.map((q) => [minutesOf(q.startMs), q.importWh])).toEqual([
+      [0, 180],
+      [15, 120],
+    ]);
+  });
+
+  it('an identical duplicate changes nothing but returns the current figures again', () => {
+    const timeline = DeviceTimeline.rebuild(
+      'd1',
+      [at(0, 100), at(10, 160)],
+      settings,
+      roomy,
+      'whole',
+    );
+    const before = timeline.quarterHour(t0);
+    const outcome = applied(timeline.insert(at(10, 160)));
+    expect(outcome.status).toBe('duplicate');
+    expect(outcome.quarterHours).toEqual([before]);
+    expect(timeline.size).toBe(2);
+  });
+
+  it('a different reading at the same instant replaces the held one (last write wins)', () => {
+    const timeline = DeviceTimeline.rebuild(
+      'd1',
+      [at(0, 100), at(10, 160)],
+      settings,
+      roomy,
+      'whole',
+    );
+    const outcome = applied(timeline.insert(at(10, 190)));
+    expect(outcome.status).toBe('replaced');
+    expect(outcome.readingDeltas[0]?.interval?.importWh).toBe(90);
+    expect(timeline.quarterHour(t0).importWh).toBe(90);
+    expect(timeline.size).toBe(2);
+  });
+
+  it('refuses a reading for another device', () => {
+    const timeline = new DeviceTimeline('d1', settings, roomy);
+    expect(() => timeline.insert({ ...at(0, 1), deviceId: 'd2' })).toThrow(RangeError);
+  });
+});
+
+describe('DeviceTimeline bounds', () => {
+  it('evicts the oldest readings beyond maxReadings and refuses readings it can no longer place', () => {
+    // given room for three readings, and readings every 5 minutes from 10:00
+    const timeline = new DeviceTimeline('d1', settings, {
+      maxReadings: 3,
+      maxAgeMs: 24 * 60 * MINUTE_MS,
+    });
+    for (let i = 0; i <= 5; i++) timeline.insert(at(i * 5, 100 + i * 10));
+    // then only 10:15, 10:20 and 10:25 are held, and buckets from 10:15 are complete
+    expect(timeline.readings().map((r) => minutesOf(r.timeMs))).toEqual([15, 20, 25]);
+    expect(timeline.completeFromMs).toBe(t0 + 15 * MINUTE_MS);
+    // when a reading older than the held ones arrives, it is refused, not half-applied
+    expect(timeline.insert(at(12, 999)).status).toBe('before_horizon');
+    // and one inside the held window is still placed
+    expect(timeline.insert(at(17, 125)).status).toBe('inserted');
+  });
+
+  it('evicts readings older than maxAgeMs before the newest (event time)', () => {
+    const timeline = new DeviceTimeline('d1', settings, {
+      maxReadings: 100,
+      maxAgeMs: 60 * MINUTE_MS,
+    });
+    timeline.insert(at(0, 0));
+    timeline.insert(at(30, 10));
+    timeline.insert(at(90, 20));
+    expect(timeline.readings().map((r) => minutesOf(r.timeMs))).toEqual([30, 90]);
+  });
+
+  it('complete buckets of a bounded timeline equal those of an unbounded one', () => {
+    const bounded = new DeviceTimeline('d1', settings, {
+      maxReadings: 4,
+      maxAgeMs: 24 * 60 * MINUTE_MS,
+    });
+    const unbounded = new DeviceTimeline('d1', settings, roomy);
+    for (let i = 0; i < 40; i++) {
+      const reading = at(i * 4, i * i);
+      const fromBounded = applied(bounded.insert(reading));
+      const fromUnbounded = applied(unbounded.insert(reading));
+      expect(fromBounded.quarterHours).toEqual(fromUnbounded.quarterHours);
+    }
+  });
+
+  it('a rebuild from recent history does not report the bucket before its first reading', () => {
+    // given the I/O side loaded only readings from 10:05 on
+    const timeline = DeviceTimeline.rebuild(
+      'd1',
+      [at(5, 100), at(20, 130)],
+      settings,
+      roomy,
+      'recent',
+    );
+    // then the 10:00 bucket is incomplete and a reading needing 10:05's predecessor is refused
+    expect(timeline.completeFromMs).toBe(t0 + 15 * MINUTE_MS);
+    expect(timeline.insert(at(2, 90)).status).toBe('before_horizon');
+    expect(timeline.insert(at(10, 115)).status).toBe('before_horizon');
+    // while a reading after the first whole bucket is placed
+    const outcome = applied(timeline.insert(at(25, 150)));
+    // 10:15 gets 5 of the 15 minutes of 10:05-10:20 (30 Wh) and all of 10:20-10:25 (20 Wh)
+    expect(outcome.quarterHours.map((q) => [minutesOf(q.startMs), q.importWh])).toEqual([[15, 30]]);
+  });
+
+  it('a rebuild keeps the last of several readings given for the same instant', () => {
+    const timeline = DeviceTimeline.rebuild(
+      'd1',
+      [at(0, 100), at(10, 150), at(10, 170)],
+      settings,
+      roomy,
+      'whole',
+    );
+    expect(timeline.quarterHour(t0).importWh).toBe(70);
+  });
+});

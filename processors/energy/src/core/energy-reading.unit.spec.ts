@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { sameEnergyReading, toEnergyReading, totalPowerW } from './energy-reading.ts';
+
+const timeMs = Date.parse('2026-06-01T10:00:00Z');
+
+describe('toEnergyReading', () => {
+  it('keeps the energy fields and gathers the phase powers', () => {
+    const reading = toEnergyReading(timeMs, {
+      deviceId: 'd1',
+      importWh: 10,
+      voltageV: 230,
+      phases: { l1: { powerW: 100 }, l3: { powerW: -40, voltageV: 231 } },
+      quality: 'estimated',
+    });
+    expect(reading).toEqual({
+      deviceId: 'd1',
+      timeMs,
+      powerW: undefined,
+      importWh: 10,
+      exportWh: undefined,
+      phasePowersW: [100, -40],
+      quality: 'estimated',
+    });
+  });
+});
+
+describe('totalPowerW', () => {
+  const base = { deviceId: 'd1', timeMs, quality: 'good' } as const;
+
+  it('prefers the reported total over the phases', () => {
+    expect(totalPowerW({ ...base, powerW: 500, phasePowersW: [1, 2, 3] })).toBe(500);
+  });
+
+  it('sums the phases when there is no total', () => {
+    expect(totalPowerW({ ...base, phasePowersW: [100, 200, -50] })).toBe(250);
+  });
+
+  it('is unknown without total or phases', () => {
+    expect(totalPowerW({ ...base, importWh: 3 })).toBeUndefined();
+  });
+});
+
+describe('sameEnergyReading', () => {
+  const base = { deviceId: 'd1', timeMs, quality: 'good', powerW: 5 } as const;
+
+  it('treats equal energy content as the same reading', () => {
+    expect(sameEnergyReading(base, { ...base })).toBe(true);
+  });
+
+  it('sees a different value or quality as a different reading', () => {
+    expect(sameEnergyReading(base, { ...base, powerW: 6 })).toBe(false);
+    expect(sameEnergyReading(base, { ...base, quality: 'bad' })).toBe(false);
+    expect(sameEnergyReading(base, { ...base, phasePowersW: [5] })).toBe(false);
+  });
+});
