@@ -4,11 +4,12 @@ import {
   DeviceDecommissionedV1,
   DeviceRegisteredV1,
   DeviceUpdatedV1,
+  QuarterHourEnergyComputedV1,
   ReadingReportedV1,
 } from './payloads.ts';
 
 /** The logical topics; the Kafka layer adds the configured prefix. */
-export type LogicalTopic = 'readings' | 'devices' | 'commands' | 'alerts';
+export type LogicalTopic = 'readings' | 'devices' | 'commands' | 'alerts' | 'energy';
 
 /** Every event type, named `gridstream.<aggregate>.<event>.v<N>`. */
 export const EventType = {
@@ -17,6 +18,7 @@ export const EventType = {
   deviceUpdated: 'gridstream.device.updated.v1',
   deviceDecommissioned: 'gridstream.device.decommissioned.v1',
   commandRequested: 'gridstream.command.requested.v1',
+  quarterHourEnergyComputed: 'gridstream.energy.quarter-hour-computed.v1',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -27,6 +29,7 @@ export interface EventDataByType {
   'gridstream.device.updated.v1': DeviceUpdatedV1;
   'gridstream.device.decommissioned.v1': DeviceDecommissionedV1;
   'gridstream.command.requested.v1': CommandRequestedV1;
+  'gridstream.energy.quarter-hour-computed.v1': QuarterHourEnergyComputedV1;
 }
 
 export interface CatalogueEntry {
@@ -60,6 +63,12 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     topic: 'commands',
     schema: CommandRequestedV1,
     description: 'Someone asked a device to do something.',
+  },
+  [EventType.quarterHourEnergyComputed]: {
+    topic: 'energy',
+    schema: QuarterHourEnergyComputedV1,
+    description:
+      "A device's energy in one 15-minute bucket; published again, corrected, when late data changes it.",
   },
 };
 

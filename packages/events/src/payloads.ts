@@ -99,3 +99,34 @@ export const CommandRequestedV1 = z.strictObject({
   expiresAt: Timestamp,
 });
 export type CommandRequestedV1 = z.infer<typeof CommandRequestedV1>;
+
+export const EnergyFlag = z.enum([
+  'gap',
+  'no_data',
+  'import_reset',
+  'import_rollover',
+  'export_reset',
+  'export_rollover',
+]);
+export type EnergyFlag = z.infer<typeof EnergyFlag>;
+
+/**
+ * A device's energy in one 15-minute bucket, computed by the energy processor from its
+ * readings. Published again, with the same key, whenever late data changes it: the newest
+ * event of a (device, bucketStart) is the right one.
+ */
+export const QuarterHourEnergyComputedV1 = z.strictObject({
+  deviceId: EntityId,
+  siteId: EntityId.optional(),
+  role: DeviceRole.optional(),
+  bucketStart: Timestamp,
+  importWh: finite.min(0),
+  exportWh: finite.min(0),
+  /** Milliseconds of the bucket covered by intervals of known energy. */
+  measuredMs: z.number().int().min(0).max(900_000),
+  /** Milliseconds of the bucket in gaps: energy unknown, counted as 0. */
+  unknownMs: z.number().int().min(0).max(900_000),
+  quality: ReadingQuality,
+  flags: z.array(EnergyFlag),
+});
+export type QuarterHourEnergyComputedV1 = z.infer<typeof QuarterHourEnergyComputedV1>;

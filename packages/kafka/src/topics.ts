@@ -9,6 +9,7 @@ export const TOPIC_ROLES: readonly TopicRole[] = [
   'devices',
   'commands',
   'alerts',
+  'energy',
   'dlq',
 ];
 

@@ -2,3 +2,4 @@ export * from './reader.ts';
 export * from './writer.ts';
 export * from './wal.ts';
 export * from './readings-table.ts';
+export * from './energy-tables.ts';

@@ -1,18 +1,31 @@
 import type { Config } from '@gridstream/config';
+import { EventType } from '@gridstream/events';
+import type { EventOf } from '@gridstream/events';
 import {
+  createEventPublisher,
   createKafka,
   createTopicsIfMissing,
   runEventConsumer,
+  startGlobalTable,
   topicNames,
 } from '@gridstream/kafka';
-
+import type { PositionedEvent } from '@gridstream/kafka';
 import {
   bufferReadingRows,
   createIlpSender,
   createQuestDbReader,
+  energyTables,
+  ensureEnergySchema,
   ensureReadingsTable,
-  readingsTableName,
 } from '@gridstream/questdb';
+import type { Sender } from '@gridstream/questdb';
+import { toEnergyReading } from './core/index.ts';
+import type { DeviceBucketTotal, ReadingDelta } from './core/index.ts';
+import { quarterHourEnergyEvent } from './energy-events.ts';
+import { bufferDeviceQuarterRow, bufferReadingEnergyRow } from './energy-rows.ts';
+import { DeviceRegistry } from './registry.ts';
+import { DeviceTimelines } from './timelines.ts';
+import type { DeviceWindow } from './timelines.ts';
 
 const CONCURRENT_PARTITIONS = 3;
 
@@ -20,13 +33,18 @@ export interface RunningProcessor {
   stop(): Promise<void>;
 }
 
+type ReadingEvent = PositionedEvent & { readonly event: EventOf<typeof EventType.readingReported> };
+
 /**
- * Readings in, QuestDB rows out. Each Kafka batch is buffered and flushed as one ILP request;
- * the consumer loop commits the batch's offsets only after QuestDB acknowledged that flush.
+ * Readings in; raw rows, each reading's interval energy, each device's 15-minute totals and the
+ * site view out to QuestDB, and the 15-minute totals out to Kafka. A batch's rows are flushed as
+ * one ILP request and its events published before the consumer loop commits its offsets, so a
+ * crash anywhere redoes the batch, and every write being an upsert of a whole figure, redoing
+ * it changes nothing.
  */
 export async function startEnergyProcessor(config: Config): Promise<RunningProcessor> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
-  const table = readingsTableName(config.GS_QDB_TABLE_PREFIX);
+  const tables = energyTables(config.GS_QDB_TABLE_PREFIX);
   const kafka = createKafka({
     brokers: config.GS_KAFKA_BROKERS,
     clientId: `${config.GS_KAFKA_CLIENT_ID}-energy`,
@@ -38,13 +56,79 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
     user: config.GS_QDB_PG_USER,
     password: config.GS_QDB_PG_PASSWORD,
   });
-  await ensureReadingsTable(reader, table);
-  // Partitions are handled concurrently, each batch with a sender of its own: a batch's latency
-  // is mostly waiting (Kafka fetch, QuestDB commit), so overlapping batches raises throughput.
+  await ensureReadingsTable(reader, tables.readings);
+  await ensureEnergySchema(reader, tables);
+
+  const registry = new DeviceRegistry();
+  const registryTable = await startGlobalTable({
+    kafka,
+    topic: topics.devices,
+    name: `${config.GS_TOPIC_PREFIX}energy`,
+    apply: ({ event }) => {
+      registry.apply(event);
+    },
+  });
+  await registryTable.caughtUp();
+
+  const timelines = new DeviceTimelines({
+    reader,
+    readingsTable: tables.readings,
+    settings: { maxIntegrationGapMs: config.GS_ENERGY_MAX_GAP_MS, counterRollover: undefined },
+    limits: {
+      maxReadings: config.GS_ENERGY_TIMELINE_READINGS,
+      maxAgeMs: config.GS_ENERGY_TIMELINE_HORIZON_MS,
+    },
+    maxDevices: config.GS_ENERGY_MAX_DEVICES,
+  });
+  const publisher = await createEventPublisher(kafka, topics);
+  // Partitions are handled concurrently, each batch with a sender of its own: a batch's latency is
+  // mostly waiting (Kafka fetch, QuestDB commit), so overlapping batches raises throughput. Device
+  // timelines are not shared between them: a device's readings all come from one partition.
   const idleSenders = await Promise.all(
     Array.from({ length: CONCURRENT_PARTITIONS }, () => createIlpSender(config.GS_QDB_HTTP_URL)),
   );
   const allSenders = [...idleSenders];
+
+  const computeBatch = async (sender: Sender, events: readonly PositionedEvent[]) => {
+    const readings = events.filter(
+      (e): e is ReadingEvent => e.event.type === EventType.readingReported,
+    );
+    if (readings.length === 0) return [];
+    await bufferReadingRows(sender, tables.readings, readings);
+    await timelines.ensureLoaded(deviceWindows(readings));
+    // Within a batch a later reading supersedes what an earlier one computed for the same row.
+    const deltas = new Map<string, { tenant: string; delta: ReadingDelta }>();
+    const quarters = new Map<string, { tenant: string; total: DeviceBucketTotal }>();
+    for (const { event } of readings) {
+      const outcome = await timelines.insert(
+        event.tenant,
+        toEnergyReading(Date.parse(event.time), event.data),
+      );
+      for (const delta of outcome.readingDeltas) {
+        deltas.set(`${event.tenant}/${delta.deviceId}/${delta.timeMs}`, {
+          tenant: event.tenant,
+          delta,
+        });
+      }
+      for (const total of outcome.quarterHours) {
+        quarters.set(`${event.tenant}/${total.deviceId}/${total.startMs}`, {
+          tenant: event.tenant,
+          total,
+        });
+      }
+    }
+    for (const { tenant, delta } of deltas.values()) {
+      await bufferReadingEnergyRow(sender, tables.readingEnergy, tenant, delta);
+    }
+    const energyEvents = [];
+    for (const { tenant, total } of quarters.values()) {
+      const placement = registry.placement(tenant, total.deviceId);
+      await bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
+      energyEvents.push(quarterHourEnergyEvent(tenant, placement, total));
+    }
+    return energyEvents;
+  };
+
   const consumer = await runEventConsumer({
     kafka,
     groupId: `${config.GS_TOPIC_PREFIX}processor.energy`,
@@ -55,10 +139,11 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
       const sender = idleSenders.pop();
       if (sender === undefined) throw new Error('more concurrent batches than senders');
       try {
-        if ((await bufferReadingRows(sender, table, events)) > 0) await sender.flush();
+        const energyEvents = await computeBatch(sender, events);
+        await sender.flush();
+        await publisher.publish(energyEvents);
       } catch (error) {
-        // A failed flush leaves rows in the buffer; drop them so the retried batch is not doubled
-        // in one request (dedup would absorb it, but the request would be twice the size).
+        // A failed batch leaves rows in the buffer; drop them, the batch is redone from Kafka.
         sender.reset();
         throw error;
       } finally {
@@ -69,8 +154,34 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
   return {
     async stop() {
       await consumer.stop();
+      await registryTable.stop();
+      await publisher.disconnect();
       await Promise.all(allSenders.map((sender) => sender.close()));
       await reader.close();
     },
   };
+}
+
+function deviceWindows(readings: readonly ReadingEvent[]): DeviceWindow[] {
+  const windows = new Map<
+    string,
+    { tenant: string; deviceId: string; fromMs: number; toMs: number }
+  >();
+  for (const { event } of readings) {
+    const timeMs = Date.parse(event.time);
+    const key = `${event.tenant}/${event.subject}`;
+    const window = windows.get(key);
+    if (window === undefined)
+      windows.set(key, {
+        tenant: event.tenant,
+        deviceId: event.subject,
+        fromMs: timeMs,
+        toMs: timeMs,
+      });
+    else {
+      window.fromMs = Math.min(window.fromMs, timeMs);
+      window.toMs = Math.max(window.toMs, timeMs);
+    }
+  }
+  return [...windows.values()];
 }
