@@ -103,6 +103,7 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
       const outcome = await timelines.insert(
         event.tenant,
         toEnergyReading(Date.parse(event.time), event.data),
+        () => sender.flush().then(() => undefined),
       );
       for (const delta of outcome.readingDeltas) {
         deltas.set(`${event.tenant}/${delta.deviceId}/${delta.timeMs}`, {

@@ -77,29 +77,33 @@ export class DeviceTimelines {
     await waitForWalApplied(reader, readingsTable);
     const byTenant = Map.groupBy(missing, (w) => w.tenant);
     for (const [tenant, devices] of byTenant) {
+      // Everything from the window's start up to the newest stored reading: a timeline must not
+      // miss stored readings after the ones it holds, or it would compute intervals across them.
       const fromMs = quarterHourStartMs(
         Math.min(...devices.map((d) => d.fromMs)) - limits.maxAgeMs,
       );
-      const toMs = Math.max(...devices.map((d) => d.toMs)) + limits.maxAgeMs;
+
       const ids = devices.map((d) => d.deviceId);
-      const placeholders = ids.map((_, i) => `$${i + 4}`).join(', ');
+      const placeholders = ids.map((_, i) => `$${i + 3}`).join(', ');
       const rows = await reader.query<StoredReadingRow>(
         `SELECT ${READING_COLUMNS} FROM "${readingsTable}"
-         WHERE tenant = $1 AND ts >= $2 AND ts <= $3 AND device_id IN (${placeholders})`,
-        [tenant, new Date(fromMs).toISOString(), new Date(toMs).toISOString(), ...ids],
+         WHERE tenant = $1 AND ts >= $2 AND device_id IN (${placeholders})`,
+        [tenant, new Date(fromMs).toISOString(), ...ids],
       );
+      // Devices with a reading before the window have a history the window does not hold.
+      const older = await reader.query<{ device_id: string }>(
+        `SELECT DISTINCT device_id FROM "${readingsTable}"
+         WHERE tenant = $1 AND ts < $2 AND device_id IN (${ids.map((_, i) => `$${i + 3}`).join(', ')})`,
+        [tenant, new Date(fromMs).toISOString(), ...ids],
+      );
+      const withOlderHistory = new Set(older.map((row) => row.device_id));
       const byDevice = Map.groupBy(rows, (row) => row.device_id);
       for (const deviceId of ids) {
         const stored = (byDevice.get(deviceId) ?? []).map(toReading);
+        const history = withOlderHistory.has(deviceId) ? 'recent' : 'whole';
         this.#remember(
           `${tenant}/${deviceId}`,
-          DeviceTimeline.rebuild(
-            deviceId,
-            stored,
-            this.#options.settings,
-            limits,
-            stored.length > 0 ? 'recent' : 'whole',
-          ),
+          DeviceTimeline.rebuild(deviceId, stored, this.#options.settings, limits, history),
         );
       }
     }
@@ -112,10 +116,13 @@ export class DeviceTimelines {
   async insert(
     tenant: string,
     reading: EnergyReading,
+    /** Makes what the batch buffered so far durable, so a read of QuestDB sees it. */
+    flushPending: () => Promise<void>,
   ): Promise<Exclude<InsertOutcome, { status: 'before_horizon' }>> {
     const key = `${tenant}/${reading.deviceId}`;
     let timeline = this.#timelines.get(key);
     if (timeline === undefined) {
+      await flushPending();
       await this.ensureLoaded([
         { tenant, deviceId: reading.deviceId, fromMs: reading.timeMs, toMs: reading.timeMs },
       ]);
@@ -125,7 +132,13 @@ export class DeviceTimelines {
     this.#remember(key, timeline);
     const outcome = timeline.insert(reading);
     if (outcome.status !== 'before_horizon') return outcome;
-    return this.#insertLate(tenant, reading);
+    // The late path reads QuestDB, which must first hold the readings buffered so far.
+    await flushPending();
+    const late = await this.#insertLate(tenant, reading);
+    // The timeline in memory did not see this reading; an interval it holds may span it and would
+    // later report a bucket without it. Drop it: the device's next reading reloads it from QuestDB.
+    this.#timelines.delete(key);
+    return late;
   }
 
   /**
@@ -156,7 +169,9 @@ export class DeviceTimelines {
       successor === undefined
         ? undefined
         : await one('ts >= $3', 'ASC', quarterHourStartMs(successor) + QUARTER_HOUR_MS);
-    const fromMs = before ?? predecessor ?? reading.timeMs;
+    // Without a reading before the predecessor's quarter hour, that quarter hour starts the
+    // device's history: load all of it, not just from the predecessor on.
+    const fromMs = before ?? quarterHourStartMs(predecessor ?? reading.timeMs);
     const toMs =
       after ??
       (successor === undefined ? reading.timeMs : quarterHourStartMs(successor) + QUARTER_HOUR_MS);

@@ -1,0 +1,309 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { EventType } from '@gridstream/events';
+import type { EventOf, GridstreamEvent } from '@gridstream/events';
+import {
+  createEventPublisher,
+  createKafka,
+  createTopicsIfMissing,
+  topicNames,
+} from '@gridstream/kafka';
+import type { EventPublisher } from '@gridstream/kafka';
+import { createQuestDbReader, energyTables, waitForWalApplied } from '@gridstream/questdb';
+import type { QuestDbReader } from '@gridstream/questdb';
+import type { Config } from '@gridstream/config';
+import { isolatedConfig } from '../../../test/support.ts';
+import { dropTestData } from '../../../test/cleanup.ts';
+import {
+  DEFAULT_ENERGY_SETTINGS,
+  DeviceTimeline,
+  quarterHourStartsBetween,
+  toEnergyReading,
+} from './core/index.ts';
+import { startEnergyProcessor } from './run.ts';
+
+const tenant = 'acme';
+const START_MS = Date.UTC(2026, 2, 29, 0, 0); // the Berlin DST day
+const READINGS_PER_DEVICE = 180; // one a minute for three hours
+
+function registration(deviceId: string, role: 'grid' | 'consumer'): GridstreamEvent {
+  return {
+    id: `00000000-0000-7000-8000-${deviceId.padStart(12, '0').slice(-12)}`,
+    type: EventType.deviceRegistered,
+    source: 'test',
+    subject: deviceId,
+    time: '2026-03-28T00:00:00Z',
+    tenant,
+    data: {
+      deviceId,
+      siteId: 'site-1',
+      kind: role === 'grid' ? 'meter' : 'smart_plug',
+      role,
+      name: deviceId,
+      timeZone: 'Europe/Berlin',
+    },
+  };
+}
+
+/** Per site: a meter with counters (one reset) and a plug with power only (one 20-minute gap). */
+function readings(sites = 1): EventOf<typeof EventType.readingReported>[] {
+  const out: EventOf<typeof EventType.readingReported>[] = [];
+  for (let site = 0; site < sites; site++) {
+    const meter = site === 0 ? 'meter-1' : `meter-1-${site}`;
+    const plug = site === 0 ? 'plug-1' : `plug-1-${site}`;
+    let importWh = 5000;
+    for (let i = 0; i < READINGS_PER_DEVICE; i++) {
+      const time = new Date(START_MS + i * 60_000).toISOString();
+      importWh = i === 100 ? 7 : importWh + 10 + ((i + site) % 7);
+      out.push({
+        id: `00000000-0000-7000-8${String(site).padStart(3, '0')}-${String(i).padStart(12, '0')}`,
+        type: EventType.readingReported,
+        source: 'test',
+        subject: meter,
+        time,
+        tenant,
+        data: {
+          deviceId: meter,
+          importWh,
+          exportWh: 100 + Math.floor(i / 3),
+          powerW: 600,
+          quality: 'good',
+        },
+      });
+      if (i >= 60 && i < 80) continue; // the plug is silent for 20 minutes
+      out.push({
+        id: `00000000-0000-7001-8${String(site).padStart(3, '0')}-${String(i).padStart(12, '0')}`,
+        type: EventType.readingReported,
+        source: 'test',
+        subject: plug,
+        time,
+        tenant,
+        data: {
+          deviceId: plug,
+          powerW: 100 + ((i * 37 + site) % 900),
+          quality: i % 50 === 0 ? 'estimated' : 'good',
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** What the processor must store: the distinct readings folded once, in time order. */
+function expectedQuarterHours(all: readonly EventOf<typeof EventType.readingReported>[]) {
+  const expected = new Map<string, { importWh: number; exportWh: number }>();
+  for (const deviceId of new Set(all.map((e) => e.subject))) {
+    const mine = all
+      .filter((e) => e.subject === deviceId)
+      .map((e) => toEnergyReading(Date.parse(e.time), e.data));
+    const unbounded = { maxReadings: Number.MAX_SAFE_INTEGER, maxAgeMs: Number.MAX_SAFE_INTEGER };
+    const timeline = DeviceTimeline.rebuild(
+      deviceId,
+      mine,
+      DEFAULT_ENERGY_SETTINGS,
+      unbounded,
+      'whole',
+    );
+    for (const startMs of quarterHourStartsBetween(
+      START_MS,
+      START_MS + READINGS_PER_DEVICE * 60_000,
+    )) {
+      const q = timeline.quarterHour(startMs);
+      expected.set(`${deviceId} ${new Date(startMs).toISOString()}`, {
+        importWh: q.importWh,
+        exportWh: q.exportWh,
+      });
+    }
+  }
+  return expected;
+}
+
+async function storedQuarterHours(reader: QuestDbReader, config: Config) {
+  const table = energyTables(config.GS_QDB_TABLE_PREFIX).deviceEnergy15m;
+  await waitForWalApplied(reader, table);
+  const rows = await reader.query<{
+    ts: Date;
+    device_id: string;
+    import_wh: number;
+    export_wh: number;
+    site_id: string;
+  }>(`SELECT ts, device_id, import_wh, export_wh, site_id FROM "${table}" ORDER BY device_id, ts`);
+  return new Map(
+    rows.map((r) => [
+      `${r.device_id} ${r.ts.toISOString()}`,
+      { importWh: r.import_wh, exportWh: r.export_wh },
+    ]),
+  );
+}
+
+async function committed(config: Config): Promise<number> {
+  const admin = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-offsets' }).admin();
+  await admin.connect();
+  try {
+    const [topic] = await admin.fetchOffsets({
+      groupId: `${config.GS_TOPIC_PREFIX}processor.energy`,
+      topics: [topicNames(config.GS_TOPIC_PREFIX).readings],
+    });
+    return (topic?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function until(
+  what: string,
+  condition: () => Promise<boolean>,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the energy processor on the real Kafka and QuestDB', () => {
+  const configs: Config[] = [];
+  const publishers: EventPublisher[] = [];
+  let reader: QuestDbReader;
+
+  beforeAll(() => {
+    const config = isolatedConfig();
+    reader = createQuestDbReader({
+      host: config.GS_QDB_PG_HOST,
+      port: config.GS_QDB_PG_PORT,
+      user: 'admin',
+      password: 'quest',
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(publishers.map((p) => p.disconnect()));
+    for (const config of configs) {
+      const tables = energyTables(config.GS_QDB_TABLE_PREFIX);
+      await reader.query(`DROP MATERIALIZED VIEW IF EXISTS "${tables.siteEnergy15m}"`);
+      for (const t of [tables.readingEnergy, tables.deviceEnergy15m, tables.schemaVersions]) {
+        await reader.query(`DROP TABLE IF EXISTS "${t}"`);
+      }
+      await dropTestData(config);
+    }
+    await reader.close();
+  });
+
+  async function prepare() {
+    const config = isolatedConfig();
+    configs.push(config);
+    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-energy' });
+    await createTopicsIfMissing(
+      kafka,
+      topicNames(config.GS_TOPIC_PREFIX),
+      config.GS_TOPIC_PARTITIONS,
+    );
+    const publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
+    publishers.push(publisher);
+    await publisher.publish([registration('meter-1', 'grid'), registration('plug-1', 'consumer')]);
+    return { config, publisher };
+  }
+
+  it('stores the same quarter-hours for shuffled, duplicated input across a restart', async () => {
+    const { config, publisher } = await prepare();
+    const all = readings();
+    // given the readings shuffled, a fifth of them twice, split at a restart point
+    const shuffled =
+      fc.sample(fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }), {
+        numRuns: 1,
+        seed: 42,
+      })[0] ?? all;
+    const input = [...shuffled, ...shuffled.filter((_, i) => i % 5 === 0)];
+    const restartAt = Math.floor(input.length * 0.4);
+    // when a processor handles the first part, stops, and a new one handles the rest
+    let processor = await startEnergyProcessor(config);
+    await publisher.publish(input.slice(0, restartAt));
+    await until('the first part committed', async () => (await committed(config)) >= restartAt);
+    await processor.stop();
+    processor = await startEnergyProcessor(config);
+    await publisher.publish(input.slice(restartAt));
+    await until('everything committed', async () => (await committed(config)) >= input.length);
+    await processor.stop();
+    // then every stored quarter-hour equals the distinct readings folded once in time order
+    const stored = await storedQuarterHours(reader, config);
+    const expected = expectedQuarterHours(all);
+    for (const [key, figures] of stored) expect(figures, key).toEqual(expected.get(key));
+    expect(stored.size).toBe(expected.size);
+    // and the meter's reset never produced negative energy
+    for (const figures of stored.values())
+      expect(Math.min(figures.importWh, figures.exportWh)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('places readings older than its bounded memory from QuestDB, with the same result', async () => {
+    const { config: base, publisher } = await prepare();
+    // given timelines that hold only ten readings per device
+    const config = {
+      ...base,
+      GS_ENERGY_TIMELINE_READINGS: 10,
+      GS_ENERGY_TIMELINE_HORIZON_MS: 10 * 60_000,
+    };
+    const all = readings();
+    const shuffled =
+      fc.sample(fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }), {
+        numRuns: 1,
+        seed: 7,
+      })[0] ?? all;
+    // when the readings arrive in random order, so most are far older than what is held
+    const processor = await startEnergyProcessor(config);
+    try {
+      await publisher.publish(shuffled);
+      await until('everything committed', async () => (await committed(config)) >= shuffled.length);
+    } finally {
+      await processor.stop();
+    }
+    // then every quarter-hour is still the in-order result
+    expect(await storedQuarterHours(reader, config)).toEqual(expectedQuarterHours(all));
+  });
+
+  it('loses nothing and counts nothing twice when killed with -9 in the middle of the work', async () => {
+    const { config, publisher } = await prepare();
+    const all = readings(40);
+    const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const env = {
+      ...process.env,
+      GS_KAFKA_BROKERS: config.GS_KAFKA_BROKERS.join(','),
+      GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
+      GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
+      GS_QDB_HTTP_URL: config.GS_QDB_HTTP_URL,
+      GS_QDB_PG_PORT: String(config.GS_QDB_PG_PORT),
+      GS_MONGO_URL: config.GS_MONGO_URL,
+    };
+    const start = (): ChildProcess => spawn(process.execPath, [entry], { env, stdio: 'ignore' });
+    // given a processor that dies by SIGKILL as soon as it has committed part of the log
+    let child = start();
+    const half = Math.floor(all.length / 2);
+    await publisher.publish(all.slice(0, half));
+    await until('a first commit', async () => (await committed(config)) > 0);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const before = await committed(config);
+    // when a new one takes over
+    child = start();
+    await publisher.publish(all.slice(half));
+    try {
+      await until('everything committed', async () => (await committed(config)) >= all.length);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    // then the kill did interrupt the work, and the result is exactly the in-order result
+    expect(before).toBeLessThan(all.length);
+    const stored = await storedQuarterHours(reader, config);
+    expect(stored).toEqual(expectedQuarterHours(all));
+    const tables = energyTables(config.GS_QDB_TABLE_PREFIX);
+    await waitForWalApplied(reader, tables.readings);
+    const [counts] = await reader.query<{ n: string }>(
+      `SELECT count() n FROM "${tables.readings}"`,
+    );
+    expect(Number(counts?.n)).toBe(all.length);
+  });
+});
