@@ -79,11 +79,14 @@ function statements(t: EnergyTables): string[] {
 }
 
 /** Creates whatever is missing of the energy schema; safe to run from many instances at once. */
-export async function ensureEnergySchema(reader: QuestDbReader, tables: EnergyTables): Promise<void> {
+export async function ensureEnergySchema(
+  reader: QuestDbReader,
+  tables: EnergyTables,
+): Promise<void> {
   for (const sql of statements(tables)) await reader.query(sql);
   // A fixed timestamp per version: recording it again is an upsert, not a new row.
-  await reader.query(
-    `INSERT INTO "${tables.schemaVersions}" VALUES ($1, $2, 'energy')`,
-    [new Date(Date.UTC(2026, 0, ENERGY_SCHEMA_VERSION)).toISOString(), ENERGY_SCHEMA_VERSION],
-  );
+  await reader.query(`INSERT INTO "${tables.schemaVersions}" VALUES ($1, $2, 'energy')`, [
+    new Date(Date.UTC(2026, 0, ENERGY_SCHEMA_VERSION)).toISOString(),
+    ENERGY_SCHEMA_VERSION,
+  ]);
 }

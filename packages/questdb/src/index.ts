@@ -3,3 +3,4 @@ export * from './writer.ts';
 export * from './wal.ts';
 export * from './readings-table.ts';
 export * from './energy-tables.ts';
+export * from './energy-rollups.ts';

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  createQuestDbReader,
+  deviceEnergyRollup,
+  energyTables,
+  ensureEnergySchema,
+  siteEnergyRollup,
+  waitForWalApplied,
+} from './index.ts';
+import type { QuestDbReader } from './index.ts';
+
+const tables = energyTables(`test_rollup_${Date.now().toString(36)}_`);
+let reader: QuestDbReader;
+
+beforeAll(async () => {
+  const stack = inject('stack');
+  reader = createQuestDbReader({
+    host: stack.qdbPgHost,
+    port: stack.qdbPgPort,
+    user: 'admin',
+    password: 'quest',
+  });
+  await ensureEnergySchema(reader, tables);
+  // given three local days around Berlin's spring-forward day (2026-03-29 has 23 hours):
+  // a meter importing 1 Wh and a solar inverter producing 2 Wh in every quarter hour
+  await reader.query(
+    `INSERT INTO "${tables.deviceEnergy15m}" (ts, tenant, site_id, device_id, role, import_wh, export_wh, measured_ms, unknown_ms, quality, flags)
+     SELECT timestamp_sequence('2026-03-27T23:00:00.000000Z', 900000000L), 'acme', 'site-1', 'meter-1', 'grid', 1.0, 0.0, 900000L, 0L, 'good', ''
+     FROM long_sequence(96 + 92 + 96)`,
+  );
+  await reader.query(
+    `INSERT INTO "${tables.deviceEnergy15m}" (ts, tenant, site_id, device_id, role, import_wh, export_wh, measured_ms, unknown_ms, quality, flags)
+     SELECT timestamp_sequence('2026-03-27T23:00:00.000000Z', 900000000L), 'acme', 'site-1', 'pv-1', 'producer', 0.0, 2.0, 900000L, 0L, 'good', ''
+     FROM long_sequence(96 + 92 + 96)`,
+  );
+  await waitForWalApplied(reader, tables.deviceEnergy15m);
+  // The view refreshes after the base table's transaction is applied; wait for its rows.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [row] = await reader.query<{ n: string }>(
+      `SELECT count() n FROM "${tables.siteEnergy15m}"`,
+    );
+    if (Number(row?.n) === 96 + 92 + 96) break;
+    if (Date.now() > deadline) throw new Error('materialized view not refreshed within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+
+afterAll(async () => {
+  await reader.query(`DROP MATERIALIZED VIEW IF EXISTS "${tables.siteEnergy15m}"`);
+  for (const t of [tables.deviceEnergy15m, tables.readingEnergy, tables.schemaVersions])
+    await reader.query(`DROP TABLE IF EXISTS "${t}"`);
+  await reader.close();
+});
+
+const range = {
+  tenant: 'acme',
+  from: new Date('2026-03-27T23:00:00Z'),
+  to: new Date('2026-03-30T22:00:00Z'),
+};
+
+describe('energy rollups on the real QuestDB', () => {
+  it('gives local days of 24, 23 and 24 hours across a DST change', async () => {
+    const days = await deviceEnergyRollup(reader, tables, 'meter-1', {
+      ...range,
+      size: '1d',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(days.map((d) => [d.start.toISOString(), d.importWh, d.measuredMs / 3_600_000])).toEqual([
+      ['2026-03-27T23:00:00.000Z', 96, 24],
+      ['2026-03-28T23:00:00.000Z', 92, 23],
+      ['2026-03-29T22:00:00.000Z', 96, 24],
+    ]);
+  });
+
+  it('aligns hours to a +5:30 zone at half past the UTC hour', async () => {
+    const hours = await deviceEnergyRollup(reader, tables, 'meter-1', {
+      tenant: 'acme',
+      from: new Date('2026-03-28T00:30:00Z'),
+      to: new Date('2026-03-28T02:30:00Z'),
+      size: '1h',
+      timeZone: 'Asia/Kolkata',
+    });
+    expect(hours.map((h) => [h.start.toISOString(), h.importWh])).toEqual([
+      ['2026-03-28T00:30:00.000Z', 4],
+      ['2026-03-28T01:30:00.000Z', 4],
+    ]);
+  });
+
+  it('sums a site from its devices by role, through the materialized view', async () => {
+    const days = await siteEnergyRollup(reader, tables, 'site-1', {
+      ...range,
+      size: '1d',
+      timeZone: 'Europe/Berlin',
+    });
+    expect(days[1]).toMatchObject({
+      gridImportWh: 92,
+      productionWh: 184,
+      gridExportWh: 0,
+      deviceQuarterHours: 184,
+      gridMeterQuarterHours: 92,
+    });
+  });
+
+  it('refuses a time zone that could inject SQL', async () => {
+    await expect(
+      deviceEnergyRollup(reader, tables, 'meter-1', {
+        ...range,
+        size: '1d',
+        timeZone: "UTC'; DROP TABLE x; --",
+      }),
+    ).rejects.toThrow(/not a time zone/);
+  });
+});
