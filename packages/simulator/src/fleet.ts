@@ -92,9 +92,14 @@ export function nextReading(
   const base = { deviceId, quality: 'good' as const };
   switch (kind) {
     case 'solar_inverter': {
-      const powerW = Math.round(ratedPowerW * solarShare(localHour(time, timeZone)) * jitter());
-      device.exportWh += powerW * hours;
-      return { ...base, powerW, exportWh: Math.round(device.exportWh) };
+      // Production flows out of the device: negative power (docs/energy.md, sign convention).
+      const producedW = Math.round(ratedPowerW * solarShare(localHour(time, timeZone)) * jitter());
+      device.exportWh += producedW * hours;
+      return {
+        ...base,
+        powerW: producedW === 0 ? 0 : -producedW,
+        exportWh: Math.round(device.exportWh),
+      };
     }
     case 'battery': {
       const charging = solarShare(localHour(time, timeZone)) > 0.3;
