@@ -4,3 +4,4 @@ export * from './publisher.ts';
 export * from './consumer.ts';
 export * from './dlq.ts';
 export * from './global-table.ts';
+export * from './group-progress.ts';

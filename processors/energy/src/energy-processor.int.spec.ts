@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { EventType } from '@gridstream/events';
 import type { EventOf, GridstreamEvent } from '@gridstream/events';
 import {
+  committedMessages,
   createEventPublisher,
   createKafka,
   createTopicsIfMissing,
@@ -139,18 +140,12 @@ async function storedQuarterHours(reader: QuestDbReader, config: Config) {
   );
 }
 
-async function committed(config: Config): Promise<number> {
-  const admin = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-offsets' }).admin();
-  await admin.connect();
-  try {
-    const [topic] = await admin.fetchOffsets({
-      groupId: `${config.GS_TOPIC_PREFIX}processor.energy`,
-      topics: [topicNames(config.GS_TOPIC_PREFIX).readings],
-    });
-    return (topic?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
+function committed(config: Config): Promise<number> {
+  return committedMessages(
+    createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-offsets' }),
+    `${config.GS_TOPIC_PREFIX}processor.energy`,
+    topicNames(config.GS_TOPIC_PREFIX).readings,
+  );
 }
 
 async function until(

@@ -5,7 +5,12 @@ import type { Message } from 'kafkajs';
 import type { Config } from '@gridstream/config';
 import { encodeEvent, EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import {
+  committedMessages,
+  createKafka,
+  createTopicsIfMissing,
+  topicNames,
+} from '@gridstream/kafka';
 import {
   bufferReadingRows,
   createIlpSender,
@@ -73,21 +78,12 @@ async function loadKafka(config: Config, options: EnergyBenchOptions): Promise<n
   return elapsed;
 }
 
-async function committedCount(config: Config): Promise<number> {
-  const admin = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: 'bench-offsets',
-  }).admin();
-  await admin.connect();
-  try {
-    const [group] = await admin.fetchOffsets({
-      groupId: `${config.GS_TOPIC_PREFIX}processor.energy`,
-      topics: [topicNames(config.GS_TOPIC_PREFIX).readings],
-    });
-    return (group?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
+function committedCount(config: Config): Promise<number> {
+  return committedMessages(
+    createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'bench-offsets' }),
+    `${config.GS_TOPIC_PREFIX}processor.energy`,
+    topicNames(config.GS_TOPIC_PREFIX).readings,
+  );
 }
 
 /** The energy processor as its own process, so its memory is its own. */
