@@ -75,6 +75,7 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
       return { ...current, lastSeenAt: time, lastReading };
     }
     case EventType.commandRequested:
+    case EventType.quarterHourEnergyComputed:
       return current;
   }
 }
