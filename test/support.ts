@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { loadConfig } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
+import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import { createQuestDbReader } from '@gridstream/questdb';
+import type { QuestDbReader } from '@gridstream/questdb';
 
 /** A short random suffix that is valid in topic, table, collection and database names. */
 export function uniqueSuffix(): string {
@@ -54,4 +57,35 @@ export async function eventually<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** A PG-wire reader on the test run's QuestDB. */
+export function stackQuestDbReader(): QuestDbReader {
+  const stack = inject('stack');
+  return createQuestDbReader({
+    host: stack.qdbPgHost,
+    port: stack.qdbPgPort,
+    user: 'admin',
+    password: 'quest',
+  });
+}
+
+/** Topics with a prefix of their own on the test run's Kafka, created now; `remove` deletes them. */
+export async function testTopics(tag: string, partitions = 3) {
+  const kafka = createKafka({ brokers: inject('stack').kafkaBrokers, clientId: `test-${tag}` });
+  const topics = topicNames(`test-${tag}-${uniqueSuffix()}.`);
+  await createTopicsIfMissing(kafka, topics, partitions);
+  return {
+    kafka,
+    topics,
+    remove: async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await admin.deleteTopics({ topics: Object.values(topics) });
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
 }

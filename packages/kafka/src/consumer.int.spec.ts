@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import {
-  createEventPublisher,
-  createKafka,
-  createTopicsIfMissing,
-  runEventConsumer,
-  topicNames,
-} from './index.ts';
+import { testTopics } from '../../../test/support.ts';
+import { createEventPublisher, runEventConsumer } from './index.ts';
 import type { EventPublisher, PositionedEvent, RunningConsumer } from './index.ts';
 
-const prefix = `test-consumer-${Date.now().toString(36)}.`;
-const topics = topicNames(prefix);
-const kafka = createKafka({ brokers: inject('stack').kafkaBrokers, clientId: 'consumer-int' });
+const { kafka, topics, remove } = await testTopics('consumer');
+const prefix = topics.readings.replace(/readings$/, '');
 let publisher: EventPublisher;
 
 function reading(n: number): GridstreamEvent {
@@ -37,16 +31,12 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
 }
 
 beforeAll(async () => {
-  await createTopicsIfMissing(kafka, topics, 3);
   publisher = await createEventPublisher(kafka, topics);
 });
 
 afterAll(async () => {
   await publisher.disconnect();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) });
-  await admin.disconnect();
+  await remove();
 });
 
 describe('the batch consumer loop on the real Kafka', () => {

@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { EventOf } from '@gridstream/events';
-import {
-  createEventPublisher,
-  createKafka,
-  createTopicsIfMissing,
-  startGlobalTable,
-  topicNames,
-} from './index.ts';
+import { testTopics } from '../../../test/support.ts';
+import { createEventPublisher, startGlobalTable } from './index.ts';
 import type { EventPublisher } from './index.ts';
 
-const prefix = `test-global-${Date.now().toString(36)}.`;
-const topics = topicNames(prefix);
-const kafka = createKafka({ brokers: inject('stack').kafkaBrokers, clientId: 'global-int' });
+const { kafka, topics, remove } = await testTopics('global');
 let publisher: EventPublisher;
 
 function registered(n: number, siteId: string): EventOf<typeof EventType.deviceRegistered> {
@@ -36,16 +29,12 @@ function registered(n: number, siteId: string): EventOf<typeof EventType.deviceR
 }
 
 beforeAll(async () => {
-  await createTopicsIfMissing(kafka, topics, 3);
   publisher = await createEventPublisher(kafka, topics);
 });
 
 afterAll(async () => {
   await publisher.disconnect();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) });
-  await admin.disconnect();
+  await remove();
 });
 
 describe('a global table on the real Kafka', () => {
@@ -78,7 +67,7 @@ describe('a global table on the real Kafka', () => {
   });
 
   it('is caught up at once on an empty topic', async () => {
-    const empty = `${prefix}empty`;
+    const empty = `${topics.readings}-empty`;
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({

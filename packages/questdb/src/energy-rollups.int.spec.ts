@@ -1,25 +1,19 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createQuestDbReader,
   deviceEnergyRollup,
   energyTables,
   ensureEnergySchema,
   siteEnergyRollup,
   waitForWalApplied,
 } from './index.ts';
+import { stackQuestDbReader } from '../../../test/support.ts';
 import type { QuestDbReader } from './index.ts';
 
 const tables = energyTables(`test_rollup_${Date.now().toString(36)}_`);
 let reader: QuestDbReader;
 
 beforeAll(async () => {
-  const stack = inject('stack');
-  reader = createQuestDbReader({
-    host: stack.qdbPgHost,
-    port: stack.qdbPgPort,
-    user: 'admin',
-    password: 'quest',
-  });
+  reader = stackQuestDbReader();
   await ensureEnergySchema(reader, tables);
   // given three local days around Berlin's spring-forward day (2026-03-29 has 23 hours):
   // a meter importing 1 Wh and a solar inverter producing 2 Wh in every quarter hour

@@ -4,11 +4,11 @@ import type { GridstreamEvent } from '@gridstream/events';
 import {
   bufferReadingRows,
   createIlpSender,
-  createQuestDbReader,
   ensureReadingsTable,
   readingsTableName,
   waitForWalApplied,
 } from './index.ts';
+import { stackQuestDbReader } from '../../../test/support.ts';
 import type { QuestDbReader, Sender } from './index.ts';
 
 const table = readingsTableName(`test_${Date.now().toString(36)}_`);
@@ -16,14 +16,8 @@ let reader: QuestDbReader;
 let sender: Sender;
 
 beforeAll(async () => {
-  const stack = inject('stack');
-  reader = createQuestDbReader({
-    host: stack.qdbPgHost,
-    port: stack.qdbPgPort,
-    user: 'admin',
-    password: 'quest',
-  });
-  sender = await createIlpSender(stack.qdbHttpUrl);
+  reader = stackQuestDbReader();
+  sender = await createIlpSender(inject('stack').qdbHttpUrl);
   await ensureReadingsTable(reader, table);
 });
 
