@@ -36,8 +36,22 @@ const SITE_TEMPLATE: readonly { kind: DeviceKind; role: DeviceRole; ratedPowerW:
 
 const TIME_ZONES = ['Europe/Berlin', 'Europe/London', 'America/New_York', 'Australia/Sydney'];
 
-/** `siteCount` sites, each with a meter, solar, battery, heat pump, EV charger and a plug. */
-export function createFleet(siteCount: number, random: () => number): SimulatedDevice[] {
+/** Counters are as if every device had run at its rated power since then: see createFleet. */
+const COUNTER_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/**
+ * `siteCount` sites, each with a meter, solar, battery, heat pump, EV charger and a plug.
+ * Counters start at rated power times the hours since COUNTER_EPOCH_MS before `startedAt`: no
+ * device draws more than its rated power, so a fleet restarted later (same seed, same device
+ * ids) starts above any counter its previous run reached, and a restart never looks like a
+ * meter reset.
+ */
+export function createFleet(
+  siteCount: number,
+  random: () => number,
+  startedAt: Date = new Date(COUNTER_EPOCH_MS),
+): SimulatedDevice[] {
+  const hoursSinceEpoch = Math.max(0, startedAt.getTime() - COUNTER_EPOCH_MS) / 3_600_000;
   const devices: SimulatedDevice[] = [];
   for (let s = 1; s <= siteCount; s++) {
     const siteId = `site-${String(s).padStart(3, '0')}`;
@@ -53,8 +67,8 @@ export function createFleet(siteCount: number, random: () => number): SimulatedD
           timeZone,
           ratedPowerW: template.ratedPowerW,
         },
-        importWh: Math.round(random() * 1_000_000),
-        exportWh: Math.round(random() * 100_000),
+        importWh: Math.round(random() * 1_000_000 + template.ratedPowerW * hoursSinceEpoch),
+        exportWh: Math.round(random() * 100_000 + template.ratedPowerW * hoursSinceEpoch),
         socPct: 20 + random() * 60,
       });
     }

@@ -245,3 +245,19 @@ describe('seededRandom', () => {
     );
   });
 });
+
+describe('a restarted fleet', () => {
+  it('starts every counter above what its previous run could have reached', () => {
+    // given a fleet that ran for a day at full rated power from its start
+    const firstStart = new Date('2026-11-20T00:00:00Z');
+    const first = createFleet(2, seededRandom(1), firstStart);
+    const reached = first.map((d) => d.importWh + (d.registration.ratedPowerW ?? 0) * 24);
+    // when the same fleet (same seed, same ids) starts again a day later
+    const second = createFleet(2, seededRandom(1), new Date('2026-11-21T00:00:00Z'));
+    // then no counter went backwards, so the restart never looks like a meter reset
+    second.forEach((device, i) => {
+      expect(device.registration.deviceId).toBe(first[i]?.registration.deviceId);
+      expect(device.importWh).toBeGreaterThanOrEqual(reached[i] ?? Infinity);
+    });
+  });
+});

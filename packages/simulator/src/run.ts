@@ -25,8 +25,8 @@ export interface RunningFleet {
 /** Registers a fleet and then posts one batch of readings for all devices every interval. */
 export async function runFleet(options: FleetOptions): Promise<RunningFleet> {
   const random = seededRandom(options.seed);
-  const devices = createFleet(options.sites, random);
   const now = new Date();
+  const devices = createFleet(options.sites, random, now);
   await options.register(
     devices.map((device) => ({
       id: options.newEventId(),
