@@ -38,7 +38,9 @@ export interface Letter {
 }
 
 /** Reads the whole DLQ topic of this config from the start. */
-export async function readDlq(config: Config): Promise<Letter[]> {
+export async function readDlq(
+  config: Pick<Config, 'GS_KAFKA_BROKERS' | 'GS_TOPIC_PREFIX'>,
+): Promise<Letter[]> {
   const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-dlq-reader' });
   const admin = kafka.admin();
   await admin.connect();

@@ -104,3 +104,17 @@ const TRANSIENT_ERROR_NAMES = new Set([
   'MongoNetworkTimeoutError',
   'MongoServerSelectionError',
 ]);
+
+/**
+ * Whether an error says something about the event being handled rather than about the
+ * world: our own POISON_MESSAGE or VALIDATION errors, and the errors pure code throws on data
+ * it cannot work with (RangeError, TypeError, SyntaxError). Only these may send an event to
+ * the DLQ; anything else (a sink refusing, a network failure, an unknown library error) is
+ * retried, because dead-lettering good events during an outage would be worse than waiting.
+ */
+export function isPoison(error: unknown): boolean {
+  if (error instanceof GridstreamError) {
+    return !error.retriable && (error.code === 'POISON_MESSAGE' || error.code === 'VALIDATION');
+  }
+  return error instanceof RangeError || error instanceof TypeError || error instanceof SyntaxError;
+}

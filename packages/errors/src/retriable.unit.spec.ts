@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GridstreamError, isRetriable } from './index.ts';
+import { GridstreamError, isPoison, isRetriable } from './index.ts';
 
 describe('isRetriable', () => {
   it('trusts our own catalogue', () => {
@@ -36,5 +36,19 @@ describe('isRetriable', () => {
     expect(isRetriable(new TypeError('undefined is not a function'))).toBe(false);
     expect(isRetriable('a string')).toBe(false);
     expect(isRetriable(null)).toBe(false);
+  });
+});
+
+describe('isPoison', () => {
+  it('is true only for errors about the event itself', () => {
+    expect(isPoison(new GridstreamError('POISON_MESSAGE', 'bad'))).toBe(true);
+    expect(isPoison(new RangeError('offset not a quarter hour'))).toBe(true);
+    expect(isPoison(new TypeError('x is undefined'))).toBe(true);
+  });
+
+  it('is false for the world failing, so good events are retried rather than dead-lettered', () => {
+    expect(isPoison(new Error('HTTP 503 from QuestDB'))).toBe(false);
+    expect(isPoison(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isPoison(new GridstreamError('DEPENDENCY_UNAVAILABLE', 'down'))).toBe(false);
   });
 });

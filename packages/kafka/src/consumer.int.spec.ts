@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { testTopics } from '../../../test/support.ts';
@@ -106,3 +106,78 @@ describe('the batch consumer loop on the real Kafka', () => {
       expect(powers).toEqual([...powers].sort((a, b) => a - b));
   });
 });
+
+describe('an event the handler cannot process', () => {
+  it('goes to the DLQ with stage process and the reason, and the partition goes on', async () => {
+    // given a handler that refuses, for good, the reading whose power is 13 W
+    const handled = new Set<number>();
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId: `${prefix}group-poison`,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      handle: async (events) => {
+        for (const { event } of events) {
+          if (event.type === EventType.readingReported && event.data.powerW === 1013) {
+            throw new RangeError('13 W is not a power this handler accepts');
+          }
+        }
+        for (const { event } of events)
+          if (event.type === EventType.readingReported) handled.add(event.data.powerW ?? -1);
+      },
+    });
+    try {
+      // when it is published among good readings of the same devices
+      await publisher.publish(Array.from({ length: 20 }, (_, i) => reading(1000 + i)));
+      // then every other reading is handled
+      await until(
+        () => [...handled].filter((p) => p >= 1000).length === 19,
+        'the 19 good readings',
+      );
+      expect(handled.has(1013)).toBe(false);
+      // and the bad one is a dead letter that says why and where it failed
+      const letters = await eventuallyLetters();
+      console.log(
+        'LETTERS',
+        letters.map((l) => `${l.headers['x-error-stage']} ${l.headers['x-error']} ${l.value}`),
+      );
+      expect(letters).toHaveLength(1);
+      expect(letters[0]?.headers['x-error-stage']).toBe('process');
+      expect(letters[0]?.headers['x-error']).toMatch(/13 W is not a power/);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('is never dead-lettered when every event fails alone: that is a sink fault, retried', async () => {
+    // given a sink that refuses everything, with a non-transient error, for its first calls
+    const handled = new Set<string>();
+    let refusals = 0;
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId: `${prefix}group-sink`,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      handle: async (events) => {
+        if (refusals < 6) {
+          refusals++;
+          throw new Error('sink refuses everything for now');
+        }
+        for (const { event } of events) handled.add(event.id);
+      },
+    });
+    try {
+      // then, once it accepts again, everything in the topic is handled and the DLQ is unchanged
+      await until(() => handled.size >= 25, 'everything handled once the sink accepts');
+      expect(refusals).toBe(6);
+      expect(await eventuallyLetters()).toHaveLength(1);
+    } finally {
+      await consumer.stop();
+    }
+  });
+});
+
+async function eventuallyLetters() {
+  const { readDlq } = await import('../../../test/cleanup.ts');
+  return readDlq({ GS_KAFKA_BROKERS: [...inject('stack').kafkaBrokers], GS_TOPIC_PREFIX: prefix });
+}

@@ -1,5 +1,6 @@
 import { Partitioners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { isPoison } from '@gridstream/errors';
 import { decodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { sendToDlq } from './dlq.ts';
@@ -58,9 +59,48 @@ export interface RunningConsumer {
  * the handler's effects and the dead letters are durable. Consumption is at least once; the
  * handler's idempotency makes the result exactly once.
  *
- * A handler error is not swallowed: kafkajs retries the batch with backoff and, if it keeps
- * failing, restarts the consumer from the last committed offset. Nothing is skipped.
+ * A transient handler error is not swallowed: kafkajs retries the batch with backoff and, if it
+ * keeps failing, restarts the consumer from the last committed offset. Nothing is skipped. An
+ * event that fails on its own with a non-transient error is dead-lettered (see
+ * handleIsolatingPoison), so it cannot block its partition.
  */
+interface PoisonEvent {
+  readonly event: PositionedEvent;
+  readonly reason: string;
+}
+
+/**
+ * Hands the batch over; if that fails with an error that speaks about an event (isPoison),
+ * hands the events over one at a time to find the ones that fail on their own that way: those
+ * are dead-lettered with stage `process`, so one bad event does not stop its partition. Any
+ * other error, and a batch whose every event fails alone (the fault is not in the events), is
+ * thrown: kafkajs retries the batch and nothing good is dead-lettered during an outage. The
+ * handler is idempotent, so handing events over again is safe.
+ */
+async function handleIsolatingPoison(
+  handle: EventBatchHandler,
+  events: readonly PositionedEvent[],
+  context: BatchContext,
+): Promise<PoisonEvent[]> {
+  try {
+    await handle(events, context);
+    return [];
+  } catch (batchError) {
+    if (!isPoison(batchError)) throw batchError;
+    const poison: PoisonEvent[] = [];
+    for (const event of events) {
+      try {
+        await handle([event], context);
+      } catch (error) {
+        if (!isPoison(error)) throw error;
+        poison.push({ event, reason: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    if (poison.length === events.length) throw batchError;
+    return poison;
+  }
+}
+
 export async function runEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
   const maxBytesPerPartition = options.maxBytesPerPartition ?? 4 * 1024 * 1024;
   const consumer = options.kafka.consumer({
@@ -107,11 +147,31 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     }
     await sendToDlq(producer, options.dlqTopic, deadLetters);
     if (events.length > 0) {
-      await options.handle(events, {
+      const context: BatchContext = {
         topic: batch.topic,
         partition: batch.partition,
         heartbeat: () => payload.heartbeat(),
-      });
+      };
+      const poison = await handleIsolatingPoison(options.handle, events, context);
+      const byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
+      await sendToDlq(
+        producer,
+        options.dlqTopic,
+        poison.flatMap(({ event, reason }) => {
+          const message = byOffset.get(event.offset);
+          return message === undefined
+            ? []
+            : [
+                {
+                  message,
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  reason,
+                  stage: 'process' as const,
+                },
+              ];
+        }),
+      );
     }
     // resolveOffset moves this member's fetch position; the commit makes it survive a restart.
     payload.resolveOffset(batch.lastOffset());
