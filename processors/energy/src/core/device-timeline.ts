@@ -90,6 +90,12 @@ export class DeviceTimeline {
     if ((previous?.reading.timeMs ?? reading.timeMs) < this.#completeFromMs) {
       return { status: 'before_horizon', reading };
     }
+    // A different reading at the instant of the oldest held one, whose predecessor was evicted:
+    // its interval cannot be recomputed here, and recomputing it as "first" would lose it.
+    const predecessorEvicted = previous === undefined && existing?.interval != null;
+    if (predecessorEvicted && isSameInstant && !sameEnergyReading(existing.reading, reading)) {
+      return { status: 'before_horizon', reading };
+    }
     let status: 'inserted' | 'replaced' | 'duplicate' = 'inserted';
     if (existing && isSameInstant) {
       status = sameEnergyReading(existing.reading, reading) ? 'duplicate' : 'replaced';
