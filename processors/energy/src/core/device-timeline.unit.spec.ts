@@ -166,22 +166,28 @@ describe('DeviceTimeline bounds', () => {
   });
 });
 
+/** Readings at 10:10, 10:15, 10:20 and 10:25 in a timeline that holds three: 10:10 is evicted. */
+function timelineWithEvictedPredecessor(): DeviceTimeline {
+  const timeline = new DeviceTimeline('d1', settings, {
+    maxReadings: 3,
+    maxAgeMs: 24 * 60 * MINUTE_MS,
+  });
+  for (const [minute, wh] of [
+    [10, 100],
+    [15, 150],
+    [20, 200],
+    [25, 250],
+  ] as const) {
+    timeline.insert(at(minute, wh));
+  }
+  return timeline;
+}
+
 describe('DeviceTimeline at its oldest held reading', () => {
   it('refuses a different reading at the instant of the oldest held one once its predecessor is evicted', () => {
     // given a timeline of three readings whose oldest, on a quarter-hour boundary (10:15),
     // still knows its interval from 10:10 although 10:10 itself was evicted
-    const timeline = new DeviceTimeline('d1', settings, {
-      maxReadings: 3,
-      maxAgeMs: 24 * 60 * MINUTE_MS,
-    });
-    for (const [minute, wh] of [
-      [10, 100],
-      [15, 150],
-      [20, 200],
-      [25, 250],
-    ] as const) {
-      timeline.insert(at(minute, wh));
-    }
+    const timeline = timelineWithEvictedPredecessor();
     expect(timeline.readings().map((r) => minutesOf(r.timeMs))).toEqual([15, 20, 25]);
     // when a corrected reading for 10:15 arrives (its predecessor is no longer held)
     const outcome = timeline.insert(at(15, 160));
@@ -190,18 +196,7 @@ describe('DeviceTimeline at its oldest held reading', () => {
   });
 
   it('still answers an identical duplicate of that reading with its known interval', () => {
-    const timeline = new DeviceTimeline('d1', settings, {
-      maxReadings: 3,
-      maxAgeMs: 24 * 60 * MINUTE_MS,
-    });
-    for (const [minute, wh] of [
-      [10, 100],
-      [15, 150],
-      [20, 200],
-      [25, 250],
-    ] as const) {
-      timeline.insert(at(minute, wh));
-    }
+    const timeline = timelineWithEvictedPredecessor();
     const outcome = applied(timeline.insert(at(15, 150)));
     expect(outcome.status).toBe('duplicate');
     expect(outcome.readingDeltas[0]?.interval?.importWh).toBe(50);
