@@ -1,6 +1,7 @@
 import { createKafka, topicNames } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
-import { createQuestDbReader, readingsTableName } from '@gridstream/questdb';
+import { createQuestDbReader, dropEnergySchema, energyTables } from '@gridstream/questdb';
+import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 
 /** Removes what a test created on the shared servers: its topics, tables and database. */
@@ -13,14 +14,9 @@ export async function dropTestData(config: Config): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-  const questdb = createQuestDbReader({
-    host: config.GS_QDB_PG_HOST,
-    port: config.GS_QDB_PG_PORT,
-    user: config.GS_QDB_PG_USER,
-    password: config.GS_QDB_PG_PASSWORD,
-  });
+  const questdb = createQuestDbReader(questDbConnection(config));
   try {
-    await questdb.query(`DROP TABLE IF EXISTS "${readingsTableName(config.GS_QDB_TABLE_PREFIX)}"`);
+    await dropEnergySchema(questdb, energyTables(config.GS_QDB_TABLE_PREFIX));
   } finally {
     await questdb.close();
   }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
+import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
@@ -34,12 +35,7 @@ export async function startApi(
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
   const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
-  const questdb = createQuestDbReader({
-    host: config.GS_QDB_PG_HOST,
-    port: config.GS_QDB_PG_PORT,
-    user: config.GS_QDB_PG_USER,
-    password: config.GS_QDB_PG_PASSWORD,
-  });
+  const questdb = createQuestDbReader(questDbConnection(config));
   const admin = kafka.admin();
   await admin.connect();
   // A readiness probe must answer quickly even when a server hangs; client retries would not.

@@ -68,6 +68,16 @@ function settings(ports: z.infer<typeof StackPorts>) {
 
 export type Config = z.infer<ReturnType<typeof settings>> & z.infer<typeof StackPorts>;
 
+/** QuestDB's PG-wire connection, in the shape createQuestDbReader takes. */
+export function questDbConnection(config: Config) {
+  return {
+    host: config.GS_QDB_PG_HOST,
+    port: config.GS_QDB_PG_PORT,
+    user: config.GS_QDB_PG_USER,
+    password: config.GS_QDB_PG_PASSWORD,
+  };
+}
+
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { testTopics } from '../../../test/support.ts';
+import { eventually, testTopics } from '../../../test/support.ts';
 import { createEventPublisher, runEventConsumer } from './index.ts';
 import type { EventPublisher, PositionedEvent, RunningConsumer } from './index.ts';
 
@@ -20,14 +20,6 @@ function reading(n: number): GridstreamEvent {
     tenant: 'acme',
     data: { deviceId, powerW: n, quality: 'good' },
   };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 beforeAll(async () => {
@@ -59,7 +51,7 @@ describe('the batch consumer loop on the real Kafka', () => {
     const first = Array.from({ length: 20 }, (_, i) => reading(i));
     await publisher.publish(first);
     // then every event is eventually handled successfully, none lost
-    await until(() => new Set(seen).size === 20, 'all 20 events handled');
+    await eventually('all 20 events handled', async () => new Set(seen).size === 20 || undefined);
     await consumer.stop();
 
     // and a new member of the group resumes after the committed offsets: only new events arrive
@@ -75,7 +67,7 @@ describe('the batch consumer loop on the real Kafka', () => {
     });
     const later = Array.from({ length: 5 }, (_, i) => reading(100 + i));
     await publisher.publish(later);
-    await until(() => resumed.length >= 5, 'the 5 new events');
+    await eventually('the 5 new events', async () => resumed.length >= 5 || undefined);
     await second.stop();
     expect(resumed.sort()).toEqual(later.map((e) => e.id).sort());
   });
@@ -97,9 +89,9 @@ describe('the batch consumer loop on the real Kafka', () => {
         }
       },
     });
-    await until(
-      () => [...byDevice.values()].reduce((n, l) => n + l.length, 0) >= 25,
+    await eventually(
       'all events of the topic',
+      async () => [...byDevice.values()].reduce((n, l) => n + l.length, 0) >= 25 || undefined,
     );
     await consumer.stop();
     for (const powers of byDevice.values())
@@ -130,9 +122,9 @@ describe('an event the handler cannot process', () => {
       // when it is published among good readings of the same devices
       await publisher.publish(Array.from({ length: 20 }, (_, i) => reading(1000 + i)));
       // then every other reading is handled
-      await until(
-        () => [...handled].filter((p) => p >= 1000).length === 19,
+      await eventually(
         'the 19 good readings',
+        async () => [...handled].filter((p) => p >= 1000).length === 19 || undefined,
       );
       expect(handled.has(1013)).toBe(false);
       // and the bad one is a dead letter that says why and where it failed
@@ -168,7 +160,10 @@ describe('an event the handler cannot process', () => {
     });
     try {
       // then, once it accepts again, everything in the topic is handled and the DLQ is unchanged
-      await until(() => handled.size >= 25, 'everything handled once the sink accepts');
+      await eventually(
+        'everything handled once the sink accepts',
+        async () => handled.size >= 25 || undefined,
+      );
       expect(refusals).toBe(6);
       expect(await eventuallyLetters()).toHaveLength(1);
     } finally {

@@ -1,5 +1,5 @@
 import { Partitioners } from 'kafkajs';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { isPoison } from '@gridstream/errors';
 import { decodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
@@ -153,7 +153,11 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         heartbeat: () => payload.heartbeat(),
       };
       const poison = await handleIsolatingPoison(options.handle, events, context);
-      const byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
+      // Only a batch with poison pays for the lookup; the common case goes straight on.
+      const byOffset =
+        poison.length === 0
+          ? new Map<string, KafkaMessage>()
+          : new Map(batch.messages.map((m) => [m.offset, m]));
       await sendToDlq(
         producer,
         options.dlqTopic,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deviceEnergyRollup,
+  dropEnergySchema,
   energyTables,
   ensureEnergySchema,
   siteEnergyRollup,
@@ -41,9 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await reader.query(`DROP MATERIALIZED VIEW IF EXISTS "${tables.siteEnergy15m}"`);
-  for (const t of [tables.deviceEnergy15m, tables.readingEnergy, tables.schemaVersions])
-    await reader.query(`DROP TABLE IF EXISTS "${t}"`);
+  await dropEnergySchema(reader, tables);
   await reader.close();
 });
 

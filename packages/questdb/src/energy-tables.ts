@@ -1,4 +1,5 @@
 import type { QuestDbReader } from './reader.ts';
+import { readingsTableName } from './readings-table.ts';
 
 /**
  * The energy schema. Every statement is idempotent (IF NOT EXISTS), so every instance runs all
@@ -21,7 +22,7 @@ export interface EnergyTables {
 
 export function energyTables(prefix: string): EnergyTables {
   return {
-    readings: `${prefix}readings`,
+    readings: readingsTableName(prefix),
     readingEnergy: `${prefix}reading_energy`,
     deviceEnergy15m: `${prefix}device_energy_15m`,
     siteEnergy15m: `${prefix}site_energy_15m`,
@@ -89,4 +90,17 @@ export async function ensureEnergySchema(
     new Date(Date.UTC(2026, 0, ENERGY_SCHEMA_VERSION)).toISOString(),
     ENERGY_SCHEMA_VERSION,
   ]);
+}
+
+/** Removes the energy schema (the view first: it depends on its base table). For tests and resets. */
+export async function dropEnergySchema(reader: QuestDbReader, tables: EnergyTables): Promise<void> {
+  await reader.query(`DROP MATERIALIZED VIEW IF EXISTS "${tables.siteEnergy15m}"`);
+  for (const table of [
+    tables.readingEnergy,
+    tables.deviceEnergy15m,
+    tables.schemaVersions,
+    tables.readings,
+  ]) {
+    await reader.query(`DROP TABLE IF EXISTS "${table}"`);
+  }
 }

@@ -6,17 +6,16 @@ import fc from 'fast-check';
 import { EventType } from '@gridstream/events';
 import type { EventOf, GridstreamEvent } from '@gridstream/events';
 import {
-  committedMessages,
   createEventPublisher,
   createKafka,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
 import type { EventPublisher } from '@gridstream/kafka';
-import { createQuestDbReader, energyTables, waitForWalApplied } from '@gridstream/questdb';
+import { energyTables, waitForWalApplied } from '@gridstream/questdb';
 import type { QuestDbReader } from '@gridstream/questdb';
 import type { Config } from '@gridstream/config';
-import { isolatedConfig } from '../../../test/support.ts';
+import { eventually, isolatedConfig, stackQuestDbReader } from '../../../test/support.ts';
 import { dropTestData } from '../../../test/cleanup.ts';
 import {
   DEFAULT_ENERGY_SETTINGS,
@@ -24,7 +23,7 @@ import {
   quarterHourStartsBetween,
   toEnergyReading,
 } from './core/index.ts';
-import { startEnergyProcessor } from './run.ts';
+import { committedReadings, startEnergyProcessor } from './run.ts';
 
 const tenant = 'acme';
 const START_MS = Date.UTC(2026, 2, 29, 0, 0); // the Berlin DST day
@@ -140,51 +139,18 @@ async function storedQuarterHours(reader: QuestDbReader, config: Config) {
   );
 }
 
-function committed(config: Config): Promise<number> {
-  return committedMessages(
-    createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-offsets' }),
-    `${config.GS_TOPIC_PREFIX}processor.energy`,
-    topicNames(config.GS_TOPIC_PREFIX).readings,
-  );
-}
-
-async function until(
-  what: string,
-  condition: () => Promise<boolean>,
-  timeoutMs = 90_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('the energy processor on the real Kafka and QuestDB', () => {
   const configs: Config[] = [];
   const publishers: EventPublisher[] = [];
   let reader: QuestDbReader;
 
   beforeAll(() => {
-    const config = isolatedConfig();
-    reader = createQuestDbReader({
-      host: config.GS_QDB_PG_HOST,
-      port: config.GS_QDB_PG_PORT,
-      user: 'admin',
-      password: 'quest',
-    });
+    reader = stackQuestDbReader();
   });
 
   afterAll(async () => {
     await Promise.all(publishers.map((p) => p.disconnect()));
-    for (const config of configs) {
-      const tables = energyTables(config.GS_QDB_TABLE_PREFIX);
-      await reader.query(`DROP MATERIALIZED VIEW IF EXISTS "${tables.siteEnergy15m}"`);
-      for (const t of [tables.readingEnergy, tables.deviceEnergy15m, tables.schemaVersions]) {
-        await reader.query(`DROP TABLE IF EXISTS "${t}"`);
-      }
-      await dropTestData(config);
-    }
+    for (const config of configs) await dropTestData(config);
     await reader.close();
   });
 
@@ -217,11 +183,19 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     // when a processor handles the first part, stops, and a new one handles the rest
     let processor = await startEnergyProcessor(config);
     await publisher.publish(input.slice(0, restartAt));
-    await until('the first part committed', async () => (await committed(config)) >= restartAt);
+    await eventually(
+      'the first part committed',
+      async () => ((await committedReadings(config)) >= restartAt ? true : undefined),
+      90_000,
+    );
     await processor.stop();
     processor = await startEnergyProcessor(config);
     await publisher.publish(input.slice(restartAt));
-    await until('everything committed', async () => (await committed(config)) >= input.length);
+    await eventually(
+      'everything committed',
+      async () => ((await committedReadings(config)) >= input.length ? true : undefined),
+      90_000,
+    );
     await processor.stop();
     // then every stored quarter-hour equals the distinct readings folded once in time order
     const stored = await storedQuarterHours(reader, config);
@@ -251,7 +225,11 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     const processor = await startEnergyProcessor(config);
     try {
       await publisher.publish(shuffled);
-      await until('everything committed', async () => (await committed(config)) >= shuffled.length);
+      await eventually(
+        'everything committed',
+        async () => ((await committedReadings(config)) >= shuffled.length ? true : undefined),
+        90_000,
+      );
     } finally {
       await processor.stop();
     }
@@ -277,15 +255,23 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     let child = start();
     const half = Math.floor(all.length / 2);
     await publisher.publish(all.slice(0, half));
-    await until('a first commit', async () => (await committed(config)) > 0);
+    await eventually(
+      'a first commit',
+      async () => ((await committedReadings(config)) > 0 ? true : undefined),
+      90_000,
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
-    const before = await committed(config);
+    const before = await committedReadings(config);
     // when a new one takes over
     child = start();
     await publisher.publish(all.slice(half));
     try {
-      await until('everything committed', async () => (await committed(config)) >= all.length);
+      await eventually(
+        'everything committed',
+        async () => ((await committedReadings(config)) >= all.length ? true : undefined),
+        90_000,
+      );
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

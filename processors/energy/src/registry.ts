@@ -40,8 +40,4 @@ export class DeviceRegistry {
   placement(tenant: string, deviceId: string): DevicePlacement | undefined {
     return this.#placements.get(`${tenant}/${deviceId}`);
   }
-
-  get size(): number {
-    return this.#placements.size;
-  }
 }

@@ -1,7 +1,9 @@
+import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
 import type { EventOf } from '@gridstream/events';
 import {
+  committedMessages,
   createEventPublisher,
   createKafka,
   createTopicsIfMissing,
@@ -29,6 +31,23 @@ import type { DeviceWindow } from './timelines.ts';
 
 const CONCURRENT_PARTITIONS = 3;
 
+/** The consumer group of every energy-processor instance. */
+export function energyProcessorGroupId(config: Config): string {
+  return `${config.GS_TOPIC_PREFIX}processor.energy`;
+}
+
+/** How many readings the energy processors have durably handled (committed offsets). */
+export function committedReadings(config: Config): Promise<number> {
+  return committedMessages(
+    createKafka({
+      brokers: config.GS_KAFKA_BROKERS,
+      clientId: `${config.GS_KAFKA_CLIENT_ID}-progress`,
+    }),
+    energyProcessorGroupId(config),
+    topicNames(config.GS_TOPIC_PREFIX).readings,
+  );
+}
+
 export interface RunningProcessor {
   stop(): Promise<void>;
 }
@@ -50,12 +69,7 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
     clientId: `${config.GS_KAFKA_CLIENT_ID}-energy`,
   });
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
-  const reader = createQuestDbReader({
-    host: config.GS_QDB_PG_HOST,
-    port: config.GS_QDB_PG_PORT,
-    user: config.GS_QDB_PG_USER,
-    password: config.GS_QDB_PG_PASSWORD,
-  });
+  const reader = createQuestDbReader(questDbConnection(config));
   await ensureReadingsTable(reader, tables.readings);
   await ensureEnergySchema(reader, tables);
 
@@ -132,7 +146,7 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
 
   const consumer = await runEventConsumer({
     kafka,
-    groupId: `${config.GS_TOPIC_PREFIX}processor.energy`,
+    groupId: energyProcessorGroupId(config),
     topics: [topics.readings],
     dlqTopic: topics.dlq,
     partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,

@@ -64,10 +64,6 @@ export class DeviceTimelines {
     this.#options = options;
   }
 
-  get size(): number {
-    return this.#timelines.size;
-  }
-
   /** Loads, in one query per tenant, every device of the batch that is not in memory. */
   async ensureLoaded(windows: readonly DeviceWindow[]): Promise<void> {
     const missing = windows.filter((w) => !this.#timelines.has(`${w.tenant}/${w.deviceId}`));

@@ -2,15 +2,12 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { Message } from 'kafkajs';
+import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { encodeEvent, EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import {
-  committedMessages,
-  createKafka,
-  createTopicsIfMissing,
-  topicNames,
-} from '@gridstream/kafka';
+import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import { committedReadings } from '@gridstream/processor-energy';
 import {
   bufferReadingRows,
   createIlpSender,
@@ -78,14 +75,6 @@ async function loadKafka(config: Config, options: EnergyBenchOptions): Promise<n
   return elapsed;
 }
 
-function committedCount(config: Config): Promise<number> {
-  return committedMessages(
-    createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'bench-offsets' }),
-    `${config.GS_TOPIC_PREFIX}processor.energy`,
-    topicNames(config.GS_TOPIC_PREFIX).readings,
-  );
-}
-
 /** The energy processor as its own process, so its memory is its own. */
 async function runProcessor(
   config: Config,
@@ -108,7 +97,7 @@ async function runProcessor(
   try {
     await pollUntil(async () => {
       peak = Math.max(peak ?? 0, (await peakRssMiB(child.pid ?? -1)) ?? 0);
-      return (await committedCount(config)) >= options.readings;
+      return (await committedReadings(config)) >= options.readings;
     }, 30 * 60_000);
     return { ms: Date.now() - started, peakRssMiB: peak };
   } finally {
@@ -122,12 +111,7 @@ async function plainIlp(
   options: EnergyBenchOptions,
 ): Promise<{ ackMs: number; appliedMs: number }> {
   const table = readingsTableName(`${config.GS_QDB_TABLE_PREFIX}ilp_`);
-  const reader = createQuestDbReader({
-    host: config.GS_QDB_PG_HOST,
-    port: config.GS_QDB_PG_PORT,
-    user: config.GS_QDB_PG_USER,
-    password: config.GS_QDB_PG_PASSWORD,
-  });
+  const reader = createQuestDbReader(questDbConnection(config));
   await ensureReadingsTable(reader, table);
   const sender = await createIlpSender(config.GS_QDB_HTTP_URL);
   const started = Date.now();
