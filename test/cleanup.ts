@@ -1,4 +1,4 @@
-import { createKafka, topicNames } from '@gridstream/kafka';
+import { createKafka, fetchEndOffsets, topicNames } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { createQuestDbReader, dropEnergySchema, energyTables } from '@gridstream/questdb';
 import { questDbConnection } from '@gridstream/config';
@@ -41,7 +41,7 @@ export async function readDlq(
   const admin = kafka.admin();
   await admin.connect();
   const topic = topicNames(config.GS_TOPIC_PREFIX).dlq;
-  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const offsets = await fetchEndOffsets(admin, topic).finally(() => admin.disconnect());
   const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   if (total === 0) return [];
   const consumer = kafka.consumer({ groupId: `${config.GS_TOPIC_PREFIX}dlq-reader-${Date.now()}` });

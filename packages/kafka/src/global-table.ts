@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { decodeEvent } from '@gridstream/events';
 import type { PositionedEvent } from './consumer.ts';
+import { fetchEndOffsets } from './topics.ts';
 
 export interface GlobalTable {
   /** Resolves once every event that was in the topic when the table started has been applied. */
@@ -29,7 +30,7 @@ export interface GlobalTableOptions {
 export async function startGlobalTable(options: GlobalTableOptions): Promise<GlobalTable> {
   const admin = options.kafka.admin();
   await admin.connect();
-  const endOffsets = await admin.fetchTopicOffsets(options.topic).finally(() => admin.disconnect());
+  const endOffsets = await fetchEndOffsets(admin, options.topic).finally(() => admin.disconnect());
   const pending = new Map(
     endOffsets
       .filter((p) => BigInt(p.high) > BigInt(p.low))

@@ -1,4 +1,6 @@
+import { setTimeout } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
+import { isRetriable } from '@gridstream/errors';
 import type { LogicalTopic } from '@gridstream/events';
 
 export type TopicRole = LogicalTopic | 'dlq';
@@ -51,6 +53,36 @@ export async function ensureTopics(
       const present = new Set(await admin.listTopics());
       if (!missing.every((name) => present.has(name))) throw error;
     });
+  // A topic is listed before its partitions have leaders, and whoever lost the race above did
+  // not wait for them; reading offsets then fails with NOT_LEADER. Every caller waits here.
+  for (const topic of missing) await fetchEndOffsets(admin, topic);
+}
+
+export interface PartitionOffsets {
+  readonly partition: number;
+  readonly low: string;
+  readonly high: string;
+}
+
+/**
+ * The low and high watermarks of every partition of a topic, retried while the broker answers
+ * with a transient error (a leader still being elected after the topic was created, a
+ * coordinator loading after a restart). kafkajs does not retry ListOffsets on NOT_LEADER.
+ */
+export async function fetchEndOffsets(
+  admin: Admin,
+  topic: string,
+  timeoutMs = 30_000,
+): Promise<PartitionOffsets[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (!isRetriable(error) || Date.now() > deadline) throw error;
+      await setTimeout(Math.min(50 * 2 ** attempt, 1000));
+    }
+  }
 }
 
 /** Connects an admin client just long enough to create any missing topic. */
