@@ -1,4 +1,5 @@
 import { createKafka, fetchEndOffsets, topicNames } from '@gridstream/kafka';
+import type { TopicRole } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { createQuestDbReader, dropEnergySchema, energyTables } from '@gridstream/questdb';
 import { questDbConnection } from '@gridstream/config';
@@ -34,17 +35,27 @@ export interface Letter {
 }
 
 /** Reads the whole DLQ topic of this config from the start. */
-export async function readDlq(
+export function readDlq(
   config: Pick<Config, 'GS_KAFKA_BROKERS' | 'GS_TOPIC_PREFIX'>,
 ): Promise<Letter[]> {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-dlq-reader' });
+  return readTopic(config, 'dlq');
+}
+
+/** Reads every message of one of this config's topics, from the start, in partition order. */
+export async function readTopic(
+  config: Pick<Config, 'GS_KAFKA_BROKERS' | 'GS_TOPIC_PREFIX'>,
+  role: TopicRole,
+): Promise<Letter[]> {
+  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `test-${role}-reader` });
   const admin = kafka.admin();
   await admin.connect();
-  const topic = topicNames(config.GS_TOPIC_PREFIX).dlq;
+  const topic = topicNames(config.GS_TOPIC_PREFIX)[role];
   const offsets = await fetchEndOffsets(admin, topic).finally(() => admin.disconnect());
   const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   if (total === 0) return [];
-  const consumer = kafka.consumer({ groupId: `${config.GS_TOPIC_PREFIX}dlq-reader-${Date.now()}` });
+  const consumer = kafka.consumer({
+    groupId: `${config.GS_TOPIC_PREFIX}${role}-reader-${Date.now()}`,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const letters: Letter[] = [];

@@ -115,6 +115,8 @@ export type EnergyFlag = z.infer<typeof EnergyFlag>;
  * readings. Published again, with the same key, whenever late data changes it: the newest
  * event of a (device, bucketStart) is the right one.
  */
+const DirectedEnergyWh = z.strictObject({ importWh: finite.min(0), exportWh: finite.min(0) });
+
 export const QuarterHourEnergyComputedV1 = z.strictObject({
   deviceId: EntityId,
   siteId: EntityId.optional(),
@@ -128,5 +130,13 @@ export const QuarterHourEnergyComputedV1 = z.strictObject({
   unknownMs: z.number().int().min(0).max(900_000),
   quality: ReadingQuality,
   flags: z.array(EnergyFlag),
+  /** Per phase, from the phase powers, for the phases the device reports. */
+  phases: z
+    .strictObject({
+      l1: DirectedEnergyWh.optional(),
+      l2: DirectedEnergyWh.optional(),
+      l3: DirectedEnergyWh.optional(),
+    })
+    .optional(),
 });
 export type QuarterHourEnergyComputedV1 = z.infer<typeof QuarterHourEnergyComputedV1>;

@@ -1,4 +1,5 @@
 import type { QuestDbReader } from './reader.ts';
+import { addMissingColumns } from './columns.ts';
 import { readingsTableName } from './readings-table.ts';
 
 /**
@@ -6,13 +7,11 @@ import { readingsTableName } from './readings-table.ts';
  * of them at start; the version is recorded in `schema_versions` for whoever inspects a database.
  * A change that cannot be made idempotently becomes a new version with new table names.
  */
-export const ENERGY_SCHEMA_VERSION = 1;
+export const ENERGY_SCHEMA_VERSION = 2;
 
 export interface EnergyTables {
-  /** Raw readings (written once from the event). */
+  /** Raw readings with each one's interval energy; a row is rewritten when its delta changes. */
   readonly readings: string;
-  /** Each reading's computed interval energy; rewritten when a late reading changes it. */
-  readonly readingEnergy: string;
   /** Per device, per 15 minutes; rewritten whole when a late reading changes it. */
   readonly deviceEnergy15m: string;
   /** Per site, per 15 minutes: a materialized view over the device rows. */
@@ -23,26 +22,16 @@ export interface EnergyTables {
 export function energyTables(prefix: string): EnergyTables {
   return {
     readings: readingsTableName(prefix),
-    readingEnergy: `${prefix}reading_energy`,
     deviceEnergy15m: `${prefix}device_energy_15m`,
     siteEnergy15m: `${prefix}site_energy_15m`,
     schemaVersions: `${prefix}schema_versions`,
   };
 }
 
+const PHASE_COLUMNS = ['l1', 'l2', 'l3'].flatMap((p) => [`${p}_import_wh`, `${p}_export_wh`]);
+
 function statements(t: EnergyTables): string[] {
   return [
-    `CREATE TABLE IF NOT EXISTS "${t.readingEnergy}" (
-      ts TIMESTAMP,
-      tenant SYMBOL CAPACITY 256,
-      device_id SYMBOL CAPACITY 16384,
-      interval_start TIMESTAMP,
-      import_wh DOUBLE,
-      export_wh DOUBLE,
-      method SYMBOL CAPACITY 8,
-      flags VARCHAR,
-      quality SYMBOL CAPACITY 4
-    ) TIMESTAMP(ts) PARTITION BY DAY WAL DEDUP UPSERT KEYS(ts, tenant, device_id)`,
     `CREATE TABLE IF NOT EXISTS "${t.deviceEnergy15m}" (
       ts TIMESTAMP,
       tenant SYMBOL CAPACITY 256,
@@ -54,8 +43,10 @@ function statements(t: EnergyTables): string[] {
       measured_ms LONG,
       unknown_ms LONG,
       quality SYMBOL CAPACITY 4,
-      flags VARCHAR
+      flags VARCHAR,
+      ${PHASE_COLUMNS.map((name) => `${name} DOUBLE`).join(', ')}
     ) TIMESTAMP(ts) PARTITION BY DAY WAL DEDUP UPSERT KEYS(ts, tenant, device_id)`,
+
     // QuestDB refreshes the buckets a transaction touches, so an upserted (corrected) device row
     // replaces its old value in the sums; verified on 9.3.4 (docs/energy-storage.md).
     `CREATE MATERIALIZED VIEW IF NOT EXISTS "${t.siteEnergy15m}" AS (
@@ -85,6 +76,12 @@ export async function ensureEnergySchema(
   tables: EnergyTables,
 ): Promise<void> {
   for (const sql of statements(tables)) await reader.query(sql);
+  // Version 1 tables had no phase columns.
+  await addMissingColumns(
+    reader,
+    tables.deviceEnergy15m,
+    PHASE_COLUMNS.map((name) => [name, 'DOUBLE'] as const),
+  );
   // A fixed timestamp per version: recording it again is an upsert, not a new row.
   await reader.query(`INSERT INTO "${tables.schemaVersions}" VALUES ($1, $2, 'energy')`, [
     new Date(Date.UTC(2026, 0, ENERGY_SCHEMA_VERSION)).toISOString(),
@@ -95,12 +92,7 @@ export async function ensureEnergySchema(
 /** Removes the energy schema (the view first: it depends on its base table). For tests and resets. */
 export async function dropEnergySchema(reader: QuestDbReader, tables: EnergyTables): Promise<void> {
   await reader.query(`DROP MATERIALIZED VIEW IF EXISTS "${tables.siteEnergy15m}"`);
-  for (const table of [
-    tables.readingEnergy,
-    tables.deviceEnergy15m,
-    tables.schemaVersions,
-    tables.readings,
-  ]) {
+  for (const table of [tables.deviceEnergy15m, tables.schemaVersions, tables.readings]) {
     await reader.query(`DROP TABLE IF EXISTS "${table}"`);
   }
 }

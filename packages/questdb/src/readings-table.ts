@@ -1,7 +1,8 @@
 import type { Sender } from '@questdb/nodejs-client';
+import { addMissingColumns } from './columns.ts';
 import type { QuestDbReader } from './reader.ts';
 import { EventType } from '@gridstream/events';
-import type { GridstreamEvent } from '@gridstream/events';
+import type { GridstreamEvent, ReadingQuality } from '@gridstream/events';
 
 export const READINGS_TABLE = 'readings';
 
@@ -9,9 +10,28 @@ export function readingsTableName(prefix: string): string {
   return `${prefix}${READINGS_TABLE}`;
 }
 
+const PHASES = ['l1', 'l2', 'l3'] as const;
+type Phase = (typeof PHASES)[number];
+
+/** The energy columns, computed by the energy processor: the interval that ends at the reading. */
+const ENERGY_COLUMNS: readonly (readonly [name: string, type: string])[] = [
+  ['delta_from', 'TIMESTAMP'],
+  ['delta_import_wh', 'DOUBLE'],
+  ['delta_export_wh', 'DOUBLE'],
+  ['delta_method', 'SYMBOL CAPACITY 8'],
+  ['delta_flags', 'VARCHAR'],
+  ['delta_quality', 'SYMBOL CAPACITY 4'],
+  ...PHASES.flatMap((p) => [
+    [`delta_${p}_import_wh`, 'DOUBLE'] as const,
+    [`delta_${p}_export_wh`, 'DOUBLE'] as const,
+  ]),
+];
+
 /**
- * Raw readings, one row per device and instant. DEDUP UPSERT KEYS makes a redelivered or
- * duplicated reading replace its row instead of adding one: writing twice is harmless.
+ * Raw readings, one row per device and instant, with the energy of the interval that ends at
+ * each (the `delta_*` columns). DEDUP UPSERT KEYS makes a redelivered reading replace its row
+ * instead of adding one, so writing twice is harmless; it also replaces the whole row, so a
+ * reading whose delta changes (a late predecessor arrived) is written again whole.
  */
 export function readingsTableDdl(table: string): string {
   return `CREATE TABLE IF NOT EXISTS "${table}" (
@@ -31,57 +51,203 @@ export function readingsTableDdl(table: string): string {
     quality SYMBOL CAPACITY 4,
     event_id VARCHAR,
     kafka_partition LONG,
-    kafka_offset LONG
+    kafka_offset LONG,
+    ${ENERGY_COLUMNS.map(([name, type]) => `${name} ${type}`).join(',\n    ')}
   ) TIMESTAMP(ts) PARTITION BY DAY WAL
   DEDUP UPSERT KEYS(ts, tenant, device_id)`;
 }
 
+/** Creates the table, or adds the energy columns to one created before they existed. */
 export async function ensureReadingsTable(reader: QuestDbReader, table: string): Promise<void> {
   await reader.query(readingsTableDdl(table));
+  await addMissingColumns(reader, table, ENERGY_COLUMNS);
 }
 
-function optionalFloat(sender: Sender, column: string, value: number | undefined): void {
-  if (value !== undefined) sender.floatColumn(column, value);
+/** One stored reading: what the event said, and where it came from in the log. */
+export interface StoredReading {
+  readonly tenant: string;
+  readonly deviceId: string;
+  readonly timeMs: number;
+  readonly powerW?: number | undefined;
+  readonly importWh?: number | undefined;
+  readonly exportWh?: number | undefined;
+  readonly voltageV?: number | undefined;
+  readonly currentA?: number | undefined;
+  readonly phasePowersW?: Readonly<Partial<Record<Phase, number>>> | undefined;
+  readonly socPct?: number | undefined;
+  readonly temperatureC?: number | undefined;
+  readonly quality: ReadingQuality;
+  readonly eventId: string;
+  readonly kafkaPartition: number;
+  readonly kafkaOffset: number;
 }
 
-/** A reading with where it came from in the log (kept in the row for audit and replay). */
+/** A reading's computed energy, as the `delta_*` columns store it. */
+export interface StoredReadingEnergy {
+  readonly startMs: number;
+  readonly importWh: number;
+  readonly exportWh: number;
+  readonly method: string;
+  readonly flags: readonly string[];
+  readonly quality: ReadingQuality;
+  readonly phases:
+    Readonly<Partial<Record<Phase, { importWh: number; exportWh: number }>>> | undefined;
+}
+
+/** A reading with where it came from in the log. */
 export interface LoggedEvent {
   readonly event: GridstreamEvent;
   readonly partition: number;
   readonly offset: string;
 }
 
-/** Buffers one ILP row per reading; the caller flushes. */
+/** The stored form of a reading event; undefined for any other event. */
+export function storedReadingOf({
+  event,
+  partition,
+  offset,
+}: LoggedEvent): StoredReading | undefined {
+  if (event.type !== EventType.readingReported) return undefined;
+  const r = event.data;
+  let phasePowersW: Partial<Record<Phase, number>> | undefined;
+  for (const phase of PHASES) {
+    const powerW = r.phases?.[phase]?.powerW;
+    if (powerW !== undefined) (phasePowersW ??= {})[phase] = powerW;
+  }
+  return {
+    tenant: event.tenant,
+    deviceId: event.subject,
+    timeMs: Date.parse(event.time),
+    powerW: r.powerW,
+    importWh: r.importWh,
+    exportWh: r.exportWh,
+    voltageV: r.voltageV,
+    currentA: r.currentA,
+    phasePowersW,
+    socPct: r.socPct,
+    temperatureC: r.temperatureC,
+    quality: r.quality,
+    eventId: event.id,
+    kafkaPartition: partition,
+    kafkaOffset: Number(offset),
+  };
+}
+
+function optionalFloat(sender: Sender, column: string, value: number | undefined): void {
+  if (value !== undefined) sender.floatColumn(column, value);
+}
+
+/**
+ * Buffers one reading's whole row; the caller flushes. `energy` null: the reading is the first
+ * its device has (`delta_method` first); undefined: not computed (the raw row alone).
+ */
+export async function bufferReadingRow(
+  sender: Sender,
+  table: string,
+  reading: StoredReading,
+  energy?: StoredReadingEnergy | null,
+): Promise<void> {
+  sender
+    .table(table)
+    .symbol('tenant', reading.tenant)
+    .symbol('device_id', reading.deviceId)
+    .symbol('quality', reading.quality);
+  if (energy === null) sender.symbol('delta_method', 'first');
+  else if (energy !== undefined) {
+    sender.symbol('delta_method', energy.method).symbol('delta_quality', energy.quality);
+  }
+  optionalFloat(sender, 'power_w', reading.powerW);
+  optionalFloat(sender, 'import_wh', reading.importWh);
+  optionalFloat(sender, 'export_wh', reading.exportWh);
+  optionalFloat(sender, 'voltage_v', reading.voltageV);
+  optionalFloat(sender, 'current_a', reading.currentA);
+  for (const phase of PHASES)
+    optionalFloat(sender, `${phase}_power_w`, reading.phasePowersW?.[phase]);
+  optionalFloat(sender, 'soc_pct', reading.socPct);
+  optionalFloat(sender, 'temperature_c', reading.temperatureC);
+  sender
+    .stringColumn('event_id', reading.eventId)
+    .intColumn('kafka_partition', reading.kafkaPartition)
+    .intColumn('kafka_offset', reading.kafkaOffset);
+  if (energy) {
+    sender
+      .timestampColumn('delta_from', energy.startMs * 1000, 'us')
+      .floatColumn('delta_import_wh', energy.importWh)
+      .floatColumn('delta_export_wh', energy.exportWh)
+      .stringColumn('delta_flags', energy.flags.join(','));
+    for (const phase of PHASES) {
+      const phaseEnergy = energy.phases?.[phase];
+      if (phaseEnergy === undefined) continue;
+      sender
+        .floatColumn(`delta_${phase}_import_wh`, phaseEnergy.importWh)
+        .floatColumn(`delta_${phase}_export_wh`, phaseEnergy.exportWh);
+    }
+  }
+  await sender.at(reading.timeMs * 1000, 'us');
+}
+
+/** Buffers the raw row of every reading among the events; the caller flushes. */
 export async function bufferReadingRows(
   sender: Sender,
   table: string,
   events: readonly LoggedEvent[],
 ): Promise<number> {
   let rows = 0;
-  for (const { event, partition, offset } of events) {
-    if (event.type !== EventType.readingReported) continue;
-    const r = event.data;
-    sender
-      .table(table)
-      .symbol('tenant', event.tenant)
-      .symbol('device_id', event.subject)
-      .symbol('quality', r.quality);
-    optionalFloat(sender, 'power_w', r.powerW);
-    optionalFloat(sender, 'import_wh', r.importWh);
-    optionalFloat(sender, 'export_wh', r.exportWh);
-    optionalFloat(sender, 'voltage_v', r.voltageV);
-    optionalFloat(sender, 'current_a', r.currentA);
-    optionalFloat(sender, 'l1_power_w', r.phases?.l1?.powerW);
-    optionalFloat(sender, 'l2_power_w', r.phases?.l2?.powerW);
-    optionalFloat(sender, 'l3_power_w', r.phases?.l3?.powerW);
-    optionalFloat(sender, 'soc_pct', r.socPct);
-    optionalFloat(sender, 'temperature_c', r.temperatureC);
-    sender
-      .stringColumn('event_id', event.id)
-      .intColumn('kafka_partition', partition)
-      .intColumn('kafka_offset', Number(offset));
-    await sender.at(Date.parse(event.time) * 1000, 'us');
+  for (const logged of events) {
+    const reading = storedReadingOf(logged);
+    if (reading === undefined) continue;
+    await bufferReadingRow(sender, table, reading);
     rows++;
   }
   return rows;
+}
+
+/** The columns `storedReadingFromRow` reads back. */
+export const STORED_READING_COLUMNS =
+  'ts, tenant, device_id, power_w, import_wh, export_wh, voltage_v, current_a, l1_power_w, l2_power_w, l3_power_w, soc_pct, temperature_c, quality, event_id, kafka_partition, kafka_offset';
+
+export interface StoredReadingRow {
+  ts: Date;
+  tenant: string;
+  device_id: string;
+  power_w: number | null;
+  import_wh: number | null;
+  export_wh: number | null;
+  voltage_v: number | null;
+  current_a: number | null;
+  l1_power_w: number | null;
+  l2_power_w: number | null;
+  l3_power_w: number | null;
+  soc_pct: number | null;
+  temperature_c: number | null;
+  quality: ReadingQuality | null;
+  event_id: string | null;
+  kafka_partition: string | number | null;
+  kafka_offset: string | number | null;
+}
+
+/** A stored reading as read back over PG wire (STORED_READING_COLUMNS). */
+export function storedReadingFromRow(row: StoredReadingRow): StoredReading {
+  let phasePowersW: Partial<Record<Phase, number>> | undefined;
+  for (const phase of PHASES) {
+    const powerW = row[`${phase}_power_w`];
+    if (powerW !== null) (phasePowersW ??= {})[phase] = powerW;
+  }
+  return {
+    tenant: row.tenant,
+    deviceId: row.device_id,
+    timeMs: row.ts.getTime(),
+    powerW: row.power_w ?? undefined,
+    importWh: row.import_wh ?? undefined,
+    exportWh: row.export_wh ?? undefined,
+    voltageV: row.voltage_v ?? undefined,
+    currentA: row.current_a ?? undefined,
+    phasePowersW,
+    socPct: row.soc_pct ?? undefined,
+    temperatureC: row.temperature_c ?? undefined,
+    quality: row.quality ?? 'good',
+    eventId: row.event_id ?? '',
+    kafkaPartition: Number(row.kafka_partition ?? -1),
+    kafkaOffset: Number(row.kafka_offset ?? -1),
+  };
 }

@@ -33,6 +33,7 @@ export function quarterHourEnergyEvent(
     unknownMs: total.unknownMs,
     quality: total.quality,
     flags: [...total.flags],
+    ...(Object.keys(total.phases).length === 0 ? {} : { phases: total.phases }),
   };
   return {
     id: contentId(`${tenant}\n${JSON.stringify(data)}`),

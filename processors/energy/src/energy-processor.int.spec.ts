@@ -16,10 +16,11 @@ import { energyTables, waitForWalApplied } from '@gridstream/questdb';
 import type { QuestDbReader } from '@gridstream/questdb';
 import type { Config } from '@gridstream/config';
 import { eventually, isolatedConfig, stackQuestDbReader } from '../../../test/support.ts';
-import { dropTestData } from '../../../test/cleanup.ts';
+import { dropTestData, readTopic } from '../../../test/cleanup.ts';
 import {
   DEFAULT_ENERGY_SETTINGS,
   DeviceTimeline,
+  intervalEnergy,
   quarterHourStartsBetween,
   toEnergyReading,
 } from './core/index.ts';
@@ -70,6 +71,11 @@ function readings(sites = 1): EventOf<typeof EventType.readingReported>[] {
           importWh,
           exportWh: 100 + Math.floor(i / 3),
           powerW: 600,
+          phases: {
+            l1: { powerW: 300 + (i % 11) * 10 },
+            l2: { powerW: 200 - (i % 5) * 60 },
+            l3: { powerW: 100 },
+          },
           quality: 'good',
         },
       });
@@ -92,9 +98,19 @@ function readings(sites = 1): EventOf<typeof EventType.readingReported>[] {
   return out;
 }
 
+interface QuarterFigures {
+  importWh: number;
+  exportWh: number;
+  l1ImportWh?: number | null;
+  l2ExportWh?: number | null;
+}
+
 /** What the processor must store: the distinct readings folded once, in time order. */
-function expectedQuarterHours(all: readonly EventOf<typeof EventType.readingReported>[]) {
-  const expected = new Map<string, { importWh: number; exportWh: number }>();
+function expectedQuarterHours(
+  all: readonly EventOf<typeof EventType.readingReported>[],
+  withPhases = false,
+) {
+  const expected = new Map<string, QuarterFigures>();
   for (const deviceId of new Set(all.map((e) => e.subject))) {
     const mine = all
       .filter((e) => e.subject === deviceId)
@@ -115,13 +131,19 @@ function expectedQuarterHours(all: readonly EventOf<typeof EventType.readingRepo
       expected.set(`${deviceId} ${new Date(startMs).toISOString()}`, {
         importWh: q.importWh,
         exportWh: q.exportWh,
+        ...(withPhases
+          ? {
+              l1ImportWh: q.phases.l1?.importWh ?? null,
+              l2ExportWh: q.phases.l2?.exportWh ?? null,
+            }
+          : {}),
       });
     }
   }
   return expected;
 }
 
-async function storedQuarterHours(reader: QuestDbReader, config: Config) {
+async function storedQuarterHours(reader: QuestDbReader, config: Config, withPhases = false) {
   const table = energyTables(config.GS_QDB_TABLE_PREFIX).deviceEnergy15m;
   await waitForWalApplied(reader, table);
   const rows = await reader.query<{
@@ -129,14 +151,87 @@ async function storedQuarterHours(reader: QuestDbReader, config: Config) {
     device_id: string;
     import_wh: number;
     export_wh: number;
-    site_id: string;
-  }>(`SELECT ts, device_id, import_wh, export_wh, site_id FROM "${table}" ORDER BY device_id, ts`);
+    l1_import_wh: number | null;
+    l2_export_wh: number | null;
+  }>(
+    `SELECT ts, device_id, import_wh, export_wh, l1_import_wh, l2_export_wh FROM "${table}" ORDER BY device_id, ts`,
+  );
   return new Map(
-    rows.map((r) => [
+    rows.map((r): [string, QuarterFigures] => [
       `${r.device_id} ${r.ts.toISOString()}`,
-      { importWh: r.import_wh, exportWh: r.export_wh },
+      {
+        importWh: r.import_wh,
+        exportWh: r.export_wh,
+        ...(withPhases ? { l1ImportWh: r.l1_import_wh, l2ExportWh: r.l2_export_wh } : {}),
+      },
     ]),
   );
+}
+
+/** Each reading's stored delta, against the interval of the distinct readings in time order. */
+async function storedDeltas(reader: QuestDbReader, config: Config) {
+  const table = energyTables(config.GS_QDB_TABLE_PREFIX).readings;
+  await waitForWalApplied(reader, table);
+  const rows = await reader.query<{
+    ts: Date;
+    device_id: string;
+    delta_method: string;
+    delta_import_wh: number | null;
+    delta_l1_import_wh: number | null;
+  }>(
+    `SELECT ts, device_id, delta_method, delta_import_wh, delta_l1_import_wh FROM "${table}" ORDER BY device_id, ts`,
+  );
+  return rows.map((r) => [
+    `${r.device_id} ${r.ts.toISOString()}`,
+    r.delta_method,
+    r.delta_import_wh,
+    r.delta_l1_import_wh,
+  ]);
+}
+
+function expectedDeltas(all: readonly EventOf<typeof EventType.readingReported>[]) {
+  const byKey = new Map(all.map((e) => [`${e.subject} ${e.time.replace('Z', '')}`, e]));
+  const rows: (string | number | null)[][] = [];
+  for (const deviceId of [...new Set(all.map((e) => e.subject))].sort()) {
+    const mine = [...byKey.values()]
+      .filter((e) => e.subject === deviceId)
+      .map((e) => toEnergyReading(Date.parse(e.time), e.data))
+      .sort((a, b) => a.timeMs - b.timeMs);
+    mine.forEach((reading, i) => {
+      const previous = mine[i - 1];
+      const interval = previous
+        ? intervalEnergy(previous, reading, DEFAULT_ENERGY_SETTINGS)
+        : undefined;
+      rows.push([
+        `${deviceId} ${new Date(reading.timeMs).toISOString()}`,
+        interval?.method ?? 'first',
+        interval?.importWh ?? null,
+        interval?.phases?.l1?.importWh ?? null,
+      ]);
+    });
+  }
+  return rows;
+}
+
+/** The last published figures of each device's quarter hour, from the energy topic. */
+async function publishedQuarterHours(config: Config) {
+  const published = new Map<string, QuarterFigures>();
+  for (const letter of await readTopic(config, 'energy')) {
+    const data = JSON.parse(letter.value) as {
+      deviceId: string;
+      bucketStart: string;
+      importWh: number;
+      exportWh: number;
+      phases?: { l1?: { importWh: number }; l2?: { exportWh: number } };
+    };
+    published.set(`${data.deviceId} ${data.bucketStart}`, {
+      importWh: data.importWh,
+      exportWh: data.exportWh,
+      l1ImportWh: data.phases?.l1?.importWh ?? null,
+      l2ExportWh: data.phases?.l2?.exportWh ?? null,
+    });
+  }
+  return published;
 }
 
 describe('the energy processor on the real Kafka and QuestDB', () => {
@@ -197,14 +292,23 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
       90_000,
     );
     await processor.stop();
-    // then every stored quarter-hour equals the distinct readings folded once in time order
-    const stored = await storedQuarterHours(reader, config);
-    const expected = expectedQuarterHours(all);
+    // then every stored quarter-hour, per phase too, equals the distinct readings folded once
+    // in time order
+    const stored = await storedQuarterHours(reader, config, true);
+    const expected = expectedQuarterHours(all, true);
     for (const [key, figures] of stored) expect(figures, key).toEqual(expected.get(key));
     expect(stored.size).toBe(expected.size);
     // and the meter's reset never produced negative energy
     for (const figures of stored.values())
       expect(Math.min(figures.importWh, figures.exportWh)).toBeGreaterThanOrEqual(0);
+    // and every reading's row carries its own interval's energy
+    expect(await storedDeltas(reader, config)).toEqual(expectedDeltas(all));
+    // and the last published figures of every closed quarter hour (all but each device's last)
+    // are the stored ones, and the open quarter hours were not published
+    const published = await publishedQuarterHours(config);
+    const lastQuarter = new Date(START_MS + (READINGS_PER_DEVICE - 15) * 60_000).toISOString();
+    const closed = [...expected].filter(([key]) => !key.endsWith(lastQuarter));
+    expect(published).toEqual(new Map(closed));
   });
 
   it('places readings older than its bounded memory from QuestDB, with the same result', async () => {

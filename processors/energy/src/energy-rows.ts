@@ -1,28 +1,31 @@
-import type { Sender } from '@gridstream/questdb';
+import { bufferReadingRow } from '@gridstream/questdb';
+import type { Sender, StoredReading } from '@gridstream/questdb';
+import { PHASES } from './core/index.ts';
 import type { DeviceBucketTotal, ReadingDelta } from './core/index.ts';
 import type { DevicePlacement } from './registry.ts';
 
-/** One reading's interval energy; `interval` null for a device's first reading. */
-export async function bufferReadingEnergyRow(
+/** A reading's whole row with its delta (an upsert: a changed delta rewrites the row). */
+export async function bufferReadingDeltaRow(
   sender: Sender,
   table: string,
-  tenant: string,
-  delta: ReadingDelta,
+  { reading, interval }: ReadingDelta<StoredReading>,
 ): Promise<void> {
-  sender.table(table).symbol('tenant', tenant).symbol('device_id', delta.deviceId);
-  const interval = delta.interval;
-  if (interval === null) {
-    sender.symbol('method', 'first');
-  } else {
-    sender
-      .symbol('method', interval.method)
-      .symbol('quality', interval.quality)
-      .timestampColumn('interval_start', interval.startMs * 1000, 'us')
-      .floatColumn('import_wh', interval.importWh)
-      .floatColumn('export_wh', interval.exportWh)
-      .stringColumn('flags', interval.flags.join(','));
-  }
-  await sender.at(delta.timeMs * 1000, 'us');
+  await bufferReadingRow(
+    sender,
+    table,
+    reading,
+    interval === null
+      ? null
+      : {
+          startMs: interval.startMs,
+          importWh: interval.importWh,
+          exportWh: interval.exportWh,
+          method: interval.method,
+          flags: interval.flags,
+          quality: interval.quality,
+          phases: interval.phases,
+        },
+  );
 }
 
 /** One device's whole 15-minute total (an upsert: a corrected total replaces the old row). */
@@ -43,5 +46,12 @@ export async function bufferDeviceQuarterRow(
     .intColumn('measured_ms', total.measuredMs)
     .intColumn('unknown_ms', total.unknownMs)
     .stringColumn('flags', total.flags.join(','));
+  for (const phase of PHASES) {
+    const energy = total.phases[phase];
+    if (energy === undefined) continue;
+    sender
+      .floatColumn(`${phase}_import_wh`, energy.importWh)
+      .floatColumn(`${phase}_export_wh`, energy.exportWh);
+  }
   await sender.at(total.startMs * 1000, 'us');
 }

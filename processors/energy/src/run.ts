@@ -1,7 +1,5 @@
 import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
-import { EventType } from '@gridstream/events';
-import type { EventOf } from '@gridstream/events';
 import {
   committedMessages,
   createEventPublisher,
@@ -13,18 +11,17 @@ import {
 } from '@gridstream/kafka';
 import type { PositionedEvent } from '@gridstream/kafka';
 import {
-  bufferReadingRows,
   createIlpSender,
   createQuestDbReader,
   energyTables,
   ensureEnergySchema,
   ensureReadingsTable,
+  storedReadingOf,
 } from '@gridstream/questdb';
-import type { Sender } from '@gridstream/questdb';
-import { toEnergyReading } from './core/index.ts';
-import type { DeviceBucketTotal, ReadingDelta } from './core/index.ts';
+import type { Sender, StoredReading } from '@gridstream/questdb';
+import { EnergyBatch } from './energy-batch.ts';
 import { quarterHourEnergyEvent } from './energy-events.ts';
-import { bufferDeviceQuarterRow, bufferReadingEnergyRow } from './energy-rows.ts';
+import { bufferDeviceQuarterRow, bufferReadingDeltaRow } from './energy-rows.ts';
 import { DeviceRegistry } from './registry.ts';
 import { DeviceTimelines } from './timelines.ts';
 import type { DeviceWindow } from './timelines.ts';
@@ -52,11 +49,9 @@ export interface RunningProcessor {
   stop(): Promise<void>;
 }
 
-type ReadingEvent = PositionedEvent & { readonly event: EventOf<typeof EventType.readingReported> };
-
 /**
- * Readings in; raw rows, each reading's interval energy, each device's 15-minute totals and the
- * site view out to QuestDB, and the 15-minute totals out to Kafka. A batch's rows are flushed as
+ * Readings in; each reading's row with its interval energy, each device's 15-minute totals and
+ * the site view out to QuestDB, and the closed 15-minute totals out to Kafka. A batch's rows are flushed as
  * one ILP request and its events published before the consumer loop commits its offsets, so a
  * crash anywhere redoes the batch, and every write being an upsert of a whole figure, redoing
  * it changes nothing.
@@ -103,43 +98,34 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
   );
   const allSenders = [...idleSenders];
 
+  /**
+   * Places every reading, writes each changed reading row once, totals each changed quarter hour
+   * once, and returns the events of the quarter hours that are closed (the device reported past
+   * their end): a quarter hour is published when it is complete, and again when late data
+   * corrects it, not on every batch that adds to the open one.
+   */
   const computeBatch = async (sender: Sender, events: readonly PositionedEvent[]) => {
-    const readings = events.filter(
-      (e): e is ReadingEvent => e.event.type === EventType.readingReported,
-    );
+    const readings = events.flatMap((e) => storedReadingOf(e) ?? []);
     if (readings.length === 0) return [];
-    await bufferReadingRows(sender, tables.readings, readings);
     await timelines.ensureLoaded(deviceWindows(readings));
-    // Within a batch a later reading supersedes what an earlier one computed for the same row.
-    const deltas = new Map<string, { tenant: string; delta: ReadingDelta }>();
-    const quarters = new Map<string, { tenant: string; total: DeviceBucketTotal }>();
-    for (const { event } of readings) {
-      const outcome = await timelines.insert(
-        event.tenant,
-        toEnergyReading(Date.parse(event.time), event.data),
-        () => sender.flush().then(() => undefined),
-      );
-      for (const delta of outcome.readingDeltas) {
-        deltas.set(`${event.tenant}/${delta.deviceId}/${delta.timeMs}`, {
-          tenant: event.tenant,
-          delta,
-        });
+    const batch = new EnergyBatch();
+    const bufferRows = async () => {
+      for (const delta of batch.takeRows()) {
+        await bufferReadingDeltaRow(sender, tables.readings, delta);
       }
-      for (const total of outcome.quarterHours) {
-        quarters.set(`${event.tenant}/${total.deviceId}/${total.startMs}`, {
-          tenant: event.tenant,
-          total,
-        });
-      }
+    };
+    for (const reading of readings) {
+      await timelines.insert(reading, batch, async () => {
+        await bufferRows();
+        await sender.flush();
+      });
     }
-    for (const { tenant, delta } of deltas.values()) {
-      await bufferReadingEnergyRow(sender, tables.readingEnergy, tenant, delta);
-    }
+    await bufferRows();
     const energyEvents = [];
-    for (const { tenant, total } of quarters.values()) {
+    for (const { tenant, total, closed } of batch.finish()) {
       const placement = registry.placement(tenant, total.deviceId);
       await bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
-      energyEvents.push(quarterHourEnergyEvent(tenant, placement, total));
+      if (closed) energyEvents.push(quarterHourEnergyEvent(tenant, placement, total));
     }
     return energyEvents;
   };
@@ -177,22 +163,15 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
   };
 }
 
-function deviceWindows(readings: readonly ReadingEvent[]): DeviceWindow[] {
+function deviceWindows(readings: readonly StoredReading[]): DeviceWindow[] {
   const windows = new Map<
     string,
     { tenant: string; deviceId: string; fromMs: number; toMs: number }
   >();
-  for (const { event } of readings) {
-    const timeMs = Date.parse(event.time);
-    const key = `${event.tenant}/${event.subject}`;
+  for (const { tenant, deviceId, timeMs } of readings) {
+    const key = `${tenant}/${deviceId}`;
     const window = windows.get(key);
-    if (window === undefined)
-      windows.set(key, {
-        tenant: event.tenant,
-        deviceId: event.subject,
-        fromMs: timeMs,
-        toMs: timeMs,
-      });
+    if (window === undefined) windows.set(key, { tenant, deviceId, fromMs: timeMs, toMs: timeMs });
     else {
       window.fromMs = Math.min(window.fromMs, timeMs);
       window.toMs = Math.max(window.toMs, timeMs);

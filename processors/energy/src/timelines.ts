@@ -1,38 +1,12 @@
-import type { ReadingQuality } from '@gridstream/events';
-import type { QuestDbReader } from '@gridstream/questdb';
-import { waitForWalApplied } from '@gridstream/questdb';
+import type { QuestDbReader, StoredReading, StoredReadingRow } from '@gridstream/questdb';
+import {
+  STORED_READING_COLUMNS,
+  storedReadingFromRow,
+  waitForWalApplied,
+} from '@gridstream/questdb';
 import { DeviceTimeline, QUARTER_HOUR_MS, quarterHourStartMs } from './core/index.ts';
-import type { EnergyReading, EnergySettings, InsertOutcome, TimelineLimits } from './core/index.ts';
-
-interface StoredReadingRow {
-  ts: Date;
-  device_id: string;
-  power_w: number | null;
-  import_wh: number | null;
-  export_wh: number | null;
-  l1_power_w: number | null;
-  l2_power_w: number | null;
-  l3_power_w: number | null;
-  quality: ReadingQuality | null;
-}
-
-const READING_COLUMNS =
-  'ts, device_id, power_w, import_wh, export_wh, l1_power_w, l2_power_w, l3_power_w, quality';
-
-function toReading(row: StoredReadingRow): EnergyReading {
-  const phases = [row.l1_power_w, row.l2_power_w, row.l3_power_w].filter(
-    (p): p is number => p !== null,
-  );
-  return {
-    deviceId: row.device_id,
-    timeMs: row.ts.getTime(),
-    powerW: row.power_w ?? undefined,
-    importWh: row.import_wh ?? undefined,
-    exportWh: row.export_wh ?? undefined,
-    phasePowersW: phases.length > 0 ? phases : undefined,
-    quality: row.quality ?? 'good',
-  };
-}
+import type { EnergySettings, TimelineLimits } from './core/index.ts';
+import type { EnergyBatch, PlacedOutcome, StoredTimeline } from './energy-batch.ts';
 
 export interface TimelineStoreOptions {
   readonly reader: QuestDbReader;
@@ -58,7 +32,7 @@ export interface DeviceWindow {
  */
 export class DeviceTimelines {
   readonly #options: TimelineStoreOptions;
-  readonly #timelines = new Map<string, DeviceTimeline>();
+  readonly #timelines = new Map<string, StoredTimeline>();
 
   constructor(options: TimelineStoreOptions) {
     this.#options = options;
@@ -82,7 +56,7 @@ export class DeviceTimelines {
       const ids = devices.map((d) => d.deviceId);
       const placeholders = ids.map((_, i) => `$${i + 3}`).join(', ');
       const rows = await reader.query<StoredReadingRow>(
-        `SELECT ${READING_COLUMNS} FROM "${readingsTable}"
+        `SELECT ${STORED_READING_COLUMNS} FROM "${readingsTable}"
          WHERE tenant = $1 AND ts >= $2 AND device_id IN (${placeholders})`,
         [tenant, new Date(fromMs).toISOString(), ...ids],
       );
@@ -95,7 +69,7 @@ export class DeviceTimelines {
       const withOlderHistory = new Set(older.map((row) => row.device_id));
       const byDevice = Map.groupBy(rows, (row) => row.device_id);
       for (const deviceId of ids) {
-        const stored = (byDevice.get(deviceId) ?? []).map(toReading);
+        const stored = (byDevice.get(deviceId) ?? []).map(storedReadingFromRow);
         const history = withOlderHistory.has(deviceId) ? 'recent' : 'whole';
         this.#remember(
           `${tenant}/${deviceId}`,
@@ -107,14 +81,16 @@ export class DeviceTimelines {
 
   /**
    * Inserts a reading into its device's timeline (loaded by ensureLoaded, or now if it was
-   * dropped meanwhile), or computes it from QuestDB if it is older than the timeline holds.
+   * dropped meanwhile), or places it from QuestDB if it is older than the timeline holds, and
+   * records what it changed in the batch.
    */
   async insert(
-    tenant: string,
-    reading: EnergyReading,
-    /** Makes what the batch buffered so far durable, so a read of QuestDB sees it. */
+    reading: StoredReading,
+    batch: EnergyBatch,
+    /** Writes the batch's rows so far and makes them durable, so a read of QuestDB sees them. */
     flushPending: () => Promise<void>,
-  ): Promise<Exclude<InsertOutcome, { status: 'before_horizon' }>> {
+  ): Promise<void> {
+    const { tenant } = reading;
     const key = `${tenant}/${reading.deviceId}`;
     let timeline = this.#timelines.get(key);
     if (timeline === undefined) {
@@ -127,14 +103,20 @@ export class DeviceTimelines {
     }
     this.#remember(key, timeline);
     const outcome = timeline.insert(reading);
-    if (outcome.status !== 'before_horizon') return outcome;
-    // The late path reads QuestDB, which must first hold the readings buffered so far.
-    await flushPending();
-    const late = await this.#insertLate(tenant, reading);
-    // The timeline in memory did not see this reading; an interval it holds may span it and would
-    // later report a bucket without it. Drop it: the device's next reading reloads it from QuestDB.
+    if (outcome.status !== 'before_horizon') {
+      batch.record(tenant, timeline, outcome);
+      return;
+    }
+    // The timeline in memory does not see this reading; an interval it holds may span it and
+    // would later report a bucket without it. Total what the batch changed in it, then drop it:
+    // the device's next reading reloads it from QuestDB.
+    batch.settle(timeline);
     this.#timelines.delete(key);
-    return late;
+    // The late path reads QuestDB, which must first hold the readings of the batch so far.
+    await flushPending();
+    const { timeline: temporary, outcome: late } = await this.#insertLate(reading);
+    batch.record(tenant, temporary, late);
+    batch.settle(temporary);
   }
 
   /**
@@ -143,9 +125,9 @@ export class DeviceTimelines {
    * touching the quarter hours the reading changes. Bounded by the gap around the reading.
    */
   async #insertLate(
-    tenant: string,
-    reading: EnergyReading,
-  ): Promise<Exclude<InsertOutcome, { status: 'before_horizon' }>> {
+    reading: StoredReading,
+  ): Promise<{ timeline: StoredTimeline; outcome: PlacedOutcome }> {
+    const { tenant } = reading;
     const { reader, readingsTable, settings } = this.#options;
     await waitForWalApplied(reader, readingsTable);
     const one = async (condition: string, order: 'ASC' | 'DESC', timeMs: number) =>
@@ -172,26 +154,27 @@ export class DeviceTimelines {
       after ??
       (successor === undefined ? reading.timeMs : quarterHourStartMs(successor) + QUARTER_HOUR_MS);
     const rows = await reader.query<StoredReadingRow>(
-      `SELECT ${READING_COLUMNS} FROM "${readingsTable}" WHERE tenant = $1 AND device_id = $2 AND ts >= $3 AND ts <= $4`,
+      `SELECT ${STORED_READING_COLUMNS} FROM "${readingsTable}" WHERE tenant = $1 AND device_id = $2 AND ts >= $3 AND ts <= $4`,
       [tenant, reading.deviceId, new Date(fromMs).toISOString(), new Date(toMs).toISOString()],
     );
     const unbounded = { maxReadings: Number.MAX_SAFE_INTEGER, maxAgeMs: Number.MAX_SAFE_INTEGER };
     const history = before === undefined ? 'whole' : 'recent';
-    const outcome = DeviceTimeline.rebuild(
+    const timeline = DeviceTimeline.rebuild(
       reading.deviceId,
-      rows.map(toReading),
+      rows.map(storedReadingFromRow),
       settings,
       unbounded,
       history,
-    ).insert(reading);
+    );
+    const outcome = timeline.insert(reading);
     if (outcome.status === 'before_horizon')
       throw new Error(
         `late reading of ${tenant}/${reading.deviceId} at ${new Date(reading.timeMs).toISOString()} could not be placed`,
       );
-    return outcome;
+    return { timeline, outcome };
   }
 
-  #remember(key: string, timeline: DeviceTimeline): void {
+  #remember(key: string, timeline: StoredTimeline): void {
     this.#timelines.delete(key);
     this.#timelines.set(key, timeline);
     if (this.#timelines.size > this.#options.maxDevices) {

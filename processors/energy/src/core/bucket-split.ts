@@ -1,5 +1,7 @@
 import type { BucketSize, DeviceBucketTotal } from './bucket-total.ts';
 import type { IntervalEnergy, IntervalFlag } from './interval-energy.ts';
+import { addPhaseEnergy } from './phase-energy.ts';
+import type { PhaseEnergy } from './phase-energy.ts';
 import { worstQuality } from './quality.ts';
 
 /**
@@ -20,6 +22,7 @@ export function bucketTotal(
   let unknownMs = 0;
   let quality: DeviceBucketTotal['quality'] = 'good';
   const flags = new Set<IntervalFlag>();
+  let phases: PhaseEnergy = {};
   for (const interval of intervals) {
     const overlapMs = Math.min(endMs, interval.endMs) - Math.max(startMs, interval.startMs);
     if (overlapMs <= 0) continue;
@@ -32,6 +35,7 @@ export function bucketTotal(
     importWh += interval.importWh * share;
     exportWh += interval.exportWh * share;
     measuredMs += overlapMs;
+    phases = addPhaseEnergy(phases, interval.phases, share);
     quality = worstQuality(quality, interval.quality);
   }
   return {
@@ -45,5 +49,6 @@ export function bucketTotal(
     unknownMs,
     quality,
     flags: [...flags].sort(),
+    phases,
   };
 }

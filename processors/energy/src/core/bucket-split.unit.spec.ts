@@ -16,6 +16,7 @@ const interval = (fromMin: number, toMin: number, fields: Partial<IntervalEnergy
     flags: [],
     quality: 'good',
     ...fields,
+    phases: fields.phases,
   }) satisfies IntervalEnergy;
 
 const quarter = (startMin: number, intervals: IntervalEnergy[]) =>
@@ -70,6 +71,20 @@ describe('bucketTotal', () => {
       unknownMs: 5 * MINUTE_MS,
       quality: 'estimated',
       flags: ['gap'],
+      phases: {},
+    });
+  });
+
+  it('splits each phase in proportion to time, and sums only the phases that were measured', () => {
+    const total = quarter(0, [
+      interval(-5, 5, { phases: { l1: { importWh: 100, exportWh: 0 } } }),
+      interval(5, 15, {
+        phases: { l1: { importWh: 10, exportWh: 0 }, l3: { importWh: 0, exportWh: 4 } },
+      }),
+    ]);
+    expect(total.phases).toEqual({
+      l1: { importWh: 60, exportWh: 0 },
+      l3: { importWh: 0, exportWh: 4 },
     });
   });
 

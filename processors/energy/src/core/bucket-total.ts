@@ -1,5 +1,6 @@
 import type { ReadingQuality } from '@gridstream/events';
 import type { IntervalFlag } from './interval-energy.ts';
+import type { PhaseEnergy } from './phase-energy.ts';
 
 export type BucketSize = 'quarter_hour' | 'hour' | 'day';
 
@@ -19,4 +20,6 @@ export interface DeviceBucketTotal {
   readonly quality: ReadingQuality;
   /** Every flag of every interval that overlaps the bucket, sorted. */
   readonly flags: readonly IntervalFlag[];
+  /** Per phase, from the intervals whose readings both report that phase's power. */
+  readonly phases: PhaseEnergy;
 }

@@ -9,8 +9,8 @@ import type { EnergySettings } from './settings.ts';
 import type { InsertOutcome, ReadingDelta, TimelineLimits } from './timeline-outcome.ts';
 import { QUARTER_HOUR_MS } from './units.ts';
 
-interface Entry {
-  reading: EnergyReading;
+interface Entry<R extends EnergyReading> {
+  reading: R;
   /** The interval ending at this reading; null when its predecessor is not known. */
   interval: IntervalEnergy | null;
 }
@@ -22,12 +22,17 @@ export type LoadedHistory = 'whole' | 'recent';
  * One device's readings in event-time order, with the energy of each interval. Totals are
  * recomputed from the held intervals in time order, never adjusted by increments, so they are
  * a function of the set of readings held: arrival order and duplicates cannot change them.
+ *
+ * `insert` names the quarter hours a reading changed but does not total them, and it does not
+ * evict: a caller totals each changed quarter hour once per batch of inserts (`quarterHour`),
+ * then calls `evict`. The timeline holds whatever reading type the caller gives it (the
+ * processor keeps whole stored rows, so a successor's row can be rewritten with its new delta).
  */
-export class DeviceTimeline {
+export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
   readonly deviceId: string;
   readonly #settings: EnergySettings;
   readonly #limits: TimelineLimits;
-  #entries: Entry[] = [];
+  #entries: Entry<R>[] = [];
   /** Buckets before this are only partly known (readings were evicted or never loaded). */
   #completeFromMs = -Infinity;
 
@@ -42,21 +47,21 @@ export class DeviceTimeline {
    * With `recent` history, readings before the oldest loaded one are unknown, so the bucket it
    * falls in is not reported and a later reading that would need its predecessor is refused.
    */
-  static rebuild(
+  static rebuild<R extends EnergyReading>(
     deviceId: string,
-    readings: Iterable<EnergyReading>,
+    readings: Iterable<R>,
     settings: EnergySettings,
     limits: TimelineLimits,
     history: LoadedHistory,
-  ): DeviceTimeline {
-    const timeline = new DeviceTimeline(deviceId, settings, limits);
-    const byTime = new Map<number, EnergyReading>();
+  ): DeviceTimeline<R> {
+    const timeline = new DeviceTimeline<R>(deviceId, settings, limits);
+    const byTime = new Map<number, R>();
     for (const reading of readings) {
       timeline.#assertDevice(reading);
       byTime.set(reading.timeMs, reading);
     }
     const sorted = [...byTime.values()].sort((a, b) => a.timeMs - b.timeMs);
-    let previous: EnergyReading | undefined;
+    let previous: R | undefined;
     for (const reading of sorted) {
       const interval = previous ? intervalEnergy(previous, reading, settings) : null;
       timeline.#entries.push({ reading, interval });
@@ -64,7 +69,7 @@ export class DeviceTimeline {
     }
     const oldest = timeline.#entries[0];
     if (history === 'recent' && oldest) timeline.#markIncompleteBefore(oldest.reading.timeMs);
-    timeline.#evict();
+    timeline.evict();
     return timeline;
   }
 
@@ -77,11 +82,16 @@ export class DeviceTimeline {
     return this.#completeFromMs;
   }
 
-  readings(): EnergyReading[] {
+  /** The time of the newest reading held; a quarter hour ending at or before it is closed. */
+  get newestMs(): number | undefined {
+    return this.#entries.at(-1)?.reading.timeMs;
+  }
+
+  readings(): R[] {
     return this.#entries.map((e) => e.reading);
   }
 
-  insert(reading: EnergyReading): InsertOutcome {
+  insert(reading: R): InsertOutcome<R> {
     this.#assertDevice(reading);
     const index = this.#firstIndexAtOrAfter(reading.timeMs);
     const existing = this.#entries[index];
@@ -99,7 +109,8 @@ export class DeviceTimeline {
     let status: 'inserted' | 'replaced' | 'duplicate' = 'inserted';
     if (existing && isSameInstant) {
       status = sameEnergyReading(existing.reading, reading) ? 'duplicate' : 'replaced';
-      if (status === 'replaced') existing.reading = reading;
+      // The last write wins, also for what does not change the energy (e.g. a temperature).
+      existing.reading = reading;
     } else {
       this.#entries.splice(index, 0, { reading, interval: null });
     }
@@ -113,11 +124,9 @@ export class DeviceTimeline {
     const toMs = successor?.reading.timeMs ?? reading.timeMs;
     const readingDeltas = [index, successorIndex]
       .map((i) => this.#entries[i])
-      .filter((e): e is Entry => e !== undefined)
-      .map((e) => this.#delta(e));
-    const quarterHours = quarterHourStartsBetween(fromMs, toMs).map((q) => this.quarterHour(q));
-    this.#evict();
-    return { status, readingDeltas, quarterHours };
+      .filter((e): e is Entry<R> => e !== undefined)
+      .map((e): ReadingDelta<R> => ({ reading: e.reading, interval: e.interval }));
+    return { status, readingDeltas, quarterHourStartsMs: quarterHourStartsBetween(fromMs, toMs) };
   }
 
   /** The device's total in the 15-minute bucket starting at `startMs`, from held intervals. */
@@ -141,10 +150,6 @@ export class DeviceTimeline {
     }
   }
 
-  #delta(entry: Entry): ReadingDelta {
-    return { deviceId: this.deviceId, timeMs: entry.reading.timeMs, interval: entry.interval };
-  }
-
   #recomputeInterval(index: number): void {
     const entry = this.#entries[index];
     if (!entry) return;
@@ -154,7 +159,11 @@ export class DeviceTimeline {
       : null;
   }
 
-  #evict(): void {
+  /**
+   * Drops the oldest readings beyond the limits. Quarter hours from `completeFromMs` on stay
+   * computable; call it after totalling what a batch of inserts changed.
+   */
+  evict(): void {
     const newest = this.#entries.at(-1);
     if (!newest) return;
     const oldestKeptMs = newest.reading.timeMs - this.#limits.maxAgeMs;
@@ -201,7 +210,7 @@ export class DeviceTimeline {
     return this.#entries[index]?.reading.timeMs === timeMs ? index + 1 : index;
   }
 
-  #assertDevice(reading: EnergyReading): void {
+  #assertDevice(reading: R): void {
     if (reading.deviceId !== this.deviceId) {
       throw new RangeError(
         `reading of ${reading.deviceId} given to the timeline of ${this.deviceId}`,

@@ -24,14 +24,25 @@ function applied(outcome: InsertOutcome) {
   return outcome;
 }
 
+/** A batch of one reading, as the processor runs it: insert, total what changed, evict. */
+function insertBatch(timeline: DeviceTimeline, reading: EnergyReading) {
+  const outcome = timeline.insert(reading);
+  const quarterHours =
+    outcome.status === 'before_horizon'
+      ? []
+      : outcome.quarterHourStartsMs.map((q) => timeline.quarterHour(q));
+  timeline.evict();
+  return { outcome, quarterHours };
+}
+
 const minutesOf = (ms: number) => (ms - t0) / MINUTE_MS;
 
 describe('DeviceTimeline.insert', () => {
   it('the first reading has no delta and touches no bucket', () => {
     const outcome = applied(new DeviceTimeline('d1', settings, roomy).insert(at(0, 100)));
     expect(outcome.status).toBe('inserted');
-    expect(outcome.readingDeltas).toEqual([{ deviceId: 'd1', timeMs: t0, interval: null }]);
-    expect(outcome.quarterHours).toEqual([]);
+    expect(outcome.readingDeltas).toEqual([{ reading: at(0, 100), interval: null }]);
+    expect(outcome.quarterHourStartsMs).toEqual([]);
   });
 
   it('a late reading recomputes its own delta and its successor, and the buckets between', () => {
@@ -46,12 +57,16 @@ describe('DeviceTimeline.insert', () => {
     // when a reading for 10:10 (160 Wh) arrives late
     const outcome = applied(timeline.insert(at(10, 160)));
     // then its delta is 60 Wh and its successor's becomes 240 Wh
-    expect(outcome.readingDeltas.map((d) => [minutesOf(d.timeMs), d.interval?.importWh])).toEqual([
+    expect(
+      outcome.readingDeltas.map((d) => [minutesOf(d.reading.timeMs), d.interval?.importWh]),
+    ).toEqual([
       [10, 60],
       [20, 240],
     ]);
-    // and the quarters 10:00 (60 + 5/10 × 240) and 10:15 (5/10 × 240) are returned
-    expect(outcome.quarterHours.map((q) => [minutesOf(q.startMs), q.importWh])).toEqual([
+    // and the quarters 10:00 (60 + 5/10 × 240) and 10:15 (5/10 × 240) are the changed ones
+    expect(outcome.quarterHourStartsMs.map(minutesOf)).toEqual([0, 15]);
+    const totals = outcome.quarterHourStartsMs.map((q) => timeline.quarterHour(q));
+    expect(totals.map((q) => [minutesOf(q.startMs), q.importWh])).toEqual([
       [0, 180],
       [15, 120],
     ]);
@@ -68,7 +83,8 @@ describe('DeviceTimeline.insert', () => {
     const before = timeline.quarterHour(t0);
     const outcome = applied(timeline.insert(at(10, 160)));
     expect(outcome.status).toBe('duplicate');
-    expect(outcome.quarterHours).toEqual([before]);
+    expect(outcome.quarterHourStartsMs).toEqual([t0]);
+    expect(timeline.quarterHour(t0)).toEqual(before);
     expect(timeline.size).toBe(2);
   });
 
@@ -100,7 +116,7 @@ describe('DeviceTimeline bounds', () => {
       maxReadings: 3,
       maxAgeMs: 24 * 60 * MINUTE_MS,
     });
-    for (let i = 0; i <= 5; i++) timeline.insert(at(i * 5, 100 + i * 10));
+    for (let i = 0; i <= 5; i++) insertBatch(timeline, at(i * 5, 100 + i * 10));
     // then only 10:15, 10:20 and 10:25 are held, and buckets from 10:15 are complete
     expect(timeline.readings().map((r) => minutesOf(r.timeMs))).toEqual([15, 20, 25]);
     expect(timeline.completeFromMs).toBe(t0 + 15 * MINUTE_MS);
@@ -110,14 +126,42 @@ describe('DeviceTimeline bounds', () => {
     expect(timeline.insert(at(17, 125)).status).toBe('inserted');
   });
 
+  it('evicts only when asked, so a batch can total every quarter hour it changed', () => {
+    // given room for two readings
+    const timeline = new DeviceTimeline('d1', settings, {
+      maxReadings: 2,
+      maxAgeMs: 24 * 60 * MINUTE_MS,
+    });
+    // when a batch inserts four readings across two quarter hours
+    const changed = new Set<number>();
+    for (const [minute, wh] of [
+      [0, 100],
+      [10, 150],
+      [20, 200],
+      [30, 260],
+    ] as const) {
+      for (const q of applied(timeline.insert(at(minute, wh))).quarterHourStartsMs) changed.add(q);
+    }
+    // then every changed quarter hour can still be totalled before the eviction:
+    // 10:00 = 50 + half of 50, 10:15 = the other half + 60
+    expect([...changed].map((q) => [minutesOf(q), timeline.quarterHour(q).importWh])).toEqual([
+      [0, 75],
+      [15, 85],
+    ]);
+    // and evicting afterwards keeps two readings plus the one opening the 10:15 quarter hour
+    timeline.evict();
+    expect(timeline.readings().map((r) => minutesOf(r.timeMs))).toEqual([10, 20, 30]);
+    expect(timeline.completeFromMs).toBe(t0 + 15 * MINUTE_MS);
+  });
+
   it('evicts readings older than maxAgeMs before the newest (event time)', () => {
     const timeline = new DeviceTimeline('d1', settings, {
       maxReadings: 100,
       maxAgeMs: 60 * MINUTE_MS,
     });
-    timeline.insert(at(0, 0));
-    timeline.insert(at(30, 10));
-    timeline.insert(at(90, 20));
+    insertBatch(timeline, at(0, 0));
+    insertBatch(timeline, at(30, 10));
+    insertBatch(timeline, at(90, 20));
     expect(timeline.readings().map((r) => minutesOf(r.timeMs))).toEqual([30, 90]);
   });
 
@@ -129,8 +173,9 @@ describe('DeviceTimeline bounds', () => {
     const unbounded = new DeviceTimeline('d1', settings, roomy);
     for (let i = 0; i < 40; i++) {
       const reading = at(i * 4, i * i);
-      const fromBounded = applied(bounded.insert(reading));
-      const fromUnbounded = applied(unbounded.insert(reading));
+      const fromBounded = insertBatch(bounded, reading);
+      const fromUnbounded = insertBatch(unbounded, reading);
+      expect(fromBounded.outcome.status).toBe('inserted');
       expect(fromBounded.quarterHours).toEqual(fromUnbounded.quarterHours);
     }
   });
@@ -149,9 +194,9 @@ describe('DeviceTimeline bounds', () => {
     expect(timeline.insert(at(2, 90)).status).toBe('before_horizon');
     expect(timeline.insert(at(10, 115)).status).toBe('before_horizon');
     // while a reading after the first whole bucket is placed
-    const outcome = applied(timeline.insert(at(25, 150)));
+    const { quarterHours } = insertBatch(timeline, at(25, 150));
     // 10:15 gets 5 of the 15 minutes of 10:05-10:20 (30 Wh) and all of 10:20-10:25 (20 Wh)
-    expect(outcome.quarterHours.map((q) => [minutesOf(q.startMs), q.importWh])).toEqual([[15, 30]]);
+    expect(quarterHours.map((q) => [minutesOf(q.startMs), q.importWh])).toEqual([[15, 30]]);
   });
 
   it('a rebuild keeps the last of several readings given for the same instant', () => {
@@ -178,7 +223,7 @@ function timelineWithEvictedPredecessor(): DeviceTimeline {
     [20, 200],
     [25, 250],
   ] as const) {
-    timeline.insert(at(minute, wh));
+    insertBatch(timeline, at(minute, wh));
   }
   return timeline;
 }

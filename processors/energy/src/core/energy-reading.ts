@@ -12,39 +12,55 @@ export interface EnergyReading {
   readonly powerW?: number | undefined;
   readonly importWh?: number | undefined;
   readonly exportWh?: number | undefined;
-  readonly phasePowersW?: readonly number[] | undefined;
+  readonly phasePowersW?: PhasePowersW | undefined;
   readonly quality: ReadingQuality;
 }
 
+export const PHASES = ['l1', 'l2', 'l3'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** The power of each phase a reading reports, same sign convention as `powerW`. */
+export type PhasePowersW = Readonly<Partial<Record<Phase, number>>>;
+
 /** The core's view of a catalogue reading; `timeMs` is the envelope's time, parsed by the caller. */
 export function toEnergyReading(timeMs: number, payload: ReadingReportedV1): EnergyReading {
-  const phases = payload.phases;
-  const phasePowersW = [phases?.l1?.powerW, phases?.l2?.powerW, phases?.l3?.powerW].filter(
-    (p): p is number => p !== undefined,
-  );
   return {
     deviceId: payload.deviceId,
     timeMs,
     powerW: payload.powerW,
     importWh: payload.importWh,
     exportWh: payload.exportWh,
-    phasePowersW: phasePowersW.length > 0 ? phasePowersW : undefined,
+    phasePowersW: phasePowers(payload.phases),
     quality: payload.quality,
   };
+}
+
+/** The phases that report a power, or undefined when none does. */
+export function phasePowers(phases: ReadingReportedV1['phases']): PhasePowersW | undefined {
+  if (phases === undefined) return undefined;
+  const powers: Partial<Record<Phase, number>> = {};
+  for (const phase of PHASES) {
+    const powerW = phases[phase]?.powerW;
+    if (powerW !== undefined) powers[phase] = powerW;
+  }
+  return Object.keys(powers).length > 0 ? powers : undefined;
 }
 
 /** Total power: the reported total, else the sum of the reported phases, else unknown. */
 export function totalPowerW(reading: EnergyReading): number | undefined {
   if (reading.powerW !== undefined) return reading.powerW;
   const phases = reading.phasePowersW;
-  if (phases === undefined || phases.length === 0) return undefined;
-  return phases.reduce((sum, p) => sum + p, 0);
+  if (phases === undefined) return undefined;
+  let sumW: number | undefined;
+  for (const phase of PHASES) {
+    const powerW = phases[phase];
+    if (powerW !== undefined) sumW = (sumW ?? 0) + powerW;
+  }
+  return sumW;
 }
 
 /** Same energy content: a redelivery of this reading would change no figure. */
 export function sameEnergyReading(a: EnergyReading, b: EnergyReading): boolean {
-  const phasesA = a.phasePowersW ?? [];
-  const phasesB = b.phasePowersW ?? [];
   return (
     a.deviceId === b.deviceId &&
     a.timeMs === b.timeMs &&
@@ -52,7 +68,6 @@ export function sameEnergyReading(a: EnergyReading, b: EnergyReading): boolean {
     a.importWh === b.importWh &&
     a.exportWh === b.exportWh &&
     a.quality === b.quality &&
-    phasesA.length === phasesB.length &&
-    phasesA.every((p, i) => p === phasesB[i])
+    PHASES.every((phase) => a.phasePowersW?.[phase] === b.phasePowersW?.[phase])
   );
 }

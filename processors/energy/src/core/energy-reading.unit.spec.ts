@@ -18,7 +18,7 @@ describe('toEnergyReading', () => {
       powerW: undefined,
       importWh: 10,
       exportWh: undefined,
-      phasePowersW: [100, -40],
+      phasePowersW: { l1: 100, l3: -40 },
       quality: 'estimated',
     });
   });
@@ -28,14 +28,15 @@ describe('totalPowerW', () => {
   const base = { deviceId: 'd1', timeMs, quality: 'good' } as const;
 
   it('prefers the reported total over the phases', () => {
-    expect(totalPowerW({ ...base, powerW: 500, phasePowersW: [1, 2, 3] })).toBe(500);
+    expect(totalPowerW({ ...base, powerW: 500, phasePowersW: { l1: 1, l2: 2, l3: 3 } })).toBe(500);
   });
 
   it('sums the phases when there is no total', () => {
-    expect(totalPowerW({ ...base, phasePowersW: [100, 200, -50] })).toBe(250);
+    expect(totalPowerW({ ...base, phasePowersW: { l1: 100, l2: 200, l3: -50 } })).toBe(250);
   });
 
   it('is unknown without total or phases', () => {
+    expect(totalPowerW({ ...base, importWh: 3, phasePowersW: {} })).toBeUndefined();
     expect(totalPowerW({ ...base, importWh: 3 })).toBeUndefined();
   });
 });
@@ -50,6 +51,9 @@ describe('sameEnergyReading', () => {
   it('sees a different value or quality as a different reading', () => {
     expect(sameEnergyReading(base, { ...base, powerW: 6 })).toBe(false);
     expect(sameEnergyReading(base, { ...base, quality: 'bad' })).toBe(false);
-    expect(sameEnergyReading(base, { ...base, phasePowersW: [5] })).toBe(false);
+    expect(sameEnergyReading(base, { ...base, phasePowersW: { l2: 5 } })).toBe(false);
+    expect(
+      sameEnergyReading({ ...base, phasePowersW: { l1: 5 } }, { ...base, phasePowersW: { l2: 5 } }),
+    ).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ export * from './energy-reading.ts';
 export * from './settings.ts';
 export * from './counter-delta.ts';
 export * from './power-integration.ts';
+export * from './phase-energy.ts';
 export * from './interval-energy.ts';
 export * from './bucket-total.ts';
 export * from './bucket-split.ts';

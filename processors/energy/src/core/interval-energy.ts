@@ -3,6 +3,8 @@ import { counterDeltaWh } from './counter-delta.ts';
 import type { CounterChange } from './counter-delta.ts';
 import { totalPowerW } from './energy-reading.ts';
 import type { EnergyReading } from './energy-reading.ts';
+import { phaseEnergy } from './phase-energy.ts';
+import type { PhaseEnergy } from './phase-energy.ts';
 import { trapezoidEnergyWh } from './power-integration.ts';
 import { worstQuality } from './quality.ts';
 import type { EnergySettings } from './settings.ts';
@@ -27,6 +29,11 @@ export interface IntervalEnergy {
   /** Sorted, so equal intervals compare equal. */
   readonly flags: readonly IntervalFlag[];
   readonly quality: ReadingQuality;
+  /**
+   * Energy per phase, integrated from the phase powers (trapezoid) for each phase both readings
+   * report, whatever gave the interval's total; undefined across a gap or without phase powers.
+   */
+  readonly phases: PhaseEnergy | undefined;
 }
 
 function counterFlag(direction: 'import' | 'export', change: CounterChange): IntervalFlag[] {
@@ -52,7 +59,8 @@ export function intervalEnergy(
   const quality = worstQuality(previous.quality, next.quality);
   const durationMs = endMs - startMs;
   const isGap = durationMs > settings.maxIntegrationGapMs;
-  const base = { startMs, endMs, quality };
+  const phases = isGap ? undefined : phaseEnergy(previous, next, durationMs);
+  const base = { startMs, endMs, quality, phases };
 
   const importCounted = previous.importWh !== undefined && next.importWh !== undefined;
   const exportCounted = previous.exportWh !== undefined && next.exportWh !== undefined;

@@ -49,12 +49,36 @@ describe('intervalEnergy', () => {
 
   it('sums the phases when there is no total power', () => {
     const energy = intervalEnergy(
-      at(0, { phasePowersW: [1_000, 1_000, 1_000] }),
-      at(12, { phasePowersW: [2_000, -500, 1_500] }),
+      at(0, { phasePowersW: { l1: 1_000, l2: 1_000, l3: 1_000 } }),
+      at(12, { phasePowersW: { l1: 2_000, l2: -500, l3: 1_500 } }),
       settings,
     );
     // 3000 W to 3000 W for 12 minutes
     expect(energy).toMatchObject({ importWh: 600, exportWh: 0, method: 'power' });
+  });
+
+  it('integrates each phase both readings report, by direction, whatever gave the total', () => {
+    const energy = intervalEnergy(
+      at(0, { importWh: 10_000, phasePowersW: { l1: 1_000, l2: 600, l3: -300 } }),
+      at(12, { importWh: 10_500, phasePowersW: { l1: 2_000, l2: -600 } }),
+      settings,
+    );
+    // the total comes from the counter; L1 1000 -> 2000 W and L2 600 -> -600 W over 12 minutes
+    // (L2 crosses zero half way); L3 is not in the second reading, so it is not known
+    expect(energy).toMatchObject({ importWh: 500, method: 'counter' });
+    expect(energy.phases).toEqual({
+      l1: { importWh: 300, exportWh: 0 },
+      l2: { importWh: 30, exportWh: 30 },
+    });
+  });
+
+  it('has no phase figures across a gap', () => {
+    const energy = intervalEnergy(
+      at(0, { importWh: 1, phasePowersW: { l1: 1_000 } }),
+      at(20, { importWh: 2, phasePowersW: { l1: 1_000 } }),
+      settings,
+    );
+    expect(energy.phases).toBeUndefined();
   });
 
   it('does not integrate power across a gap longer than the limit, and flags it', () => {

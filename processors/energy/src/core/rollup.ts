@@ -1,6 +1,7 @@
 import type { DeviceBucketTotal } from './bucket-total.ts';
 import { bucketEndMs, bucketStartMs } from './calendar-buckets.ts';
 import type { IntervalFlag } from './interval-energy.ts';
+import { addPhaseEnergy } from './phase-energy.ts';
 import { worstQuality } from './quality.ts';
 
 /**
@@ -35,6 +36,7 @@ export function rollUpQuarterHours(
       unknownMs: 0,
       quality: 'good',
       flags: [],
+      phases: {},
     };
     const bucketFlags = flags.get(key) ?? new Set<IntervalFlag>();
     for (const flag of quarter.flags) bucketFlags.add(flag);
@@ -46,6 +48,7 @@ export function rollUpQuarterHours(
       measuredMs: sum.measuredMs + quarter.measuredMs,
       unknownMs: sum.unknownMs + quarter.unknownMs,
       quality: quarter.measuredMs > 0 ? worstQuality(sum.quality, quarter.quality) : sum.quality,
+      phases: addPhaseEnergy(sum.phases, quarter.phases),
     });
   }
   return [...totals.entries()].map(([key, total]) => ({

@@ -19,6 +19,7 @@ const quarter = (startIso: string, importWh: number, fields: Partial<DeviceBucke
     quality: 'good',
     flags: [],
     ...fields,
+    phases: fields.phases ?? {},
   } satisfies DeviceBucketTotal;
 };
 

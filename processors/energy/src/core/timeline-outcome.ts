@@ -1,11 +1,9 @@
-import type { DeviceBucketTotal } from './bucket-total.ts';
 import type { EnergyReading } from './energy-reading.ts';
 import type { IntervalEnergy } from './interval-energy.ts';
 
-/** A reading row's computed energy: the interval that ends at it; null for a device's first. */
-export interface ReadingDelta {
-  readonly deviceId: string;
-  readonly timeMs: number;
+/** A reading with its computed energy: the interval that ends at it; null for a device's first. */
+export interface ReadingDelta<R extends EnergyReading = EnergyReading> {
+  readonly reading: R;
   readonly interval: IntervalEnergy | null;
 }
 
@@ -27,13 +25,13 @@ export interface TimelineLimits {
  */
 export type InsertStatus = 'inserted' | 'replaced' | 'duplicate';
 
-export type InsertOutcome =
+export type InsertOutcome<R extends EnergyReading = EnergyReading> =
   | {
       readonly status: InsertStatus;
       /** The reading's own delta, then its successor's if it has one. */
-      readonly readingDeltas: readonly ReadingDelta[];
-      /** Every 15-minute bucket whose total may have changed, with its new total, in order. */
-      readonly quarterHours: readonly DeviceBucketTotal[];
+      readonly readingDeltas: readonly ReadingDelta<R>[];
+      /** The start of every 15-minute bucket whose total may have changed, in order. */
+      readonly quarterHourStartsMs: readonly number[];
     }
   | {
       /**
@@ -41,5 +39,5 @@ export type InsertOutcome =
        * the timeline cannot compute it without corrupting a bucket it only partly knows.
        */
       readonly status: 'before_horizon';
-      readonly reading: EnergyReading;
+      readonly reading: R;
     };
