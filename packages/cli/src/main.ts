@@ -74,8 +74,8 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
     topicNames(config.GS_TOPIC_PREFIX),
     config.GS_TOPIC_PARTITIONS,
   );
-  const children: ChildProcess[] = SERVICES.map(({ name, entry }) =>
-    startService(name, entry, log),
+  const children: ChildProcess[] = SERVICES.map(({ name, entry, nodeFlags }) =>
+    startService(name, entry, log, nodeFlags),
   );
   let shuttingDown = false;
   const shutdown = (code: number) => {

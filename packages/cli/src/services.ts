@@ -2,13 +2,22 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ENERGY_PROCESSOR_NODE_FLAGS } from '@gridstream/processor-energy';
 
 /** The long-running services `gridstream up` starts, each as its own process. */
-export const SERVICES = [
-  { name: 'energy', entry: '@gridstream/processor-energy' },
-  { name: 'devices', entry: '@gridstream/projection-devices' },
-  { name: 'api', entry: '@gridstream/api' },
-] as const;
+export const SERVICES: readonly {
+  readonly name: string;
+  readonly entry: string;
+  readonly nodeFlags: readonly string[];
+}[] = [
+  {
+    name: 'energy',
+    entry: '@gridstream/processor-energy',
+    nodeFlags: ENERGY_PROCESSOR_NODE_FLAGS,
+  },
+  { name: 'devices', entry: '@gridstream/projection-devices', nodeFlags: [] },
+  { name: 'api', entry: '@gridstream/api', nodeFlags: [] },
+];
 
 function mainFileOf(packageName: string): string {
   // Each service package keeps its process entry point beside its index.
@@ -19,8 +28,9 @@ export function startService(
   name: string,
   packageName: string,
   log: (line: string) => void,
+  nodeFlags: readonly string[] = [],
 ): ChildProcess {
-  const child = spawn(process.execPath, [mainFileOf(packageName)], {
+  const child = spawn(process.execPath, [...nodeFlags, mainFileOf(packageName)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: process.env,
   });

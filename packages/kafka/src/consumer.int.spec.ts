@@ -32,11 +32,11 @@ afterAll(async () => {
 });
 
 describe('the batch consumer loop on the real Kafka', () => {
-  it('redelivers a batch whose handler failed and commits only after success', async () => {
+  it('pauses a partition whose sink is down, then redelivers and commits only after success', async () => {
     const groupId = `${prefix}group-a`;
     const seen: string[] = [];
-    let failuresLeft = 1;
-    // given a handler whose first attempt fails (a sink that was down)
+    let failuresLeft = 2;
+    // given a handler whose first attempts fail with a transient error (a sink that was down)
     const consumer: RunningConsumer = await runEventConsumer({
       kafka,
       groupId,
@@ -50,8 +50,16 @@ describe('the batch consumer loop on the real Kafka', () => {
     // when events are published
     const first = Array.from({ length: 20 }, (_, i) => reading(i));
     await publisher.publish(first);
-    // then every event is eventually handled successfully, none lost
+    // then the failing partition is paused (nothing more of it is fetched while the sink is down)
+    await eventually(
+      'a paused partition',
+      async () => (consumer.consumer.paused().length > 0 ? true : undefined),
+      10_000,
+      10,
+    );
+    // and every event is eventually handled successfully, none lost, and nothing stays paused
     await eventually('all 20 events handled', async () => new Set(seen).size === 20 || undefined);
+    expect(consumer.consumer.paused()).toEqual([]);
     await consumer.stop();
 
     // and a new member of the group resumes after the committed offsets: only new events arrive

@@ -1,6 +1,6 @@
 import { Partitioners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { isPoison } from '@gridstream/errors';
+import { isPoison, isRetriable } from '@gridstream/errors';
 import { decodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { sendToDlq } from './dlq.ts';
@@ -59,8 +59,10 @@ export interface RunningConsumer {
  * the handler's effects and the dead letters are durable. Consumption is at least once; the
  * handler's idempotency makes the result exactly once.
  *
- * A transient handler error is not swallowed: kafkajs retries the batch with backoff and, if it
- * keeps failing, restarts the consumer from the last committed offset. Nothing is skipped. An
+ * A transient handler error (a sink down or slow: isRetriable) pauses the batch's partition,
+ * so nothing more of it is fetched into memory, and resumes it after a backoff that doubles
+ * while the sink keeps failing (0.5 s up to 30 s, with jitter), then the batch is handed over
+ * again from its first uncommitted offset. The other partitions go on. Nothing is skipped. An
  * event that fails on its own with a non-transient error is dead-lettered (see
  * handleIsolatingPoison), so it cannot block its partition.
  */
@@ -121,6 +123,9 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     fromBeginning: options.fromBeginning ?? true,
   });
 
+  /** Per partition, the current pause after a transient failure; absent once a batch succeeds. */
+  const backoffMs = new Map<string, number>();
+
   const onBatch = async (payload: EachBatchPayload) => {
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
@@ -152,7 +157,20 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         partition: batch.partition,
         heartbeat: () => payload.heartbeat(),
       };
-      const poison = await handleIsolatingPoison(options.handle, events, context);
+      const partitionKey = `${batch.topic}/${batch.partition}`;
+      let poison: PoisonEvent[];
+      try {
+        poison = await handleIsolatingPoison(options.handle, events, context);
+        backoffMs.delete(partitionKey);
+      } catch (error) {
+        if (isRetriable(error)) {
+          const delayMs = Math.min(2 * (backoffMs.get(partitionKey) ?? 250), 30_000);
+          backoffMs.set(partitionKey, delayMs);
+          const resume = payload.pause();
+          setTimeout(resume, delayMs * (0.75 + Math.random() / 2)).unref();
+        }
+        throw error;
+      }
       // Only a batch with poison pays for the lookup; the common case goes straight on.
       const byOffset =
         poison.length === 0

@@ -24,7 +24,7 @@ import {
   quarterHourStartsBetween,
   toEnergyReading,
 } from './core/index.ts';
-import { committedReadings, startEnergyProcessor } from './run.ts';
+import { ENERGY_PROCESSOR_NODE_FLAGS, committedReadings, startEnergyProcessor } from './run.ts';
 
 const tenant = 'acme';
 const START_MS = Date.UTC(2026, 2, 29, 0, 0); // the Berlin DST day
@@ -354,7 +354,8 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
       GS_QDB_PG_PORT: String(config.GS_QDB_PG_PORT),
       GS_MONGO_URL: config.GS_MONGO_URL,
     };
-    const start = (): ChildProcess => spawn(process.execPath, [entry], { env, stdio: 'ignore' });
+    const start = (): ChildProcess =>
+      spawn(process.execPath, [...ENERGY_PROCESSOR_NODE_FLAGS, entry], { env, stdio: 'ignore' });
     // given a processor that dies by SIGKILL as soon as it has committed part of the log
     let child = start();
     const half = Math.floor(all.length / 2);

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CompressionTypes, Partitioners } from 'kafkajs';
@@ -7,7 +8,7 @@ import type { Config } from '@gridstream/config';
 import { encodeEvent, EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
-import { committedReadings } from '@gridstream/processor-energy';
+import { ENERGY_PROCESSOR_NODE_FLAGS, committedReadings } from '@gridstream/processor-energy';
 import {
   bufferReadingRows,
   createIlpSender,
@@ -16,7 +17,7 @@ import {
   readingsTableName,
   waitForWalApplied,
 } from '@gridstream/questdb';
-import { formatRate, peakRssMiB, pollUntil } from './measure.ts';
+import { cpuSeconds, formatRate, localStackPid, peakRssMiB, pollUntil } from './measure.ts';
 
 export interface EnergyBenchOptions {
   readonly readings: number;
@@ -75,15 +76,36 @@ async function loadKafka(config: Config, options: EnergyBenchOptions): Promise<n
   return elapsed;
 }
 
+/** CPU seconds used during the processor phase; undefined where it cannot be read. */
+interface CpuUse {
+  readonly processor: number | undefined;
+  readonly questdb: number | undefined;
+  readonly kafka: number | undefined;
+}
+
+async function serverCpu(): Promise<{ questdb?: number | undefined; kafka?: number | undefined }> {
+  const [questdb, kafka] = await Promise.all(
+    (['questdb', 'kafka'] as const).map(async (server) => {
+      const pid = await localStackPid(server);
+      return pid === undefined ? undefined : cpuSeconds(pid);
+    }),
+  );
+  return { questdb, kafka };
+}
+
+function difference(after: number | undefined, before: number | undefined): number | undefined {
+  return after === undefined || before === undefined ? undefined : after - before;
+}
+
 /** The energy processor as its own process, so its memory is its own. */
 async function runProcessor(
   config: Config,
   options: EnergyBenchOptions,
-): Promise<{ ms: number; peakRssMiB: number | undefined }> {
+): Promise<{ ms: number; peakRssMiB: number | undefined; cpu: CpuUse }> {
   const entry = fileURLToPath(
     new URL('./main.ts', import.meta.resolve('@gridstream/processor-energy')),
   );
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...ENERGY_PROCESSOR_NODE_FLAGS, entry], {
     env: {
       ...process.env,
       GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
@@ -93,13 +115,25 @@ async function runProcessor(
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const started = Date.now();
+  const servers = await serverCpu();
   let peak: number | undefined;
+  let processorCpu: number | undefined;
   try {
     await pollUntil(async () => {
       peak = Math.max(peak ?? 0, (await peakRssMiB(child.pid ?? -1)) ?? 0);
+      processorCpu = (await cpuSeconds(child.pid ?? -1)) ?? processorCpu;
       return (await committedReadings(config)) >= options.readings;
     }, 30 * 60_000);
-    return { ms: Date.now() - started, peakRssMiB: peak };
+    const serversAfter = await serverCpu();
+    return {
+      ms: Date.now() - started,
+      peakRssMiB: peak,
+      cpu: {
+        processor: processorCpu,
+        questdb: difference(serversAfter.questdb, servers.questdb),
+        kafka: difference(serversAfter.kafka, servers.kafka),
+      },
+    };
   } finally {
     child.kill('SIGTERM');
   }
@@ -146,6 +180,13 @@ export async function benchEnergy(config: Config, options: EnergyBenchOptions): 
   );
   log(
     `  energy processor peak RSS: ${processed.peakRssMiB === undefined ? 'n/a' : `${processed.peakRssMiB.toFixed(0)} MiB`}`,
+  );
+  const perReading = (seconds: number | undefined) =>
+    seconds === undefined
+      ? 'n/a'
+      : `${seconds.toFixed(1)} s (${((seconds / options.readings) * 1e6).toFixed(0)} µs/reading)`;
+  log(
+    `  CPU in that phase: processor ${perReading(processed.cpu.processor)}, QuestDB ${perReading(processed.cpu.questdb)}, Kafka ${perReading(processed.cpu.kafka)}; ${os.availableParallelism()} cores`,
   );
   const ilp = await plainIlp(config, options);
   log(

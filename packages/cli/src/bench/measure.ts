@@ -27,3 +27,31 @@ export async function pollUntil(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Linux's clock tick for /proc times (USER_HZ); 100 on every mainstream architecture. */
+const USER_HZ = 100;
+
+/** CPU time (user + system) a process has used so far, in seconds; Linux only. */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return Number.isFinite(utime + stime) ? (utime + stime) / USER_HZ : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of a server the local stack started (deploy/local keeps them in .gridstream/run). */
+export async function localStackPid(server: 'kafka' | 'questdb'): Promise<number | undefined> {
+  const file = new URL(`../../../../.gridstream/run/${server}.pid`, import.meta.url);
+  try {
+    const pid = Number((await readFile(file, 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
