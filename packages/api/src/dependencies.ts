@@ -1,12 +1,13 @@
-import type { Collection } from 'mongodb';
 import type { EventPublisher } from '@gridstream/kafka';
-import type { DeviceDocument } from '@gridstream/projection-devices';
+import type { ProjectionReader } from '@gridstream/projection';
+import type { DeviceView } from '@gridstream/projection-devices';
 import type { QuestDbReader } from '@gridstream/questdb';
 
 /** Everything the API touches, passed in so tests can wire real servers with unique names. */
 export interface ApiDependencies {
   readonly publisher: EventPublisher;
-  readonly devices: Collection<DeviceDocument>;
+  /** The devices read model, in whichever build is active (rebuilds switch it). */
+  readonly devices: ProjectionReader<DeviceView>;
   readonly questdb: QuestDbReader;
   readonly readingsTable: string;
   readonly newEventId: () => string;

@@ -9,7 +9,8 @@ import {
   topicNames,
 } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
-import { devicesCollection } from '@gridstream/projection-devices';
+import { ProjectionReader } from '@gridstream/projection';
+import { devicesProjection } from '@gridstream/projection-devices';
 import { createQuestDbReader, readingsTableName } from '@gridstream/questdb';
 import { buildApp } from './app.ts';
 
@@ -25,7 +26,7 @@ export interface RunningApi {
 /** Wires the API to the real servers named by the config; listens unless `listen` is false. */
 export async function startApi(
   config: Config,
-  options: { listen?: boolean; collectionPrefix?: string } = {},
+  options: { listen?: boolean } = {},
 ): Promise<RunningApi> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka({
@@ -50,7 +51,7 @@ export async function startApi(
   const app = await buildApp(
     {
       publisher,
-      devices: devicesCollection(mongo.db, options.collectionPrefix),
+      devices: new ProjectionReader(mongo.db, devicesProjection),
       questdb,
       readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
       newEventId: uuidv7,

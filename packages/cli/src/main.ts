@@ -11,6 +11,7 @@ import {
   topicNames,
 } from '@gridstream/kafka';
 import { runFleet } from '@gridstream/simulator';
+import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
 import { SERVICES, startService, waitUntilReady } from './services.ts';
 
 const USAGE = `usage: gridstream <command> [options]
@@ -19,6 +20,8 @@ commands:
   up         start the energy processor, the devices projection, the API and a simulated fleet
   simulate   run only a simulated fleet against a running API
   schema     print the JSON Schema of the event catalogue
+  rebuild P  build projection P (devices) again from the start of the log beside the live one,
+             and switch readers over once it has caught up; run again to resume after a crash
   bench      benchmarks against the running stack (bench --help)
 
 options (up, simulate):
@@ -147,6 +150,16 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'up':
       await up(loadConfigOrExit(), values);
       return;
+    case 'rebuild': {
+      const name = positionals[1] ?? '';
+      if (!isProjectionName(name)) {
+        log(`gridstream: rebuild what? one of: ${Object.keys(PROJECTIONS).join(', ')}`);
+        process.exitCode = 64;
+        return;
+      }
+      await rebuild(loadConfigOrExit(), name);
+      return;
+    }
     case 'simulate': {
       const running = await startFleet(loadConfigOrExit(), values);
       log(

@@ -1,4 +1,6 @@
 import { runService } from '@gridstream/runtime';
 import { startDevicesProjection } from './run.ts';
 
-await runService('devices projection', (config) => startDevicesProjection(config));
+await runService('devices projection', (config) =>
+  startDevicesProjection(config, { log: (line) => process.stderr.write(`${line}\n`) }),
+);

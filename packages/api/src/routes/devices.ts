@@ -58,7 +58,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
     { schema: { headers: TenantHeaders, params: DeviceParams } },
     async (request) => {
       const device = await findDevice(
-        deps.devices,
+        await deps.devices.collection(),
         request.headers[TENANT_HEADER],
         request.params.id,
       );

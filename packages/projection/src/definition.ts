@@ -1,0 +1,20 @@
+import type { Document, IndexDescription } from 'mongodb';
+import type { GridstreamEvent } from '@gridstream/events';
+import type { TopicRole } from '@gridstream/kafka';
+
+/**
+ * A read model: what it is called, the version of its evolve function, the topics it reads,
+ * which document each event changes, and how. `evolve` is pure (Emmett's projection shape):
+ * the runner owns positions, idempotency, batching and the MongoDB writes.
+ */
+export interface ProjectionDefinition<State extends Document> {
+  readonly name: string;
+  /** Bumped when `evolve` changes meaning; a rebuild then makes documents of the new version. */
+  readonly version: number;
+  readonly topics: readonly TopicRole[];
+  /** The document an event changes; undefined when the event does not concern this projection. */
+  readonly documentId: (event: GridstreamEvent) => string | undefined;
+  readonly evolve: (state: State | null, event: GridstreamEvent) => State | null;
+  /** Indexes of the document collection (on `state.*` paths). */
+  readonly indexes?: readonly IndexDescription[];
+}

@@ -1,0 +1,6 @@
+export * from './definition.ts';
+export * from './builds.ts';
+export * from './run-build.ts';
+export * from './reader.ts';
+export * from './live.ts';
+export * from './rebuild.ts';

@@ -1,0 +1,87 @@
+import type { Document } from 'mongodb';
+import type { Config } from '@gridstream/config';
+import { createKafka, groupLag } from '@gridstream/kafka';
+import { connectMongo } from '@gridstream/mongo';
+import { BuildRegistry } from './builds.ts';
+import type { ProjectionDefinition } from './definition.ts';
+import { runBuild } from './run-build.ts';
+import type { RunningBuild } from './run-build.ts';
+
+/** How often the live service looks for a build switched in by a rebuild. */
+export const SWITCH_POLL_MS = 1_000;
+
+export interface LiveProjection {
+  /** The build being served now. */
+  readonly buildId: () => string;
+  /** Events of the projection's topics not yet applied (the consumer group's lag). */
+  readonly lag: () => Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface LiveOptions {
+  readonly log?: (line: string) => void;
+  /** How often the lag is logged (the metric until /metrics exists); 0 turns it off. */
+  readonly lagLogIntervalMs?: number;
+}
+
+/**
+ * Runs a projection's active build and follows the registry: when a rebuild activates another
+ * build, the service stops the old one and goes on from where the rebuild left the new one.
+ */
+export async function startLiveProjection<State extends Document>(
+  config: Config,
+  definition: ProjectionDefinition<State>,
+  options: LiveOptions = {},
+): Promise<LiveProjection> {
+  const log = options.log ?? (() => undefined);
+  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const registry = new BuildRegistry(mongo.db);
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}-lag`,
+  });
+  const entry = await registry.ensure(definition.name, definition.version);
+  let running: RunningBuild = await runBuild(config, mongo.db, definition, entry.active);
+  await registry.markServed(definition.name, running.buildId);
+
+  let stopped = false;
+  let switching: Promise<void> = Promise.resolve();
+  const followSwitches = async () => {
+    const active = (await registry.get(definition.name))?.active;
+    if (stopped || active === undefined || active === running.buildId) return;
+    log(`projection ${definition.name}: switching from build ${running.buildId} to ${active}`);
+    await running.stop();
+    running = await runBuild(config, mongo.db, definition, active);
+    await registry.markServed(definition.name, active);
+  };
+  const poll = setInterval(() => {
+    switching = switching.then(followSwitches).catch((error: unknown) => {
+      log(`projection ${definition.name}: ${(error as Error).message}; retrying`);
+    });
+  }, SWITCH_POLL_MS);
+  const lag = async () => (await groupLag(kafka, running.groupId, running.topics)).total;
+  const lagLog =
+    (options.lagLogIntervalMs ?? 30_000) > 0
+      ? setInterval(() => {
+          lag().then(
+            (events) => {
+              log(`projection ${definition.name} ${running.buildId}: lag ${events}`);
+            },
+            () => undefined,
+          );
+        }, options.lagLogIntervalMs ?? 30_000)
+      : undefined;
+
+  return {
+    buildId: () => running.buildId,
+    lag,
+    async stop() {
+      stopped = true;
+      clearInterval(poll);
+      if (lagLog !== undefined) clearInterval(lagLog);
+      await switching;
+      await running.stop();
+      await mongo.close();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Document } from 'mongodb';
+import type { Config } from '@gridstream/config';
+import { committedMessages, createKafka, groupLag } from '@gridstream/kafka';
+import { connectMongo } from '@gridstream/mongo';
+import { BuildRegistry, buildCollectionName, buildGroupId, rebuildId } from './builds.ts';
+import type { ProjectionDefinition } from './definition.ts';
+import { READER_CACHE_MS } from './reader.ts';
+import { runBuild } from './run-build.ts';
+
+export interface RebuildProgress {
+  readonly buildId: string;
+  /** Events the new build has applied (committed) so far. */
+  readonly appliedEvents: number;
+  /** Events still to apply to reach the head of the log. */
+  readonly lag: number;
+  readonly eventsPerSecond: number;
+  /** Undefined until a rate is known. */
+  readonly secondsLeft: number | undefined;
+}
+
+export interface RebuildOptions {
+  readonly log?: (line: string) => void;
+  readonly progress?: (progress: RebuildProgress) => void;
+  readonly now?: () => Date;
+  /** The new build counts as caught up when at most this many events are left (default 0). */
+  readonly caughtUpLag?: number;
+  /** How long to wait for the live service to move to the new build before the old is dropped. */
+  readonly servedTimeoutMs?: number;
+  readonly pollMs?: number;
+}
+
+export interface RebuildResult {
+  readonly buildId: string;
+  readonly previous: string | undefined;
+  readonly resumed: boolean;
+  readonly appliedEvents: number;
+  readonly ms: number;
+}
+
+/**
+ * Builds a projection again from the start of the log, beside the live build, and switches
+ * readers over only once the new build has caught up (blue/green): readers never see a
+ * half-built model. The build in progress is recorded, so a rebuild killed midway resumes from
+ * its committed offsets when run again. After the switch the live service moves to the new
+ * build, and the old build's collection and consumer group are dropped.
+ */
+export async function rebuildProjection<State extends Document>(
+  config: Config,
+  definition: ProjectionDefinition<State>,
+  options: RebuildOptions = {},
+): Promise<RebuildResult> {
+  const log = options.log ?? (() => undefined);
+  const pollMs = options.pollMs ?? 1_000;
+  const started = Date.now();
+  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-rebuild-${definition.name}`,
+  });
+  try {
+    const registry = new BuildRegistry(mongo.db);
+    const entry = await registry.ensure(definition.name, definition.version);
+    const resumed = entry.building !== undefined;
+    const buildId =
+      entry.building ?? rebuildId(definition.version, (options.now ?? (() => new Date()))());
+    await registry.startBuilding(definition.name, buildId);
+    log(
+      `rebuild ${definition.name}: ${resumed ? 'resuming' : 'starting'} build ${buildId} beside the live build ${entry.active}`,
+    );
+
+    const build = await runBuild(config, mongo.db, definition, buildId);
+    const applied = async () => {
+      let sum = 0;
+      for (const topic of build.topics) sum += await committedMessages(kafka, build.groupId, topic);
+      return sum;
+    };
+    let appliedEvents = await applied();
+    let lastSample = { atMs: Date.now(), applied: appliedEvents };
+    let eventsPerSecond = 0;
+    try {
+      for (;;) {
+        const lag = (await groupLag(kafka, build.groupId, build.topics)).total;
+        appliedEvents = await applied();
+        const nowMs = Date.now();
+        const sampleRate =
+          ((appliedEvents - lastSample.applied) / Math.max(1, nowMs - lastSample.atMs)) * 1000;
+        eventsPerSecond =
+          eventsPerSecond === 0 ? sampleRate : 0.7 * eventsPerSecond + 0.3 * sampleRate;
+        lastSample = { atMs: nowMs, applied: appliedEvents };
+        options.progress?.({
+          buildId,
+          appliedEvents,
+          lag,
+          eventsPerSecond,
+          secondsLeft: eventsPerSecond > 0 ? lag / eventsPerSecond : undefined,
+        });
+        if (lag <= (options.caughtUpLag ?? 0)) break;
+        await sleep(pollMs);
+      }
+    } finally {
+      await build.stop();
+    }
+
+    const previous = await registry.activate(definition.name, buildId);
+    log(`rebuild ${definition.name}: readers switched from ${previous ?? 'nothing'} to ${buildId}`);
+    if (previous !== undefined && previous !== buildId) {
+      const deadline = Date.now() + (options.servedTimeoutMs ?? 30_000);
+      while ((await registry.get(definition.name))?.served !== buildId && Date.now() < deadline) {
+        await sleep(200);
+      }
+      if ((await registry.get(definition.name))?.served !== buildId) {
+        log(
+          `rebuild ${definition.name}: no live service moved to ${buildId}; it will when started`,
+        );
+      }
+      // Readers that looked the build up just before the switch may still read the old one.
+      await sleep(2 * READER_CACHE_MS);
+      await mongo.db
+        .dropCollection(buildCollectionName(definition.name, previous))
+        .catch(() => false);
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin
+        .deleteGroups([buildGroupId(config.GS_TOPIC_PREFIX, definition.name, previous)])
+        .catch(() => undefined)
+        .finally(() => admin.disconnect());
+      log(`rebuild ${definition.name}: dropped the old build ${previous}`);
+    }
+    return { buildId, previous, resumed, appliedEvents, ms: Date.now() - started };
+  } finally {
+    await mongo.close();
+  }
+}
