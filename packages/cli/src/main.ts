@@ -12,6 +12,7 @@ import {
 } from '@gridstream/kafka';
 import { runFleet } from '@gridstream/simulator';
 import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
+import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
 import { SERVICES, startService, waitUntilReady } from './services.ts';
 
 const USAGE = `usage: gridstream <command> [options]
@@ -20,6 +21,7 @@ commands:
   up         start the energy processor, the devices projection, the API and a simulated fleet
   simulate   run only a simulated fleet against a running API
   schema     print the JSON Schema of the event catalogue
+  replay     write the events of a time range, filtered, as NDJSON or CSV (replay --help)
   rebuild P  build projection P (devices) again from the start of the log beside the live one,
              and switch readers over once it has caught up; run again to resume after a crash
   bench      benchmarks against the running stack (bench --help)
@@ -122,6 +124,20 @@ simulating ${fleet.devices.length} devices on ${values.sites} sites for tenant '
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'replay') {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      log(REPLAY_USAGE);
+      return;
+    }
+    try {
+      await replayCommand(loadConfigOrExit(), argv.slice(1));
+    } catch (error) {
+      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
+      log(`gridstream replay: ${error.message}\n\n${REPLAY_USAGE}`);
+      process.exitCode = 64;
+    }
+    return;
+  }
   if (argv[0] === 'bench') {
     const { runBench } = await import('./bench/main.ts');
     await runBench(argv.slice(1));

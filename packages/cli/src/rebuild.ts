@@ -2,6 +2,7 @@ import type { Config } from '@gridstream/config';
 import { rebuildProjection } from '@gridstream/projection';
 import type { RebuildProgress } from '@gridstream/projection';
 import { devicesProjection } from '@gridstream/projection-devices';
+import { progressLine } from './progress-line.ts';
 
 /** The projections `gridstream rebuild` knows, by name. */
 export const PROJECTIONS = { devices: devicesProjection } as const;
@@ -16,29 +17,19 @@ function describe(p: RebuildProgress): string {
   return `${p.buildId}: ${p.appliedEvents.toLocaleString('en-US')} events applied, ${Math.round(p.eventsPerSecond).toLocaleString('en-US')} events/s, ${p.lag.toLocaleString('en-US')} to go, ${left}`;
 }
 
-/**
- * `gridstream rebuild <projection>`: progress on stderr, redrawn in place on a terminal and one
- * line every few seconds otherwise (CI logs, pipes).
- */
-export async function rebuild(
-  config: Config,
-  name: keyof typeof PROJECTIONS,
-  stderr: NodeJS.WriteStream = process.stderr,
-): Promise<void> {
-  const log = (line: string) => stderr.write(`${stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`);
-  let lastLineMs = 0;
+/** `gridstream rebuild <projection>`, with its progress on stderr. */
+export async function rebuild(config: Config, name: keyof typeof PROJECTIONS): Promise<void> {
+  const line = progressLine();
   const result = await rebuildProjection(config, PROJECTIONS[name], {
-    log,
+    log: (text) => {
+      line.log(text);
+    },
     progress: (progress) => {
-      if (stderr.isTTY) {
-        stderr.write(`\r\x1b[2K${describe(progress)}`);
-      } else if (Date.now() - lastLineMs >= 5_000 || progress.lag === 0) {
-        lastLineMs = Date.now();
-        stderr.write(`${describe(progress)}\n`);
-      }
+      if (progress.lag === 0) line.log(describe(progress));
+      else line.update(describe(progress));
     },
   });
-  log(
+  line.log(
     `rebuild ${name}: build ${result.buildId} is live (${result.appliedEvents.toLocaleString('en-US')} events in ${(result.ms / 1000).toFixed(1)} s)`,
   );
 }
