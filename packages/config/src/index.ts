@@ -65,6 +65,11 @@ function settings(ports: z.infer<typeof StackPorts>) {
     GS_ENERGY_MAX_DEVICES: positiveInt.default(50_000),
     /** Bytes a projection fetches per partition at most: its batch size and memory bound. */
     GS_PROJECTION_FETCH_BYTES: positiveInt.min(1024).default(4 * 1024 * 1024),
+    /**
+     * The same for a rebuild: larger, so each document is written once per many events (a
+     * rebuild's speed is bound by document writes, docs/projections.md).
+     */
+    GS_PROJECTION_REBUILD_FETCH_BYTES: positiveInt.min(1024).default(32 * 1024 * 1024),
   });
 }
 

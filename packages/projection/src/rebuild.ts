@@ -35,6 +35,8 @@ export interface RebuildResult {
   readonly previous: string | undefined;
   readonly resumed: boolean;
   readonly appliedEvents: number;
+  /** From the start until the new build had caught up (before the switch and the clean-up). */
+  readonly caughtUpMs: number;
   readonly ms: number;
 }
 
@@ -69,7 +71,13 @@ export async function rebuildProjection<State extends Document>(
       `rebuild ${definition.name}: ${resumed ? 'resuming' : 'starting'} build ${buildId} beside the live build ${entry.active}`,
     );
 
-    const build = await runBuild(config, mongo.db, definition, buildId);
+    const build = await runBuild(
+      config,
+      mongo.db,
+      definition,
+      buildId,
+      config.GS_PROJECTION_REBUILD_FETCH_BYTES,
+    );
     const applied = async () => {
       let sum = 0;
       for (const topic of build.topics) sum += await committedMessages(kafka, build.groupId, topic);
@@ -102,6 +110,7 @@ export async function rebuildProjection<State extends Document>(
       await build.stop();
     }
 
+    const caughtUpMs = Date.now() - started;
     const previous = await registry.activate(definition.name, buildId);
     log(`rebuild ${definition.name}: readers switched from ${previous ?? 'nothing'} to ${buildId}`);
     if (previous !== undefined && previous !== buildId) {
@@ -127,7 +136,7 @@ export async function rebuildProjection<State extends Document>(
         .finally(() => admin.disconnect());
       log(`rebuild ${definition.name}: dropped the old build ${previous}`);
     }
-    return { buildId, previous, resumed, appliedEvents, ms: Date.now() - started };
+    return { buildId, previous, resumed, appliedEvents, caughtUpMs, ms: Date.now() - started };
   } finally {
     await mongo.close();
   }

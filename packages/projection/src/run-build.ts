@@ -56,6 +56,8 @@ export async function runBuild<State extends Document>(
   db: Db,
   definition: ProjectionDefinition<State>,
   buildId: string,
+  /** Bytes fetched per partition at most: the batch size (default GS_PROJECTION_FETCH_BYTES). */
+  fetchBytes = config.GS_PROJECTION_FETCH_BYTES,
 ): Promise<RunningBuild> {
   const names = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka({
@@ -76,10 +78,14 @@ export async function runBuild<State extends Document>(
     topics,
     dlqTopic: names.dlq,
     fromBeginning: true,
-    maxBytesPerPartition: config.GS_PROJECTION_FETCH_BYTES,
+    maxBytesPerPartition: fetchBytes,
     // A projection's batch is one bulk write, far shorter than this; a killed member's
     // partitions (a live service or a rebuild) are taken over within 10 s instead of 30.
     sessionTimeoutMs: 10_000,
+    // A batch's time is mostly waiting on MongoDB; overlapping partitions keeps it busy. Two
+    // batches may address one document (a device's registry and readings partitions); the
+    // version guard of applyPositionedBatch re-reads and re-folds the later one.
+    partitionsConsumedConcurrently: 3,
     handle: (events) => applyProjectionBatch(collection, definition, events),
   });
   return { buildId, groupId, topics, consumer, stop: () => consumer.stop() };

@@ -128,7 +128,7 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
         GS_MONGO_URL: config.GS_MONGO_URL,
         GS_MONGO_DB: config.GS_MONGO_DB,
         // small batches, so the rebuild takes long enough to be killed in the middle
-        GS_PROJECTION_FETCH_BYTES: '8192',
+        GS_PROJECTION_REBUILD_FETCH_BYTES: '8192',
       };
       const child = spawn(process.execPath, [cli, 'rebuild', 'devices'], { env, stdio: 'ignore' });
       const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);

@@ -1,13 +1,10 @@
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CompressionTypes, Partitioners } from 'kafkajs';
-import type { Message } from 'kafkajs';
 import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
-import { encodeEvent, EventType } from '@gridstream/events';
+import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
 import { ENERGY_PROCESSOR_NODE_FLAGS, committedReadings } from '@gridstream/processor-energy';
 import {
   bufferReadingRows,
@@ -17,6 +14,7 @@ import {
   readingsTableName,
   waitForWalApplied,
 } from '@gridstream/questdb';
+import { loadEvents } from './load.ts';
 import { cpuSeconds, formatRate, localStackPid, peakRssMiB, pollUntil } from './measure.ts';
 
 export interface EnergyBenchOptions {
@@ -45,35 +43,8 @@ function reading(n: number, devices: number): GridstreamEvent {
   };
 }
 
-async function loadKafka(config: Config, options: EnergyBenchOptions): Promise<number> {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'bench-loader' });
-  const topics = topicNames(config.GS_TOPIC_PREFIX);
-  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  const started = Date.now();
-  const chunk = 10_000;
-  const inFlight: Promise<unknown>[] = [];
-  for (let from = 0; from < options.readings; from += chunk) {
-    const messages: Message[] = [];
-    for (let n = from; n < Math.min(from + chunk, options.readings); n++) {
-      const record = encodeEvent(reading(n, options.devices));
-      messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
-    }
-    inFlight.push(
-      producer.send({
-        topic: topics.readings,
-        acks: 1,
-        compression: CompressionTypes.None,
-        messages,
-      }),
-    );
-    if (inFlight.length >= 4) await inFlight.shift();
-  }
-  await Promise.all(inFlight);
-  const elapsed = Date.now() - started;
-  await producer.disconnect();
-  return elapsed;
+function loadKafka(config: Config, options: EnergyBenchOptions): Promise<number> {
+  return loadEvents(config, 'readings', options.readings, (n) => reading(n, options.devices));
 }
 
 /** CPU seconds used during the processor phase; undefined where it cannot be read. */

@@ -2,12 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@gridstream/config';
 import { benchEnergy } from './energy.ts';
+import { benchRebuild } from './rebuild.ts';
 
 const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name> ...)
 
   energy   load readings into Kafka, run the energy processor, print the committed rate,
            its peak RSS, and the rate of plain ILP writes of the same rows
            --readings N (default 2000000)  --devices N (default 5000)
+  rebuild  load registrations and readings into Kafka, rebuild the devices projection from
+           them and print events/s, then replay them to NDJSON and print events/s
+           --events N (default 1000000)  --devices N (default 5000)
 
 Each run uses fresh topics and tables (a random prefix) on the running stack.`;
 
@@ -17,6 +21,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
     allowPositionals: true,
     options: {
       readings: { type: 'string', default: '2000000' },
+      events: { type: 'string', default: '1000000' },
       devices: { type: 'string', default: '5000' },
     },
   });
@@ -26,11 +31,19 @@ export async function runBench(argv: readonly string[]): Promise<void> {
     ...process.env,
     GS_TOPIC_PREFIX: `bench-${run}.`,
     GS_QDB_TABLE_PREFIX: `bench_${run}_`,
+    GS_MONGO_DB: `bench_${run}`,
   });
   switch (positionals[0]) {
     case 'energy':
       await benchEnergy(config, {
         readings: Number(values.readings),
+        devices: Number(values.devices),
+        log,
+      });
+      return;
+    case 'rebuild':
+      await benchRebuild(config, {
+        events: Number(values.events),
         devices: Number(values.devices),
         log,
       });
