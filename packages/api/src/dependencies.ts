@@ -12,6 +12,8 @@ export interface ApiDependencies {
   readonly readingsTable: string;
   readonly newEventId: () => string;
   readonly now: () => Date;
+  /** A device without a reading for longer than this is offline. */
+  readonly offlineAfterMs: number;
   /** Each backing service and whether it answered; used by /readyz. */
   readonly checkReadiness: () => Promise<Record<string, boolean>>;
 }

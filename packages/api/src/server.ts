@@ -56,6 +56,7 @@ export async function startApi(
       readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
       newEventId: uuidv7,
       now: () => new Date(),
+      offlineAfterMs: config.GS_DEVICE_OFFLINE_AFTER_MS,
       checkReadiness: async () => ({
         kafka: await answers(() => admin.describeCluster()),
         questdb: await answers(() => questdb.query('SELECT 1')),

@@ -102,6 +102,8 @@ describe('the thin path: HTTP in, Kafka, QuestDB and MongoDB, HTTP out', () => {
       status: 'active',
       siteId: 'site-e2e',
       lastReading: { powerW: 300, importWh: 1010, quality: 'good' },
+      // its last reading is days old: offline
+      connectivity: 'offline',
     });
 
     // and the series holds each distinct reading once, in time order

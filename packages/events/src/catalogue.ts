@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import {
   CommandRequestedV1,
   DeviceDecommissionedV1,
+  DeviceRestoredV1,
   DeviceRegisteredV1,
   DeviceUpdatedV1,
   QuarterHourEnergyComputedV1,
@@ -17,6 +18,7 @@ export const EventType = {
   deviceRegistered: 'gridstream.device.registered.v1',
   deviceUpdated: 'gridstream.device.updated.v1',
   deviceDecommissioned: 'gridstream.device.decommissioned.v1',
+  deviceRestored: 'gridstream.device.restored.v1',
   commandRequested: 'gridstream.command.requested.v1',
   quarterHourEnergyComputed: 'gridstream.energy.quarter-hour-computed.v1',
 } as const;
@@ -28,6 +30,7 @@ export interface EventDataByType {
   'gridstream.device.registered.v1': DeviceRegisteredV1;
   'gridstream.device.updated.v1': DeviceUpdatedV1;
   'gridstream.device.decommissioned.v1': DeviceDecommissionedV1;
+  'gridstream.device.restored.v1': DeviceRestoredV1;
   'gridstream.command.requested.v1': CommandRequestedV1;
   'gridstream.energy.quarter-hour-computed.v1': QuarterHourEnergyComputedV1;
 }
@@ -58,6 +61,11 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     topic: 'devices',
     schema: DeviceDecommissionedV1,
     description: 'A device left service; its history stays.',
+  },
+  [EventType.deviceRestored]: {
+    topic: 'devices',
+    schema: DeviceRestoredV1,
+    description: 'A decommissioned device is back in service.',
   },
   [EventType.commandRequested]: {
     topic: 'commands',

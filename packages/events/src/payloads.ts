@@ -83,6 +83,12 @@ export const DeviceDecommissionedV1 = z.strictObject({
 });
 export type DeviceDecommissionedV1 = z.infer<typeof DeviceDecommissionedV1>;
 
+export const DeviceRestoredV1 = z.strictObject({
+  deviceId: EntityId,
+  reason: z.string().max(500).optional(),
+});
+export type DeviceRestoredV1 = z.infer<typeof DeviceRestoredV1>;
+
 export const CommandPriority = z.enum(['low', 'normal', 'high']);
 export type CommandPriority = z.infer<typeof CommandPriority>;
 

@@ -26,6 +26,7 @@ export interface DeviceView {
   readonly ratedPowerW?: number;
   readonly registeredAt?: string;
   readonly decommissionedAt?: string;
+  readonly restoredAt?: string;
   readonly lastSeenAt?: string;
   readonly lastReading?: LastReading;
 }
@@ -59,6 +60,15 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
     }
     case EventType.deviceDecommissioned:
       return { ...current, status: 'decommissioned', decommissionedAt: isoUtc(event.time) };
+    case EventType.deviceRestored: {
+      // Back in service; the time it was decommissioned stays as history.
+      if (current.status !== 'decommissioned') return current;
+      return {
+        ...current,
+        status: current.registeredAt === undefined ? 'unregistered' : 'active',
+        restoredAt: isoUtc(event.time),
+      };
+    }
     case EventType.readingReported: {
       const time = isoUtc(event.time);
       if (current.lastReading !== undefined && current.lastReading.time >= time) return current;

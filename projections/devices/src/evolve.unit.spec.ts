@@ -119,6 +119,28 @@ describe('evolveDevice: lifecycle', () => {
     expect(view?.siteId).toBe('site-001');
   });
 
+  it('restoring a decommissioned device makes it active again and keeps the history', () => {
+    const view = fold([
+      registered('2026-03-29T08:00:00Z'),
+      envelope(EventType.deviceDecommissioned, '2026-04-01T00:00:00Z', { deviceId }),
+      envelope(EventType.deviceRestored, '2026-04-02T00:00:00Z', { deviceId, reason: 'repaired' }),
+    ]);
+    expect(view).toMatchObject({
+      status: 'active',
+      decommissionedAt: '2026-04-01T00:00:00.000Z',
+      restoredAt: '2026-04-02T00:00:00.000Z',
+    });
+  });
+
+  it('restoring a device that is not decommissioned changes nothing', () => {
+    const before = evolveDevice(null, registered('2026-03-29T08:00:00Z'));
+    const after = evolveDevice(
+      before,
+      envelope(EventType.deviceRestored, '2026-04-02T00:00:00Z', { deviceId }),
+    );
+    expect(after).toBe(before);
+  });
+
   it('a reading before the registration creates an unregistered view', () => {
     // given no view
     // when a reading arrives first

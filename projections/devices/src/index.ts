@@ -1,3 +1,4 @@
 export * from './evolve.ts';
 export * from './store.ts';
 export * from './run.ts';
+export * from './connectivity.ts';

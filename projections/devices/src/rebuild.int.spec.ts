@@ -26,7 +26,7 @@ import { devicesProjection } from './store.ts';
 const tenant = 'acme';
 const DEVICES = 40;
 
-/** A randomized history: registrations, updates, decommissions and readings, some twice. */
+/** A randomized history: registrations, updates, decommissions, restores and readings, some twice. */
 function history(seed: number): GridstreamEvent[] {
   const rng = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), { seed, numRuns: 20_000 });
   let n = 0;
@@ -68,6 +68,12 @@ function history(seed: number): GridstreamEvent[] {
       events.push({
         ...envelope(deviceId, minute),
         type: EventType.deviceDecommissioned,
+        data: { deviceId, reason: 'test' },
+      });
+    } else if (roll < 4) {
+      events.push({
+        ...envelope(deviceId, minute),
+        type: EventType.deviceRestored,
         data: { deviceId, reason: 'test' },
       });
     } else {

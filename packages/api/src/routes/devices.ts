@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { EntityId, Timestamp } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
-import { findDevice } from '@gridstream/projection-devices';
+import { deviceConnectivity, findDevice } from '@gridstream/projection-devices';
 import type { ApiDependencies } from '../dependencies.ts';
 import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
 
@@ -64,7 +64,10 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
       );
       if (device === undefined)
         throw new GridstreamError('NOT_FOUND', `no device ${request.params.id}`);
-      return device;
+      return {
+        ...device,
+        connectivity: deviceConnectivity(device, deps.now().getTime(), deps.offlineAfterMs),
+      };
     },
   );
 
