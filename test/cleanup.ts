@@ -1,7 +1,12 @@
 import { createKafka, fetchEndOffsets, topicNames } from '@gridstream/kafka';
 import type { TopicRole } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
-import { createQuestDbReader, dropEnergySchema, energyTables } from '@gridstream/questdb';
+import {
+  createQuestDbReader,
+  dropEnergySchema,
+  energyTables,
+  eventsTableName,
+} from '@gridstream/questdb';
 import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 
@@ -18,6 +23,7 @@ export async function dropTestData(config: Config): Promise<void> {
   const questdb = createQuestDbReader(questDbConnection(config));
   try {
     await dropEnergySchema(questdb, energyTables(config.GS_QDB_TABLE_PREFIX));
+    await questdb.query(`DROP TABLE IF EXISTS "${eventsTableName(config.GS_QDB_TABLE_PREFIX)}"`);
   } finally {
     await questdb.close();
   }

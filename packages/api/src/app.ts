@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiDependencies } from './dependencies.ts';
 import { installErrorHandler } from './errors.ts';
+import { deviceHistoryRoutes } from './routes/device-history.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { readingRoutes } from './routes/readings.ts';
@@ -19,5 +20,6 @@ export async function buildApp(
   await app.register(healthRoutes, { deps });
   await app.register(readingRoutes, { deps });
   await app.register(deviceRoutes, { deps });
+  await app.register(deviceHistoryRoutes, { deps });
   return app;
 }

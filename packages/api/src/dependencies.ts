@@ -10,6 +10,8 @@ export interface ApiDependencies {
   readonly devices: ProjectionReader<DeviceView>;
   readonly questdb: QuestDbReader;
   readonly readingsTable: string;
+  /** The archive of every event that is not a reading (processors/archive). */
+  readonly eventsTable: string;
   readonly newEventId: () => string;
   readonly now: () => Date;
   /** A device without a reading for longer than this is offline. */

@@ -11,7 +11,7 @@ import {
 import { connectMongo } from '@gridstream/mongo';
 import { ProjectionReader } from '@gridstream/projection';
 import { devicesProjection } from '@gridstream/projection-devices';
-import { createQuestDbReader, readingsTableName } from '@gridstream/questdb';
+import { createQuestDbReader, eventsTableName, readingsTableName } from '@gridstream/questdb';
 import { buildApp } from './app.ts';
 
 const READINESS_TIMEOUT_MS = 2000;
@@ -54,6 +54,7 @@ export async function startApi(
       devices: new ProjectionReader(mongo.db, devicesProjection),
       questdb,
       readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
+      eventsTable: eventsTableName(config.GS_QDB_TABLE_PREFIX),
       newEventId: uuidv7,
       now: () => new Date(),
       offlineAfterMs: config.GS_DEVICE_OFFLINE_AFTER_MS,

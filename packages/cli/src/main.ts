@@ -12,16 +12,18 @@ import {
 } from '@gridstream/kafka';
 import { runFleet } from '@gridstream/simulator';
 import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
+import { printDeviceState } from './state.ts';
 import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
 import { SERVICES, startService, waitUntilReady } from './services.ts';
 
 const USAGE = `usage: gridstream <command> [options]
 
 commands:
-  up         start the energy processor, the devices projection, the API and a simulated fleet
+  up         start the energy processor, the devices projection, the event archive, the API and a fleet
   simulate   run only a simulated fleet against a running API
   schema     print the JSON Schema of the event catalogue
   replay     write the events of a time range, filtered, as NDJSON or CSV (replay --help)
+  state D    device D's state as of --at TIME (default now), folded from its events (--tenant)
   rebuild P  build projection P (devices) again from the start of the log beside the live one,
              and switch readers over once it has caught up; run again to resume after a crash
   bench      benchmarks against the running stack (bench --help)
@@ -150,6 +152,7 @@ async function main(argv: readonly string[]): Promise<void> {
       sites: { type: 'string', default: '5' },
       'interval-ms': { type: 'string', default: '1000' },
       tenant: { type: 'string', default: 'demo' },
+      at: { type: 'string' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -165,6 +168,15 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     case 'up':
       await up(loadConfigOrExit(), values);
+      return;
+    case 'state':
+      try {
+        await printDeviceState(loadConfigOrExit(), values.tenant, positionals[1], values.at);
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        log(`gridstream state: ${error.message}`);
+        process.exitCode = 64;
+      }
       return;
     case 'rebuild': {
       const name = positionals[1] ?? '';

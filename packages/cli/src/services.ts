@@ -16,6 +16,7 @@ export const SERVICES: readonly {
     nodeFlags: ENERGY_PROCESSOR_NODE_FLAGS,
   },
   { name: 'devices', entry: '@gridstream/projection-devices', nodeFlags: [] },
+  { name: 'archive', entry: '@gridstream/processor-archive', nodeFlags: [] },
   { name: 'api', entry: '@gridstream/api', nodeFlags: [] },
 ];
 

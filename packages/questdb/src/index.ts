@@ -4,3 +4,4 @@ export * from './wal.ts';
 export * from './readings-table.ts';
 export * from './energy-tables.ts';
 export * from './energy-rollups.ts';
+export * from './events-table.ts';

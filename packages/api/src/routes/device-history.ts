@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { EntityId, Timestamp } from '@gridstream/events';
+import { GridstreamError } from '@gridstream/errors';
+import { deviceConnectivity, loadDeviceStateAt } from '@gridstream/projection-devices';
+import { readDeviceEvents } from '@gridstream/questdb';
+import type { ApiDependencies } from '../dependencies.ts';
+import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+
+const DeviceParams = z.object({ id: EntityId });
+
+const HistoryQuery = z
+  .object({
+    from: Timestamp.optional(),
+    to: Timestamp.optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
+    message: 'from must be before to',
+    path: ['from'],
+  });
+
+const StateQuery = z.object({ at: Timestamp });
+
+/**
+ * A device's history (every archived event that is not a reading, oldest first) and its state
+ * as of an instant, folded from its events the way the live projection folds them.
+ */
+export const deviceHistoryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
+  app,
+  { deps },
+) => {
+  app.get(
+    '/v1/devices/:id/history',
+    { schema: { headers: TenantHeaders, params: DeviceParams, querystring: HistoryQuery } },
+    async (request) => {
+      const { from, to, limit } = request.query;
+      const fromMs = from === undefined ? 0 : Date.parse(from);
+      const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);
+      const events = await readDeviceEvents(deps.questdb, deps.eventsTable, {
+        tenant: request.headers[TENANT_HEADER],
+        deviceId: request.params.id,
+        fromMs,
+        toMs,
+        limit,
+      });
+      return { deviceId: request.params.id, events };
+    },
+  );
+
+  app.get(
+    '/v1/devices/:id/state',
+    { schema: { headers: TenantHeaders, params: DeviceParams, querystring: StateQuery } },
+    async (request) => {
+      const atMs = Date.parse(request.query.at);
+      const view = await loadDeviceStateAt(
+        deps.questdb,
+        { events: deps.eventsTable, readings: deps.readingsTable },
+        request.headers[TENANT_HEADER],
+        request.params.id,
+        atMs,
+      );
+      if (view === null) {
+        throw new GridstreamError(
+          'NOT_FOUND',
+          `no event of device ${request.params.id} at or before ${request.query.at}`,
+        );
+      }
+      return {
+        at: new Date(atMs).toISOString(),
+        ...view,
+        connectivity: deviceConnectivity(view, atMs, deps.offlineAfterMs),
+      };
+    },
+  );
+};

@@ -1,0 +1,75 @@
+import { questDbConnection } from '@gridstream/config';
+import type { Config } from '@gridstream/config';
+import {
+  committedMessages,
+  createKafka,
+  createTopicsIfMissing,
+  runEventConsumer,
+  topicNames,
+} from '@gridstream/kafka';
+import type { TopicRole } from '@gridstream/kafka';
+import {
+  bufferEventRow,
+  createIlpSender,
+  createQuestDbReader,
+  ensureEventsTable,
+  eventsTableName,
+} from '@gridstream/questdb';
+
+/** Every topic of events that are not readings (readings have their own table). */
+export const ARCHIVED_TOPICS: readonly TopicRole[] = ['devices', 'commands', 'alerts', 'energy'];
+
+export function archiveGroupId(config: Config): string {
+  return `${config.GS_TOPIC_PREFIX}processor.archive`;
+}
+
+/** How many events of one archived topic the archive has durably written. */
+export function committedArchived(config: Config, role: TopicRole): Promise<number> {
+  return committedMessages(
+    createKafka({
+      brokers: config.GS_KAFKA_BROKERS,
+      clientId: `${config.GS_KAFKA_CLIENT_ID}-progress`,
+    }),
+    archiveGroupId(config),
+    topicNames(config.GS_TOPIC_PREFIX)[role],
+  );
+}
+
+/**
+ * Consumes the non-reading topics and writes each event as a row of the `events` table; a
+ * batch is one ILP request, and the offsets are committed after QuestDB acknowledged it.
+ */
+export async function startArchive(config: Config): Promise<{ stop(): Promise<void> }> {
+  const names = topicNames(config.GS_TOPIC_PREFIX);
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-archive`,
+  });
+  await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
+  const reader = createQuestDbReader(questDbConnection(config));
+  const table = eventsTableName(config.GS_QDB_TABLE_PREFIX);
+  await ensureEventsTable(reader, table);
+  const sender = await createIlpSender(config.GS_QDB_HTTP_URL);
+  const consumer = await runEventConsumer({
+    kafka,
+    groupId: archiveGroupId(config),
+    topics: ARCHIVED_TOPICS.map((role) => names[role]),
+    dlqTopic: names.dlq,
+    async handle(events) {
+      try {
+        for (const event of events) await bufferEventRow(sender, table, event);
+        await sender.flush();
+      } catch (error) {
+        sender.reset();
+        throw error;
+      }
+    },
+  });
+  return {
+    async stop() {
+      await consumer.stop();
+      await sender.close();
+      await reader.close();
+    },
+  };
+}
