@@ -5,6 +5,7 @@ import type { ApiDependencies } from './dependencies.ts';
 import { installErrorHandler } from './errors.ts';
 import { deviceHistoryRoutes } from './routes/device-history.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { siteRoutes } from './routes/sites.ts';
 import { healthRoutes } from './routes/health.ts';
 import { readingRoutes } from './routes/readings.ts';
 
@@ -21,5 +22,6 @@ export async function buildApp(
   await app.register(readingRoutes, { deps });
   await app.register(deviceRoutes, { deps });
   await app.register(deviceHistoryRoutes, { deps });
+  await app.register(siteRoutes, { deps });
   return app;
 }

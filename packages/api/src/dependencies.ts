@@ -1,6 +1,7 @@
 import type { EventPublisher } from '@gridstream/kafka';
 import type { ProjectionReader } from '@gridstream/projection';
 import type { DeviceView } from '@gridstream/projection-devices';
+import type { SiteDayView } from '@gridstream/projection-site-energy';
 import type { QuestDbReader } from '@gridstream/questdb';
 
 /** Everything the API touches, passed in so tests can wire real servers with unique names. */
@@ -8,6 +9,8 @@ export interface ApiDependencies {
   readonly publisher: EventPublisher;
   /** The devices read model, in whichever build is active (rebuilds switch it). */
   readonly devices: ProjectionReader<DeviceView>;
+  /** The site-energy read model (per site and local day). */
+  readonly siteEnergy: ProjectionReader<SiteDayView>;
   readonly questdb: QuestDbReader;
   readonly readingsTable: string;
   /** The archive of every event that is not a reading (processors/archive). */

@@ -11,6 +11,7 @@ import {
 import { connectMongo } from '@gridstream/mongo';
 import { ProjectionReader } from '@gridstream/projection';
 import { devicesProjection } from '@gridstream/projection-devices';
+import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { createQuestDbReader, eventsTableName, readingsTableName } from '@gridstream/questdb';
 import { buildApp } from './app.ts';
 
@@ -52,6 +53,7 @@ export async function startApi(
     {
       publisher,
       devices: new ProjectionReader(mongo.db, devicesProjection),
+      siteEnergy: new ProjectionReader(mongo.db, siteEnergyProjection),
       questdb,
       readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
       eventsTable: eventsTableName(config.GS_QDB_TABLE_PREFIX),

@@ -1,11 +1,15 @@
 import type { Config } from '@gridstream/config';
 import { rebuildProjection } from '@gridstream/projection';
-import type { RebuildProgress } from '@gridstream/projection';
+import type { RebuildOptions, RebuildProgress } from '@gridstream/projection';
 import { devicesProjection } from '@gridstream/projection-devices';
+import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { progressLine } from './progress-line.ts';
 
 /** The projections `gridstream rebuild` knows, by name. */
-export const PROJECTIONS = { devices: devicesProjection } as const;
+export const PROJECTIONS = {
+  devices: devicesProjection,
+  'site-energy': siteEnergyProjection,
+} as const;
 
 export function isProjectionName(name: string): name is keyof typeof PROJECTIONS {
   return Object.hasOwn(PROJECTIONS, name);
@@ -20,7 +24,7 @@ function describe(p: RebuildProgress): string {
 /** `gridstream rebuild <projection>`, with its progress on stderr. */
 export async function rebuild(config: Config, name: keyof typeof PROJECTIONS): Promise<void> {
   const line = progressLine();
-  const result = await rebuildProjection(config, PROJECTIONS[name], {
+  const options: RebuildOptions = {
     log: (text) => {
       line.log(text);
     },
@@ -28,7 +32,12 @@ export async function rebuild(config: Config, name: keyof typeof PROJECTIONS): P
       if (progress.lag === 0) line.log(describe(progress));
       else line.update(describe(progress));
     },
-  });
+  };
+  // One call per projection: each definition has its own document type.
+  const result =
+    name === 'devices'
+      ? await rebuildProjection(config, PROJECTIONS.devices, options)
+      : await rebuildProjection(config, PROJECTIONS['site-energy'], options);
   line.log(
     `rebuild ${name}: build ${result.buildId} is live (${result.appliedEvents.toLocaleString('en-US')} events in ${(result.ms / 1000).toFixed(1)} s)`,
   );

@@ -17,6 +17,7 @@ export const SERVICES: readonly {
   },
   { name: 'devices', entry: '@gridstream/projection-devices', nodeFlags: [] },
   { name: 'archive', entry: '@gridstream/processor-archive', nodeFlags: [] },
+  { name: 'site-energy', entry: '@gridstream/projection-site-energy', nodeFlags: [] },
   { name: 'api', entry: '@gridstream/api', nodeFlags: [] },
 ];
 

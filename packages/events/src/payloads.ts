@@ -127,6 +127,8 @@ export const QuarterHourEnergyComputedV1 = z.strictObject({
   deviceId: EntityId,
   siteId: EntityId.optional(),
   role: DeviceRole.optional(),
+  /** The site's time zone, for read models that total the site's local days. */
+  timeZone: TimeZone.optional(),
   bucketStart: Timestamp,
   importWh: finite.min(0),
   exportWh: finite.min(0),

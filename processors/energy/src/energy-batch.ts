@@ -4,7 +4,7 @@ import type {
   DeviceTimeline,
   InsertOutcome,
   ReadingDelta,
-} from './core/index.ts';
+} from '@gridstream/energy-core';
 
 export type StoredTimeline = DeviceTimeline<StoredReading>;
 export type PlacedOutcome = Exclude<InsertOutcome<StoredReading>, { status: 'before_horizon' }>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventType } from '@gridstream/events';
 import type { EventOf } from '@gridstream/events';
-import type { DeviceBucketTotal } from './core/index.ts';
+import type { DeviceBucketTotal } from '@gridstream/energy-core';
 import type { DevicePlacement } from './registry.ts';
 
 /**
@@ -25,7 +25,9 @@ export function quarterHourEnergyEvent(
   const bucketStart = new Date(total.startMs).toISOString();
   const data = {
     deviceId: total.deviceId,
-    ...(placement === undefined ? {} : { siteId: placement.siteId, role: placement.role }),
+    ...(placement === undefined
+      ? {}
+      : { siteId: placement.siteId, role: placement.role, timeZone: placement.timeZone }),
     bucketStart,
     importWh: total.importWh,
     exportWh: total.exportWh,

@@ -1,7 +1,7 @@
 import { bufferReadingRow } from '@gridstream/questdb';
 import type { Sender, StoredReading } from '@gridstream/questdb';
-import { PHASES } from './core/index.ts';
-import type { DeviceBucketTotal, ReadingDelta } from './core/index.ts';
+import { PHASES } from '@gridstream/energy-core';
+import type { DeviceBucketTotal, ReadingDelta } from '@gridstream/energy-core';
 import type { DevicePlacement } from './registry.ts';
 
 /** A reading's whole row with its delta (an upsert: a changed delta rewrites the row). */

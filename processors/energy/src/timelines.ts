@@ -4,8 +4,8 @@ import {
   storedReadingFromRow,
   waitForWalApplied,
 } from '@gridstream/questdb';
-import { DeviceTimeline, QUARTER_HOUR_MS, quarterHourStartMs } from './core/index.ts';
-import type { EnergySettings, TimelineLimits } from './core/index.ts';
+import { DeviceTimeline, QUARTER_HOUR_MS, quarterHourStartMs } from '@gridstream/energy-core';
+import type { EnergySettings, TimelineLimits } from '@gridstream/energy-core';
 import type { EnergyBatch, PlacedOutcome, StoredTimeline } from './energy-batch.ts';
 
 export interface TimelineStoreOptions {
