@@ -1,3 +1,4 @@
+import { afterAll } from 'vitest';
 import { createKafka, fetchEndOffsets, topicNames } from '@gridstream/kafka';
 import type { TopicRole } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
@@ -80,4 +81,19 @@ export async function readTopic(
   });
   await consumer.disconnect();
   return letters;
+}
+
+/**
+ * What a suite started, stopped after all its tests in the order added, then its data removed:
+ * `const stopAfterAll = teardown(config); stopAfterAll(() => api.close());`.
+ */
+export function teardown(config: Config): (stop: () => Promise<void>) => void {
+  const stops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const stop of stops) await stop();
+    await dropTestData(config);
+  });
+  return (stop) => {
+    stops.push(stop);
+  };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
 import { EventType } from '@gridstream/events';
@@ -8,7 +8,7 @@ import type { EventPublisher } from '@gridstream/kafka';
 import { startArchive } from '@gridstream/processor-archive';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
-import { dropTestData } from '../../../test/cleanup.ts';
+import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
 const tenant = 'acme';
@@ -17,7 +17,7 @@ const deviceId = 'plug-history-1';
 
 let api: RunningApi;
 let publisher: EventPublisher;
-const stops: (() => Promise<void>)[] = [];
+const stopAfterAll = teardown(config);
 
 const envelope = (id: string, time: string) => ({
   id,
@@ -59,17 +59,10 @@ beforeAll(async () => {
   api = await startApi(config, { listen: false });
   const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-history' });
   publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
-  stops.push(
-    () => api.close(),
-    () => processor.stop(),
-    () => archive.stop(),
-    () => publisher.disconnect(),
-  );
-});
-
-afterAll(async () => {
-  for (const stop of stops) await stop();
-  await dropTestData(config);
+  stopAfterAll(() => api.close());
+  stopAfterAll(() => processor.stop());
+  stopAfterAll(() => archive.stop());
+  stopAfterAll(() => publisher.disconnect());
 });
 
 describe('device history and state as of an instant (HTTP, Kafka, QuestDB archive)', () => {

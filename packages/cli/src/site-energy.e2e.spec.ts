@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
 import { EventType } from '@gridstream/events';
@@ -14,7 +14,7 @@ import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startLiveProjection } from '@gridstream/projection';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
-import { dropTestData } from '../../../test/cleanup.ts';
+import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
 const tenant = 'acme';
@@ -23,7 +23,7 @@ const siteId = 'site-energy-e2e';
 
 let api: RunningApi;
 let publisher: EventPublisher;
-const stops: (() => Promise<void>)[] = [];
+const stopAfterAll = teardown(config);
 
 function registration(deviceId: string, role: DeviceRole): GridstreamEvent {
   return {
@@ -58,17 +58,10 @@ beforeAll(async () => {
     startLiveProjection(config, siteEnergyProjection, { lagLogIntervalMs: 0 }),
   ]);
   api = await startApi(config, { listen: false });
-  stops.push(
-    () => api.close(),
-    () => processor.stop(),
-    () => projection.stop(),
-    () => publisher.disconnect(),
-  );
-});
-
-afterAll(async () => {
-  for (const stop of stops) await stop();
-  await dropTestData(config);
+  stopAfterAll(() => api.close());
+  stopAfterAll(() => processor.stop());
+  stopAfterAll(() => projection.stop());
+  stopAfterAll(() => publisher.disconnect());
 });
 
 interface SiteDay {

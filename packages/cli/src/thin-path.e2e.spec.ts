@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
@@ -10,7 +10,7 @@ import type { EventPublisher } from '@gridstream/kafka';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startDevicesProjection } from '@gridstream/projection-devices';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
-import { dropTestData, readDlq } from '../../../test/cleanup.ts';
+import { readDlq, teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
 const tenant = 'acme';
@@ -19,7 +19,7 @@ const deviceId = 'meter-e2e-1';
 
 let api: RunningApi;
 let publisher: EventPublisher;
-const stops: (() => Promise<void>)[] = [];
+const stopAfterAll = teardown(config);
 
 beforeAll(async () => {
   const [processor, projection] = await Promise.all([
@@ -29,17 +29,10 @@ beforeAll(async () => {
   api = await startApi(config, { listen: false });
   const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-registry' });
   publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
-  stops.push(
-    () => api.close(),
-    () => processor.stop(),
-    () => projection.stop(),
-    () => publisher.disconnect(),
-  );
-});
-
-afterAll(async () => {
-  for (const stop of stops) await stop();
-  await dropTestData(config);
+  stopAfterAll(() => api.close());
+  stopAfterAll(() => processor.stop());
+  stopAfterAll(() => projection.stop());
+  stopAfterAll(() => publisher.disconnect());
 });
 
 function registration(): EventOf<typeof EventType.deviceRegistered> {

@@ -37,6 +37,10 @@ function insertBatch(timeline: DeviceTimeline, reading: EnergyReading) {
 
 const minutesOf = (ms: number) => (ms - t0) / MINUTE_MS;
 
+/** A timeline rebuilt from a device's whole history, with room for everything. */
+const wholeTimeline = (readings: EnergyReading[]) =>
+  DeviceTimeline.rebuild('d1', readings, settings, roomy, 'whole');
+
 describe('DeviceTimeline.insert', () => {
   it('the first reading has no delta and touches no bucket', () => {
     const outcome = applied(new DeviceTimeline('d1', settings, roomy).insert(at(0, 100)));
@@ -47,13 +51,7 @@ describe('DeviceTimeline.insert', () => {
 
   it('a late reading recomputes its own delta and its successor, and the buckets between', () => {
     // given readings at 10:00 (100 Wh) and 10:20 (400 Wh)
-    const timeline = DeviceTimeline.rebuild(
-      'd1',
-      [at(0, 100), at(20, 400)],
-      settings,
-      roomy,
-      'whole',
-    );
+    const timeline = wholeTimeline([at(0, 100), at(20, 400)]);
     // when a reading for 10:10 (160 Wh) arrives late
     const outcome = applied(timeline.insert(at(10, 160)));
     // then its delta is 60 Wh and its successor's becomes 240 Wh
@@ -73,13 +71,7 @@ describe('DeviceTimeline.insert', () => {
   });
 
   it('an identical duplicate changes nothing but returns the current figures again', () => {
-    const timeline = DeviceTimeline.rebuild(
-      'd1',
-      [at(0, 100), at(10, 160)],
-      settings,
-      roomy,
-      'whole',
-    );
+    const timeline = wholeTimeline([at(0, 100), at(10, 160)]);
     const before = timeline.quarterHour(t0);
     const outcome = applied(timeline.insert(at(10, 160)));
     expect(outcome.status).toBe('duplicate');
@@ -89,13 +81,7 @@ describe('DeviceTimeline.insert', () => {
   });
 
   it('a different reading at the same instant replaces the held one (last write wins)', () => {
-    const timeline = DeviceTimeline.rebuild(
-      'd1',
-      [at(0, 100), at(10, 160)],
-      settings,
-      roomy,
-      'whole',
-    );
+    const timeline = wholeTimeline([at(0, 100), at(10, 160)]);
     const outcome = applied(timeline.insert(at(10, 190)));
     expect(outcome.status).toBe('replaced');
     expect(outcome.readingDeltas[0]?.interval?.importWh).toBe(90);
@@ -200,13 +186,7 @@ describe('DeviceTimeline bounds', () => {
   });
 
   it('a rebuild keeps the last of several readings given for the same instant', () => {
-    const timeline = DeviceTimeline.rebuild(
-      'd1',
-      [at(0, 100), at(10, 150), at(10, 170)],
-      settings,
-      roomy,
-      'whole',
-    );
+    const timeline = wholeTimeline([at(0, 100), at(10, 150), at(10, 170)]);
     expect(timeline.quarterHour(t0).importWh).toBe(70);
   });
 });

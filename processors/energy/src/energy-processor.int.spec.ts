@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import fc from 'fast-check';
 import { EventType } from '@gridstream/events';
 import type { EventOf, GridstreamEvent } from '@gridstream/events';
@@ -354,8 +354,19 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
       GS_QDB_PG_PORT: String(config.GS_QDB_PG_PORT),
       GS_MONGO_URL: config.GS_MONGO_URL,
     };
-    const start = (): ChildProcess =>
-      spawn(process.execPath, [...ENERGY_PROCESSOR_NODE_FLAGS, entry], { env, stdio: 'ignore' });
+    // The children's stderr is kept: it is what explains a failure of this test.
+    const childLog: string[] = [];
+    const start = (): ChildProcess => {
+      const child = spawn(process.execPath, [...ENERGY_PROCESSOR_NODE_FLAGS, entry], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr?.on('data', (chunk: Buffer) => childLog.push(chunk.toString('utf8')));
+      return child;
+    };
+    onTestFailed(() => {
+      console.error(`energy processor stderr:\n${childLog.join('')}`);
+    });
     // given a processor that dies by SIGKILL as soon as it has committed part of the log
     let child = start();
     const half = Math.floor(all.length / 2);
