@@ -8,6 +8,8 @@ import type { ProjectionDefinition } from './definition.ts';
 import { READER_CACHE_MS } from './reader.ts';
 import { runBuild } from './run-build.ts';
 
+export const DEFAULT_CAUGHT_UP_LAG = 1_000;
+
 export interface RebuildProgress {
   readonly buildId: string;
   /** Events the new build has applied (committed) so far. */
@@ -23,7 +25,11 @@ export interface RebuildOptions {
   readonly log?: (line: string) => void;
   readonly progress?: (progress: RebuildProgress) => void;
   readonly now?: () => Date;
-  /** The new build counts as caught up when at most this many events are left (default 0). */
+  /**
+   * The new build counts as caught up when at most this many events are left. While producers
+   * keep writing, the lag is rarely 0 at the moment it is measured, so a rebuild waiting for 0
+   * might never switch. The live service applies the rest right after the switch. Default 1,000.
+   */
   readonly caughtUpLag?: number;
   /** How long to wait for the live service to move to the new build before the old is dropped. */
   readonly servedTimeoutMs?: number;
@@ -103,7 +109,7 @@ export async function rebuildProjection<State extends Document>(
           eventsPerSecond,
           secondsLeft: eventsPerSecond > 0 ? lag / eventsPerSecond : undefined,
         });
-        if (lag <= (options.caughtUpLag ?? 0)) break;
+        if (lag <= (options.caughtUpLag ?? DEFAULT_CAUGHT_UP_LAG)) break;
         await sleep(pollMs);
       }
     } finally {

@@ -77,7 +77,10 @@ export async function benchRebuild(config: Config, options: RebuildBenchOptions)
     `  loaded into Kafka in ${(loadMs / 1000).toFixed(1)} s (${formatRate(options.events, loadMs)})`,
   );
 
-  const rebuilt = await rebuildProjection(config, devicesProjection, { servedTimeoutMs: 0 });
+  const rebuilt = await rebuildProjection(config, devicesProjection, {
+    servedTimeoutMs: 0,
+    caughtUpLag: 0,
+  });
   log(
     `  rebuild of the devices projection: ${rebuilt.appliedEvents.toLocaleString('en-US')} events in ${(rebuilt.caughtUpMs / 1000).toFixed(1)} s, ${formatRate(rebuilt.appliedEvents, rebuilt.caughtUpMs)} (until caught up, before the switch)`,
   );
