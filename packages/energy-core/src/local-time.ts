@@ -61,3 +61,10 @@ export function assertQuarterHourOffset(local: LocalTime, timeZone: string): voi
     );
   }
 }
+
+/** The local calendar date of an instant in an IANA zone, YYYY-MM-DD. */
+export function localDate(instantMs: number, timeZone: string): string {
+  const t = localTime(instantMs, timeZone);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${String(t.year)}-${pad(t.month)}-${pad(t.day)}`;
+}

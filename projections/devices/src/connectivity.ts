@@ -1,3 +1,4 @@
+import { localDate } from '@gridstream/energy-core';
 import type { DeviceView } from './evolve.ts';
 
 export type Connectivity = 'online' | 'offline' | 'never_seen';
@@ -14,4 +15,20 @@ export function deviceConnectivity(
 ): Connectivity {
   if (view.lastSeenAt === undefined) return 'never_seen';
   return nowMs - Date.parse(view.lastSeenAt) <= offlineAfterMs ? 'online' : 'offline';
+}
+
+/**
+ * The device's energy today in its site's time zone: the stored day if it is today, else
+ * nothing yet (a new day has no closed quarter hour until 00:15).
+ */
+export function todayEnergy(
+  view: Pick<DeviceView, 'energyDay'>,
+  nowMs: number,
+): { date: string; importWh: number; exportWh: number } | undefined {
+  const day = view.energyDay;
+  if (day === undefined) return undefined;
+  const today = localDate(nowMs, day.timeZone);
+  return day.date === today
+    ? { date: today, importWh: day.importWh, exportWh: day.exportWh }
+    : { date: today, importWh: 0, exportWh: 0 };
 }

@@ -1,3 +1,4 @@
+import { localDate } from '@gridstream/energy-core';
 import { EventType } from '@gridstream/events';
 import type { DeviceKind, DeviceRole, GridstreamEvent, ReadingQuality } from '@gridstream/events';
 
@@ -29,6 +30,48 @@ export interface DeviceView {
   readonly restoredAt?: string;
   readonly lastSeenAt?: string;
   readonly lastReading?: LastReading;
+  /** The energy of the newest local day the device has closed quarter hours for. */
+  readonly energyDay?: DeviceEnergyDay;
+}
+
+/** One local day of a device's energy, from its published (closed) 15-minute figures. */
+export interface DeviceEnergyDay {
+  /** YYYY-MM-DD in the site's time zone. */
+  readonly date: string;
+  readonly timeZone: string;
+  readonly importWh: number;
+  readonly exportWh: number;
+  /** Each quarter hour as last published: a correction replaces its entry. */
+  readonly quarters: readonly { bucketStart: string; importWh: number; exportWh: number }[];
+}
+
+/** Folds a device's 15-minute figures into its newest local day; older days are left behind. */
+function evolveEnergyDay(
+  current: DeviceEnergyDay | undefined,
+  figures: {
+    bucketStart: string;
+    importWh: number;
+    exportWh: number;
+    timeZone?: string | undefined;
+  },
+): DeviceEnergyDay | undefined {
+  if (figures.timeZone === undefined) return current;
+  const bucketStart = new Date(figures.bucketStart).toISOString();
+  const date = localDate(Date.parse(bucketStart), figures.timeZone);
+  if (current !== undefined && date < current.date) return current;
+  const kept =
+    current?.date === date ? current.quarters.filter((q) => q.bucketStart !== bucketStart) : [];
+  const quarters = [
+    ...kept,
+    { bucketStart, importWh: figures.importWh, exportWh: figures.exportWh },
+  ].sort((a, b) => (a.bucketStart < b.bucketStart ? -1 : a.bucketStart > b.bucketStart ? 1 : 0));
+  let importWh = 0;
+  let exportWh = 0;
+  for (const q of quarters) {
+    importWh += q.importWh;
+    exportWh += q.exportWh;
+  }
+  return { date, timeZone: figures.timeZone, importWh, exportWh, quarters };
 }
 
 function initial(event: GridstreamEvent): DeviceView {
@@ -84,8 +127,11 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
       };
       return { ...current, lastSeenAt: time, lastReading };
     }
+    case EventType.quarterHourEnergyComputed: {
+      const energyDay = evolveEnergyDay(current.energyDay, event.data);
+      return energyDay === current.energyDay ? current : { ...current, energyDay };
+    }
     case EventType.commandRequested:
-    case EventType.quarterHourEnergyComputed:
       return current;
   }
 }

@@ -308,3 +308,39 @@ describe('evolveDevice: order of delivery (property)', () => {
     );
   });
 });
+
+describe("evolveDevice: the newest local day's energy", () => {
+  const quarterEvent = (bucketStart: string, importWh: number, timeZone = 'Europe/Berlin') =>
+    envelope(EventType.quarterHourEnergyComputed, bucketStart, {
+      deviceId,
+      siteId: 'site-001',
+      role: 'grid',
+      timeZone,
+      bucketStart,
+      importWh,
+      exportWh: 0,
+      measuredMs: 900_000,
+      unknownMs: 0,
+      quality: 'good',
+      flags: [],
+    });
+
+  it('sums the quarter hours of a local day, a correction replacing its quarter hour', () => {
+    const view = fold([
+      quarterEvent('2026-06-01T08:00:00.000Z', 100),
+      quarterEvent('2026-06-01T08:15:00.000Z', 50),
+      quarterEvent('2026-06-01T08:00:00.000Z', 70),
+    ]);
+    expect(view?.energyDay).toMatchObject({ date: '2026-06-01', importWh: 120, exportWh: 0 });
+  });
+
+  it('starts a new day at local midnight and ignores corrections of an older day', () => {
+    // 22:00 UTC is midnight in Berlin in summer: the next local day
+    const view = fold([
+      quarterEvent('2026-06-01T21:45:00.000Z', 10),
+      quarterEvent('2026-06-01T22:00:00.000Z', 20),
+      quarterEvent('2026-06-01T21:45:00.000Z', 99),
+    ]);
+    expect(view?.energyDay).toMatchObject({ date: '2026-06-02', importWh: 20 });
+  });
+});

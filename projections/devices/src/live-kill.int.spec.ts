@@ -87,7 +87,7 @@ describe('the live devices projection on the real Kafka and MongoDB', () => {
     const history = events();
     await publisher.publish(history);
     // when it is killed with SIGKILL once it has committed part of the log
-    const group = buildGroupId(config.GS_TOPIC_PREFIX, 'devices', 'v1');
+    const group = buildGroupId(config.GS_TOPIC_PREFIX, 'devices', 'v2');
     const partial = await eventually(
       'part of the readings committed',
       async () => {

@@ -122,7 +122,7 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
         250,
       );
       const before = await documents(config);
-      expect(before.name).toBe('devices_v1');
+      expect(before.name).toBe('devices_v2');
       expect(before.states).toHaveLength(DEVICES);
 
       // when a rebuild runs as its own process and is killed with SIGKILL part-way
@@ -159,20 +159,20 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
         child.kill('SIGKILL');
         await new Promise((resolve) => child.once('exit', resolve));
         // then readers still read the live build: nothing half-built was switched in
-        expect((await registry.get('devices'))?.active).toBe('v1');
+        expect((await registry.get('devices'))?.active).toBe('v2');
         expect((await documents(config)).states).toEqual(before.states);
 
         // and a second run resumes that build, catches up, and switches readers over
         // (nothing is being published now, so it can wait for every event)
         const result = await rebuildProjection(config, devicesProjection, { caughtUpLag: 0 });
-        expect(result).toMatchObject({ buildId: building, previous: 'v1', resumed: true });
+        expect(result).toMatchObject({ buildId: building, previous: 'v2', resumed: true });
         const after = await documents(config);
         expect(after.name).toBe(`devices_${building}`);
         expect(after.states).toEqual(before.states);
         // and the live service moved to the new build, the old one is gone
         expect(live.buildId()).toBe(building);
         const collections = (await mongo.db.listCollections().toArray()).map((c) => c.name);
-        expect(collections).not.toContain('devices_v1');
+        expect(collections).not.toContain('devices_v2');
 
         // and new events reach the new build
         await publisher.publish([

@@ -14,8 +14,9 @@ export function deviceDocumentId(tenant: string, deviceId: string): string {
 /** The devices read model: one document per device, from its registry events and readings. */
 export const devicesProjection: ProjectionDefinition<DeviceView> = {
   name: 'devices',
-  version: 1,
-  topics: ['devices', 'readings'],
+  // Version 2 folds the energy topic too (today's energy).
+  version: 2,
+  topics: ['devices', 'readings', 'energy'],
   documentId: (event) => deviceDocumentId(event.tenant, event.subject),
   evolve: evolveDevice,
   indexes: [{ key: { 'state.tenant': 1, 'state.siteId': 1 } }],

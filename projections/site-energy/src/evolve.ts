@@ -1,4 +1,4 @@
-import { localTime, siteEnergy } from '@gridstream/energy-core';
+import { localDate, siteEnergy } from '@gridstream/energy-core';
 import type { SiteEnergy } from '@gridstream/energy-core';
 import { EventType } from '@gridstream/events';
 import type { DeviceRole, GridstreamEvent } from '@gridstream/events';
@@ -30,14 +30,6 @@ export interface SiteDayView {
   readonly quarters: readonly SiteDayQuarter[];
   readonly devices: readonly SiteDayDevice[];
   readonly totals: SiteEnergy;
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** The local day a bucket belongs to, in the site's zone (a bucket never spans two days). */
-export function localDate(instantMs: number, timeZone: string): string {
-  const t = localTime(instantMs, timeZone);
-  return `${String(t.year)}-${pad(t.month)}-${pad(t.day)}`;
 }
 
 /** Which site-day document a 15-minute event changes; undefined for events it does not use. */

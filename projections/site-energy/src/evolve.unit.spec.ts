@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { DeviceRole, EventOf } from '@gridstream/events';
-import { evolveSiteDay, localDate, siteDayId } from './evolve.ts';
+import { localDate } from '@gridstream/energy-core';
+import { evolveSiteDay, siteDayId } from './evolve.ts';
 import type { SiteDayView } from './evolve.ts';
 
 type QuarterEvent = EventOf<typeof EventType.quarterHourEnergyComputed>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { EntityId, Timestamp } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
-import { deviceConnectivity, findDevice } from '@gridstream/projection-devices';
+import { deviceConnectivity, findDevice, todayEnergy } from '@gridstream/projection-devices';
 import type { ApiDependencies } from '../dependencies.ts';
 import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
 
@@ -64,9 +64,13 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
       );
       if (device === undefined)
         throw new GridstreamError('NOT_FOUND', `no device ${request.params.id}`);
+      const { energyDay: _energyDay, ...view } = device;
+      const nowMs = deps.now().getTime();
+      const today = todayEnergy(device, nowMs);
       return {
-        ...device,
-        connectivity: deviceConnectivity(device, deps.now().getTime(), deps.offlineAfterMs),
+        ...view,
+        connectivity: deviceConnectivity(device, nowMs, deps.offlineAfterMs),
+        ...(today === undefined ? {} : { today }),
       };
     },
   );
