@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { GridstreamError } from '@gridstream/errors';
 
 export interface QuestDbPgSettings {
   readonly host: string;
@@ -20,6 +21,9 @@ utcTimestamps.setTypeParser(
   (value: string) => new Date(`${value.replace(' ', 'T')}Z`),
 );
 
+/** How long a query may take before it counts as QuestDB not answering. */
+export const QUERY_TIMEOUT_MS = 30_000;
+
 export function createQuestDbReader(settings: QuestDbPgSettings, poolSize = 4): QuestDbReader {
   const pool = new pg.Pool({
     host: settings.host,
@@ -30,14 +34,28 @@ export function createQuestDbReader(settings: QuestDbPgSettings, poolSize = 4): 
     max: poolSize,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
+    // node-postgres waits forever for an answer by default: a query QuestDB never answers would
+    // stall a consumer's batch silently. A timeout turns that into a transient error, retried.
+    query_timeout: QUERY_TIMEOUT_MS,
     types: utcTimestamps,
   });
   // An idle client that loses its connection emits here; without a listener the process dies.
   pool.on('error', () => undefined);
   return {
     async query<Row extends object>(sql: string, params: readonly unknown[] = []) {
-      const result = await pool.query<Row>(sql, [...params]);
-      return result.rows;
+      try {
+        const result = await pool.query<Row>(sql, [...params]);
+        return result.rows;
+      } catch (error) {
+        if (error instanceof Error && error.message === 'Query read timeout') {
+          throw new GridstreamError(
+            'DEPENDENCY_UNAVAILABLE',
+            `QuestDB did not answer within ${QUERY_TIMEOUT_MS} ms: ${sql.slice(0, 80)}`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
     },
     async close() {
       await pool.end();
