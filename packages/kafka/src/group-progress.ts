@@ -24,6 +24,8 @@ export async function committedMessages(
 /** How far a consumer group is behind, per topic and in total: messages not yet committed. */
 export interface GroupLag {
   readonly total: number;
+  /** Messages committed, summed over the topics (as committedMessages counts them). */
+  readonly committed: number;
   readonly byTopic: Readonly<Record<string, number>>;
 }
 
@@ -42,6 +44,7 @@ export async function groupLag(
     const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
     const byTopic: Record<string, number> = {};
     let total = 0;
+    let committedSum = 0;
     for (const topic of topics) {
       const ends = await fetchEndOffsets(admin, topic);
       const done = new Map(
@@ -56,8 +59,9 @@ export async function groupLag(
       }, 0);
       byTopic[topic] = lag;
       total += lag;
+      for (const offset of done.values()) committedSum += Math.max(0, offset);
     }
-    return { total, byTopic };
+    return { total, committed: committedSum, byTopic };
   } finally {
     await admin.disconnect();
   }

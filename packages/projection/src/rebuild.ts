@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import { committedMessages, createKafka, groupLag } from '@gridstream/kafka';
+import { createKafka, groupLag } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { BuildRegistry, buildCollectionName, buildGroupId, rebuildId } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
@@ -84,18 +84,15 @@ export async function rebuildProjection<State extends Document>(
       buildId,
       config.GS_PROJECTION_REBUILD_FETCH_BYTES,
     );
-    const applied = async () => {
-      let sum = 0;
-      for (const topic of build.topics) sum += await committedMessages(kafka, build.groupId, topic);
-      return sum;
-    };
-    let appliedEvents = await applied();
+    // One admin round trip per sample gives both what is applied and what is left.
+    const progressOf = () => groupLag(kafka, build.groupId, build.topics);
+    let appliedEvents = (await progressOf()).committed;
     let lastSample = { atMs: Date.now(), applied: appliedEvents };
     let eventsPerSecond = 0;
     try {
       for (;;) {
-        const lag = (await groupLag(kafka, build.groupId, build.topics)).total;
-        appliedEvents = await applied();
+        const { total: lag, committed } = await progressOf();
+        appliedEvents = committed;
         const nowMs = Date.now();
         const sampleRate =
           ((appliedEvents - lastSample.applied) / Math.max(1, nowMs - lastSample.atMs)) * 1000;

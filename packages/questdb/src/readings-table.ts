@@ -3,15 +3,14 @@ import { addMissingColumns } from './columns.ts';
 import type { QuestDbReader } from './reader.ts';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent, ReadingQuality } from '@gridstream/events';
+import { PHASES, phasePowers } from '@gridstream/energy-core';
+import type { EnergyReading, IntervalEnergy } from '@gridstream/energy-core';
 
 export const READINGS_TABLE = 'readings';
 
 export function readingsTableName(prefix: string): string {
   return `${prefix}${READINGS_TABLE}`;
 }
-
-const PHASES = ['l1', 'l2', 'l3'] as const;
-type Phase = (typeof PHASES)[number];
 
 /** The energy columns, computed by the energy processor: the interval that ends at the reading. */
 const ENERGY_COLUMNS: readonly (readonly [name: string, type: string])[] = [
@@ -63,36 +62,26 @@ export async function ensureReadingsTable(reader: QuestDbReader, table: string):
   await addMissingColumns(reader, table, ENERGY_COLUMNS);
 }
 
-/** One stored reading: what the event said, and where it came from in the log. */
-export interface StoredReading {
+/**
+ * One stored reading: the energy core's view of it, the rest of what the event said, and where
+ * it came from in the log (a timeline holds these, so a changed row can be written whole).
+ */
+export interface StoredReading extends EnergyReading {
   readonly tenant: string;
-  readonly deviceId: string;
-  readonly timeMs: number;
-  readonly powerW?: number | undefined;
-  readonly importWh?: number | undefined;
-  readonly exportWh?: number | undefined;
   readonly voltageV?: number | undefined;
   readonly currentA?: number | undefined;
-  readonly phasePowersW?: Readonly<Partial<Record<Phase, number>>> | undefined;
   readonly socPct?: number | undefined;
   readonly temperatureC?: number | undefined;
-  readonly quality: ReadingQuality;
   readonly eventId: string;
   readonly kafkaPartition: number;
   readonly kafkaOffset: number;
 }
 
 /** A reading's computed energy, as the `delta_*` columns store it. */
-export interface StoredReadingEnergy {
-  readonly startMs: number;
-  readonly importWh: number;
-  readonly exportWh: number;
-  readonly method: string;
-  readonly flags: readonly string[];
-  readonly quality: ReadingQuality;
-  readonly phases:
-    Readonly<Partial<Record<Phase, { importWh: number; exportWh: number }>>> | undefined;
-}
+export type StoredReadingEnergy = Pick<
+  IntervalEnergy,
+  'startMs' | 'importWh' | 'exportWh' | 'method' | 'flags' | 'quality' | 'phases'
+>;
 
 /** A reading with where it came from in the log. */
 export interface LoggedEvent {
@@ -109,11 +98,6 @@ export function storedReadingOf({
 }: LoggedEvent): StoredReading | undefined {
   if (event.type !== EventType.readingReported) return undefined;
   const r = event.data;
-  let phasePowersW: Partial<Record<Phase, number>> | undefined;
-  for (const phase of PHASES) {
-    const powerW = r.phases?.[phase]?.powerW;
-    if (powerW !== undefined) (phasePowersW ??= {})[phase] = powerW;
-  }
   return {
     tenant: event.tenant,
     deviceId: event.subject,
@@ -123,7 +107,7 @@ export function storedReadingOf({
     exportWh: r.exportWh,
     voltageV: r.voltageV,
     currentA: r.currentA,
-    phasePowersW,
+    phasePowersW: phasePowers(r.phases),
     socPct: r.socPct,
     temperatureC: r.temperatureC,
     quality: r.quality,
@@ -228,11 +212,6 @@ export interface StoredReadingRow {
 
 /** A stored reading as read back over PG wire (STORED_READING_COLUMNS). */
 export function storedReadingFromRow(row: StoredReadingRow): StoredReading {
-  let phasePowersW: Partial<Record<Phase, number>> | undefined;
-  for (const phase of PHASES) {
-    const powerW = row[`${phase}_power_w`];
-    if (powerW !== null) (phasePowersW ??= {})[phase] = powerW;
-  }
   return {
     tenant: row.tenant,
     deviceId: row.device_id,
@@ -242,7 +221,11 @@ export function storedReadingFromRow(row: StoredReadingRow): StoredReading {
     exportWh: row.export_wh ?? undefined,
     voltageV: row.voltage_v ?? undefined,
     currentA: row.current_a ?? undefined,
-    phasePowersW,
+    phasePowersW: phasePowers({
+      l1: { powerW: row.l1_power_w ?? undefined },
+      l2: { powerW: row.l2_power_w ?? undefined },
+      l3: { powerW: row.l3_power_w ?? undefined },
+    }),
     socPct: row.soc_pct ?? undefined,
     temperatureC: row.temperature_c ?? undefined,
     quality: row.quality ?? 'good',

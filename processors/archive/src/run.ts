@@ -1,7 +1,6 @@
 import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
-  committedMessages,
   createKafka,
   createTopicsIfMissing,
   runEventConsumer,
@@ -21,18 +20,6 @@ export const ARCHIVED_TOPICS: readonly TopicRole[] = ['devices', 'commands', 'al
 
 export function archiveGroupId(config: Config): string {
   return `${config.GS_TOPIC_PREFIX}processor.archive`;
-}
-
-/** How many events of one archived topic the archive has durably written. */
-export function committedArchived(config: Config, role: TopicRole): Promise<number> {
-  return committedMessages(
-    createKafka({
-      brokers: config.GS_KAFKA_BROKERS,
-      clientId: `${config.GS_KAFKA_CLIENT_ID}-progress`,
-    }),
-    archiveGroupId(config),
-    topicNames(config.GS_TOPIC_PREFIX)[role],
-  );
 }
 
 /**

@@ -1,32 +1,7 @@
-import { bufferReadingRow } from '@gridstream/questdb';
-import type { Sender, StoredReading } from '@gridstream/questdb';
+import type { Sender } from '@gridstream/questdb';
 import { PHASES } from '@gridstream/energy-core';
-import type { DeviceBucketTotal, ReadingDelta } from '@gridstream/energy-core';
+import type { DeviceBucketTotal } from '@gridstream/energy-core';
 import type { DevicePlacement } from './registry.ts';
-
-/** A reading's whole row with its delta (an upsert: a changed delta rewrites the row). */
-export async function bufferReadingDeltaRow(
-  sender: Sender,
-  table: string,
-  { reading, interval }: ReadingDelta<StoredReading>,
-): Promise<void> {
-  await bufferReadingRow(
-    sender,
-    table,
-    reading,
-    interval === null
-      ? null
-      : {
-          startMs: interval.startMs,
-          importWh: interval.importWh,
-          exportWh: interval.exportWh,
-          method: interval.method,
-          flags: interval.flags,
-          quality: interval.quality,
-          phases: interval.phases,
-        },
-  );
-}
 
 /** One device's whole 15-minute total (an upsert: a corrected total replaces the old row). */
 export async function bufferDeviceQuarterRow(

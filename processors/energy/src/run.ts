@@ -11,6 +11,7 @@ import {
 } from '@gridstream/kafka';
 import type { PositionedEvent } from '@gridstream/kafka';
 import {
+  bufferReadingRow,
   createIlpSender,
   createQuestDbReader,
   energyTables,
@@ -21,7 +22,7 @@ import {
 import type { Sender, StoredReading } from '@gridstream/questdb';
 import { EnergyBatch } from './energy-batch.ts';
 import { quarterHourEnergyEvent } from './energy-events.ts';
-import { bufferDeviceQuarterRow, bufferReadingDeltaRow } from './energy-rows.ts';
+import { bufferDeviceQuarterRow } from './energy-rows.ts';
 import { DeviceRegistry } from './registry.ts';
 import { DeviceTimelines } from './timelines.ts';
 import type { DeviceWindow } from './timelines.ts';
@@ -119,7 +120,8 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
     const batch = new EnergyBatch();
     const bufferRows = async () => {
       for (const delta of batch.takeRows()) {
-        await bufferReadingDeltaRow(sender, tables.readings, delta);
+        // The whole row with its delta: an upsert, so a changed delta rewrites the row.
+        await bufferReadingRow(sender, tables.readings, delta.reading, delta.interval);
       }
     };
     for (const reading of readings) {

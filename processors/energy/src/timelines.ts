@@ -63,7 +63,7 @@ export class DeviceTimelines {
       // Devices with a reading before the window have a history the window does not hold.
       const older = await reader.query<{ device_id: string }>(
         `SELECT DISTINCT device_id FROM "${readingsTable}"
-         WHERE tenant = $1 AND ts < $2 AND device_id IN (${ids.map((_, i) => `$${i + 3}`).join(', ')})`,
+         WHERE tenant = $1 AND ts < $2 AND device_id IN (${placeholders})`,
         [tenant, new Date(fromMs).toISOString(), ...ids],
       );
       const withOlderHistory = new Set(older.map((row) => row.device_id));

@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import type { Config } from '@gridstream/config';
-import { TOPIC_ROLES } from '@gridstream/kafka';
 import type { TopicRole } from '@gridstream/kafka';
 import { progressLine } from '../progress-line.ts';
 import { resolveEventTypes } from './replay-record.ts';
@@ -54,9 +53,7 @@ export async function replayCommand(config: Config, argv: readonly string[]): Pr
   if (format !== 'ndjson' && format !== 'csv')
     throw new RangeError(`--format ${format}: ndjson or csv`);
   const topics = list(values.topic);
-  const unknownTopic = topics?.find(
-    (t) => !(TOPIC_ROLES as readonly string[]).includes(t) || t === 'dlq',
-  );
+  const unknownTopic = topics?.find((t) => !(EVENT_TOPICS as readonly string[]).includes(t));
   if (unknownTopic !== undefined)
     throw new RangeError(`--topic ${unknownTopic}: one of ${EVENT_TOPICS.join(', ')}`);
   const fromMs = time('from', values.from, 0);
