@@ -6,12 +6,24 @@ export interface KafkaSettings {
   readonly clientId: string;
 }
 
+/** One structured line on stderr, the shape every line of this package's logging has. */
+export function logLine(
+  severity: 'error' | 'warn',
+  component: string,
+  msg: string,
+  fields: Record<string, unknown> = {},
+): void {
+  process.stderr.write(`${JSON.stringify({ severity, component, msg, ...fields })}\n`);
+}
+
 /** kafkajs logs through us at warn and above; its info chatter (joins, commits) stays quiet. */
 function logCreator() {
   return ({ namespace, level, log }: LogEntry) => {
-    const severity = level === logLevel.ERROR ? 'error' : 'warn';
-    process.stderr.write(
-      `${JSON.stringify({ severity, component: `kafkajs.${namespace}`, msg: log.message, ...context(log) })}\n`,
+    logLine(
+      level === logLevel.ERROR ? 'error' : 'warn',
+      `kafkajs.${namespace}`,
+      log.message,
+      context(log),
     );
   };
 }

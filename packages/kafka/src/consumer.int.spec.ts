@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { eventually, testTopics } from '../../../test/support.ts';
-import { createEventPublisher, runEventConsumer } from './index.ts';
+import { createEventPublisher, groupLag, runEventConsumer } from './index.ts';
 import type { EventPublisher, PositionedEvent, RunningConsumer } from './index.ts';
 
 const { kafka, topics, remove } = await testTopics('consumer');
@@ -137,10 +137,6 @@ describe('an event the handler cannot process', () => {
       expect(handled.has(1013)).toBe(false);
       // and the bad one is a dead letter that says why and where it failed
       const letters = await eventuallyLetters();
-      console.log(
-        'LETTERS',
-        letters.map((l) => `${l.headers['x-error-stage']} ${l.headers['x-error']} ${l.value}`),
-      );
       expect(letters).toHaveLength(1);
       expect(letters[0]?.headers['x-error-stage']).toBe('process');
       expect(letters[0]?.headers['x-error']).toMatch(/13 W is not a power/);
@@ -174,6 +170,91 @@ describe('an event the handler cannot process', () => {
       );
       expect(refusals).toBe(6);
       expect(await eventuallyLetters()).toHaveLength(1);
+    } finally {
+      await consumer.stop();
+    }
+  });
+});
+
+describe('a member the group or kafkajs gave up on', () => {
+  it('joins again after a batch outlived its session, and goes on with nothing lost', async () => {
+    // given a member with the shortest session the broker allows, whose first batch takes longer
+    // than that session without a heartbeat (a slow sink, a long GC pause)
+    const groupId = `${prefix}group-slow`;
+    const handled = new Set<string>();
+    let stalls = 0;
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      sessionTimeoutMs: 6_000,
+      handle: async (events) => {
+        if (stalls++ === 0) await new Promise((resolve) => setTimeout(resolve, 9_000));
+        for (const { event } of events) handled.add(event.id);
+      },
+    });
+    try {
+      // when events come, the coordinator drops the member during its first batch (its commit
+      // is refused: the member is unknown), and more events arrive afterwards
+      await publisher.publish(Array.from({ length: 5 }, (_, i) => reading(3100 + i)));
+      await eventually('the stalled batch over', async () => stalls > 1 || undefined, 30_000);
+      const later = Array.from({ length: 5 }, (_, i) => reading(3000 + i));
+      await publisher.publish(later);
+      // then the member has joined again: the new events are handled and everything is committed
+      await eventually(
+        'the events published after the stall',
+        async () => later.every((e) => handled.has(e.id)) || undefined,
+        30_000,
+      );
+      await eventually(
+        'no lag left',
+        async () => (await groupLag(kafka, groupId, [topics.readings])).total === 0 || undefined,
+        30_000,
+      );
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('starts a new consumer when kafkajs gives up on one, and goes on from the commits', async () => {
+    // given a handler that fails once with an error that is neither transient nor about an
+    // event, which kafkajs does not retry: it crashes the consumer for good
+    const groupId = `${prefix}group-crash`;
+    const handled = new Set<string>();
+    let failed = false;
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      handle: async (events) => {
+        if (!failed) {
+          failed = true;
+          throw Object.assign(new Error('kafkajs will not retry this'), { retriable: false });
+        }
+        for (const { event } of events) handled.add(event.id);
+      },
+    });
+    const crashed = consumer.consumer;
+    try {
+      // when events are published, the consumer crashes, and more events come after the crash
+      await publisher.publish(Array.from({ length: 5 }, (_, i) => reading(4100 + i)));
+      await eventually('the crash', async () => failed || undefined);
+      const later = Array.from({ length: 5 }, (_, i) => reading(4000 + i));
+      await publisher.publish(later);
+      // then a new consumer has taken over and handles them, and the group has no lag left
+      await eventually(
+        'the events published after the crash',
+        async () => later.every((e) => handled.has(e.id)) || undefined,
+        30_000,
+      );
+      expect(consumer.consumer).not.toBe(crashed);
+      await eventually(
+        'no lag left',
+        async () => (await groupLag(kafka, groupId, [topics.readings])).total === 0 || undefined,
+        30_000,
+      );
     } finally {
       await consumer.stop();
     }

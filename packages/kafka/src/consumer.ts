@@ -3,6 +3,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import { isPoison, isRetriable } from '@gridstream/errors';
 import { decodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
+import { logLine } from './client.ts';
 import { sendToDlq } from './dlq.ts';
 import type { DeadLetter } from './dlq.ts';
 
@@ -55,9 +56,38 @@ export interface EventConsumerOptions {
 }
 
 export interface RunningConsumer {
+  /** The current kafkajs consumer; a new one replaces it after kafkajs gives up on the old. */
   readonly consumer: Consumer;
   stop(): Promise<void>;
 }
+
+/**
+ * Group errors kafkajs answers by re-joining the group, when they reach its fetch loop bare.
+ * Its commit retrier wraps them as non-retriable, and a wrapped one crashes the consumer for
+ * good (the process lives on, consuming nothing), so they are unwrapped before kafkajs sees
+ * them: a member that lost its partitions during a long batch joins again.
+ */
+const REJOIN_ERROR_TYPES = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
+
+function rejoinError(error: unknown): unknown {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    const type: unknown = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && REJOIN_ERROR_TYPES.has(type)) return current;
+    current = current.cause;
+  }
+  return error;
+}
+
+const HEARTBEAT_INTERVAL_MS = 3_000;
+
+/** How long after kafkajs gave up on a consumer a new one is started; doubles while it keeps crashing. */
+const FIRST_RESTART_DELAY_MS = 1_000;
+const MAX_RESTART_DELAY_MS = 30_000;
 
 /**
  * The batch consumer loop every processor and projection runs on: decode, dead-letter what
@@ -111,28 +141,24 @@ async function handleIsolatingPoison(
 
 export async function runEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
   const maxBytesPerPartition = options.maxBytesPerPartition ?? 4 * 1024 * 1024;
-  const consumer = options.kafka.consumer({
-    groupId: options.groupId,
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition,
-    maxBytes: 4 * maxBytesPerPartition,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: 3_000,
-  });
   const producer: Producer = options.kafka.producer({
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  await Promise.all([consumer.connect(), producer.connect()]);
-  await consumer.subscribe({
-    topics: [...options.topics],
-    fromBeginning: options.fromBeginning ?? true,
-  });
+  await producer.connect();
 
   /** Per partition, the current pause after a transient failure; absent once a batch succeeds. */
   const backoffMs = new Map<string, number>();
 
   const onBatch = async (payload: EachBatchPayload) => {
+    try {
+      await handleBatch(payload);
+    } catch (error) {
+      throw rejoinError(error);
+    }
+  };
+
+  const handleBatch = async (payload: EachBatchPayload) => {
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const events: PositionedEvent[] = [];
@@ -165,9 +191,17 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       };
       const partitionKey = `${batch.topic}/${batch.partition}`;
       let poison: PoisonEvent[];
+      // kafkajs heartbeats only between batches or when asked. While the handler works the
+      // member heartbeats on its own, like the Java client's background thread, so a slow batch
+      // (a sink catching up, a long GC) does not cost the membership and redo the work elsewhere.
+      // A rebalance it learns of meanwhile waits for the batch; the fetch loop then re-joins.
+      const heartbeats = setInterval(() => {
+        payload.heartbeat().catch(() => undefined);
+      }, HEARTBEAT_INTERVAL_MS);
       try {
         poison = await handleIsolatingPoison(options.handle, events, context);
         backoffMs.delete(partitionKey);
+        restartDelayMs = FIRST_RESTART_DELAY_MS;
       } catch (error) {
         if (isRetriable(error)) {
           const delayMs = Math.min(2 * (backoffMs.get(partitionKey) ?? 250), 30_000);
@@ -176,6 +210,8 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           setTimeout(resume, delayMs * (0.75 + Math.random() / 2)).unref();
         }
         throw error;
+      } finally {
+        clearInterval(heartbeats);
       }
       // Only a batch with poison pays for the lookup; the common case goes straight on.
       const byOffset =
@@ -202,25 +238,95 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       );
     }
     // resolveOffset moves this member's fetch position; the commit makes it survive a restart.
+    // Committed through the batch so a group error reaches kafkajs's fetch loop, which re-joins.
     payload.resolveOffset(batch.lastOffset());
-    await consumer.commitOffsets([
-      {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: (BigInt(batch.lastOffset()) + 1n).toString(),
-      },
-    ]);
+    await payload.commitOffsetsIfNecessary({
+      topics: [
+        {
+          topic: batch.topic,
+          partitions: [
+            { partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
+          ],
+        },
+      ],
+    });
   };
 
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-    eachBatch: onBatch,
-  });
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let restartDelayMs = FIRST_RESTART_DELAY_MS;
+  const scheduleRestart = () => {
+    restartTimer = setTimeout(() => void restart(), restartDelayMs);
+    restartDelayMs = Math.min(2 * restartDelayMs, MAX_RESTART_DELAY_MS);
+  };
+
+  const start = async (): Promise<Consumer> => {
+    const next = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition,
+      maxBytes: 4 * maxBytesPerPartition,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+    });
+    // kafkajs restarts a consumer after a retriable crash on its own; after any other it only
+    // disconnects, and the process would live on consuming nothing. A new consumer takes over
+    // from the committed offsets, so nothing is lost and the handler's idempotency covers the rest.
+    next.on(next.events.CRASH, ({ payload }) => {
+      if (payload.restart || stopping) return;
+      logLine(
+        'error',
+        'consumer',
+        `kafkajs gave up on the consumer; a new one starts in ${restartDelayMs} ms`,
+        { groupId: payload.groupId, error: payload.error.message },
+      );
+      scheduleRestart();
+    });
+    try {
+      await next.connect();
+      await next.subscribe({
+        topics: [...options.topics],
+        fromBeginning: options.fromBeginning ?? true,
+      });
+      await next.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: onBatch,
+      });
+      return next;
+    } catch (error) {
+      await next.disconnect();
+      throw error;
+    }
+  };
+
+  let consumer = await start();
+
+  const restart = async (): Promise<void> => {
+    restartTimer = undefined;
+    if (stopping) return;
+    try {
+      await consumer.disconnect();
+      const next = await start();
+      if (stopping) await next.disconnect();
+      else consumer = next;
+    } catch (error) {
+      logLine('error', 'consumer', 'restarting the consumer failed; trying again', {
+        groupId: options.groupId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      scheduleRestart();
+    }
+  };
+
   return {
-    consumer,
+    get consumer() {
+      return consumer;
+    },
     async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
       await consumer.disconnect();
       await producer.disconnect();
     },
