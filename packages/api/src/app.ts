@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiDependencies } from './dependencies.ts';
 import { installErrorHandler } from './errors.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { deviceHistoryRoutes } from './routes/device-history.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { siteRoutes } from './routes/sites.ts';
@@ -23,5 +24,6 @@ export async function buildApp(
   await app.register(deviceRoutes, { deps });
   await app.register(deviceHistoryRoutes, { deps });
   await app.register(siteRoutes, { deps });
+  await app.register(alertRoutes, { deps });
   return app;
 }

@@ -1,5 +1,6 @@
 import type { EventPublisher } from '@gridstream/kafka';
 import type { ProjectionReader } from '@gridstream/projection';
+import type { AlertView } from '@gridstream/projection-alerts';
 import type { DeviceView } from '@gridstream/projection-devices';
 import type { SiteDayView } from '@gridstream/projection-site-energy';
 import type { QuestDbReader } from '@gridstream/questdb';
@@ -11,6 +12,8 @@ export interface ApiDependencies {
   readonly devices: ProjectionReader<DeviceView>;
   /** The site-energy read model (per site and local day). */
   readonly siteEnergy: ProjectionReader<SiteDayView>;
+  /** The alerts read model (one document per alert). */
+  readonly alerts: ProjectionReader<AlertView>;
   readonly questdb: QuestDbReader;
   readonly readingsTable: string;
   /** The archive of every event that is not a reading (processors/archive). */

@@ -10,6 +10,7 @@ import {
 } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { ProjectionReader } from '@gridstream/projection';
+import { alertsProjection } from '@gridstream/projection-alerts';
 import { devicesProjection } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { createQuestDbReader, eventsTableName, readingsTableName } from '@gridstream/questdb';
@@ -54,6 +55,7 @@ export async function startApi(
       publisher,
       devices: new ProjectionReader(mongo.db, devicesProjection),
       siteEnergy: new ProjectionReader(mongo.db, siteEnergyProjection),
+      alerts: new ProjectionReader(mongo.db, alertsProjection),
       questdb,
       readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
       eventsTable: eventsTableName(config.GS_QDB_TABLE_PREFIX),

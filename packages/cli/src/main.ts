@@ -19,13 +19,15 @@ import { SERVICES, startService, waitUntilReady } from './services.ts';
 const USAGE = `usage: gridstream <command> [options]
 
 commands:
-  up         start the energy processor, the devices projection, the event archive, the API and a fleet
+  up         start the energy and alerts processors, the projections (devices, site energy, alerts),
+             the event archive, the API and a fleet
   simulate   run only a simulated fleet against a running API
   schema     print the JSON Schema of the event catalogue
   replay     write the events of a time range, filtered, as NDJSON or CSV (replay --help)
   state D    device D's state as of --at TIME (default now), folded from its events (--tenant)
-  rebuild P  build projection P (devices) again from the start of the log beside the live one,
-             and switch readers over once it has caught up; run again to resume after a crash
+  rebuild P  build projection P (devices, site-energy, alerts) again from the start of the log
+             beside the live one, and switch readers over once it has caught up; run again to
+             resume after a crash
   bench      benchmarks against the running stack (bench --help)
 
 options (up, simulate):

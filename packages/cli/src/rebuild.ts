@@ -1,6 +1,7 @@
 import type { Config } from '@gridstream/config';
 import { rebuildProjection } from '@gridstream/projection';
 import type { RebuildOptions, RebuildProgress } from '@gridstream/projection';
+import { alertsProjection } from '@gridstream/projection-alerts';
 import { devicesProjection } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { progressLine } from './progress-line.ts';
@@ -9,6 +10,7 @@ import { progressLine } from './progress-line.ts';
 export const PROJECTIONS = {
   devices: devicesProjection,
   'site-energy': siteEnergyProjection,
+  alerts: alertsProjection,
 } as const;
 
 export function isProjectionName(name: string): name is keyof typeof PROJECTIONS {
@@ -37,7 +39,9 @@ export async function rebuild(config: Config, name: keyof typeof PROJECTIONS): P
   const result =
     name === 'devices'
       ? await rebuildProjection(config, PROJECTIONS.devices, options)
-      : await rebuildProjection(config, PROJECTIONS['site-energy'], options);
+      : name === 'site-energy'
+        ? await rebuildProjection(config, PROJECTIONS['site-energy'], options)
+        : await rebuildProjection(config, PROJECTIONS.alerts, options);
   line.log(
     `rebuild ${name}: build ${result.buildId} is live (${result.appliedEvents.toLocaleString('en-US')} events in ${(result.ms / 1000).toFixed(1)} s)`,
   );

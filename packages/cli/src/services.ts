@@ -18,6 +18,8 @@ export const SERVICES: readonly {
   { name: 'devices', entry: '@gridstream/projection-devices', nodeFlags: [] },
   { name: 'archive', entry: '@gridstream/processor-archive', nodeFlags: [] },
   { name: 'site-energy', entry: '@gridstream/projection-site-energy', nodeFlags: [] },
+  { name: 'alerts', entry: '@gridstream/processor-alerts', nodeFlags: [] },
+  { name: 'alerts-projection', entry: '@gridstream/projection-alerts', nodeFlags: [] },
   { name: 'api', entry: '@gridstream/api', nodeFlags: [] },
 ];
 

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import {
+  AlertClearedV1,
+  AlertRaisedV1,
   CommandRequestedV1,
   DeviceDecommissionedV1,
   DeviceRestoredV1,
@@ -21,6 +23,8 @@ export const EventType = {
   deviceRestored: 'gridstream.device.restored.v1',
   commandRequested: 'gridstream.command.requested.v1',
   quarterHourEnergyComputed: 'gridstream.energy.quarter-hour-computed.v1',
+  alertRaised: 'gridstream.alert.raised.v1',
+  alertCleared: 'gridstream.alert.cleared.v1',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -33,6 +37,8 @@ export interface EventDataByType {
   'gridstream.device.restored.v1': DeviceRestoredV1;
   'gridstream.command.requested.v1': CommandRequestedV1;
   'gridstream.energy.quarter-hour-computed.v1': QuarterHourEnergyComputedV1;
+  'gridstream.alert.raised.v1': AlertRaisedV1;
+  'gridstream.alert.cleared.v1': AlertClearedV1;
 }
 
 export interface CatalogueEntry {
@@ -77,6 +83,17 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     schema: QuarterHourEnergyComputedV1,
     description:
       "A device's energy in one 15-minute bucket; published again, corrected, when late data changes it.",
+  },
+  [EventType.alertRaised]: {
+    topic: 'alerts',
+    schema: AlertRaisedV1,
+    description:
+      'The alerts processor saw a device go offline, a data gap, a meter reset or power above its rating.',
+  },
+  [EventType.alertCleared]: {
+    topic: 'alerts',
+    schema: AlertClearedV1,
+    description: "An alert's condition ended, or its device was decommissioned.",
   },
 };
 

@@ -148,3 +148,93 @@ export const QuarterHourEnergyComputedV1 = z.strictObject({
     .optional(),
 });
 export type QuarterHourEnergyComputedV1 = z.infer<typeof QuarterHourEnergyComputedV1>;
+
+/** What an alert is about. Each kind has a detail object of its own. */
+export const AlertKind = z.enum(['device-offline', 'data-gap', 'meter-reset', 'power-threshold']);
+export type AlertKind = z.infer<typeof AlertKind>;
+
+/** Why an alert was cleared: the condition ended, or the device left service. */
+export const AlertClearReason = z.enum(['recovered', 'decommissioned']);
+export type AlertClearReason = z.infer<typeof AlertClearReason>;
+
+const nonNegativeMs = z.number().int().min(0);
+
+export const DeviceOfflineDetail = z.strictObject({
+  /** Event time of the device's last reading before it went silent. */
+  lastReadingAt: Timestamp,
+  offlineAfterMs: nonNegativeMs,
+});
+export const DataGapDetail = z.strictObject({
+  /** The readings on either side of the gap. */
+  from: Timestamp,
+  to: Timestamp,
+  gapMs: nonNegativeMs,
+  maxGapMs: nonNegativeMs,
+});
+export const MeterResetDetail = z.strictObject({
+  /** Every cumulative counter of the reading that went down. */
+  counters: z
+    .array(
+      z.strictObject({
+        counter: z.enum(['importWh', 'exportWh']),
+        previousWh: finite.min(0),
+        newWh: finite.min(0),
+      }),
+    )
+    .min(1),
+});
+export const PowerThresholdDetail = z.strictObject({
+  /** The reading's power (its magnitude went above the rating). */
+  powerW: finite,
+  ratedPowerW: finite.positive(),
+});
+
+/**
+ * Fields every alert event carries. `alertId` is derived from the device, the kind and the
+ * event time that opened the alert, so the same readings always give the same alert.
+ */
+const alertFields = {
+  alertId: z.string().min(1).max(300),
+  deviceId: EntityId,
+  /** Absent while the device has reported but not been registered. */
+  siteId: EntityId.optional(),
+  /** The event time of this transition. */
+  at: Timestamp,
+};
+
+function alertPayload<Extra extends z.ZodRawShape>(extra: Extra) {
+  return z.discriminatedUnion('kind', [
+    z.strictObject({
+      ...alertFields,
+      ...extra,
+      kind: z.literal('device-offline'),
+      detail: DeviceOfflineDetail,
+    }),
+    z.strictObject({
+      ...alertFields,
+      ...extra,
+      kind: z.literal('data-gap'),
+      detail: DataGapDetail,
+    }),
+    z.strictObject({
+      ...alertFields,
+      ...extra,
+      kind: z.literal('meter-reset'),
+      detail: MeterResetDetail,
+    }),
+    z.strictObject({
+      ...alertFields,
+      ...extra,
+      kind: z.literal('power-threshold'),
+      detail: PowerThresholdDetail,
+    }),
+  ]);
+}
+
+/** An alert opened; `at` is when its condition began (event time). */
+export const AlertRaisedV1 = alertPayload({});
+export type AlertRaisedV1 = z.infer<typeof AlertRaisedV1>;
+
+/** An alert closed; `at` is when its condition ended, `detail` is the one it was raised with. */
+export const AlertClearedV1 = alertPayload({ raisedAt: Timestamp, reason: AlertClearReason });
+export type AlertClearedV1 = z.infer<typeof AlertClearedV1>;

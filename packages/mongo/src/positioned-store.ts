@@ -83,7 +83,7 @@ export async function applyPositionedBatch<State extends Document, Input>(
       const before = existing.get(id);
       const next = foldDocument(before, list, fold);
       if (next === undefined) continue;
-      operations.push(writeOperation(id, before, next));
+      operations.push(versionedWriteOperation(id, before, next));
     }
     if (operations.length === 0) return;
     const result = await collection
@@ -98,7 +98,8 @@ export async function applyPositionedBatch<State extends Document, Input>(
   throw new WriteConflictError(collection.collectionName, maxAttempts);
 }
 
-interface Folded<State> {
+/** A document's state after a fold, with the positions it has now applied. */
+export interface FoldedDocument<State> {
   readonly state: State | null;
   readonly positions: readonly LogPosition[];
 }
@@ -107,7 +108,7 @@ function foldDocument<State, Input>(
   before: StoredDocument<State> | undefined,
   changes: readonly PositionedChange<Input>[],
   fold: Fold<State, Input>,
-): Folded<State> | undefined {
+): FoldedDocument<State> | undefined {
   let state: State | null = before?.state ?? null;
   let positions: readonly LogPosition[] = before?._meta.positions ?? [];
   let changed = false;
@@ -124,10 +125,14 @@ function foldDocument<State, Input>(
   return changed ? { state, positions } : undefined;
 }
 
-function writeOperation<State extends Document>(
+/**
+ * The write of a document's next state and positions, guarded by its version: it matches
+ * nothing if another writer changed (or created) the document since `before` was read.
+ */
+export function versionedWriteOperation<State extends Document>(
   id: string,
   before: StoredDocument<State> | undefined,
-  next: Folded<State>,
+  next: FoldedDocument<State>,
 ): AnyBulkWriteOperation<StoredDocument<State>> {
   const version = (before?._meta.version ?? 0) + 1;
   const replacement = { state: next.state, _meta: { version, positions: next.positions } };
@@ -150,7 +155,7 @@ function writeOperation<State extends Document>(
   };
 }
 
-function isDuplicateKey(error: unknown): boolean {
+export function isDuplicateKey(error: unknown): boolean {
   return (
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
   );

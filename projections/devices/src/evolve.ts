@@ -132,6 +132,8 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
       return energyDay === current.energyDay ? current : { ...current, energyDay };
     }
     case EventType.commandRequested:
+    case EventType.alertRaised:
+    case EventType.alertCleared:
       return current;
   }
 }

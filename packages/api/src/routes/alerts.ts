@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { AlertKind, EntityId } from '@gridstream/events';
+import { findAlerts } from '@gridstream/projection-alerts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+
+export const MAX_ALERTS_PER_REQUEST = 1000;
+
+export const AlertsQuery = z.object({
+  status: z.enum(['open', 'cleared']).optional(),
+  siteId: EntityId.optional(),
+  deviceId: EntityId.optional(),
+  kind: AlertKind.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_ALERTS_PER_REQUEST).default(100),
+});
+
+/** The tenant's alerts (the alerts read model), filtered, newest raised first. */
+export const alertRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
+  app,
+  { deps },
+) => {
+  app.get(
+    '/v1/alerts',
+    { schema: { headers: TenantHeaders, querystring: AlertsQuery } },
+    async (request) => {
+      const alerts = await findAlerts(await deps.alerts.collection(), {
+        tenant: request.headers[TENANT_HEADER],
+        ...request.query,
+      });
+      return { alerts };
+    },
+  );
+};

@@ -1,0 +1,2 @@
+export * from './evolve.ts';
+export * from './projection.ts';
