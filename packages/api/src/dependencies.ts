@@ -1,4 +1,4 @@
-import type { EventPublisher } from '@gridstream/kafka';
+import type { EventPublisher, KafkaObservation } from '@gridstream/kafka';
 import type { ProjectionReader } from '@gridstream/projection';
 import type { AlertView } from '@gridstream/projection-alerts';
 import type { DeviceView } from '@gridstream/projection-devices';
@@ -24,4 +24,6 @@ export interface ApiDependencies {
   readonly offlineAfterMs: number;
   /** Each backing service and whether it answered; used by /readyz. */
   readonly checkReadiness: () => Promise<Record<string, boolean>>;
+  /** The consumer groups' lag and the DLQ's size, for /metrics. */
+  readonly observeKafka: () => Promise<KafkaObservation>;
 }

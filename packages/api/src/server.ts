@@ -1,3 +1,4 @@
+import { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
 import { questDbConnection } from '@gridstream/config';
@@ -6,6 +7,7 @@ import {
   createEventPublisher,
   createKafka,
   createTopicsIfMissing,
+  observeKafka,
   topicNames,
 } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
@@ -67,11 +69,12 @@ export async function startApi(
         questdb: await answers(() => questdb.query('SELECT 1')),
         mongodb: await answers(() => mongo.db.command({ ping: 1 })),
       }),
+      observeKafka: () => observeKafka(kafka, config.GS_TOPIC_PREFIX, topics.dlq),
     },
     {
       logger: config.GS_LOG_LEVEL === 'silent' ? false : { level: config.GS_LOG_LEVEL },
       // One line per request would drown the terminal of `gridstream up`; errors are still logged.
-      disableRequestLogging: true,
+      logController: new LogController({ disableRequestLogging: true }),
     },
   );
   const url =

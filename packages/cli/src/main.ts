@@ -119,6 +119,7 @@ gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gri
 
   API                 ${base}
   health / readiness  ${base}/healthz  ${base}/readyz
+  metrics             ${base}/metrics
   a device            curl -H 'x-gridstream-tenant: ${values.tenant}' ${base}/v1/devices/${example}
   its readings        curl -H 'x-gridstream-tenant: ${values.tenant}' '${base}/v1/devices/${example}/readings'
   QuestDB console     http://127.0.0.1:${process.env['GS_QDB_HTTP_PORT'] ?? '9000'}  (SQL over HTTP: /exec?query=...)

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { fetchEndOffsets } from './topics.ts';
+import type { PartitionOffsets } from './topics.ts';
 
 /**
  * How many messages of a topic a consumer group has committed, summed over partitions (a
@@ -19,6 +20,17 @@ export async function committedMessages(
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Messages of a topic not yet committed: per partition, the end offset minus the committed
+ * offset, or minus the start of the log where nothing is committed (or it was deleted since).
+ */
+function lagOf(ends: readonly PartitionOffsets[], committed: ReadonlyMap<number, number>): number {
+  return ends.reduce((sum, p) => {
+    const from = Math.max(committed.get(p.partition) ?? -1, Number(p.low));
+    return sum + Math.max(0, Number(p.high) - from);
+  }, 0);
 }
 
 /** How far a consumer group is behind, per topic and in total: messages not yet committed. */
@@ -53,15 +65,69 @@ export async function groupLag(
           Number(p.offset),
         ]),
       );
-      const lag = ends.reduce((sum, p) => {
-        const from = Math.max(done.get(p.partition) ?? -1, Number(p.low));
-        return sum + Math.max(0, Number(p.high) - from);
-      }, 0);
+      const lag = lagOf(ends, done);
       byTopic[topic] = lag;
       total += lag;
       for (const offset of done.values()) committedSum += Math.max(0, offset);
     }
     return { total, committed: committedSum, byTopic };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** One consumer group's lag on one topic. */
+export interface TopicLag {
+  readonly group: string;
+  readonly topic: string;
+  readonly lag: number;
+}
+
+/** What the deployment's consumers owe, and what they dead-lettered: the gauges of /metrics. */
+export interface KafkaObservation {
+  /** Every consumer group named under the topic prefix, per topic it has committed on. */
+  readonly lag: readonly TopicLag[];
+  /** Messages in the DLQ topic (every partition's end minus its start). */
+  readonly dlqMessages: number;
+}
+
+/**
+ * Looks at every consumer group of the deployment (named under the topic prefix: processors and
+ * each projection's builds) and the DLQ. A group with nothing committed on a topic is not
+ * listed for it; a group whose service is stopped still is, its lag growing.
+ */
+export async function observeKafka(
+  kafka: Kafka,
+  topicPrefix: string,
+  dlqTopic: string,
+): Promise<KafkaObservation> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.listGroups();
+    const ours = groups.map((g) => g.groupId).filter((id) => id.startsWith(topicPrefix));
+    const ends = new Map<string, PartitionOffsets[]>();
+    const endsOf = async (topic: string) => {
+      let offsets = ends.get(topic);
+      if (offsets === undefined) {
+        offsets = await fetchEndOffsets(admin, topic);
+        ends.set(topic, offsets);
+      }
+      return offsets;
+    };
+    const lag: TopicLag[] = [];
+    for (const group of ours.sort()) {
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group })) {
+        const done = new Map(partitions.map((p) => [p.partition, Number(p.offset)]));
+        if ([...done.values()].every((offset) => offset < 0)) continue;
+        lag.push({ group, topic, lag: lagOf(await endsOf(topic), done) });
+      }
+    }
+    const dlqMessages = (await endsOf(dlqTopic)).reduce(
+      (sum, p) => sum + Number(p.high) - Number(p.low),
+      0,
+    );
+    return { lag, dlqMessages };
   } finally {
     await admin.disconnect();
   }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { EventType, hasMeasurement, ReadingFields, Timestamp } from '@gridstream/events';
 import type { EventOf } from '@gridstream/events';
 import type { ApiDependencies } from '../dependencies.ts';
+import type { ApiMetrics } from '../metrics.ts';
 import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
 
 export const MAX_READINGS_PER_REQUEST = 1000;
@@ -17,10 +18,10 @@ export const ReadingBatch = z.strictObject({
   readings: z.array(ReadingInput).min(1).max(MAX_READINGS_PER_REQUEST),
 });
 
-export const readingRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
-  app,
-  { deps },
-) => {
+export const readingRoutes: FastifyPluginAsyncZod<{
+  deps: ApiDependencies;
+  metrics: ApiMetrics;
+}> = async (app, { deps, metrics }) => {
   app.post(
     '/v1/readings',
     {
@@ -45,6 +46,7 @@ export const readingRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
         }),
       );
       await deps.publisher.publish(events);
+      metrics.ingestedReadings.inc(events.length);
       return reply.code(202).send({ accepted: events.length, ids: events.map((e) => e.id) });
     },
   );

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { KafkaObservation } from '@gridstream/kafka';
+
+/** The API's Prometheus metrics: its own HTTP and ingest, and the Kafka consumers' lag and DLQ. */
+export interface ApiMetrics {
+  readonly registry: Registry;
+  /** Readings accepted by POST /v1/readings (on Kafka). */
+  readonly ingestedReadings: Counter;
+}
+
+/**
+ * Consumer lag and the DLQ are read from Kafka when Prometheus scrapes, at most once per
+ * `kafkaCacheMs`: every consumer group of the deployment is visible from here, whichever
+ * process runs it, and a stopped service shows as a lag that grows.
+ */
+export function createApiMetrics(
+  observeKafka: () => Promise<KafkaObservation>,
+  kafkaCacheMs = 5_000,
+): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gridstream_api_' });
+
+  let cached: { at: number; observation: Promise<KafkaObservation> } | undefined;
+  const observe = () => {
+    if (cached === undefined || Date.now() - cached.at > kafkaCacheMs) {
+      const observation = observeKafka();
+      cached = { at: Date.now(), observation };
+      // A failed look is not kept: the next scrape tries again.
+      observation.catch(() => {
+        cached = undefined;
+      });
+    }
+    return cached.observation;
+  };
+
+  new Gauge({
+    name: 'gridstream_consumer_lag_messages',
+    help: 'Messages of a topic a consumer group has not committed yet (processors and projection builds).',
+    labelNames: ['group', 'topic'],
+    registers: [registry],
+    async collect() {
+      const { lag } = await observe();
+      this.reset();
+      for (const { group, topic, lag: messages } of lag) this.set({ group, topic }, messages);
+    },
+  });
+  new Gauge({
+    name: 'gridstream_dlq_messages',
+    help: 'Messages in the dead-letter topic: events no consumer could decode or process.',
+    registers: [registry],
+    async collect() {
+      this.set((await observe()).dlqMessages);
+    },
+  });
+  const ingestedReadings = new Counter({
+    name: 'gridstream_ingested_readings_total',
+    help: 'Readings accepted by POST /v1/readings and acknowledged by Kafka.',
+    registers: [registry],
+  });
+  return { registry, ingestedReadings };
+}
+
+/**
+ * Counts and times every request by method, route pattern (never the raw URL, whose ids would
+ * make a series per device) and status.
+ */
+export function instrumentHttp(app: FastifyInstance, metrics: ApiMetrics): void {
+  const requests = new Counter({
+    name: 'gridstream_http_requests_total',
+    help: 'HTTP requests answered, by method, route and status code.',
+    labelNames: ['method', 'route', 'status_code'],
+    registers: [metrics.registry],
+  });
+  const duration = new Histogram({
+    name: 'gridstream_http_request_duration_seconds',
+    help: 'Time from request to response, by method and route.',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics.registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: request.method, route, status_code: String(reply.statusCode) });
+    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+}
