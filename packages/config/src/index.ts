@@ -72,6 +72,13 @@ function settings(ports: z.infer<typeof StackPorts>) {
      * rebuild's speed is bound by document writes, docs/projections.md).
      */
     GS_PROJECTION_REBUILD_FETCH_BYTES: positiveInt.min(1024).default(32 * 1024 * 1024),
+    /**
+     * A rebuild folds batches in memory and writes each changed document once per checkpoint,
+     * then commits: this often (a rebuild killed midway resumes from its last checkpoint), and
+     * whenever it holds more than GS_PROJECTION_REBUILD_MAX_DOCUMENTS documents.
+     */
+    GS_PROJECTION_REBUILD_CHECKPOINT_MS: positiveInt.default(30_000),
+    GS_PROJECTION_REBUILD_MAX_DOCUMENTS: positiveInt.default(200_000),
   });
 }
 

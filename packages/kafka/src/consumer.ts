@@ -53,6 +53,25 @@ export interface EventConsumerOptions {
    * but a batch must then never block the member's heartbeat for that long.
    */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Leaves committing to the owner (a write-behind checkpoint): each handled batch's next
+   * offset is handed here instead of being committed, and the owner commits it once it has made
+   * the batch's effects durable itself. Only for a group with one member, which the rebuild is.
+   */
+  readonly deferCommits?: (handled: HandledOffset) => void;
+  /**
+   * How long the broker may hold a fetch that finds nothing new (kafkajs default 5 s). Stopping
+   * waits for the fetch in flight, so a consumer that is stopped as soon as it has caught up
+   * (a rebuild) uses a short one.
+   */
+  readonly maxWaitMs?: number;
+}
+
+/** The offset after a handled batch: where a restart of its partition may begin. */
+export interface HandledOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
 }
 
 export interface RunningConsumer {
@@ -240,15 +259,13 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     // resolveOffset moves this member's fetch position; the commit makes it survive a restart.
     // Committed through the batch so a group error reaches kafkajs's fetch loop, which re-joins.
     payload.resolveOffset(batch.lastOffset());
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    if (options.deferCommits !== undefined) {
+      options.deferCommits({ topic: batch.topic, partition: batch.partition, offset: next });
+      return;
+    }
     await payload.commitOffsetsIfNecessary({
-      topics: [
-        {
-          topic: batch.topic,
-          partitions: [
-            { partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() },
-          ],
-        },
-      ],
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
     });
   };
 
@@ -268,6 +285,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       maxBytes: 4 * maxBytesPerPartition,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      maxWaitTimeInMs: options.maxWaitMs ?? 5_000,
     });
     // kafkajs restarts a consumer after a retriable crash on its own; after any other it only
     // disconnects, and the process would live on consuming nothing. A new consumer takes over

@@ -43,12 +43,15 @@ export interface GroupLag {
 
 /**
  * The group's lag on the given topics: for every partition, the end offset minus the committed
- * offset (or minus the start of the log when nothing is committed yet).
+ * offset (or minus the start of the log when nothing is committed yet). `handled` adds offsets
+ * a member has handled but not committed yet (a write-behind rebuild between checkpoints), by
+ * `topic/partition`: they count as done.
  */
 export async function groupLag(
   kafka: Kafka,
   groupId: string,
   topics: readonly string[],
+  handled: ReadonlyMap<string, string> = new Map(),
 ): Promise<GroupLag> {
   const admin = kafka.admin();
   await admin.connect();
@@ -65,6 +68,10 @@ export async function groupLag(
           Number(p.offset),
         ]),
       );
+      for (const { partition } of ends) {
+        const ahead = Number(handled.get(`${topic}/${partition}`) ?? -1);
+        if (ahead > (done.get(partition) ?? -1)) done.set(partition, ahead);
+      }
       const lag = lagOf(ends, done);
       byTopic[topic] = lag;
       total += lag;

@@ -77,15 +77,14 @@ export async function rebuildProjection<State extends Document>(
       `rebuild ${definition.name}: ${resumed ? 'resuming' : 'starting'} build ${buildId} beside the live build ${entry.active}`,
     );
 
-    const build = await runBuild(
-      config,
-      mongo.db,
-      definition,
-      buildId,
-      config.GS_PROJECTION_REBUILD_FETCH_BYTES,
-    );
-    // One admin round trip per sample gives both what is applied and what is left.
-    const progressOf = () => groupLag(kafka, build.groupId, build.topics);
+    const build = await runBuild(config, mongo.db, definition, buildId, {
+      fetchBytes: config.GS_PROJECTION_REBUILD_FETCH_BYTES,
+      writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS },
+    });
+    // One admin round trip per sample gives both what is applied and what is left; events
+    // folded in memory since the last checkpoint count as applied.
+    const progressOf = () => groupLag(kafka, build.groupId, build.topics, build.handled);
+    let lastCheckpointMs = Date.now();
     let appliedEvents = (await progressOf()).committed;
     let lastSample = { atMs: Date.now(), applied: appliedEvents };
     let eventsPerSecond = 0;
@@ -107,7 +106,11 @@ export async function rebuildProjection<State extends Document>(
           secondsLeft: eventsPerSecond > 0 ? lag / eventsPerSecond : undefined,
         });
         if (lag <= (options.caughtUpLag ?? DEFAULT_CAUGHT_UP_LAG)) break;
-        await sleep(pollMs);
+        if (nowMs - lastCheckpointMs >= config.GS_PROJECTION_REBUILD_CHECKPOINT_MS) {
+          await build.checkpoint();
+          lastCheckpointMs = Date.now();
+        }
+        await sleep(Math.min(pollMs, config.GS_PROJECTION_REBUILD_CHECKPOINT_MS));
       }
     } finally {
       await build.stop();

@@ -6,12 +6,13 @@ import {
   runEventConsumer,
   topicNames,
 } from '@gridstream/kafka';
-import type { PositionedEvent, RunningConsumer } from '@gridstream/kafka';
+import type { HandledOffset, PositionedEvent, RunningConsumer } from '@gridstream/kafka';
 import { applyPositionedBatch } from '@gridstream/mongo';
 import type { PositionedChange, StoredDocument } from '@gridstream/mongo';
 import type { GridstreamEvent } from '@gridstream/events';
 import { buildCollectionName, buildGroupId } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
+import { WriteBehindDocuments } from './write-behind.ts';
 
 export function buildCollection<State extends Document>(
   db: Db,
@@ -41,7 +42,23 @@ export interface RunningBuild {
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly consumer: RunningConsumer;
+  /** Offsets handled but not committed yet, by `topic/partition` (write-behind only). */
+  readonly handled: ReadonlyMap<string, string>;
+  /** Writes what the handled batches changed, then commits their offsets (write-behind only). */
+  checkpoint(): Promise<void>;
+  /** Stops consuming; a write-behind build checkpoints what it handled first. */
   stop(): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Bytes fetched per partition at most: the batch size (default GS_PROJECTION_FETCH_BYTES). */
+  readonly fetchBytes?: number;
+  /**
+   * Folds batches in memory and writes each changed document once per checkpoint
+   * (WriteBehindDocuments), committing offsets only then; for a rebuild, the build's only
+   * writer. Documents in memory are flushed whenever more than this many are held.
+   */
+  readonly writeBehind?: { readonly maxDocuments: number };
 }
 
 /**
@@ -56,8 +73,7 @@ export async function runBuild<State extends Document>(
   db: Db,
   definition: ProjectionDefinition<State>,
   buildId: string,
-  /** Bytes fetched per partition at most: the batch size (default GS_PROJECTION_FETCH_BYTES). */
-  fetchBytes = config.GS_PROJECTION_FETCH_BYTES,
+  options: BuildOptions = {},
 ): Promise<RunningBuild> {
   const names = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka({
@@ -72,13 +88,29 @@ export async function runBuild<State extends Document>(
   }
   const groupId = buildGroupId(config.GS_TOPIC_PREFIX, definition.name, buildId);
   const topics = definition.topics.map((role) => names[role]);
+  const writeBehind =
+    options.writeBehind === undefined
+      ? undefined
+      : new WriteBehindDocuments(collection, definition);
+  const maxDocuments = options.writeBehind?.maxDocuments ?? Infinity;
+  const handled = new Map<string, string>();
+  /** One flush at a time; a fold that finds memory full waits for it. */
+  let flushing: Promise<void> | undefined;
+  const flush = async () => {
+    if (writeBehind === undefined) return;
+    while (flushing !== undefined) await flushing;
+    flushing = writeBehind.flush().finally(() => {
+      flushing = undefined;
+    });
+    await flushing;
+  };
   const consumer = await runEventConsumer({
     kafka,
     groupId,
     topics,
     dlqTopic: names.dlq,
     fromBeginning: true,
-    maxBytesPerPartition: fetchBytes,
+    maxBytesPerPartition: options.fetchBytes ?? config.GS_PROJECTION_FETCH_BYTES,
     // A projection's batch is one bulk write, far shorter than this; a killed member's
     // partitions (a live service or a rebuild) are taken over within 10 s instead of 30.
     sessionTimeoutMs: 10_000,
@@ -86,7 +118,56 @@ export async function runBuild<State extends Document>(
     // batches may address one document (a device's registry and readings partitions); the
     // version guard of applyPositionedBatch re-reads and re-folds the later one.
     partitionsConsumedConcurrently: 3,
-    handle: (events) => applyProjectionBatch(collection, definition, events),
+    handle:
+      writeBehind === undefined
+        ? (events) => applyProjectionBatch(collection, definition, events)
+        : async (events) => {
+            await writeBehind.fold(events);
+            if (writeBehind.size > maxDocuments) {
+              await flush();
+              writeBehind.evictWritten();
+            }
+          },
+    ...(writeBehind === undefined
+      ? {}
+      : {
+          maxWaitMs: 500,
+          deferCommits: ({ topic, partition, offset }: HandledOffset) => {
+            handled.set(`${topic}/${partition}`, offset);
+          },
+        }),
   });
-  return { buildId, groupId, topics, consumer, stop: () => consumer.stop() };
+
+  /** What a checkpoint commits: the handled offsets as they were before its flush began. */
+  const offsetsToCommit = () =>
+    [...handled].map(([key, offset]) => {
+      const cut = key.lastIndexOf('/');
+      return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset };
+    });
+
+  const checkpoint = async (): Promise<void> => {
+    if (writeBehind === undefined) return;
+    const offsets = offsetsToCommit();
+    await flush();
+    if (offsets.length > 0) await consumer.consumer.commitOffsets(offsets);
+  };
+
+  return {
+    buildId,
+    groupId,
+    topics,
+    consumer,
+    handled,
+    checkpoint,
+    async stop() {
+      // A last checkpoint while still a member of the group (committing from outside it would
+      // mean joining it again). What is handled after it is not committed, so the partition's
+      // next owner (the live service) applies it again; positions make that harmless.
+      try {
+        await checkpoint();
+      } finally {
+        await consumer.stop();
+      }
+    },
+  };
 }

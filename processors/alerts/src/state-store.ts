@@ -1,5 +1,5 @@
 import type { Collection, Db, Filter } from 'mongodb';
-import { isDuplicateKey, versionedWriteOperation } from '@gridstream/mongo';
+import { isDuplicateKey, versionedWriteOperation, wroteAll } from '@gridstream/mongo';
 import type { DeviceStateDocument, DeviceStateWrite } from './device-batch.ts';
 
 /** One document per device (`<tenant>/<deviceId>`): what the alert rules remember of it. */
@@ -45,7 +45,7 @@ export async function writeDeviceStates(
       if (isDuplicateKey(error)) return undefined;
       throw error;
     });
-  return result !== undefined && result.matchedCount + result.upsertedCount === operations.length;
+  return result !== undefined && wroteAll(result, operations.length);
 }
 
 /** Ids of watched devices whose newest reading is older than `beforeMs`, oldest first. */

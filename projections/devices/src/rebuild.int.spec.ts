@@ -133,8 +133,11 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
         GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
         GS_MONGO_URL: config.GS_MONGO_URL,
         GS_MONGO_DB: config.GS_MONGO_DB,
-        // small batches, so the rebuild takes long enough to be killed in the middle
+        // small batches, written almost every batch (few documents held in memory) and
+        // checkpointed often, so the rebuild takes long enough to be killed in the middle
         GS_PROJECTION_REBUILD_FETCH_BYTES: '8192',
+        GS_PROJECTION_REBUILD_MAX_DOCUMENTS: '5',
+        GS_PROJECTION_REBUILD_CHECKPOINT_MS: '300',
       };
       const child = spawn(process.execPath, [cli, 'rebuild', 'devices'], { env, stdio: 'ignore' });
       const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);

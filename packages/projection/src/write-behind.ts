@@ -1,0 +1,129 @@
+import type { AnyBulkWriteOperation, Collection, Document, Filter } from 'mongodb';
+import type { GridstreamEvent } from '@gridstream/events';
+import type { PositionedEvent } from '@gridstream/kafka';
+import {
+  foldDocument,
+  isDuplicateKey,
+  versionedWriteOperation,
+  WriteConflictError,
+  wroteAll,
+} from '@gridstream/mongo';
+import type { FoldedDocument, PositionedChange, StoredDocument } from '@gridstream/mongo';
+import type { ProjectionDefinition } from './definition.ts';
+
+/** Documents written per bulk write when the cache is flushed. */
+const FLUSH_CHUNK = 1_000;
+
+interface CachedDocument<State> {
+  /** The document as MongoDB holds it (undefined: not written yet). */
+  stored: StoredDocument<State> | undefined;
+  /** The document as folded in memory; a new object whenever a fold changes it. */
+  current: FoldedDocument<State>;
+  /** The fold MongoDB holds (written or read): the document is clean while `current` is it. */
+  written: FoldedDocument<State>;
+}
+
+/**
+ * A rebuild's documents held in memory between checkpoints: batches fold into them, and a
+ * flush writes each changed document once, however many batches changed it. On FerretDB a
+ * document write costs about a millisecond whatever it holds, so a rebuild that wrote every
+ * document after every batch was bound by writes (docs/benchmarks.md). Documents the cache has
+ * not seen are read from the collection first, so a rebuild resumed after a crash goes on from
+ * what its last flush wrote; positions make an event applied twice change nothing.
+ *
+ * Written for one writer per collection, the rebuild: a document changed by anyone else
+ * between two flushes is a WriteConflictError, and the rebuild is run again (it resumes).
+ */
+export class WriteBehindDocuments<State extends Document> {
+  readonly #collection: Collection<StoredDocument<State>>;
+  readonly #definition: ProjectionDefinition<State>;
+  readonly #documents = new Map<string, CachedDocument<State>>();
+
+  constructor(
+    collection: Collection<StoredDocument<State>>,
+    definition: ProjectionDefinition<State>,
+  ) {
+    this.#collection = collection;
+    this.#definition = definition;
+  }
+
+  /** Documents held (changed or not). */
+  get size(): number {
+    return this.#documents.size;
+  }
+
+  /** Folds a batch into the documents in memory; nothing is written. */
+  async fold(events: readonly PositionedEvent[]): Promise<void> {
+    const byDocument = new Map<string, PositionedChange<GridstreamEvent>[]>();
+    for (const { event, topic, partition, offset } of events) {
+      const documentId = this.#definition.documentId(event);
+      if (documentId === undefined) continue;
+      let list = byDocument.get(documentId);
+      if (list === undefined) byDocument.set(documentId, (list = []));
+      list.push({ documentId, position: { topic, partition, offset }, input: event });
+    }
+    const missing = [...byDocument.keys()].filter((id) => !this.#documents.has(id));
+    if (missing.length > 0) {
+      const filter = { _id: { $in: missing } } as Filter<StoredDocument<State>>;
+      const found = await this.#collection.find(filter).toArray();
+      const stored = new Map(found.map((d) => [d._id, d as StoredDocument<State>]));
+      // Another batch may have loaded some of them while this one waited.
+      for (const id of missing) {
+        if (this.#documents.has(id)) continue;
+        const document = stored.get(id);
+        const current = {
+          state: document?.state ?? null,
+          positions: document?._meta.positions ?? [],
+        };
+        this.#documents.set(id, { stored: document, current, written: current });
+      }
+    }
+    // From here to the end nothing awaits: a batch folds as one step.
+    for (const [id, changes] of byDocument) {
+      const cached = this.#documents.get(id);
+      if (cached === undefined) continue;
+      const next = foldDocument(cached.current, changes, this.#definition.evolve);
+      if (next !== undefined) cached.current = next;
+    }
+  }
+
+  /**
+   * Writes every document changed since the last flush, once each, guarded by its version.
+   * Folds may go on meanwhile; what they change after the flush began is written next time.
+   */
+  async flush(): Promise<void> {
+    const pending: { id: string; cached: CachedDocument<State>; written: FoldedDocument<State> }[] =
+      [];
+    for (const [id, cached] of this.#documents)
+      if (cached.current !== cached.written) pending.push({ id, cached, written: cached.current });
+    for (let start = 0; start < pending.length; start += FLUSH_CHUNK) {
+      const chunk = pending.slice(start, start + FLUSH_CHUNK);
+      const operations: AnyBulkWriteOperation<StoredDocument<State>>[] = chunk.map(
+        ({ id, cached, written }) => versionedWriteOperation(id, cached.stored, written),
+      );
+      const result = await this.#collection
+        .bulkWrite(operations, { ordered: false })
+        .catch((error: unknown) => {
+          if (isDuplicateKey(error)) return undefined;
+          throw error;
+        });
+      if (result === undefined || !wroteAll(result, operations.length))
+        throw new WriteConflictError(this.#collection.collectionName, 1);
+      for (const { id, cached, written } of chunk) {
+        const version = (cached.stored?._meta.version ?? 0) + 1;
+        cached.stored = {
+          _id: id,
+          state: written.state as State,
+          _meta: { version, positions: written.positions },
+        };
+        cached.written = written;
+      }
+    }
+  }
+
+  /** Forgets the documents that hold nothing unwritten, to bound memory. */
+  evictWritten(): void {
+    for (const [id, cached] of this.#documents)
+      if (cached.current === cached.written) this.#documents.delete(id);
+  }
+}
