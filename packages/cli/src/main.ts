@@ -87,9 +87,12 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
     startService(name, entry, log, nodeFlags),
   );
   let shuttingDown = false;
+  /** The simulated fleet stops first: it would otherwise post to an API that is going away. */
+  let stopFleet: () => Promise<void> = async () => undefined;
   const shutdown = (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    void stopFleet().catch(() => undefined);
     for (const child of children) child.kill('SIGTERM');
     setTimeout(() => process.exit(code), 3000).unref();
     void Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve)))).then(
@@ -112,7 +115,10 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
   });
   const base = apiUrl(config);
   await waitUntilReady(`${base}/readyz`, 60_000);
-  const { fleet } = await startFleet(config, values);
+  const simulation = await startFleet(config, values);
+  const { fleet } = simulation;
+  stopFleet = () => simulation.stop();
+  if (shuttingDown) await stopFleet();
   const example = fleet.devices[0]?.registration.deviceId ?? 'site-001-meter';
   log(`
 gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gridstream stack stop).
