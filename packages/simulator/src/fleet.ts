@@ -23,7 +23,15 @@ export interface SimulatedDevice {
   importWh: number;
   exportWh: number;
   socPct: number;
+  /** A smart plug overloaded (a kettle on an extension lead) until then: above its rating. */
+  overloadUntilMs?: number;
 }
+
+/** A plug's chance per reading of an overload, and how long one lasts: about every 5 min at 1 s. */
+export const PLUG_OVERLOAD_CHANCE = 1 / 300;
+export const PLUG_OVERLOAD_MS = 20_000;
+/** The power of an overloaded plug, as a share of its rating: what raises a power alert. */
+export const PLUG_OVERLOAD_SHARE = 1.15;
 
 const SITE_TEMPLATE: readonly { kind: DeviceKind; role: DeviceRole; ratedPowerW: number }[] = [
   { kind: 'meter', role: 'grid', ratedPowerW: 17_000 },
@@ -141,9 +149,24 @@ export function nextReading(
         exportWh: Math.round(device.exportWh),
       };
     }
-    case 'heat_pump':
-    case 'ev_charger':
     case 'smart_plug': {
+      // Now and then overloaded for a short while, so a demo fleet raises power alerts. Far
+      // below its rating on average, so counters stay under the bound createFleet relies on.
+      const nowMs = time.getTime();
+      if ((device.overloadUntilMs ?? 0) <= nowMs && random() < PLUG_OVERLOAD_CHANCE)
+        device.overloadUntilMs = nowMs + PLUG_OVERLOAD_MS;
+      if ((device.overloadUntilMs ?? 0) > nowMs) {
+        const powerW = Math.round(ratedPowerW * PLUG_OVERLOAD_SHARE);
+        device.importWh += powerW * hours;
+        return { ...base, powerW, importWh: Math.round(device.importWh) };
+      }
+      const on = random() < 0.7;
+      const powerW = on ? Math.round(ratedPowerW * (0.3 + 0.7 * random())) : 0;
+      device.importWh += powerW * hours;
+      return { ...base, powerW, importWh: Math.round(device.importWh) };
+    }
+    case 'heat_pump':
+    case 'ev_charger': {
       const on = random() < (kind === 'ev_charger' ? 0.3 : 0.7);
       const powerW = on ? Math.round(ratedPowerW * (0.3 + 0.7 * random())) : 0;
       device.importWh += powerW * hours;

@@ -1,7 +1,13 @@
 import { DeviceKind, DeviceRegisteredV1, EntityId, ReadingReportedV1 } from '@gridstream/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createFleet, nextReading, seededRandom } from './fleet.ts';
+import {
+  createFleet,
+  nextReading,
+  PLUG_OVERLOAD_MS,
+  PLUG_OVERLOAD_SHARE,
+  seededRandom,
+} from './fleet.ts';
 import type { SimulatedDevice } from './fleet.ts';
 
 const MINUTE_MS = 60_000;
@@ -259,5 +265,29 @@ describe('a restarted fleet', () => {
       expect(device.registration.deviceId).toBe(first[i]?.registration.deviceId);
       expect(device.importWh).toBeGreaterThanOrEqual(reached[i] ?? Infinity);
     });
+  });
+});
+
+describe('a smart plug of the simulated fleet', () => {
+  it('is overloaded now and then, above its rating for a short while, then back under it', () => {
+    // given a plug reading once a second for two hours
+    const random = seededRandom(3);
+    const plug = createFleet(1, random).find((d) => d.registration.kind === 'smart_plug');
+    if (plug === undefined) throw new Error('the fleet has no smart plug');
+    const ratedW = plug.registration.ratedPowerW ?? 0;
+    const start = Date.UTC(2026, 10, 24, 12);
+    const powers = Array.from(
+      { length: 7200 },
+      (_, i) => nextReading(plug, new Date(start + i * 1000), 1000, random).powerW ?? 0,
+    );
+    // then it was over its rating in a few stretches, each as long as an overload lasts
+    const over = powers.map((w) => w > ratedW);
+    const stretches = over.filter((o, i) => o && !over[i - 1]).length;
+    expect(stretches).toBeGreaterThanOrEqual(5);
+    expect(stretches).toBeLessThanOrEqual(60);
+    expect(Math.max(...powers)).toBe(Math.round(ratedW * PLUG_OVERLOAD_SHARE));
+    expect(over.filter(Boolean).length).toBe(stretches * (PLUG_OVERLOAD_MS / 1000));
+    // and far under its rating on average, so its counter stays under createFleet's bound
+    expect(powers.reduce((a, b) => a + b, 0) / powers.length).toBeLessThan(0.6 * ratedW);
   });
 });
