@@ -115,7 +115,11 @@ export function nextReading(
   switch (kind) {
     case 'solar_inverter': {
       // Production flows out of the device: negative power (docs/energy.md, sign convention).
-      const producedW = Math.round(ratedPowerW * solarShare(localHour(time, timeZone)) * jitter());
+      // An inverter clips at its rating: the jitter never takes it above (it did, and a demo
+      // fleet raised a power alert every few seconds around noon).
+      const producedW = Math.round(
+        Math.min(ratedPowerW, ratedPowerW * solarShare(localHour(time, timeZone)) * jitter()),
+      );
       device.exportWh += producedW * hours;
       return {
         ...base,

@@ -291,3 +291,24 @@ describe('a smart plug of the simulated fleet', () => {
     expect(powers.reduce((a, b) => a + b, 0) / powers.length).toBeLessThan(0.6 * ratedW);
   });
 });
+
+describe('every device of the simulated fleet but an overloaded plug', () => {
+  it('stays within its rating at any hour, in every time zone', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: 0, max: 47 }),
+        (seed, half) => {
+          const random = seededRandom(seed);
+          const at = new Date(Date.UTC(2026, 5, 21) + half * 30 * 60_000);
+          for (const device of createFleet(4, random)) {
+            if (device.registration.kind === 'smart_plug') continue;
+            const { powerW = 0 } = nextReading(device, at, 1000, random);
+            expect(Math.abs(powerW)).toBeLessThanOrEqual(device.registration.ratedPowerW ?? 0);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
