@@ -11,7 +11,7 @@ import {
 } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import type { MongoConnection } from '@gridstream/mongo';
-import { ProjectionReader, startLiveProjection } from '@gridstream/projection';
+import { ProjectionReader, rebuildProjection, startLiveProjection } from '@gridstream/projection';
 import { alertsProjection, findAlerts } from '@gridstream/projection-alerts';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
 import { readTopic, teardown } from '../../../test/cleanup.ts';
@@ -265,6 +265,31 @@ describe('alerts processor and projection (Kafka, MongoDB)', () => {
       });
       return open.length === 0 ? open : undefined;
     });
+  });
+
+  it('rebuilds the alerts read model from the log into documents identical to the live ones', async () => {
+    // given the live projection caught up with every alert event
+    await eventually('the live projection caught up', async () =>
+      (await pipeline.projection.lag()) === 0 ? true : undefined,
+    );
+    const reader = new ProjectionReader(pipeline.mongo.db, alertsProjection);
+    const documents = async () =>
+      (await (await reader.collection()).find({}).sort({ _id: 1 }).toArray()).map((d) => [
+        d._id,
+        d.state,
+      ]);
+    const live = await documents();
+    expect(live).toHaveLength(4);
+    const liveBuild = pipeline.projection.buildId();
+    // when the projection is rebuilt beside it (write-behind, one checkpoint at the end)
+    const result = await rebuildProjection(config, alertsProjection, { caughtUpLag: 0 });
+    expect(result.previous).toBe(liveBuild);
+    // then readers and the live service are on the new build, and its documents are the live ones
+    expect(pipeline.projection.buildId()).toBe(result.buildId);
+    await eventually('readers on the new build', async () =>
+      (await reader.collection()).collectionName.endsWith(result.buildId) ? true : undefined,
+    );
+    expect(await documents()).toEqual(live);
   });
 });
 

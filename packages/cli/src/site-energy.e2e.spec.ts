@@ -11,7 +11,9 @@ import {
 } from '@gridstream/kafka';
 import type { EventPublisher } from '@gridstream/kafka';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
-import { startLiveProjection } from '@gridstream/projection';
+import { ProjectionReader, rebuildProjection, startLiveProjection } from '@gridstream/projection';
+import type { LiveProjection } from '@gridstream/projection';
+import { connectMongo } from '@gridstream/mongo';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
@@ -23,6 +25,7 @@ const siteId = 'site-energy-e2e';
 
 let api: RunningApi;
 let publisher: EventPublisher;
+let projection: LiveProjection;
 const stopAfterAll = teardown(config);
 
 function registration(deviceId: string, role: DeviceRole): GridstreamEvent {
@@ -53,7 +56,8 @@ beforeAll(async () => {
   );
   publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
   await publisher.publish([registration('grid-meter', 'grid'), registration('pv', 'producer')]);
-  const [processor, projection] = await Promise.all([
+  let processor: Awaited<ReturnType<typeof startEnergyProcessor>>;
+  [processor, projection] = await Promise.all([
     startEnergyProcessor(config),
     startLiveProjection(config, siteEnergyProjection, { lagLogIntervalMs: 0 }),
   ]);
@@ -132,5 +136,32 @@ describe('site energy per local day (HTTP, Kafka, energy processor, MongoDB)', (
       return body.totals.productionWh === 700 ? body : undefined;
     });
     expect(corrected.totals).toMatchObject({ productionWh: 700, consumptionWh: 820 });
+  });
+
+  it('rebuilds the site-energy read model from the log into documents identical to the live ones', async () => {
+    // given the live projection caught up with the corrected day
+    await eventually('the live projection caught up', async () =>
+      (await projection.lag()) === 0 ? true : undefined,
+    );
+    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    stopAfterAll(() => mongo.close());
+    const reader = new ProjectionReader(mongo.db, siteEnergyProjection);
+    const documents = async () =>
+      (await (await reader.collection()).find({}).sort({ _id: 1 }).toArray()).map((d) => [
+        d._id,
+        d.state,
+      ]);
+    const live = await documents();
+    expect(live.length).toBeGreaterThan(0);
+    const liveBuild = projection.buildId();
+    // when it is rebuilt from the energy topic, corrections and all
+    const result = await rebuildProjection(config, siteEnergyProjection, { caughtUpLag: 0 });
+    // then the live service and readers are on the new build, with the same documents
+    expect(result.previous).toBe(liveBuild);
+    expect(projection.buildId()).toBe(result.buildId);
+    await eventually('readers on the new build', async () =>
+      (await reader.collection()).collectionName.endsWith(result.buildId) ? true : undefined,
+    );
+    expect(await documents()).toEqual(live);
   });
 });
