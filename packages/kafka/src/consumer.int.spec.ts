@@ -176,6 +176,15 @@ describe('an event the handler cannot process', () => {
   });
 });
 
+/** Waits until the group has committed every event of the readings topic. */
+function noLagLeft(groupId: string) {
+  return eventually(
+    'no lag left',
+    async () => (await groupLag(kafka, groupId, [topics.readings])).total === 0 || undefined,
+    30_000,
+  );
+}
+
 describe('a member the group or kafkajs gave up on', () => {
   it('joins again after a batch outlived its session, and goes on with nothing lost', async () => {
     // given a member with the shortest session the broker allows, whose first batch takes longer
@@ -207,11 +216,7 @@ describe('a member the group or kafkajs gave up on', () => {
         async () => later.every((e) => handled.has(e.id)) || undefined,
         30_000,
       );
-      await eventually(
-        'no lag left',
-        async () => (await groupLag(kafka, groupId, [topics.readings])).total === 0 || undefined,
-        30_000,
-      );
+      await noLagLeft(groupId);
     } finally {
       await consumer.stop();
     }
@@ -250,11 +255,7 @@ describe('a member the group or kafkajs gave up on', () => {
         30_000,
       );
       expect(consumer.consumer).not.toBe(crashed);
-      await eventually(
-        'no lag left',
-        async () => (await groupLag(kafka, groupId, [topics.readings])).total === 0 || undefined,
-        30_000,
-      );
+      await noLagLeft(groupId);
     } finally {
       await consumer.stop();
     }

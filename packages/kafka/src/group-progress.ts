@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import type { HandledOffset } from './consumer.ts';
 import { fetchEndOffsets } from './topics.ts';
 import type { PartitionOffsets } from './topics.ts';
 
@@ -44,14 +45,14 @@ export interface GroupLag {
 /**
  * The group's lag on the given topics: for every partition, the end offset minus the committed
  * offset (or minus the start of the log when nothing is committed yet). `handled` adds offsets
- * a member has handled but not committed yet (a write-behind rebuild between checkpoints), by
- * `topic/partition`: they count as done.
+ * a member has handled but not committed yet (a write-behind rebuild between checkpoints): they
+ * count as done.
  */
 export async function groupLag(
   kafka: Kafka,
   groupId: string,
   topics: readonly string[],
-  handled: ReadonlyMap<string, string> = new Map(),
+  handled: readonly HandledOffset[] = [],
 ): Promise<GroupLag> {
   const admin = kafka.admin();
   await admin.connect();
@@ -68,9 +69,10 @@ export async function groupLag(
           Number(p.offset),
         ]),
       );
-      for (const { partition } of ends) {
-        const ahead = Number(handled.get(`${topic}/${partition}`) ?? -1);
-        if (ahead > (done.get(partition) ?? -1)) done.set(partition, ahead);
+      for (const ahead of handled) {
+        if (ahead.topic !== topic) continue;
+        const offset = Number(ahead.offset);
+        if (offset > (done.get(ahead.partition) ?? -1)) done.set(ahead.partition, offset);
       }
       const lag = lagOf(ends, done);
       byTopic[topic] = lag;

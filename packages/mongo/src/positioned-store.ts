@@ -66,12 +66,7 @@ export async function applyPositionedBatch<State extends Document, Input>(
   maxAttempts = 10,
 ): Promise<void> {
   if (changes.length === 0) return;
-  const byDocument = new Map<string, PositionedChange<Input>[]>();
-  for (const change of changes) {
-    let list = byDocument.get(change.documentId);
-    if (list === undefined) byDocument.set(change.documentId, (list = []));
-    list.push(change);
-  }
+  const byDocument = groupByDocument(changes);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const ids = [...byDocument.keys()];
     const filter = { _id: { $in: ids } } as Filter<StoredDocument<State>>;
@@ -90,13 +85,7 @@ export async function applyPositionedBatch<State extends Document, Input>(
       operations.push(versionedWriteOperation(id, before, next));
     }
     if (operations.length === 0) return;
-    const result = await collection
-      .bulkWrite(operations, { ordered: false })
-      .catch((error: unknown) => {
-        if (isDuplicateKey(error)) return undefined;
-        throw error;
-      });
-    if (result !== undefined && wroteAll(result, operations.length)) return;
+    if (await writeVersioned(collection, operations)) return;
   }
   throw new WriteConflictError(collection.collectionName, maxAttempts);
 }
@@ -157,15 +146,42 @@ export function versionedWriteOperation<State extends Document>(
   };
 }
 
-/** Whether a bulk write of versionedWriteOperation()s found every document as it was read. */
-export function wroteAll(
-  result: { insertedCount: number; matchedCount: number; upsertedCount: number },
-  operations: number,
-): boolean {
-  return result.insertedCount + result.matchedCount + result.upsertedCount === operations;
+/**
+ * One unordered bulk write of versionedWriteOperation()s. False when another writer changed or
+ * created a document since it was read (a replace matched nothing, an insert hit its key): the
+ * caller re-reads and re-folds, or gives up.
+ */
+export async function writeVersioned<State extends Document>(
+  collection: Collection<StoredDocument<State>>,
+  operations: readonly AnyBulkWriteOperation<StoredDocument<State>>[],
+): Promise<boolean> {
+  if (operations.length === 0) return true;
+  const result = await collection
+    .bulkWrite([...operations], { ordered: false })
+    .catch((error: unknown) => {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    });
+  return (
+    result !== undefined &&
+    result.insertedCount + result.matchedCount + result.upsertedCount === operations.length
+  );
 }
 
-export function isDuplicateKey(error: unknown): boolean {
+/** The changes of each document, in the order given. */
+export function groupByDocument<Input>(
+  changes: readonly PositionedChange<Input>[],
+): Map<string, PositionedChange<Input>[]> {
+  const byDocument = new Map<string, PositionedChange<Input>[]>();
+  for (const change of changes) {
+    let list = byDocument.get(change.documentId);
+    if (list === undefined) byDocument.set(change.documentId, (list = []));
+    list.push(change);
+  }
+  return byDocument;
+}
+
+function isDuplicateKey(error: unknown): boolean {
   return (
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
   );

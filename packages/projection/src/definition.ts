@@ -1,6 +1,7 @@
 import type { Document, IndexDescription } from 'mongodb';
 import type { GridstreamEvent } from '@gridstream/events';
-import type { TopicRole } from '@gridstream/kafka';
+import type { PositionedEvent, TopicRole } from '@gridstream/kafka';
+import type { PositionedChange } from '@gridstream/mongo';
 
 /**
  * A read model: what it is called, the version of its evolve function, the topics it reads,
@@ -17,4 +18,18 @@ export interface ProjectionDefinition<State extends Document> {
   readonly evolve: (state: State | null, event: GridstreamEvent) => State | null;
   /** Indexes of the document collection (on `state.*` paths). */
   readonly indexes?: readonly IndexDescription[];
+}
+
+/** A batch's events as changes of the documents they address; events of no document are left out. */
+export function projectionChanges<State extends Document>(
+  definition: ProjectionDefinition<State>,
+  events: readonly PositionedEvent[],
+): PositionedChange<GridstreamEvent>[] {
+  const changes: PositionedChange<GridstreamEvent>[] = [];
+  for (const { event, topic, partition, offset } of events) {
+    const documentId = definition.documentId(event);
+    if (documentId === undefined) continue;
+    changes.push({ documentId, position: { topic, partition, offset }, input: event });
+  }
+  return changes;
 }

@@ -83,7 +83,7 @@ export async function rebuildProjection<State extends Document>(
     });
     // One admin round trip per sample gives both what is applied and what is left; events
     // folded in memory since the last checkpoint count as applied.
-    const progressOf = () => groupLag(kafka, build.groupId, build.topics, build.handled);
+    const progressOf = () => groupLag(kafka, build.groupId, build.topics, build.handled());
     let lastCheckpointMs = Date.now();
     let appliedEvents = (await progressOf()).committed;
     let lastSample = { atMs: Date.now(), applied: appliedEvents };

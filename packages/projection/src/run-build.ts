@@ -8,9 +8,9 @@ import {
 } from '@gridstream/kafka';
 import type { HandledOffset, PositionedEvent, RunningConsumer } from '@gridstream/kafka';
 import { applyPositionedBatch } from '@gridstream/mongo';
-import type { PositionedChange, StoredDocument } from '@gridstream/mongo';
-import type { GridstreamEvent } from '@gridstream/events';
+import type { StoredDocument } from '@gridstream/mongo';
 import { buildCollectionName, buildGroupId } from './builds.ts';
+import { projectionChanges } from './definition.ts';
 import type { ProjectionDefinition } from './definition.ts';
 import { WriteBehindDocuments } from './write-behind.ts';
 
@@ -28,13 +28,7 @@ export async function applyProjectionBatch<State extends Document>(
   definition: ProjectionDefinition<State>,
   events: readonly PositionedEvent[],
 ): Promise<void> {
-  const changes: PositionedChange<GridstreamEvent>[] = [];
-  for (const { event, topic, partition, offset } of events) {
-    const documentId = definition.documentId(event);
-    if (documentId === undefined) continue;
-    changes.push({ documentId, position: { topic, partition, offset }, input: event });
-  }
-  await applyPositionedBatch(collection, changes, definition.evolve);
+  await applyPositionedBatch(collection, projectionChanges(definition, events), definition.evolve);
 }
 
 export interface RunningBuild {
@@ -42,8 +36,8 @@ export interface RunningBuild {
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly consumer: RunningConsumer;
-  /** Offsets handled but not committed yet, by `topic/partition` (write-behind only). */
-  readonly handled: ReadonlyMap<string, string>;
+  /** Offsets handled but not committed yet, one per partition (write-behind only). */
+  readonly handled: () => HandledOffset[];
   /** Writes what the handled batches changed, then commits their offsets (write-behind only). */
   checkpoint(): Promise<void>;
   /** Stops consuming; a write-behind build checkpoints what it handled first. */
@@ -91,19 +85,9 @@ export async function runBuild<State extends Document>(
   const writeBehind =
     options.writeBehind === undefined
       ? undefined
-      : new WriteBehindDocuments(collection, definition);
-  const maxDocuments = options.writeBehind?.maxDocuments ?? Infinity;
-  const handled = new Map<string, string>();
-  /** One flush at a time; a fold that finds memory full waits for it. */
-  let flushing: Promise<void> | undefined;
-  const flush = async () => {
-    if (writeBehind === undefined) return;
-    while (flushing !== undefined) await flushing;
-    flushing = writeBehind.flush().finally(() => {
-      flushing = undefined;
-    });
-    await flushing;
-  };
+      : new WriteBehindDocuments(collection, definition, options.writeBehind.maxDocuments);
+  /** The offset after the last handled batch of each `topic/partition` (write-behind). */
+  const handled = new Map<string, HandledOffset>();
   const consumer = await runEventConsumer({
     kafka,
     groupId,
@@ -121,34 +105,22 @@ export async function runBuild<State extends Document>(
     handle:
       writeBehind === undefined
         ? (events) => applyProjectionBatch(collection, definition, events)
-        : async (events) => {
-            await writeBehind.fold(events);
-            if (writeBehind.size > maxDocuments) {
-              await flush();
-              writeBehind.evictWritten();
-            }
-          },
+        : (events) => writeBehind.fold(events),
     ...(writeBehind === undefined
       ? {}
       : {
           maxWaitMs: 500,
-          deferCommits: ({ topic, partition, offset }: HandledOffset) => {
-            handled.set(`${topic}/${partition}`, offset);
+          deferCommits: (offset: HandledOffset) => {
+            handled.set(`${offset.topic}/${offset.partition}`, offset);
           },
         }),
   });
 
-  /** What a checkpoint commits: the handled offsets as they were before its flush began. */
-  const offsetsToCommit = () =>
-    [...handled].map(([key, offset]) => {
-      const cut = key.lastIndexOf('/');
-      return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset };
-    });
-
   const checkpoint = async (): Promise<void> => {
     if (writeBehind === undefined) return;
-    const offsets = offsetsToCommit();
-    await flush();
+    // The offsets as they were before the flush: it writes every batch handled up to them.
+    const offsets = [...handled.values()];
+    await writeBehind.flush();
     if (offsets.length > 0) await consumer.consumer.commitOffsets(offsets);
   };
 
@@ -157,7 +129,7 @@ export async function runBuild<State extends Document>(
     groupId,
     topics,
     consumer,
-    handled,
+    handled: () => [...handled.values()],
     checkpoint,
     async stop() {
       // A last checkpoint while still a member of the group (committing from outside it would

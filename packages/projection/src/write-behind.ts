@@ -1,14 +1,14 @@
-import type { AnyBulkWriteOperation, Collection, Document, Filter } from 'mongodb';
-import type { GridstreamEvent } from '@gridstream/events';
+import type { Collection, Document, Filter } from 'mongodb';
 import type { PositionedEvent } from '@gridstream/kafka';
 import {
   foldDocument,
-  isDuplicateKey,
+  groupByDocument,
   versionedWriteOperation,
   WriteConflictError,
-  wroteAll,
+  writeVersioned,
 } from '@gridstream/mongo';
-import type { FoldedDocument, PositionedChange, StoredDocument } from '@gridstream/mongo';
+import type { FoldedDocument, StoredDocument } from '@gridstream/mongo';
+import { projectionChanges } from './definition.ts';
 import type { ProjectionDefinition } from './definition.ts';
 
 /** Documents written per bulk write when the cache is flushed. */
@@ -37,31 +37,25 @@ interface CachedDocument<State> {
 export class WriteBehindDocuments<State extends Document> {
   readonly #collection: Collection<StoredDocument<State>>;
   readonly #definition: ProjectionDefinition<State>;
+  readonly #maxDocuments: number;
   readonly #documents = new Map<string, CachedDocument<State>>();
+  /** The flush under way: one at a time, in order. */
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(
     collection: Collection<StoredDocument<State>>,
     definition: ProjectionDefinition<State>,
+    /** More documents than this held after a fold: they are written and the written forgotten. */
+    maxDocuments: number,
   ) {
     this.#collection = collection;
     this.#definition = definition;
+    this.#maxDocuments = maxDocuments;
   }
 
-  /** Documents held (changed or not). */
-  get size(): number {
-    return this.#documents.size;
-  }
-
-  /** Folds a batch into the documents in memory; nothing is written. */
+  /** Folds a batch into the documents in memory; writes only to bound memory. */
   async fold(events: readonly PositionedEvent[]): Promise<void> {
-    const byDocument = new Map<string, PositionedChange<GridstreamEvent>[]>();
-    for (const { event, topic, partition, offset } of events) {
-      const documentId = this.#definition.documentId(event);
-      if (documentId === undefined) continue;
-      let list = byDocument.get(documentId);
-      if (list === undefined) byDocument.set(documentId, (list = []));
-      list.push({ documentId, position: { topic, partition, offset }, input: event });
-    }
+    const byDocument = groupByDocument(projectionChanges(this.#definition, events));
     const missing = [...byDocument.keys()].filter((id) => !this.#documents.has(id));
     if (missing.length > 0) {
       const filter = { _id: { $in: missing } } as Filter<StoredDocument<State>>;
@@ -85,29 +79,34 @@ export class WriteBehindDocuments<State extends Document> {
       const next = foldDocument(cached.current, changes, this.#definition.evolve);
       if (next !== undefined) cached.current = next;
     }
+    if (this.#documents.size > this.#maxDocuments) {
+      await this.flush();
+      for (const [id, cached] of this.#documents)
+        if (cached.current === cached.written) this.#documents.delete(id);
+    }
   }
 
   /**
-   * Writes every document changed since the last flush, once each, guarded by its version.
-   * Folds may go on meanwhile; what they change after the flush began is written next time.
+   * Writes every document changed before the call, once each, guarded by its version, after
+   * any flush under way. Folds may go on meanwhile; what they change is written next time.
    */
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
+    const next = this.#flushing.then(() => this.#write());
+    this.#flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(): Promise<void> {
     const pending: { id: string; cached: CachedDocument<State>; written: FoldedDocument<State> }[] =
       [];
     for (const [id, cached] of this.#documents)
       if (cached.current !== cached.written) pending.push({ id, cached, written: cached.current });
     for (let start = 0; start < pending.length; start += FLUSH_CHUNK) {
       const chunk = pending.slice(start, start + FLUSH_CHUNK);
-      const operations: AnyBulkWriteOperation<StoredDocument<State>>[] = chunk.map(
-        ({ id, cached, written }) => versionedWriteOperation(id, cached.stored, written),
+      const operations = chunk.map(({ id, cached, written }) =>
+        versionedWriteOperation(id, cached.stored, written),
       );
-      const result = await this.#collection
-        .bulkWrite(operations, { ordered: false })
-        .catch((error: unknown) => {
-          if (isDuplicateKey(error)) return undefined;
-          throw error;
-        });
-      if (result === undefined || !wroteAll(result, operations.length))
+      if (!(await writeVersioned(this.#collection, operations)))
         throw new WriteConflictError(this.#collection.collectionName, 1);
       for (const { id, cached, written } of chunk) {
         const version = (cached.stored?._meta.version ?? 0) + 1;
@@ -119,11 +118,5 @@ export class WriteBehindDocuments<State extends Document> {
         cached.written = written;
       }
     }
-  }
-
-  /** Forgets the documents that hold nothing unwritten, to bound memory. */
-  evictWritten(): void {
-    for (const [id, cached] of this.#documents)
-      if (cached.current === cached.written) this.#documents.delete(id);
   }
 }

@@ -1,5 +1,5 @@
 import type { Collection, Db, Filter } from 'mongodb';
-import { isDuplicateKey, versionedWriteOperation, wroteAll } from '@gridstream/mongo';
+import { versionedWriteOperation, writeVersioned } from '@gridstream/mongo';
 import type { DeviceStateDocument, DeviceStateWrite } from './device-batch.ts';
 
 /** One document per device (`<tenant>/<deviceId>`): what the alert rules remember of it. */
@@ -31,7 +31,6 @@ export async function writeDeviceStates(
   collection: DeviceStateCollection,
   writes: readonly DeviceStateWrite[],
 ): Promise<boolean> {
-  if (writes.length === 0) return true;
   const operations = writes.map(({ id, before, state, positions }) =>
     // JSON drops undefined fields, which the driver would otherwise store as null.
     versionedWriteOperation(id, before, {
@@ -39,13 +38,7 @@ export async function writeDeviceStates(
       positions,
     }),
   );
-  const result = await collection
-    .bulkWrite(operations, { ordered: false })
-    .catch((error: unknown) => {
-      if (isDuplicateKey(error)) return undefined;
-      throw error;
-    });
-  return result !== undefined && wroteAll(result, operations.length);
+  return writeVersioned(collection, operations);
 }
 
 /** Ids of watched devices whose newest reading is older than `beforeMs`, oldest first. */

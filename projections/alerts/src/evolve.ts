@@ -32,6 +32,15 @@ export function alertDocumentId(event: GridstreamEvent): string | undefined {
 
 const isoUtc = (time: string) => new Date(time).toISOString();
 
+/** What a raise and a clear both say of their alert. */
+function alertOf(
+  tenant: string,
+  data: Pick<AlertRaisedV1, 'alertId' | 'kind' | 'deviceId' | 'siteId'>,
+): Pick<AlertView, 'tenant' | 'alertId' | 'kind' | 'deviceId' | 'siteId'> {
+  const { alertId, kind, deviceId, siteId } = data;
+  return { tenant, alertId, kind, deviceId, ...(siteId === undefined ? {} : { siteId }) };
+}
+
 /**
  * Folds an alert event into its document. Cleared is final: a raised event repeated after the
  * clear (a sweep or batch redone after a crash publishes the same events again) changes nothing,
@@ -42,27 +51,18 @@ export function evolveAlert(state: AlertView | null, event: GridstreamEvent): Al
   switch (event.type) {
     case EventType.alertRaised: {
       if (state !== null) return state;
-      const { alertId, kind, deviceId, siteId, at, detail } = event.data;
       return {
-        tenant: event.tenant,
-        alertId,
-        kind,
-        deviceId,
-        ...(siteId === undefined ? {} : { siteId }),
+        ...alertOf(event.tenant, event.data),
         status: 'open',
-        raisedAt: isoUtc(at),
-        detail,
+        raisedAt: isoUtc(event.data.at),
+        detail: event.data.detail,
       };
     }
     case EventType.alertCleared: {
       if (state?.status === 'cleared') return state;
-      const { alertId, kind, deviceId, siteId, at, raisedAt, reason, detail } = event.data;
+      const { at, raisedAt, reason, detail } = event.data;
       return {
-        tenant: event.tenant,
-        alertId,
-        kind,
-        deviceId,
-        ...(siteId === undefined ? {} : { siteId }),
+        ...alertOf(event.tenant, event.data),
         raisedAt: state?.raisedAt ?? isoUtc(raisedAt),
         detail: state?.detail ?? detail,
         status: 'cleared',
