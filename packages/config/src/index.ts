@@ -63,6 +63,8 @@ function settings(ports: z.infer<typeof StackPorts>) {
     GS_ENERGY_TIMELINE_HORIZON_MS: positiveInt.default(6 * 3600_000),
     /** Device timelines kept in memory at most; the least recently used is reloaded from QuestDB. */
     GS_ENERGY_MAX_DEVICES: positiveInt.default(50_000),
+    /** How stale the per-site energy view may get: the processor refreshes it at most this often. */
+    GS_ENERGY_VIEW_REFRESH_MS: positiveInt.default(2_000),
     /** A device without a reading for longer than this is offline (a reading is its heartbeat). */
     GS_DEVICE_OFFLINE_AFTER_MS: positiveInt.default(5 * 60_000),
     /** Bytes a projection fetches per partition at most: its batch size and memory bound. */

@@ -4,6 +4,7 @@ import {
   dropEnergySchema,
   energyTables,
   ensureEnergySchema,
+  refreshEnergyViews,
   siteEnergyRollup,
   waitForWalApplied,
 } from './index.ts';
@@ -29,7 +30,8 @@ beforeAll(async () => {
      FROM long_sequence(96 + 92 + 96)`,
   );
   await waitForWalApplied(reader, tables.deviceEnergy15m);
-  // The view refreshes after the base table's transaction is applied; wait for its rows.
+  // The view refreshes when asked (the energy processor asks after its writes); wait for its rows.
+  await refreshEnergyViews(reader, tables);
   const deadline = Date.now() + 30_000;
   for (;;) {
     const [row] = await reader.query<{ n: string }>(

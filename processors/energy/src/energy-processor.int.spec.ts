@@ -309,6 +309,27 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     const lastQuarter = new Date(START_MS + (READINGS_PER_DEVICE - 15) * 60_000).toISOString();
     const closed = [...expected].filter(([key]) => !key.endsWith(lastQuarter));
     expect(published).toEqual(new Map(closed));
+    // and the processor refreshed the site view: its sums are the device rows' sums
+    const sum = (device: string) =>
+      [...stored]
+        .filter(([key]) => key.startsWith(`${device} `))
+        .reduce((t, [, f]) => t + f.importWh, 0);
+    const buckets = new Set([...stored.keys()].map((key) => key.split(' ')[1])).size;
+    const view = await eventually(
+      'the site view refreshed with every quarter hour',
+      async () => {
+        const [row] = await reader.query<{ grid: number; consumers: number; buckets: string }>(
+          `SELECT sum(grid_import_wh) grid, sum(metered_consumers_wh) consumers, count() buckets
+           FROM "${energyTables(config.GS_QDB_TABLE_PREFIX).siteEnergy15m}"`,
+        );
+        return Number(row?.buckets) === buckets &&
+          Math.abs((row?.grid ?? 0) - sum('meter-1')) < 1e-6
+          ? row
+          : undefined;
+      },
+      30_000,
+    );
+    expect(view.consumers).toBeCloseTo(sum('plug-1'), 6);
   });
 
   it('places readings older than its bounded memory from QuestDB, with the same result', async () => {

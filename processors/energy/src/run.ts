@@ -25,6 +25,7 @@ import { quarterHourEnergyEvent } from './energy-events.ts';
 import { bufferDeviceQuarterRow } from './energy-rows.ts';
 import { DeviceRegistry } from './registry.ts';
 import { DeviceTimelines } from './timelines.ts';
+import { ViewRefresher } from './view-refresh.ts';
 import type { DeviceWindow } from './timelines.ts';
 
 const CONCURRENT_PARTITIONS = 3;
@@ -65,7 +66,10 @@ export interface RunningProcessor {
  * crash anywhere redoes the batch, and every write being an upsert of a whole figure, redoing
  * it changes nothing.
  */
-export async function startEnergyProcessor(config: Config): Promise<RunningProcessor> {
+export async function startEnergyProcessor(
+  config: Config,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<RunningProcessor> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const tables = energyTables(config.GS_QDB_TABLE_PREFIX);
   const kafka = createKafka({
@@ -99,6 +103,12 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
     maxDevices: config.GS_ENERGY_MAX_DEVICES,
   });
   const publisher = await createEventPublisher(kafka, topics);
+  const views = new ViewRefresher({
+    reader,
+    tables,
+    intervalMs: config.GS_ENERGY_VIEW_REFRESH_MS,
+    log,
+  });
   // Partitions are handled concurrently, each batch with a sender of its own: a batch's latency is
   // mostly waiting (Kafka fetch, QuestDB commit), so overlapping batches raises throughput. Device
   // timelines are not shared between them: a device's readings all come from one partition.
@@ -152,6 +162,7 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
       try {
         const energyEvents = await computeBatch(sender, events);
         await sender.flush();
+        views.stale();
         await publisher.publish(energyEvents);
       } catch (error) {
         // A failed batch leaves rows in the buffer; drop them, the batch is redone from Kafka.
@@ -165,6 +176,7 @@ export async function startEnergyProcessor(config: Config): Promise<RunningProce
   return {
     async stop() {
       await consumer.stop();
+      await views.stop();
       await registryTable.stop();
       await publisher.disconnect();
       await Promise.all(allSenders.map((sender) => sender.close()));
