@@ -65,6 +65,8 @@ function settings(ports: z.infer<typeof StackPorts>) {
     GS_ENERGY_MAX_DEVICES: positiveInt.default(50_000),
     /** How stale the per-site energy view may get: the processor refreshes it at most this often. */
     GS_ENERGY_VIEW_REFRESH_MS: positiveInt.default(2_000),
+    /** Energy processors one process runs, each in a worker thread of its own (one core each). */
+    GS_ENERGY_WORKERS: positiveInt.max(64).default(1),
     /** A device without a reading for longer than this is offline (a reading is its heartbeat). */
     GS_DEVICE_OFFLINE_AFTER_MS: positiveInt.default(5 * 60_000),
     /** Bytes a projection fetches per partition at most: its batch size and memory bound. */
@@ -81,6 +83,20 @@ function settings(ports: z.infer<typeof StackPorts>) {
      */
     GS_PROJECTION_REBUILD_CHECKPOINT_MS: positiveInt.default(30_000),
     GS_PROJECTION_REBUILD_MAX_DOCUMENTS: positiveInt.default(200_000),
+    /** A dispatched command attempt not acknowledged within this is unanswered (docs/commands.md). */
+    GS_COMMAND_ACK_TIMEOUT_MS: positiveInt.default(10_000),
+    /** An acknowledged command that reports no result within this has timed out. */
+    GS_COMMAND_RESULT_TIMEOUT_MS: positiveInt.default(60_000),
+    /** Dispatches of one command at most (the first and its retries). */
+    GS_COMMAND_MAX_ATTEMPTS: positiveInt.max(100).default(3),
+    /** Wait before the first retry; it doubles with each further retry, up to the maximum. */
+    GS_COMMAND_RETRY_BACKOFF_MS: positiveInt.default(2_000),
+    GS_COMMAND_RETRY_MAX_BACKOFF_MS: positiveInt.default(60_000),
+    /** A command's expiry when the request names none, and the furthest one it may name. */
+    GS_COMMAND_DEFAULT_TTL_MS: positiveInt.default(5 * 60_000),
+    GS_COMMAND_MAX_TTL_MS: positiveInt.default(24 * 3600_000),
+    /** How often the command processor looks for timers that are due. */
+    GS_COMMAND_TIMER_INTERVAL_MS: positiveInt.default(500),
   });
 }
 

@@ -14,6 +14,17 @@ export const ErrorCode = {
   VALIDATION: { status: 400, retriable: false, title: 'The request is not valid' },
   /** The resource does not exist (or is not visible to the caller). */
   NOT_FOUND: { status: 404, retriable: false, title: 'Not found' },
+  /**
+   * The request conflicts with the state of what it addresses: a command for a decommissioned
+   * device, the cancellation of a finished command, an Idempotency-Key reused for another request.
+   */
+  CONFLICT: {
+    status: 409,
+    retriable: false,
+    title: 'The request conflicts with the current state',
+  },
+  /** The request is well formed but refused by a business rule (e.g. an action the device's kind cannot do). */
+  REFUSED: { status: 422, retriable: false, title: 'The request is refused' },
   /** The request body is larger than the route accepts. */
   PAYLOAD_TOO_LARGE: { status: 413, retriable: false, title: 'The request body is too large' },
   /** Kafka, QuestDB or MongoDB did not answer in time or refused; trying again can succeed. */
@@ -30,6 +41,8 @@ export const ErrorCode = {
 export type ErrorCode = keyof typeof ErrorCode;
 
 export interface FieldIssue {
+  /** Where the field is (`body`, `headers`, `querystring`, `params`); `body` when absent. */
+  readonly in?: string;
   readonly path: string;
   readonly message: string;
 }
@@ -39,11 +52,13 @@ export class GridstreamError extends Error {
   readonly status: number;
   readonly retriable: boolean;
   readonly issues: readonly FieldIssue[] | undefined;
+  /** Why, as a stable kebab-case word a client can match on (e.g. `device-decommissioned`). */
+  readonly reason: string | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options?: { cause?: unknown; issues?: readonly FieldIssue[] },
+    options?: { cause?: unknown; issues?: readonly FieldIssue[]; reason?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GridstreamError';
@@ -51,6 +66,7 @@ export class GridstreamError extends Error {
     this.status = ErrorCode[code].status;
     this.retriable = ErrorCode[code].retriable;
     this.issues = options?.issues;
+    this.reason = options?.reason;
   }
 }
 

@@ -2,7 +2,17 @@ import type { z } from 'zod';
 import {
   AlertClearedV1,
   AlertRaisedV1,
+  CommandAcknowledgedV1,
+  CommandCancellationRequestedV1,
+  CommandCancelledV1,
+  CommandDispatchedV1,
+  CommandExpiredV1,
+  CommandFailedV1,
+  CommandReportedV1,
   CommandRequestedV1,
+  CommandRetryScheduledV1,
+  CommandSucceededV1,
+  CommandTimedOutV1,
   DeviceDecommissionedV1,
   DeviceRestoredV1,
   DeviceRegisteredV1,
@@ -12,7 +22,7 @@ import {
 } from './payloads.ts';
 
 /** The logical topics; the Kafka layer adds the configured prefix. */
-export type LogicalTopic = 'readings' | 'devices' | 'commands' | 'alerts' | 'energy';
+export type LogicalTopic = 'readings' | 'devices' | 'commands' | 'gateway' | 'alerts' | 'energy';
 
 /** Every event type, named `gridstream.<aggregate>.<event>.v<N>`. */
 export const EventType = {
@@ -22,6 +32,16 @@ export const EventType = {
   deviceDecommissioned: 'gridstream.device.decommissioned.v1',
   deviceRestored: 'gridstream.device.restored.v1',
   commandRequested: 'gridstream.command.requested.v1',
+  commandCancellationRequested: 'gridstream.command.cancellation-requested.v1',
+  commandDispatched: 'gridstream.command.dispatched.v1',
+  commandReported: 'gridstream.command.reported.v1',
+  commandAcknowledged: 'gridstream.command.acknowledged.v1',
+  commandSucceeded: 'gridstream.command.succeeded.v1',
+  commandFailed: 'gridstream.command.failed.v1',
+  commandRetryScheduled: 'gridstream.command.retry-scheduled.v1',
+  commandTimedOut: 'gridstream.command.timed-out.v1',
+  commandExpired: 'gridstream.command.expired.v1',
+  commandCancelled: 'gridstream.command.cancelled.v1',
   quarterHourEnergyComputed: 'gridstream.energy.quarter-hour-computed.v1',
   alertRaised: 'gridstream.alert.raised.v1',
   alertCleared: 'gridstream.alert.cleared.v1',
@@ -36,6 +56,16 @@ export interface EventDataByType {
   'gridstream.device.decommissioned.v1': DeviceDecommissionedV1;
   'gridstream.device.restored.v1': DeviceRestoredV1;
   'gridstream.command.requested.v1': CommandRequestedV1;
+  'gridstream.command.cancellation-requested.v1': CommandCancellationRequestedV1;
+  'gridstream.command.dispatched.v1': CommandDispatchedV1;
+  'gridstream.command.reported.v1': CommandReportedV1;
+  'gridstream.command.acknowledged.v1': CommandAcknowledgedV1;
+  'gridstream.command.succeeded.v1': CommandSucceededV1;
+  'gridstream.command.failed.v1': CommandFailedV1;
+  'gridstream.command.retry-scheduled.v1': CommandRetryScheduledV1;
+  'gridstream.command.timed-out.v1': CommandTimedOutV1;
+  'gridstream.command.expired.v1': CommandExpiredV1;
+  'gridstream.command.cancelled.v1': CommandCancelledV1;
   'gridstream.energy.quarter-hour-computed.v1': QuarterHourEnergyComputedV1;
   'gridstream.alert.raised.v1': AlertRaisedV1;
   'gridstream.alert.cleared.v1': AlertClearedV1;
@@ -76,7 +106,63 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
   [EventType.commandRequested]: {
     topic: 'commands',
     schema: CommandRequestedV1,
-    description: 'Someone asked a device to do something.',
+    description:
+      'Someone asked a device to do something, and the API accepted it (the device exists, is in service and supports the action with these parameters).',
+  },
+  [EventType.commandCancellationRequested]: {
+    topic: 'commands',
+    schema: CommandCancellationRequestedV1,
+    description:
+      'Someone asked to cancel a command; the command processor cancels it unless the device has acknowledged it or it is over.',
+  },
+  [EventType.commandDispatched]: {
+    topic: 'gateway',
+    schema: CommandDispatchedV1,
+    description:
+      "The command processor sent an attempt of a command to the device's gateway; the event id is the same for every redelivery of one attempt.",
+  },
+  [EventType.commandReported]: {
+    topic: 'gateway',
+    schema: CommandReportedV1,
+    description:
+      'A device (or its gateway) acknowledged an attempt, or reports that it succeeded or failed. Input of the command processor, which decides what it means.',
+  },
+  [EventType.commandAcknowledged]: {
+    topic: 'commands',
+    schema: CommandAcknowledgedV1,
+    description: 'The device acknowledged the current attempt in time.',
+  },
+  [EventType.commandSucceeded]: {
+    topic: 'commands',
+    schema: CommandSucceededV1,
+    description: 'The device carried the command out. Final.',
+  },
+  [EventType.commandFailed]: {
+    topic: 'commands',
+    schema: CommandFailedV1,
+    description: 'The device could not carry the command out, and said why. Final.',
+  },
+  [EventType.commandRetryScheduled]: {
+    topic: 'commands',
+    schema: CommandRetryScheduledV1,
+    description: 'An attempt went unacknowledged; the next is dispatched at retryAt.',
+  },
+  [EventType.commandTimedOut]: {
+    topic: 'commands',
+    schema: CommandTimedOutV1,
+    description:
+      'The last allowed attempt went unacknowledged, or an acknowledged attempt never reported its result. Final.',
+  },
+  [EventType.commandExpired]: {
+    topic: 'commands',
+    schema: CommandExpiredV1,
+    description:
+      'The command was not acknowledged before its expiry, so it is never sent again. Final.',
+  },
+  [EventType.commandCancelled]: {
+    topic: 'commands',
+    schema: CommandCancelledV1,
+    description: 'The command was cancelled before the device acknowledged it. Final.',
   },
   [EventType.quarterHourEnergyComputed]: {
     topic: 'energy',

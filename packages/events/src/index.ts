@@ -1,4 +1,5 @@
 export * from './domain.ts';
+export * from './device-actions.ts';
 export * from './payloads.ts';
 export * from './catalogue.ts';
 export * from './envelope.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CommandAction } from './device-actions.ts';
 import { DeviceKind, DeviceRole, EntityId, TimeZone, Timestamp } from './domain.ts';
 
 const finite = z.number().refine(Number.isFinite, 'a finite number');
@@ -92,19 +93,107 @@ export type DeviceRestoredV1 = z.infer<typeof DeviceRestoredV1>;
 export const CommandPriority = z.enum(['low', 'normal', 'high']);
 export type CommandPriority = z.infer<typeof CommandPriority>;
 
+/** A command's parameters: flat scalars (the action's own schema says which: device-actions.ts). */
+export const CommandParameters = z.record(
+  z.string(),
+  z.union([z.string(), finite, z.boolean(), z.null()]),
+);
+export type CommandParameters = z.infer<typeof CommandParameters>;
+
 export const CommandRequestedV1 = z.strictObject({
   commandId: EntityId,
   deviceId: EntityId,
-  action: z.string().min(1).max(64),
-  parameters: z
-    .record(z.string(), z.union([z.string(), finite, z.boolean(), z.null()]))
-    .default({}),
+  action: CommandAction,
+  parameters: CommandParameters.default({}),
   priority: CommandPriority.default('normal'),
   correlationId: z.string().min(1).max(128),
   requestedBy: z.string().min(1).max(200),
   expiresAt: Timestamp,
+  /** The device's kind when the command was accepted, for statistics per kind. */
+  deviceKind: DeviceKind.optional(),
+  /** The client's Idempotency-Key; the command id is derived from it. */
+  idempotencyKey: z.string().min(1).max(255).optional(),
 });
 export type CommandRequestedV1 = z.infer<typeof CommandRequestedV1>;
+
+const commandRef = { commandId: EntityId, deviceId: EntityId };
+/** Dispatches of one command are numbered from 1; a retry is the next attempt. */
+const attempt = z.number().int().min(1).max(1000);
+
+export const CommandCancellationRequestedV1 = z.strictObject({
+  ...commandRef,
+  requestedBy: z.string().min(1).max(200),
+  reason: z.string().max(500).optional(),
+});
+export type CommandCancellationRequestedV1 = z.infer<typeof CommandCancellationRequestedV1>;
+
+/** The instruction on the gateway topic: what the device is to do, once per attempt. */
+export const CommandDispatchedV1 = z.strictObject({
+  ...commandRef,
+  attempt,
+  action: CommandAction,
+  parameters: CommandParameters,
+  priority: CommandPriority,
+  /** Unacknowledged by then, the attempt counts as unanswered. */
+  ackDeadline: Timestamp,
+  expiresAt: Timestamp,
+});
+export type CommandDispatchedV1 = z.infer<typeof CommandDispatchedV1>;
+
+/** What a device (or its gateway) says about an attempt. Raw input of the command processor. */
+export const CommandOutcome = z.enum(['acknowledged', 'succeeded', 'failed']);
+export type CommandOutcome = z.infer<typeof CommandOutcome>;
+export const CommandReportedV1 = z.strictObject({
+  ...commandRef,
+  attempt,
+  outcome: CommandOutcome,
+  reason: z.string().min(1).max(500).optional(),
+});
+export type CommandReportedV1 = z.infer<typeof CommandReportedV1>;
+
+export const CommandAcknowledgedV1 = z.strictObject({ ...commandRef, attempt });
+export type CommandAcknowledgedV1 = z.infer<typeof CommandAcknowledgedV1>;
+
+export const CommandSucceededV1 = z.strictObject({ ...commandRef, attempt });
+export type CommandSucceededV1 = z.infer<typeof CommandSucceededV1>;
+
+export const CommandFailedV1 = z.strictObject({
+  ...commandRef,
+  attempt,
+  reason: z.string().min(1).max(500),
+});
+export type CommandFailedV1 = z.infer<typeof CommandFailedV1>;
+
+export const CommandRetryScheduledV1 = z.strictObject({
+  ...commandRef,
+  /** The attempt that went unanswered. */
+  attempt,
+  retryAt: Timestamp,
+});
+export type CommandRetryScheduledV1 = z.infer<typeof CommandRetryScheduledV1>;
+
+export const CommandTimedOutV1 = z.strictObject({
+  ...commandRef,
+  attempts: attempt,
+  /** What the last attempt was still waiting for. */
+  waitingFor: z.enum(['acknowledgement', 'result']),
+});
+export type CommandTimedOutV1 = z.infer<typeof CommandTimedOutV1>;
+
+export const CommandExpiredV1 = z.strictObject({
+  ...commandRef,
+  expiresAt: Timestamp,
+  /** Dispatches made before it expired (0: never dispatched). */
+  attempts: z.number().int().min(0).max(1000),
+});
+export type CommandExpiredV1 = z.infer<typeof CommandExpiredV1>;
+
+export const CommandCancelledV1 = z.strictObject({
+  ...commandRef,
+  attempts: z.number().int().min(0).max(1000),
+  requestedBy: z.string().min(1).max(200),
+});
+export type CommandCancelledV1 = z.infer<typeof CommandCancelledV1>;
 
 export const EnergyFlag = z.enum([
   'gap',

@@ -10,6 +10,7 @@ export const TOPIC_ROLES: readonly TopicRole[] = [
   'readings',
   'devices',
   'commands',
+  'gateway',
   'alerts',
   'energy',
   'dlq',

@@ -16,7 +16,13 @@ import {
 } from '@gridstream/questdb';
 
 /** Every topic of events that are not readings (readings have their own table). */
-export const ARCHIVED_TOPICS: readonly TopicRole[] = ['devices', 'commands', 'alerts', 'energy'];
+export const ARCHIVED_TOPICS: readonly TopicRole[] = [
+  'devices',
+  'commands',
+  'gateway',
+  'alerts',
+  'energy',
+];
 
 export function archiveGroupId(config: Config): string {
   return `${config.GS_TOPIC_PREFIX}processor.archive`;

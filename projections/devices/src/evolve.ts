@@ -131,9 +131,8 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
       const energyDay = evolveEnergyDay(current.energyDay, event.data);
       return energyDay === current.energyDay ? current : { ...current, energyDay };
     }
-    case EventType.commandRequested:
-    case EventType.alertRaised:
-    case EventType.alertCleared:
+    default:
+      // Commands and alerts are read models of their own.
       return current;
   }
 }

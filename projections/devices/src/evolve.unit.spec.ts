@@ -176,8 +176,8 @@ describe('evolveDevice: lifecycle', () => {
       envelope(EventType.commandRequested, '2026-03-29T09:00:00Z', {
         commandId: 'cmd-1',
         deviceId,
-        action: 'set_power',
-        parameters: { powerW: 1000 },
+        action: 'set_power_limit',
+        parameters: { limitW: 1000 },
         priority: 'normal',
         correlationId: 'corr-1',
         requestedBy: 'ops',

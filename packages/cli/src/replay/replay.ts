@@ -23,6 +23,7 @@ export const EVENT_TOPICS: readonly TopicRole[] = [
   'devices',
   'readings',
   'commands',
+  'gateway',
   'alerts',
   'energy',
 ];
