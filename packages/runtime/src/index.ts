@@ -1,3 +1,4 @@
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { loadConfigOrExit } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { isRetriable } from '@gridstream/errors';
@@ -45,9 +46,46 @@ export async function runService(
   }
   log(`gridstream: ${name} running`);
   const running = service;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void running.stop().finally(() => process.exit(0));
+  const stop = () => void running.stop().finally(() => process.exit(0));
+  // A worker thread gets no signals: the thread that started it asks it to stop (runWorkers).
+  if (!isMainThread) parentPort?.once('message', stop);
+  else for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
+}
+
+/**
+ * Runs `count` copies of a service in one process, each in a worker thread of its own that
+ * loads `entry` (which calls runService), so a service bound to one core can use more. On
+ * SIGINT/SIGTERM every copy stops its in-flight work; if one fails, the process exits 1, so
+ * whatever supervises it restarts them all.
+ */
+export async function runWorkers(
+  name: string,
+  entry: URL,
+  count: number,
+  options: { readonly log?: (line: string) => void } = {},
+): Promise<void> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let stopping = false;
+  const exits = Array.from({ length: count }, (_, index) => {
+    const worker = new Worker(entry);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        stopping = true;
+        worker.postMessage('stop');
+      });
+    return new Promise<void>((resolve) => {
+      worker.once('error', (error: Error) => {
+        log(`gridstream: ${name} worker ${index} failed: ${error.stack ?? error.message}`);
+      });
+      worker.once('exit', (code) => {
+        if (code !== 0 || !stopping) {
+          log(`gridstream: ${name} worker ${index} ended (exit code ${code}); stopping`);
+          process.exit(1);
+        }
+        resolve();
+      });
     });
-  }
+  });
+  await Promise.all(exits);
+  process.exit(0);
 }

@@ -377,9 +377,9 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     };
     // The children's stderr is kept: it is what explains a failure of this test.
     const childLog: string[] = [];
-    const start = (): ChildProcess => {
+    const start = (workers = 1): ChildProcess => {
       const child = spawn(process.execPath, [...ENERGY_PROCESSOR_NODE_FLAGS, entry], {
-        env,
+        env: { ...env, GS_ENERGY_WORKERS: String(workers) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       child.stderr?.on('data', (chunk: Buffer) => childLog.push(chunk.toString('utf8')));
@@ -400,9 +400,10 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     const before = await committedReadings(config);
-    // when a new one takes over
-    child = start();
+    // when a new process takes over, two processors in worker threads of it
+    child = start(2);
     await publisher.publish(all.slice(half));
+    let exitCode: number | null = null;
     try {
       await eventually(
         'everything committed',
@@ -411,9 +412,11 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
       );
     } finally {
       child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     }
-    // then the kill did interrupt the work, and the result is exactly the in-order result
+    // then it stopped both cleanly, the kill did interrupt the work, and the result is exactly
+    // the in-order result
+    expect(exitCode).toBe(0);
     expect(before).toBeLessThan(all.length);
     const stored = await storedQuarterHours(reader, config);
     expect(stored).toEqual(expectedQuarterHours(all));

@@ -20,6 +20,8 @@ import { cpuSeconds, formatRate, localStackPid, peakRssMiB, pollUntil } from './
 export interface EnergyBenchOptions {
   readonly readings: number;
   readonly devices: number;
+  /** Processors in the processor's process, one per worker thread (GS_ENERGY_WORKERS). */
+  readonly workers: number;
   readonly log: (line: string) => void;
 }
 
@@ -82,6 +84,7 @@ async function runProcessor(
       GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
       GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
       GS_LOG_LEVEL: 'warn',
+      GS_ENERGY_WORKERS: String(options.workers),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -139,7 +142,7 @@ async function plainIlp(
 export async function benchEnergy(config: Config, options: EnergyBenchOptions): Promise<void> {
   const { log } = options;
   log(
-    `bench energy: ${options.readings.toLocaleString('en-US')} readings from ${options.devices.toLocaleString('en-US')} devices, ${config.GS_TOPIC_PARTITIONS} partitions, topic prefix ${config.GS_TOPIC_PREFIX}`,
+    `bench energy: ${options.readings.toLocaleString('en-US')} readings from ${options.devices.toLocaleString('en-US')} devices, ${config.GS_TOPIC_PARTITIONS} partitions, ${options.workers} processor worker(s), topic prefix ${config.GS_TOPIC_PREFIX}`,
   );
   const loadMs = await loadKafka(config, options);
   log(
