@@ -5,6 +5,7 @@ import type { ApiDependencies } from './dependencies.ts';
 import { installErrorHandler } from './errors.ts';
 import { createApiMetrics, instrumentHttp } from './metrics.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { commandRoutes } from './routes/commands.ts';
 import { deviceHistoryRoutes } from './routes/device-history.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { siteRoutes } from './routes/sites.ts';
@@ -28,5 +29,6 @@ export async function buildApp(
   await app.register(deviceHistoryRoutes, { deps });
   await app.register(siteRoutes, { deps });
   await app.register(alertRoutes, { deps });
+  await app.register(commandRoutes, { deps });
   return app;
 }

@@ -1,6 +1,8 @@
+import type { CommandBus } from '@gridstream/commands';
 import type { EventPublisher, KafkaObservation } from '@gridstream/kafka';
 import type { ProjectionReader } from '@gridstream/projection';
 import type { AlertView } from '@gridstream/projection-alerts';
+import type { CommandView } from '@gridstream/projection-commands';
 import type { DeviceView } from '@gridstream/projection-devices';
 import type { SiteDayView } from '@gridstream/projection-site-energy';
 import type { QuestDbReader } from '@gridstream/questdb';
@@ -14,6 +16,10 @@ export interface ApiDependencies {
   readonly siteEnergy: ProjectionReader<SiteDayView>;
   /** The alerts read model (one document per alert). */
   readonly alerts: ProjectionReader<AlertView>;
+  /** The commands read model (one document per command, with its timeline). */
+  readonly commands: ProjectionReader<CommandView>;
+  /** Where command requests and cancellations go (packages/commands: decide, then publish). */
+  readonly commandBus: CommandBus;
   readonly questdb: QuestDbReader;
   readonly readingsTable: string;
   /** The archive of every event that is not a reading (processors/archive). */

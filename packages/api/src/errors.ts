@@ -6,6 +6,8 @@ import { ErrorCode, GridstreamError, isRetriable } from '@gridstream/errors';
 export interface ErrorBody {
   readonly code: ErrorCode;
   readonly message: string;
+  /** For a refusal: why, as a stable word (`device-decommissioned`, `action-not-supported` ...). */
+  readonly reason?: string;
   readonly issues?: readonly {
     readonly in: string;
     readonly path: string;
@@ -48,6 +50,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(error.status).send({
         code: error.code,
         message: error.message,
+        ...(error.reason === undefined ? {} : { reason: error.reason }),
         ...(error.issues === undefined
           ? {}
           : { issues: error.issues.map((i) => ({ in: 'body', ...i })) }),

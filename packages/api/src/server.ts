@@ -10,10 +10,14 @@ import {
   observeKafka,
   topicNames,
 } from '@gridstream/kafka';
+import { openIdempotencyStore, startCommandWriteSide } from '@gridstream/commands';
+import type { CommandFacts, CommandStage } from '@gridstream/commands';
 import { connectMongo } from '@gridstream/mongo';
 import { ProjectionReader } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
-import { devicesProjection } from '@gridstream/projection-devices';
+import { commandsProjection, FINAL_STATUSES, findCommand } from '@gridstream/projection-commands';
+import type { CommandStatus } from '@gridstream/projection-commands';
+import { devicesProjection, findDevice } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { createQuestDbReader, eventsTableName, readingsTableName } from '@gridstream/questdb';
 import { buildApp } from './app.ts';
@@ -43,6 +47,36 @@ export async function startApi(
   const questdb = createQuestDbReader(questDbConnection(config));
   const admin = kafka.admin();
   await admin.connect();
+  const devices = new ProjectionReader(mongo.db, devicesProjection);
+  const commands = new ProjectionReader(mongo.db, commandsProjection);
+  const idempotency = await openIdempotencyStore(mongo.db);
+  const stageOf = (status: CommandStatus): CommandStage =>
+    FINAL_STATUSES.includes(status)
+      ? 'finished'
+      : status === 'acknowledged'
+        ? 'acknowledged'
+        : 'pending';
+  const writeSide = await startCommandWriteSide({
+    findDevice: async (tenant, deviceId) =>
+      findDevice(await devices.collection(), tenant, deviceId),
+    // The read model, or, when it has not seen the command yet, the request that made it.
+    findCommand: async (tenant, commandId): Promise<CommandFacts | undefined> => {
+      const view = await findCommand(await commands.collection(), tenant, commandId);
+      if (view !== undefined)
+        return { commandId, deviceId: view.deviceId, stage: stageOf(view.status) };
+      const made = await idempotency.findByCommand(tenant, commandId);
+      return made === undefined
+        ? undefined
+        : { commandId, deviceId: made.event.subject, stage: 'pending' };
+    },
+    idempotency,
+    publish: (events) => publisher.publish(events),
+    nowMs: Date.now,
+    rules: {
+      defaultTtlMs: config.GS_COMMAND_DEFAULT_TTL_MS,
+      maxTtlMs: config.GS_COMMAND_MAX_TTL_MS,
+    },
+  });
   // A readiness probe must answer quickly even when a server hangs; client retries would not.
   const answers = async (probe: () => Promise<unknown>) =>
     Promise.race([
@@ -55,7 +89,9 @@ export async function startApi(
   const app = await buildApp(
     {
       publisher,
-      devices: new ProjectionReader(mongo.db, devicesProjection),
+      devices,
+      commands,
+      commandBus: writeSide.commandBus,
       siteEnergy: new ProjectionReader(mongo.db, siteEnergyProjection),
       alerts: new ProjectionReader(mongo.db, alertsProjection),
       questdb,
@@ -86,6 +122,7 @@ export async function startApi(
     url,
     async close() {
       await app.close();
+      await writeSide.close();
       await Promise.allSettled([
         publisher.disconnect(),
         admin.disconnect(),

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { CancelDeviceCommand, RequestDeviceCommand } from '@gridstream/commands';
+import { GridstreamError } from '@gridstream/errors';
+import {
+  CommandParameters,
+  CommandPriority,
+  DeviceKind,
+  EntityId,
+  Timestamp,
+} from '@gridstream/events';
+import {
+  findCommand,
+  findDeviceCommands,
+  queryCommandStats,
+} from '@gridstream/projection-commands';
+import type { CommandView } from '@gridstream/projection-commands';
+import type { ApiDependencies } from '../dependencies.ts';
+import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const MAX_COMMANDS_PER_REQUEST = 1000;
+export const MAX_STATS_RANGE_MS = 31 * 24 * 3600_000;
+const DEFAULT_STATS_RANGE_MS = 24 * 3600_000;
+
+const CommandStatusParam = z.enum([
+  'requested',
+  'dispatched',
+  'acknowledged',
+  'retry-scheduled',
+  'succeeded',
+  'failed',
+  'timed-out',
+  'expired',
+  'cancelled',
+]);
+
+/** The body of POST /v1/devices/:id/commands; whether the action suits the device is decided later. */
+export const CommandRequestBody = z.strictObject({
+  action: z.string().min(1).max(64),
+  parameters: CommandParameters.default({}),
+  priority: CommandPriority.default('normal'),
+  correlationId: z.string().min(1).max(128).optional(),
+  expiresAt: Timestamp.optional(),
+  /** Who asks (a person or an automation), until API keys say it. */
+  requestedBy: z.string().min(1).max(200).default('api'),
+});
+
+const CancelBody = z
+  .strictObject({
+    reason: z.string().max(500).optional(),
+    requestedBy: z.string().min(1).max(200).default('api'),
+  })
+  .default({ requestedBy: 'api' });
+
+const CommandHeaders = TenantHeaders.extend({
+  [IDEMPOTENCY_HEADER]: z.string().min(1).max(255),
+});
+
+export const StatsQuery = z
+  .object({
+    from: Timestamp.optional(),
+    to: Timestamp.optional(),
+    action: z.string().min(1).max(64).optional(),
+    deviceKind: DeviceKind.optional(),
+  })
+  .refine(
+    (q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to),
+    { message: 'from must be before to', path: ['from'] },
+  );
+
+/** The read model's document as clients see it (its ordering aid left out). */
+function present(view: CommandView): Omit<CommandView, 'progress'> {
+  const { progress: _progress, ...rest } = view;
+  return rest;
+}
+
+/**
+ * Commands: requests and cancellations go through the CommandBus (packages/commands: decide,
+ * then publish); reads come from the commands read model.
+ */
+export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
+  app,
+  { deps },
+) => {
+  app.post(
+    '/v1/devices/:id/commands',
+    {
+      schema: {
+        headers: CommandHeaders,
+        params: z.object({ id: EntityId }),
+        body: CommandRequestBody,
+      },
+    },
+    async (request, reply) => {
+      const { event, replayed } = await deps.commandBus.execute(
+        new RequestDeviceCommand({
+          tenant: request.headers[TENANT_HEADER],
+          deviceId: request.params.id,
+          idempotencyKey: request.headers[IDEMPOTENCY_HEADER],
+          ...request.body,
+        }),
+      );
+      const { commandId, expiresAt, priority, action, correlationId } = event.data;
+      return reply
+        .code(202)
+        .header('idempotent-replayed', String(replayed))
+        .header('location', `/v1/commands/${commandId}`)
+        .send({
+          commandId,
+          status: 'requested',
+          replayed,
+          action,
+          priority,
+          correlationId,
+          expiresAt,
+        });
+    },
+  );
+
+  app.get(
+    '/v1/devices/:id/commands',
+    {
+      schema: {
+        headers: TenantHeaders,
+        params: z.object({ id: EntityId }),
+        querystring: z.object({
+          status: CommandStatusParam.optional(),
+          limit: z.coerce.number().int().min(1).max(MAX_COMMANDS_PER_REQUEST).default(100),
+        }),
+      },
+    },
+    async (request) => {
+      const commands = await findDeviceCommands(await deps.commands.collection(), {
+        tenant: request.headers[TENANT_HEADER],
+        deviceId: request.params.id,
+        ...request.query,
+      });
+      return { commands: commands.map(present) };
+    },
+  );
+
+  app.get(
+    '/v1/commands/stats',
+    { schema: { headers: TenantHeaders, querystring: StatsQuery } },
+    async (request) => {
+      const { from, to, action, deviceKind } = request.query;
+      const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);
+      const fromMs = from === undefined ? toMs - DEFAULT_STATS_RANGE_MS : Date.parse(from);
+      if (fromMs >= toMs || toMs - fromMs > MAX_STATS_RANGE_MS)
+        throw new GridstreamError(
+          'VALIDATION',
+          'the range must be non-empty and span at most 31 days',
+          {
+            issues: [
+              {
+                in: 'querystring',
+                path: 'from',
+                message: 'before to, and at most 31 days before it',
+              },
+            ],
+          },
+        );
+      const range = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
+      const stats = await queryCommandStats(await deps.commands.collection(), {
+        tenant: request.headers[TENANT_HEADER],
+        ...range,
+        action,
+        deviceKind,
+      });
+      return { ...range, ...stats };
+    },
+  );
+
+  app.get(
+    '/v1/commands/:id',
+    { schema: { headers: TenantHeaders, params: z.object({ id: EntityId }) } },
+    async (request) => {
+      const command = await findCommand(
+        await deps.commands.collection(),
+        request.headers[TENANT_HEADER],
+        request.params.id,
+      );
+      if (command === undefined)
+        throw new GridstreamError('NOT_FOUND', `no command ${request.params.id}`);
+      return present(command);
+    },
+  );
+
+  app.post(
+    '/v1/commands/:id/cancel',
+    {
+      schema: {
+        headers: TenantHeaders,
+        params: z.object({ id: EntityId }),
+        body: CancelBody,
+      },
+    },
+    async (request, reply) => {
+      const event = await deps.commandBus.execute(
+        new CancelDeviceCommand({
+          tenant: request.headers[TENANT_HEADER],
+          commandId: request.params.id,
+          requestedBy: request.body.requestedBy,
+          reason: request.body.reason,
+        }),
+      );
+      return reply
+        .code(202)
+        .send({ commandId: event.data.commandId, status: 'cancellation-requested' });
+    },
+  );
+};

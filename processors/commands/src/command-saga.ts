@@ -1,0 +1,270 @@
+import { EventType } from '@gridstream/events';
+import type { EventOf, GridstreamEvent } from '@gridstream/events';
+import { commandEventId } from './event-ids.ts';
+import { dispatchOrder, FINISHED_REMEMBERED, retryDelayMs } from './device-commands.ts';
+import type { CommandTimings, DeviceCommandsState, PendingCommand } from './device-commands.ts';
+
+/** The events the processor publishes. */
+export type ProcessorEvent = EventOf<
+  | typeof EventType.commandDispatched
+  | typeof EventType.commandAcknowledged
+  | typeof EventType.commandSucceeded
+  | typeof EventType.commandFailed
+  | typeof EventType.commandRetryScheduled
+  | typeof EventType.commandTimedOut
+  | typeof EventType.commandExpired
+  | typeof EventType.commandCancelled
+>;
+
+/** What the processor reacts to: the events of its topics, and the clock. */
+export type SagaInput =
+  | EventOf<
+      | typeof EventType.commandRequested
+      | typeof EventType.commandCancellationRequested
+      | typeof EventType.commandReported
+    >
+  | { readonly type: 'tick' };
+
+export interface SagaStep {
+  readonly state: DeviceCommandsState;
+  readonly events: readonly ProcessorEvent[];
+}
+
+export const COMMANDS_SOURCE = 'processor/commands';
+
+/** Whether an event is an input of the processor (the rest of its topics it ignores). */
+export function isSagaInput(event: GridstreamEvent): event is Exclude<SagaInput, { type: 'tick' }> {
+  return (
+    event.type === EventType.commandRequested ||
+    event.type === EventType.commandCancellationRequested ||
+    event.type === EventType.commandReported
+  );
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Builds one device's events in order, with ids from the command and step. */
+class Outcome {
+  readonly events: ProcessorEvent[] = [];
+  #state: DeviceCommandsState;
+  constructor(state: DeviceCommandsState) {
+    this.#state = state;
+  }
+  get state(): DeviceCommandsState {
+    return this.#state;
+  }
+
+  emit<T extends ProcessorEvent['type']>(
+    type: T,
+    step: string,
+    atMs: number,
+    data: Extract<ProcessorEvent, { type: T }>['data'],
+  ): void {
+    const { tenant, deviceId } = this.#state;
+    this.events.push({
+      id: commandEventId(tenant, data.commandId, step),
+      type,
+      source: COMMANDS_SOURCE,
+      subject: deviceId,
+      time: iso(atMs),
+      tenant,
+      data,
+    } as ProcessorEvent);
+  }
+
+  replace(command: PendingCommand): void {
+    this.#state = {
+      ...this.#state,
+      commands: this.#state.commands.map((c) => (c.commandId === command.commandId ? command : c)),
+    };
+  }
+
+  finish(commandId: string): void {
+    this.#state = {
+      ...this.#state,
+      commands: this.#state.commands.filter((c) => c.commandId !== commandId),
+      finished: [...this.#state.finished, commandId].slice(-FINISHED_REMEMBERED),
+    };
+  }
+
+  add(command: PendingCommand): void {
+    this.#state = { ...this.#state, commands: [...this.#state.commands, command] };
+  }
+}
+
+const ref = (state: DeviceCommandsState, command: PendingCommand) => ({
+  commandId: command.commandId,
+  deviceId: state.deviceId,
+});
+
+function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: CommandTimings): void {
+  if (input.type === 'tick') return;
+  const state = out.state;
+  const atMs = Date.parse(input.time);
+  switch (input.type) {
+    case EventType.commandRequested: {
+      const { data } = input;
+      const known =
+        state.finished.includes(data.commandId) ||
+        state.commands.some((c) => c.commandId === data.commandId);
+      if (known) return; // the same Idempotency-Key, requested again: one command
+      out.add({
+        commandId: data.commandId,
+        action: data.action,
+        parameters: data.parameters,
+        priority: data.priority,
+        requestedAtMs: atMs,
+        expiresAtMs: Date.parse(data.expiresAt),
+        phase: 'queued',
+        attempts: 0,
+      });
+      return;
+    }
+    case EventType.commandCancellationRequested: {
+      const command = state.commands.find((c) => c.commandId === input.data.commandId);
+      // Acknowledged: the device is carrying it out, too late to cancel.
+      if (command === undefined || command.phase === 'acknowledged') return;
+      out.emit(EventType.commandCancelled, 'cancelled', atMs, {
+        ...ref(state, command),
+        attempts: command.attempts,
+        requestedBy: input.data.requestedBy,
+      });
+      out.finish(command.commandId);
+      return;
+    }
+    case EventType.commandReported: {
+      const { data } = input;
+      const command = state.commands.find((c) => c.commandId === data.commandId);
+      if (command === undefined || data.attempt > command.attempts) return;
+      if (data.outcome === 'acknowledged') {
+        // Only the attempt in flight: an older one's late ack changes nothing (its retry is decided).
+        if (command.phase !== 'dispatched' || data.attempt !== command.attempts) return;
+        out.emit(EventType.commandAcknowledged, `acknowledged-${data.attempt}`, atMs, {
+          ...ref(state, command),
+          attempt: data.attempt,
+        });
+        out.replace({
+          ...command,
+          phase: 'acknowledged',
+          dueAtMs: nowMs + timings.resultTimeoutMs,
+        });
+        return;
+      }
+      // A result from any attempt made is the device's truth: an unanswered attempt may have
+      // been carried out after all, and then no further attempt goes out.
+      if (data.outcome === 'succeeded')
+        out.emit(EventType.commandSucceeded, 'succeeded', atMs, {
+          ...ref(state, command),
+          attempt: data.attempt,
+        });
+      else
+        out.emit(EventType.commandFailed, 'failed', atMs, {
+          ...ref(state, command),
+          attempt: data.attempt,
+          reason: data.reason ?? 'the device gave no reason',
+        });
+      out.finish(command.commandId);
+      return;
+    }
+  }
+}
+
+/** Timers and expiry at `nowMs`, for every command (in dispatch order, for a stable event order). */
+function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void {
+  for (const command of [...out.state.commands].sort(dispatchOrder)) {
+    const state = out.state;
+    const due = command.dueAtMs !== undefined && command.dueAtMs <= nowMs;
+    switch (command.phase) {
+      case 'queued':
+      case 'waiting-retry':
+        if (command.expiresAtMs <= nowMs) {
+          out.emit(EventType.commandExpired, 'expired', nowMs, {
+            ...ref(state, command),
+            expiresAt: iso(command.expiresAtMs),
+            attempts: command.attempts,
+          });
+          out.finish(command.commandId);
+        } else if (command.phase === 'waiting-retry' && due) {
+          const { dueAtMs: _dueAtMs, ...rest } = command;
+          out.replace({ ...rest, phase: 'queued' });
+        }
+        break;
+      case 'dispatched':
+        if (!due) break;
+        if (command.expiresAtMs <= nowMs) {
+          out.emit(EventType.commandExpired, 'expired', nowMs, {
+            ...ref(state, command),
+            expiresAt: iso(command.expiresAtMs),
+            attempts: command.attempts,
+          });
+          out.finish(command.commandId);
+        } else if (command.attempts < timings.maxAttempts) {
+          const retryAtMs = nowMs + retryDelayMs(command.attempts + 1, timings);
+          out.emit(EventType.commandRetryScheduled, `retry-scheduled-${command.attempts}`, nowMs, {
+            ...ref(state, command),
+            attempt: command.attempts,
+            retryAt: iso(retryAtMs),
+          });
+          out.replace({ ...command, phase: 'waiting-retry', dueAtMs: retryAtMs });
+        } else {
+          out.emit(EventType.commandTimedOut, 'timed-out', nowMs, {
+            ...ref(state, command),
+            attempts: command.attempts,
+            waitingFor: 'acknowledgement',
+          });
+          out.finish(command.commandId);
+        }
+        break;
+      case 'acknowledged':
+        if (!due) break;
+        // Not retried: the device took it, and doing it twice may be worse than not knowing.
+        out.emit(EventType.commandTimedOut, 'timed-out', nowMs, {
+          ...ref(state, command),
+          attempts: command.attempts,
+          waitingFor: 'result',
+        });
+        out.finish(command.commandId);
+        break;
+    }
+  }
+}
+
+/** One command in flight per device: when none is, the first queued in dispatch order goes out. */
+function dispatchNext(out: Outcome, nowMs: number, timings: CommandTimings): void {
+  const { commands } = out.state;
+  if (commands.some((c) => c.phase === 'dispatched' || c.phase === 'acknowledged')) return;
+  const next = commands.filter((c) => c.phase === 'queued').sort(dispatchOrder)[0];
+  if (next === undefined) return;
+  const attempt = next.attempts + 1;
+  const ackDeadlineMs = Math.min(nowMs + timings.ackTimeoutMs, next.expiresAtMs);
+  out.emit(EventType.commandDispatched, `dispatched-${attempt}`, nowMs, {
+    ...ref(out.state, next),
+    attempt,
+    action: next.action,
+    parameters: next.parameters,
+    priority: next.priority,
+    ackDeadline: iso(ackDeadlineMs),
+    expiresAt: iso(next.expiresAtMs),
+  });
+  out.replace({ ...next, phase: 'dispatched', attempts: attempt, dueAtMs: ackDeadlineMs });
+}
+
+/**
+ * The command saga of one device (pure; the clock comes in as `nowMs`): apply an input, fire the
+ * timers that are due, then dispatch the next command if the device is free. Every event id is
+ * derived from the command and the step (`dispatched-2`, `retry-scheduled-1`, ...), so a step
+ * redone after a crash repeats the same ids, and a dispatch never repeats under a new id without
+ * the retry that allows it.
+ */
+export function stepDevice(
+  state: DeviceCommandsState,
+  input: SagaInput,
+  nowMs: number,
+  timings: CommandTimings,
+): SagaStep {
+  const out = new Outcome(state);
+  applyInput(out, input, nowMs, timings);
+  fireTimers(out, nowMs, timings);
+  dispatchNext(out, nowMs, timings);
+  return { state: out.state, events: out.events };
+}

@@ -1,0 +1,245 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventType } from '@gridstream/events';
+import type { CommandPriority, EventOf } from '@gridstream/events';
+import { stepDevice } from './command-saga.ts';
+import type { ProcessorEvent, SagaInput } from './command-saga.ts';
+import { initialDeviceCommands, nextDueMs } from './device-commands.ts';
+import type { CommandTimings, DeviceCommandsState } from './device-commands.ts';
+
+const t0 = Date.parse('2026-11-24T12:00:00Z');
+const timings: CommandTimings = {
+  ackTimeoutMs: 1_000,
+  resultTimeoutMs: 5_000,
+  maxAttempts: 3,
+  retryBackoffMs: 500,
+  retryMaxBackoffMs: 10_000,
+};
+const envelope = { source: 'test', subject: 'plug-1', tenant: 'acme' };
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const requested = (
+  commandId: string,
+  atMs = t0,
+  priority: CommandPriority = 'normal',
+  expiresInMs = 60_000,
+): EventOf<typeof EventType.commandRequested> => ({
+  ...envelope,
+  id: `req-${commandId}`,
+  type: EventType.commandRequested,
+  time: iso(atMs),
+  data: {
+    commandId,
+    deviceId: 'plug-1',
+    action: 'switch_off',
+    parameters: {},
+    priority,
+    correlationId: commandId,
+    requestedBy: 'ops',
+    expiresAt: iso(atMs + expiresInMs),
+  },
+});
+const reported = (
+  commandId: string,
+  attempt: number,
+  outcome: 'acknowledged' | 'succeeded' | 'failed',
+  atMs: number,
+): EventOf<typeof EventType.commandReported> => ({
+  ...envelope,
+  id: `rep-${commandId}-${attempt}-${outcome}`,
+  type: EventType.commandReported,
+  time: iso(atMs),
+  data: {
+    commandId,
+    deviceId: 'plug-1',
+    attempt,
+    outcome,
+    ...(outcome === 'failed' ? { reason: 'relay stuck' } : {}),
+  },
+});
+const cancellation = (commandId: string, atMs: number): SagaInput => ({
+  ...envelope,
+  id: `cancel-${commandId}`,
+  type: EventType.commandCancellationRequested,
+  time: iso(atMs),
+  data: { commandId, deviceId: 'plug-1', requestedBy: 'ops' },
+});
+const tick: SagaInput = { type: 'tick' };
+
+/** Runs inputs at their times through the saga, collecting every event. */
+function run(
+  inputs: readonly (readonly [number, SagaInput])[],
+  start = initialDeviceCommands('acme', 'plug-1'),
+) {
+  let state: DeviceCommandsState = start;
+  const events: ProcessorEvent[] = [];
+  for (const [atMs, input] of inputs) {
+    const step = stepDevice(state, input, atMs, timings);
+    state = step.state;
+    events.push(...step.events);
+  }
+  return {
+    state,
+    events,
+    steps: events.map(
+      (e) => `${e.type.split('.')[2]}${'attempt' in e.data ? `:${e.data.attempt}` : ''}`,
+    ),
+  };
+}
+
+describe('the command saga', () => {
+  it('dispatches a request at once, then records the acknowledgement and the success', () => {
+    const { state, events, steps } = run([
+      [t0, requested('c1')],
+      [t0 + 200, reported('c1', 1, 'acknowledged', t0 + 200)],
+      [t0 + 900, reported('c1', 1, 'succeeded', t0 + 900)],
+    ]);
+    expect(steps).toEqual(['dispatched:1', 'acknowledged:1', 'succeeded:1']);
+    expect(events[0]).toMatchObject({
+      type: EventType.commandDispatched,
+      data: { ackDeadline: iso(t0 + 1_000), expiresAt: iso(t0 + 60_000) },
+    });
+    expect(state.commands).toEqual([]);
+    expect(state.finished).toEqual(['c1']);
+  });
+
+  it('retries an unacknowledged attempt with backoff, then times out after the last', () => {
+    const { steps, events, state } = run([
+      [t0, requested('c1')],
+      [t0 + 1_000, tick], // attempt 1 unanswered: retry in 500 ms
+      [t0 + 1_500, tick], // attempt 2 out
+      [t0 + 2_500, tick], // unanswered: retry in 1000 ms
+      [t0 + 3_500, tick], // attempt 3 out
+      [t0 + 4_500, tick], // unanswered, no attempts left
+    ]);
+    expect(steps).toEqual([
+      'dispatched:1',
+      'retry-scheduled:1',
+      'dispatched:2',
+      'retry-scheduled:2',
+      'dispatched:3',
+      'timed-out',
+    ]);
+    expect(events[1]?.data).toMatchObject({ retryAt: iso(t0 + 1_500) });
+    expect(events[3]?.data).toMatchObject({ retryAt: iso(t0 + 3_500) });
+    expect(events[5]?.data).toMatchObject({ attempts: 3, waitingFor: 'acknowledgement' });
+    expect(nextDueMs(state)).toBeUndefined();
+  });
+
+  it('times out an acknowledged command without a result, and does not retry it', () => {
+    const { steps } = run([
+      [t0, requested('c1')],
+      [t0 + 100, reported('c1', 1, 'acknowledged', t0 + 100)],
+      [t0 + 5_100, tick],
+    ]);
+    expect(steps).toEqual(['dispatched:1', 'acknowledged:1', 'timed-out']);
+  });
+
+  it('records a failure with the device reason', () => {
+    const { events } = run([
+      [t0, requested('c1')],
+      [t0 + 100, reported('c1', 1, 'failed', t0 + 100)],
+    ]);
+    expect(events.at(-1)).toMatchObject({
+      type: EventType.commandFailed,
+      data: { reason: 'relay stuck' },
+    });
+  });
+
+  it('expires a command that was not acknowledged by its expiry, and never sends it again', () => {
+    const { steps } = run([
+      [t0, requested('c1', t0, 'normal', 1_200)],
+      [t0 + 1_000, tick], // unanswered: retry at 1_500, after the expiry
+      [t0 + 1_200, tick],
+      [t0 + 5_000, tick],
+    ]);
+    expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'expired']);
+  });
+
+  it('cancels a command not yet acknowledged and dispatches the next; an acknowledged one is not cancelled', () => {
+    const { steps } = run([
+      [t0, requested('c1')],
+      [t0 + 10, requested('c2')],
+      [t0 + 20, cancellation('c1', t0 + 20)],
+      [t0 + 30, reported('c2', 1, 'acknowledged', t0 + 30)],
+      [t0 + 40, cancellation('c2', t0 + 40)],
+      [t0 + 50, reported('c2', 1, 'succeeded', t0 + 50)],
+    ]);
+    expect(steps).toEqual([
+      'dispatched:1',
+      'cancelled',
+      'dispatched:1',
+      'acknowledged:1',
+      'succeeded:1',
+    ]);
+  });
+
+  it('accepts a late result of an earlier attempt and sends no further attempt', () => {
+    const { steps } = run([
+      [t0, requested('c1')],
+      [t0 + 1_000, tick],
+      [t0 + 1_200, reported('c1', 1, 'succeeded', t0 + 1_200)],
+      [t0 + 5_000, tick],
+    ]);
+    expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'succeeded:1']);
+  });
+
+  it('ignores a repeated request, a stale acknowledgement and reports of unknown commands', () => {
+    const { steps } = run([
+      [t0, requested('c1')],
+      [t0 + 5, requested('c1')],
+      [t0 + 1_000, tick],
+      [t0 + 1_100, reported('c1', 1, 'acknowledged', t0 + 1_100)],
+      [t0 + 1_200, reported('nope', 1, 'succeeded', t0 + 1_200)],
+      [t0 + 1_500, tick],
+      [t0 + 1_600, reported('c1', 2, 'succeeded', t0 + 1_600)],
+      [t0 + 1_700, requested('c1')],
+    ]);
+    expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'dispatched:2', 'succeeded:2']);
+  });
+
+  it('dispatches waiting commands by priority, then by age, one at a time', () => {
+    const priorities = fc.constantFrom<CommandPriority>('low', 'normal', 'high');
+    fc.assert(
+      fc.property(fc.array(priorities, { minLength: 1, maxLength: 8 }), (given) => {
+        // given a device busy with a first command, and more requested meanwhile
+        const inputs: [number, SagaInput][] = [[t0, requested('first')]];
+        given.forEach((priority, i) =>
+          inputs.push([t0 + 1 + i, requested(`c${i}`, t0 + 1 + i, priority)]),
+        );
+        // when each dispatched command succeeds in turn
+        let { state, events } = run(inputs);
+        let at = t0 + 100;
+        for (let i = 0; i <= given.length; i++) {
+          const inFlight = state.commands.find((c) => c.phase === 'dispatched');
+          if (inFlight === undefined) break;
+          const next = run([[at, reported(inFlight.commandId, 1, 'succeeded', at)]], state);
+          state = next.state;
+          events = [...events, ...next.events];
+          at += 10;
+        }
+        // then they went out high before normal before low, older first within a priority
+        const rank = { high: 0, normal: 1, low: 2 };
+        const expected = given
+          .map((priority, i) => ({ id: `c${i}`, priority, i }))
+          .sort((a, b) => rank[a.priority] - rank[b.priority] || a.i - b.i)
+          .map((c) => c.id);
+        const dispatched = events
+          .filter((e) => e.type === EventType.commandDispatched)
+          .map((e) => e.data.commandId);
+        expect(dispatched).toEqual(['first', ...expected]);
+      }),
+    );
+  });
+
+  it('derives every event id from command and step, so a step redone repeats its ids', () => {
+    const inputs: [number, SagaInput][] = [
+      [t0, requested('c1')],
+      [t0 + 1_000, tick],
+      [t0 + 1_500, tick],
+    ];
+    const once = run(inputs).events.map((e) => e.id);
+    expect(new Set(once).size).toBe(once.length);
+    expect(run(inputs).events.map((e) => e.id)).toEqual(once);
+  });
+});

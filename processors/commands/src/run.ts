@@ -1,0 +1,233 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Command, CommandBus, CommandHandler, CqrsModule } from '@nestjs/cqrs';
+import type { ICommandHandler } from '@nestjs/cqrs';
+import type { Config } from '@gridstream/config';
+import {
+  createEventPublisher,
+  createKafka,
+  createTopicsIfMissing,
+  runEventConsumer,
+  topicNames,
+} from '@gridstream/kafka';
+import type { EventPublisher, PositionedEvent } from '@gridstream/kafka';
+import { connectMongo, WriteConflictError } from '@gridstream/mongo';
+import { isSagaInput } from './command-saga.ts';
+import type { CommandTimings } from './device-commands.ts';
+import { deviceCommandsId, planDevices } from './plan.ts';
+import {
+  clearOutboxes,
+  COMMAND_SAGAS_COLLECTION,
+  dueDeviceIds,
+  loadDeviceCommands,
+  openDeviceCommands,
+  writeDeviceCommands,
+} from './store.ts';
+import type { DeviceCommandsCollection } from './store.ts';
+
+/** Devices one timer sweep handles at most; the rest wait for the next sweep. */
+export const TIMER_SWEEP_DEVICES = 500;
+const MAX_WRITE_ATTEMPTS = 10;
+
+export function commandsProcessorGroupId(config: Config): string {
+  return `${config.GS_TOPIC_PREFIX}processor.commands`;
+}
+
+export function commandTimings(config: Config): CommandTimings {
+  return {
+    ackTimeoutMs: config.GS_COMMAND_ACK_TIMEOUT_MS,
+    resultTimeoutMs: config.GS_COMMAND_RESULT_TIMEOUT_MS,
+    maxAttempts: config.GS_COMMAND_MAX_ATTEMPTS,
+    retryBackoffMs: config.GS_COMMAND_RETRY_BACKOFF_MS,
+    retryMaxBackoffMs: config.GS_COMMAND_RETRY_MAX_BACKOFF_MS,
+  };
+}
+
+/** Apply a batch of the commands and gateway topics (requests, cancellations, device reports). */
+export class HandleCommandEvents extends Command<void> {
+  readonly events: readonly PositionedEvent[];
+  constructor(events: readonly PositionedEvent[]) {
+    super();
+    this.events = events;
+  }
+}
+
+/** Fire the timers that are due (acknowledgement and result deadlines, retries, expiry). */
+export class FireDueTimers extends Command<void> {}
+
+/** What the handlers share: the state collection, the publisher, the clock, the timings. */
+export interface SagaPorts {
+  readonly collection: DeviceCommandsCollection;
+  readonly publisher: EventPublisher;
+  readonly nowMs: () => number;
+  readonly timings: CommandTimings;
+}
+
+/**
+ * Load the devices' documents, plan (pure), write states with their outboxes, publish, clear
+ * the outboxes; re-read and re-plan when another writer changed a document in between.
+ */
+async function runSagas(
+  ports: SagaPorts,
+  ids: readonly string[],
+  events: readonly PositionedEvent[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+    const stored = await loadDeviceCommands(ports.collection, ids);
+    const writes = planDevices(stored, ids, events, ports.nowMs(), ports.timings);
+    if (!(await writeDeviceCommands(ports.collection, writes))) continue;
+    const written = new Set(writes.map((w) => w.id));
+    const outboxes = [
+      ...writes.map((w) => ({
+        id: w.id,
+        version: (w.before?._meta.version ?? 0) + 1,
+        events: w.outbox,
+      })),
+      // Loaded but unchanged, with events a crashed or failed run did not publish.
+      ...[...stored.values()]
+        .filter((d) => !written.has(d._id) && d.outbox.length > 0)
+        .map((d) => ({ id: d._id, version: d._meta.version, events: d.outbox })),
+    ].filter((o) => o.events.length > 0);
+    await ports.publisher.publish(outboxes.flatMap((o) => o.events));
+    await clearOutboxes(ports.collection, outboxes);
+    return;
+  }
+  throw new WriteConflictError(COMMAND_SAGAS_COLLECTION, MAX_WRITE_ATTEMPTS);
+}
+
+export class HandleCommandEventsHandler implements ICommandHandler<HandleCommandEvents> {
+  readonly #ports: SagaPorts;
+  constructor(ports: SagaPorts) {
+    this.#ports = ports;
+  }
+  async execute({ events }: HandleCommandEvents): Promise<void> {
+    const inputs = events.filter(({ event }) => isSagaInput(event));
+    const ids = [
+      ...new Set(inputs.map(({ event }) => deviceCommandsId(event.tenant, event.subject))),
+    ];
+    await runSagas(this.#ports, ids, inputs);
+  }
+}
+
+export class FireDueTimersHandler implements ICommandHandler<FireDueTimers> {
+  readonly #ports: SagaPorts;
+  constructor(ports: SagaPorts) {
+    this.#ports = ports;
+  }
+  async execute(): Promise<void> {
+    const ids = await dueDeviceIds(
+      this.#ports.collection,
+      this.#ports.nowMs(),
+      TIMER_SWEEP_DEVICES,
+    );
+    await runSagas(this.#ports, ids, []);
+  }
+}
+
+CommandHandler(HandleCommandEvents)(HandleCommandEventsHandler);
+CommandHandler(FireDueTimers)(FireDueTimersHandler);
+
+export interface CommandsProcessorOptions {
+  /** Wall-clock time for the timers. */
+  readonly now?: () => number;
+  readonly log?: (line: string) => void;
+  /** How long the group waits for a killed member before its partitions move (default 10 s). */
+  readonly sessionTimeoutMs?: number;
+}
+
+export interface RunningCommandsProcessor {
+  stop(): Promise<void>;
+}
+
+/**
+ * The command processor. Requests and cancellations (commands topic) and device reports
+ * (gateway topic) come in through the consumer, the clock through a timer sweep every
+ * GS_COMMAND_TIMER_INTERVAL_MS; both go through the CommandBus to handler shells around the
+ * pure saga (command-saga.ts). Every device's saga state, timers included, lives in MongoDB, so
+ * a restart (even kill -9) loses no timer, and any instance can take any partition. Batches and
+ * sweeps of one instance never overlap.
+ */
+export async function startCommandsProcessor(
+  config: Config,
+  options: CommandsProcessorOptions = {},
+): Promise<RunningCommandsProcessor> {
+  const log = options.log ?? (() => undefined);
+  const topics = topicNames(config.GS_TOPIC_PREFIX);
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-commands`,
+  });
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const collection = await openDeviceCommands(mongo.db);
+  const publisher = await createEventPublisher(kafka, topics);
+  const ports: SagaPorts = {
+    collection,
+    publisher,
+    nowMs: options.now ?? Date.now,
+    timings: commandTimings(config),
+  };
+
+  // Nest modules are classes that only carry metadata.
+  // eslint-disable-next-line @typescript-eslint/no-extraneous-class
+  class CommandsProcessorModule {}
+  Module({
+    imports: [CqrsModule.forRoot()],
+    providers: [
+      {
+        provide: HandleCommandEventsHandler,
+        useFactory: () => new HandleCommandEventsHandler(ports),
+      },
+      { provide: FireDueTimersHandler, useFactory: () => new FireDueTimersHandler(ports) },
+    ],
+  })(CommandsProcessorModule);
+  // Nest types its options as a class; a plain object is what it reads.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+  const nest = await NestFactory.createApplicationContext(CommandsProcessorModule, {
+    logger: false,
+  });
+  await nest.init();
+  const commandBus = nest.get(CommandBus);
+
+  let queue: Promise<void> = Promise.resolve();
+  const serialised = (work: () => Promise<void>): Promise<void> => {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const consumer = await runEventConsumer({
+    kafka,
+    groupId: commandsProcessorGroupId(config),
+    topics: [topics.commands, topics.gateway],
+    dlqTopic: topics.dlq,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    handle: (events) => serialised(() => commandBus.execute(new HandleCommandEvents(events))),
+  });
+
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    serialised(() => commandBus.execute(new FireDueTimers()))
+      .catch((error: unknown) => {
+        log(`commands processor: timer sweep failed (${(error as Error).message}); trying again`);
+      })
+      .finally(() => {
+        sweeping = false;
+      });
+  }, config.GS_COMMAND_TIMER_INTERVAL_MS);
+
+  return {
+    async stop() {
+      clearInterval(timer);
+      await consumer.stop();
+      await queue;
+      await nest.close();
+      await publisher.disconnect();
+      await mongo.close();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from './evolve.ts';
+export * from './stats.ts';
+export * from './projection.ts';
