@@ -67,8 +67,6 @@ function settings(ports: z.infer<typeof StackPorts>) {
     GS_ENERGY_VIEW_REFRESH_MS: positiveInt.default(2_000),
     /** Energy processors one process runs, each in a worker thread of its own (one core each). */
     GS_ENERGY_WORKERS: positiveInt.max(64).default(1),
-    /** Energy processors one process runs, each in a worker thread of its own (one core each). */
-    GS_ENERGY_WORKERS: positiveInt.max(64).default(1),
     /** A device without a reading for longer than this is offline (a reading is its heartbeat). */
     GS_DEVICE_OFFLINE_AFTER_MS: positiveInt.default(5 * 60_000),
     /** Bytes a projection fetches per partition at most: its batch size and memory bound. */
