@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '@gridstream/config';
+import { EventType } from '@gridstream/events';
+import type { CommandOutcome, EventOf } from '@gridstream/events';
+import {
+  createEventPublisher,
+  createKafka,
+  createTopicsIfMissing,
+  runEventConsumer,
+  topicNames,
+} from '@gridstream/kafka';
+import type { EventPublisher } from '@gridstream/kafka';
+
+export type DispatchedEvent = EventOf<typeof EventType.commandDispatched>;
+
+/**
+ * How a test device answers a dispatch: each reply after a delay (ms), or none at all.
+ * `answer`: ack, then success; `fail`: ack, then failure; `silent`: nothing (offline);
+ * `ack-only`: ack, no result; `slow`: ack, success after 3 s.
+ */
+export type TestDeviceBehaviour = 'answer' | 'fail' | 'silent' | 'ack-only' | 'slow';
+
+const REPLIES: Readonly<
+  Record<TestDeviceBehaviour, readonly { outcome: CommandOutcome; afterMs: number }[]>
+> = {
+  answer: [
+    { outcome: 'acknowledged', afterMs: 0 },
+    { outcome: 'succeeded', afterMs: 200 },
+  ],
+  fail: [
+    { outcome: 'acknowledged', afterMs: 0 },
+    { outcome: 'failed', afterMs: 200 },
+  ],
+  silent: [],
+  'ack-only': [{ outcome: 'acknowledged', afterMs: 0 }],
+  slow: [
+    { outcome: 'acknowledged', afterMs: 0 },
+    { outcome: 'succeeded', afterMs: 3_000 },
+  ],
+};
+
+export interface TestDevices {
+  /** Every dispatch the gateway topic carried, redeliveries included, in arrival order. */
+  readonly dispatched: DispatchedEvent[];
+  readonly publisher: EventPublisher;
+  stop(): Promise<void>;
+}
+
+/**
+ * Devices played by the test: a consumer of the gateway topic that answers each dispatch (once
+ * per event id, as a real gateway deduplicates) the way its device is set to behave.
+ */
+export async function startTestDevices(
+  config: Config,
+  behaviourOf: (deviceId: string) => TestDeviceBehaviour,
+): Promise<TestDevices> {
+  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-devices' });
+  const topics = topicNames(config.GS_TOPIC_PREFIX);
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  const publisher = await createEventPublisher(kafka, topics);
+  const dispatched: DispatchedEvent[] = [];
+  const answered = new Set<string>();
+  const pending = new Set<Promise<void>>();
+  const reply = (event: DispatchedEvent, outcome: CommandOutcome): Promise<void> =>
+    publisher.publish([
+      {
+        id: randomUUID(),
+        type: EventType.commandReported,
+        source: 'test-device',
+        subject: event.subject,
+        time: new Date().toISOString(),
+        tenant: event.tenant,
+        data: {
+          commandId: event.data.commandId,
+          deviceId: event.data.deviceId,
+          attempt: event.data.attempt,
+          outcome,
+          ...(outcome === 'failed' ? { reason: 'relay stuck' } : {}),
+        },
+      },
+    ]);
+  const consumer = await runEventConsumer({
+    kafka,
+    groupId: `${config.GS_TOPIC_PREFIX}test-devices`,
+    topics: [topics.gateway],
+    dlqTopic: topics.dlq,
+    handle: async (events) => {
+      for (const { event } of events) {
+        if (event.type !== EventType.commandDispatched) continue;
+        dispatched.push(event);
+        if (answered.has(event.id)) continue;
+        answered.add(event.id);
+        for (const { outcome, afterMs } of REPLIES[behaviourOf(event.subject)]) {
+          if (afterMs === 0) {
+            await reply(event, outcome);
+            continue;
+          }
+          const later: Promise<void> = new Promise<void>((resolve) => setTimeout(resolve, afterMs))
+            .then(() => reply(event, outcome))
+            .catch(() => undefined)
+            .finally(() => pending.delete(later));
+          pending.add(later);
+        }
+      }
+    },
+  });
+  return {
+    dispatched,
+    publisher,
+    async stop() {
+      await consumer.stop();
+      await Promise.all([...pending]);
+      await publisher.disconnect();
+    },
+  };
+}
