@@ -66,7 +66,7 @@ function text(
   return typeof single === 'string' ? single : utf8.decode(single);
 }
 
-const Attributes = z.object({
+export const CloudEventsAttributes = z.object({
   [CeHeader.specversion]: z.literal(CLOUDEVENTS_SPEC_VERSION),
   [CeHeader.id]: z.string().min(1).max(128),
   [CeHeader.type]: z.string().min(1),
@@ -76,31 +76,114 @@ const Attributes = z.object({
   [CeHeader.tenant]: EntityId,
 });
 
+const Attributes = CloudEventsAttributes;
+type Attributes = z.infer<typeof Attributes>;
+
+/**
+ * Values already found valid for one header whose values repeat from record to record (a type,
+ * a source, a tenant, a device): each distinct value is validated once. Bounded: when full, it
+ * starts again from empty.
+ */
+class KnownValid {
+  readonly #schema: z.ZodType<string>;
+  readonly #values = new Set<string>();
+
+  constructor(schema: z.ZodType<string>) {
+    this.#schema = schema;
+  }
+
+  test(value: string | undefined): value is string {
+    if (value === undefined) return false;
+    if (this.#values.has(value)) return true;
+    if (!this.#schema.safeParse(value).success) return false;
+    if (this.#values.size >= 10_000) this.#values.clear();
+    this.#values.add(value);
+    return true;
+  }
+}
+
+const known = {
+  type: new KnownValid(Attributes.shape[CeHeader.type]),
+  source: new KnownValid(Attributes.shape[CeHeader.source]),
+  subject: new KnownValid(EntityId),
+  tenant: new KnownValid(EntityId),
+};
+
+/**
+ * The attributes of a record whose headers are all valid, read without copying the headers and
+ * with the same checks as `Attributes`; undefined when any check fails, and then the caller
+ * parses with `Attributes` for the reason. Throws on a header that is not UTF-8.
+ */
+export function validAttributes(headers: RawRecord['headers']): Attributes | undefined {
+  if (headers === undefined) return undefined;
+  const specversion = text(headers[CeHeader.specversion]);
+  const id = text(headers[CeHeader.id]);
+  const type = text(headers[CeHeader.type]);
+  const source = text(headers[CeHeader.source]);
+  const subject = text(headers[CeHeader.subject]);
+  const time = text(headers[CeHeader.time]);
+  const tenant = text(headers[CeHeader.tenant]);
+  if (
+    specversion !== CLOUDEVENTS_SPEC_VERSION ||
+    id === undefined ||
+    id.length < 1 ||
+    id.length > 128 ||
+    !known.type.test(type) ||
+    !known.source.test(source) ||
+    !known.subject.test(subject) ||
+    !known.tenant.test(tenant) ||
+    time === undefined ||
+    !Timestamp.safeParse(time).success
+  )
+    return undefined;
+  return {
+    [CeHeader.specversion]: specversion,
+    [CeHeader.id]: id,
+    [CeHeader.type]: type,
+    [CeHeader.source]: source,
+    [CeHeader.subject]: subject,
+    [CeHeader.time]: time,
+    [CeHeader.tenant]: tenant,
+  };
+}
+
 /**
  * Decodes and validates one Kafka record into the newest version of its event, or says in
  * one line why it cannot be used (the reason goes into the DLQ headers).
+ *
+ * The CloudEvents headers are read where they are; only a record they do not pass is decoded
+ * whole (every header) and parsed with `Attributes`, for the reason. A header that is not one of
+ * ours is not looked at on the way.
  */
 export function decodeEvent(record: RawRecord): DecodeResult {
-  let headers: Record<string, string | undefined>;
+  let a: Attributes | undefined;
   let value: string | undefined;
   let key: string | undefined;
   try {
-    headers = Object.fromEntries(
-      Object.entries(record.headers ?? {}).map(([name, raw]) => [name, text(raw)]),
-    );
+    a = validAttributes(record.headers);
     value = text(record.value);
     key = text(record.key);
   } catch {
     return { ok: false, reason: 'key, value or a header is not valid UTF-8' };
   }
-  const attributes = Attributes.safeParse(headers);
-  if (!attributes.success) {
-    return {
-      ok: false,
-      reason: `bad CloudEvents headers: ${formatIssues(attributes.error.issues)}`,
-    };
+  if (a === undefined) {
+    let headers: Record<string, string | undefined>;
+    try {
+      headers = Object.fromEntries(
+        Object.entries(record.headers ?? {}).map(([name, raw]) => [name, text(raw)]),
+      );
+    } catch {
+      return { ok: false, reason: 'key, value or a header is not valid UTF-8' };
+    }
+    const attributes = Attributes.safeParse(headers);
+    if (!attributes.success) {
+      return {
+        ok: false,
+        reason: `bad CloudEvents headers: ${formatIssues(attributes.error.issues)}`,
+      };
+    }
+    a = attributes.data;
   }
-  const a = attributes.data;
   if (key !== a[CeHeader.subject]) {
     return {
       ok: false,

@@ -1,5 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { catalogue, catalogueJsonSchema, decodeEvent, encodeEvent, EventType } from './index.ts';
+import {
+  catalogue,
+  catalogueJsonSchema,
+  CloudEventsAttributes,
+  decodeEvent,
+  encodeEvent,
+  EventType,
+  validAttributes,
+} from './index.ts';
 import type { GridstreamEvent, RawRecord } from './index.ts';
 
 const reading: GridstreamEvent = {
@@ -161,5 +170,48 @@ describe('docs/events.schema.json', () => {
       await readFile(new URL('../../../docs/events.schema.json', import.meta.url), 'utf8'),
     );
     expect(committed).toEqual(catalogueJsonSchema());
+  });
+});
+
+describe('the quick check of CloudEvents headers', () => {
+  // Mostly valid values, so that whole records pass often and each check is tried alone.
+  const header = (valid: string[], invalid: string[]) =>
+    fc.oneof(
+      { arbitrary: fc.constantFrom(...valid), weight: 12 },
+      { arbitrary: fc.constantFrom(...invalid), weight: 1 },
+      { arbitrary: fc.string({ maxLength: 140 }), weight: 1 },
+      { arbitrary: fc.constant(undefined), weight: 1 },
+      {
+        arbitrary: fc.array(fc.constantFrom(...valid, ...invalid), { minLength: 1, maxLength: 2 }),
+        weight: 1,
+      },
+    );
+  const headers = fc.record({
+    ce_specversion: header(['1.0'], ['0.3', '']),
+    ce_id: header(['e-1', 'x'.repeat(128)], ['', 'x'.repeat(129)]),
+    ce_type: header([EventType.readingReported, 'gridstream.nope.v9'], ['']),
+    ce_source: header(['gateway/berlin-1', 's'.repeat(256)], ['', 's'.repeat(257)]),
+    ce_subject: header(['plug-1', 'meter:2.a_b'], ['-plug', 'plug 1', '']),
+    ce_time: header(
+      ['2026-03-29T00:30:00.000Z', '2026-03-29T00:00:00+01:00', '2028-02-29T23:59:59Z'],
+      ['2026-02-29T00:00:00Z', '2026-03-29 00:30', '2026-03-29T00:30:00'],
+    ),
+    ce_tenant: header(['acme', 'b.2'], ['', '_acme']),
+  });
+
+  it('accepts exactly what the Attributes schema accepts, with the same values, every time', () => {
+    fc.assert(
+      fc.property(headers, (h) => {
+        const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+        const parsed = CloudEventsAttributes.safeParse(
+          Object.fromEntries(Object.entries(h).map(([k, v]) => [k, first(v)])),
+        );
+        const expected = parsed.success ? parsed.data : undefined;
+        // twice: the second time, values seen before are answered from memory
+        expect(validAttributes(h)).toEqual(expected);
+        expect(validAttributes(h)).toEqual(expected);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
