@@ -117,6 +117,14 @@ export function storedReadingOf({
   };
 }
 
+/** Column names per phase, built once: a row names them for every reading. */
+const PHASE_COLUMNS = PHASES.map((phase) => ({
+  phase,
+  powerW: `${phase}_power_w`,
+  importWh: `delta_${phase}_import_wh`,
+  exportWh: `delta_${phase}_export_wh`,
+}));
+
 function optionalFloat(sender: Sender, column: string, value: number | undefined): void {
   if (value !== undefined) sender.floatColumn(column, value);
 }
@@ -145,8 +153,10 @@ export async function bufferReadingRow(
   optionalFloat(sender, 'export_wh', reading.exportWh);
   optionalFloat(sender, 'voltage_v', reading.voltageV);
   optionalFloat(sender, 'current_a', reading.currentA);
-  for (const phase of PHASES)
-    optionalFloat(sender, `${phase}_power_w`, reading.phasePowersW?.[phase]);
+  const phasePowers = reading.phasePowersW;
+  if (phasePowers !== undefined)
+    for (const { phase, powerW } of PHASE_COLUMNS)
+      optionalFloat(sender, powerW, phasePowers[phase]);
   optionalFloat(sender, 'soc_pct', reading.socPct);
   optionalFloat(sender, 'temperature_c', reading.temperatureC);
   sender
@@ -158,14 +168,16 @@ export async function bufferReadingRow(
       .timestampColumn('delta_from', energy.startMs * 1000, 'us')
       .floatColumn('delta_import_wh', energy.importWh)
       .floatColumn('delta_export_wh', energy.exportWh)
-      .stringColumn('delta_flags', energy.flags.join(','));
-    for (const phase of PHASES) {
-      const phaseEnergy = energy.phases?.[phase];
-      if (phaseEnergy === undefined) continue;
-      sender
-        .floatColumn(`delta_${phase}_import_wh`, phaseEnergy.importWh)
-        .floatColumn(`delta_${phase}_export_wh`, phaseEnergy.exportWh);
-    }
+      .stringColumn('delta_flags', energy.flags.length === 0 ? '' : energy.flags.join(','));
+    const phases = energy.phases;
+    if (phases !== undefined)
+      for (const { phase, importWh, exportWh } of PHASE_COLUMNS) {
+        const phaseEnergy = phases[phase];
+        if (phaseEnergy === undefined) continue;
+        sender
+          .floatColumn(importWh, phaseEnergy.importWh)
+          .floatColumn(exportWh, phaseEnergy.exportWh);
+      }
   }
   await sender.at(reading.timeMs * 1000, 'us');
 }
