@@ -4,13 +4,16 @@ import { v7 as uuidv7 } from 'uuid';
 import { loadConfigOrExit } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { catalogueJsonSchema } from '@gridstream/events';
+import { EventType } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
   createTopicsIfMissing,
+  runEventConsumer,
   topicNames,
 } from '@gridstream/kafka';
-import { runFleet } from '@gridstream/simulator';
+import { createCommandResponder, runFleet, seededRandom } from '@gridstream/simulator';
+import type { DispatchedEvent } from '@gridstream/simulator';
 import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
 import { printDeviceState } from './state.ts';
 import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
@@ -19,13 +22,13 @@ import { SERVICES, startService, waitUntilReady } from './services.ts';
 const USAGE = `usage: gridstream <command> [options]
 
 commands:
-  up         start the energy and alerts processors, the projections (devices, site energy, alerts),
-             the event archive, the API and a fleet
+  up         start the energy, alerts and commands processors, the projections (devices, site
+             energy, alerts, commands), the event archive, the API and a fleet that answers commands
   simulate   run only a simulated fleet against a running API
   schema     print the JSON Schema of the event catalogue
   replay     write the events of a time range, filtered, as NDJSON or CSV (replay --help)
   state D    device D's state as of --at TIME (default now), folded from its events (--tenant)
-  rebuild P  build projection P (devices, site-energy, alerts) again from the start of the log
+  rebuild P  build projection P (devices, site-energy, alerts, commands) again from the start of the log
              beside the live one, and switch readers over once it has caught up; run again to
              resume after a crash
   bench      benchmarks against the running stack (bench --help)
@@ -63,9 +66,35 @@ async function startFleet(
     newEventId: uuidv7,
     log,
   });
+  // The fleet's gateway: it answers the commands dispatched to its devices.
+  const responder = createCommandResponder({
+    tenant: values.tenant,
+    devices: fleet.devices,
+    random: seededRandom(Number(values.seed) + 1),
+    publish: (events) => publisher.publish(events),
+    newEventId: uuidv7,
+    log,
+  });
+  const gateway = await runEventConsumer({
+    kafka,
+    groupId: `${config.GS_TOPIC_PREFIX}simulator.gateway`,
+    topics: [topics.gateway],
+    dlqTopic: topics.dlq,
+    // Commands dispatched before this fleet started are not its to answer.
+    fromBeginning: false,
+    handle: async (events) => {
+      responder.receive(
+        events
+          .map(({ event }) => event)
+          .filter((event): event is DispatchedEvent => event.type === EventType.commandDispatched),
+      );
+    },
+  });
   return {
     fleet,
     async stop() {
+      await gateway.stop();
+      await responder.stop();
       await fleet.stop();
       await publisher.disconnect();
     },
@@ -120,6 +149,9 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
   stopFleet = () => simulation.stop();
   if (shuttingDown) await stopFleet();
   const example = fleet.devices[0]?.registration.deviceId ?? 'site-001-meter';
+  const plug =
+    fleet.devices.find((d) => d.registration.kind === 'smart_plug')?.registration.deviceId ??
+    'site-001-smart-plug';
   log(`
 gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gridstream stack stop).
 
@@ -128,6 +160,8 @@ gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gri
   metrics             ${base}/metrics
   a device            curl -H 'x-gridstream-tenant: ${values.tenant}' ${base}/v1/devices/${example}
   its readings        curl -H 'x-gridstream-tenant: ${values.tenant}' '${base}/v1/devices/${example}/readings'
+  command a plug      curl -H 'x-gridstream-tenant: ${values.tenant}' -H 'idempotency-key: demo-1' -H 'content-type: application/json' -d '{"action":"switch_off"}' ${base}/v1/devices/${plug}/commands
+  command stats       curl -H 'x-gridstream-tenant: ${values.tenant}' ${base}/v1/commands/stats
   QuestDB console     http://127.0.0.1:${process.env['GS_QDB_HTTP_PORT'] ?? '9000'}  (SQL over HTTP: /exec?query=...)
 
 simulating ${fleet.devices.length} devices on ${values.sites} sites for tenant '${values.tenant}', one reading each per ${values['interval-ms']} ms

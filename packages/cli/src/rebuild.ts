@@ -2,6 +2,7 @@ import type { Config } from '@gridstream/config';
 import { rebuildProjection } from '@gridstream/projection';
 import type { RebuildOptions, RebuildProgress } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
+import { commandsProjection } from '@gridstream/projection-commands';
 import { devicesProjection } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { progressLine } from './progress-line.ts';
@@ -11,6 +12,7 @@ export const PROJECTIONS = {
   devices: devicesProjection,
   'site-energy': siteEnergyProjection,
   alerts: alertsProjection,
+  commands: commandsProjection,
 } as const;
 
 export function isProjectionName(name: string): name is keyof typeof PROJECTIONS {
@@ -41,7 +43,9 @@ export async function rebuild(config: Config, name: keyof typeof PROJECTIONS): P
       ? await rebuildProjection(config, PROJECTIONS.devices, options)
       : name === 'site-energy'
         ? await rebuildProjection(config, PROJECTIONS['site-energy'], options)
-        : await rebuildProjection(config, PROJECTIONS.alerts, options);
+        : name === 'commands'
+          ? await rebuildProjection(config, PROJECTIONS.commands, options)
+          : await rebuildProjection(config, PROJECTIONS.alerts, options);
   line.log(
     `rebuild ${name}: build ${result.buildId} is live (${result.appliedEvents.toLocaleString('en-US')} events in ${(result.ms / 1000).toFixed(1)} s)`,
   );

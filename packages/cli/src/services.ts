@@ -20,6 +20,8 @@ export const SERVICES: readonly {
   { name: 'site-energy', entry: '@gridstream/projection-site-energy', nodeFlags: [] },
   { name: 'alerts', entry: '@gridstream/processor-alerts', nodeFlags: [] },
   { name: 'alerts-projection', entry: '@gridstream/projection-alerts', nodeFlags: [] },
+  { name: 'commands', entry: '@gridstream/processor-commands', nodeFlags: [] },
+  { name: 'commands-projection', entry: '@gridstream/projection-commands', nodeFlags: [] },
   { name: 'api', entry: '@gridstream/api', nodeFlags: [] },
 ];
 

@@ -25,6 +25,10 @@ export interface SimulatedDevice {
   socPct: number;
   /** A smart plug overloaded (a kettle on an extension lead) until then: above its rating. */
   overloadUntilMs?: number;
+  /** Commanded off (a plug or heat pump switched off, a charger paused): it draws nothing. */
+  off?: boolean;
+  /** Commanded power limit: the device's power stays within it, either way. */
+  powerLimitW?: number;
 }
 
 /** A plug's chance per reading of an overload, and how long one lasts: about every 5 min at 1 s. */
@@ -112,13 +116,17 @@ export function nextReading(
   const hours = elapsedMs / 3_600_000;
   const jitter = () => 0.9 + random() * 0.2;
   const base = { deviceId, quality: 'good' as const };
+  // A device commanded off draws nothing, and its counters stand still.
+  if (device.off === true) return { ...base, powerW: 0, importWh: Math.round(device.importWh) };
+  const limitW = device.powerLimitW ?? Number.POSITIVE_INFINITY;
+  const cap = (powerW: number) => Math.sign(powerW) * Math.min(Math.abs(powerW), limitW);
   switch (kind) {
     case 'solar_inverter': {
       // Production flows out of the device: negative power (docs/energy.md, sign convention).
       // An inverter clips at its rating: the jitter never takes it above (it did, and a demo
       // fleet raised a power alert every few seconds around noon).
       const producedW = Math.round(
-        Math.min(ratedPowerW, ratedPowerW * solarShare(localHour(time, timeZone)) * jitter()),
+        cap(Math.min(ratedPowerW, ratedPowerW * solarShare(localHour(time, timeZone)) * jitter())),
       );
       device.exportWh += producedW * hours;
       return {
@@ -129,7 +137,7 @@ export function nextReading(
     }
     case 'battery': {
       const charging = solarShare(localHour(time, timeZone)) > 0.3;
-      const powerW = Math.round((charging ? 1 : -1) * ratedPowerW * 0.4 * jitter());
+      const powerW = Math.round(cap((charging ? 1 : -1) * ratedPowerW * 0.4 * jitter()));
       device.socPct = Math.min(100, Math.max(0, device.socPct + (powerW * hours) / 100));
       if (powerW > 0) device.importWh += powerW * hours;
       else device.exportWh -= powerW * hours;
@@ -172,7 +180,7 @@ export function nextReading(
     case 'heat_pump':
     case 'ev_charger': {
       const on = random() < (kind === 'ev_charger' ? 0.3 : 0.7);
-      const powerW = on ? Math.round(ratedPowerW * (0.3 + 0.7 * random())) : 0;
+      const powerW = on ? Math.round(cap(ratedPowerW * (0.3 + 0.7 * random()))) : 0;
       device.importWh += powerW * hours;
       return { ...base, powerW, importWh: Math.round(device.importWh) };
     }

@@ -1,2 +1,4 @@
 export * from './fleet.ts';
+export * from './commands.ts';
+export * from './responder.ts';
 export * from './run.ts';
