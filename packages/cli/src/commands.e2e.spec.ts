@@ -4,7 +4,9 @@ import type { RunningApi } from '@gridstream/api';
 import { EventType } from '@gridstream/events';
 import type { DeviceKind } from '@gridstream/events';
 import { startCommandsProcessor } from '@gridstream/processor-commands';
-import { startLiveProjection } from '@gridstream/projection';
+import { connectMongo } from '@gridstream/mongo';
+import { ProjectionReader, rebuildProjection, startLiveProjection } from '@gridstream/projection';
+import type { LiveProjection } from '@gridstream/projection';
 import { commandsProjection } from '@gridstream/projection-commands';
 import type { CommandView } from '@gridstream/projection-commands';
 import { devicesProjection } from '@gridstream/projection-devices';
@@ -25,6 +27,7 @@ const tenant = 'acme';
 const stopAfterAll = teardown(config);
 let api: RunningApi;
 let devices: TestDevices;
+let projection: LiveProjection;
 
 /** The test fleet: each device's kind and how it answers commands. */
 const FLEET: Readonly<Record<string, { kind: DeviceKind; behaviour: TestDeviceBehaviour }>> = {
@@ -76,7 +79,9 @@ async function finalSteps(commandId: string, status: string, timeoutMs = 30_000)
 beforeAll(async () => {
   devices = await startTestDevices(config, (deviceId) => FLEET[deviceId]?.behaviour ?? 'silent');
   stopAfterAll(() => devices.stop());
-  const [processor, projection, deviceModel] = await Promise.all([
+  let processor: Awaited<ReturnType<typeof startCommandsProcessor>>;
+  let deviceModel: LiveProjection;
+  [processor, projection, deviceModel] = await Promise.all([
     startCommandsProcessor(config),
     startLiveProjection(config, commandsProjection, { lagLogIntervalMs: 0 }),
     startLiveProjection(config, devicesProjection, { lagLogIntervalMs: 0 }),
@@ -369,5 +374,32 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ issues: [{ in: 'querystring', path: 'from' }] });
+  });
+
+  it('rebuilds the commands read model from the log into documents identical to the live ones', async () => {
+    // given the live projection caught up with every command above
+    await eventually('the live projection caught up', async () =>
+      (await projection.lag()) === 0 ? true : undefined,
+    );
+    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    stopAfterAll(() => mongo.close());
+    const reader = new ProjectionReader(mongo.db, commandsProjection);
+    const documents = async () =>
+      (await (await reader.collection()).find({}).sort({ _id: 1 }).toArray()).map((d) => [
+        d._id,
+        d.state,
+      ]);
+    const live = await documents();
+    expect(live).toHaveLength(8);
+    const liveBuild = projection.buildId();
+    // when it is rebuilt from the commands and gateway topics
+    const result = await rebuildProjection(config, commandsProjection, { caughtUpLag: 0 });
+    // then readers and the live service are on the new build, with the same documents
+    expect(result.previous).toBe(liveBuild);
+    expect(projection.buildId()).toBe(result.buildId);
+    await eventually('readers on the new build', async () =>
+      (await reader.collection()).collectionName.endsWith(result.buildId) ? true : undefined,
+    );
+    expect(await documents()).toEqual(live);
   });
 });

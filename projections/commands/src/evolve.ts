@@ -167,9 +167,24 @@ function stepOf(event: CommandEvent): Step | undefined {
   }
 }
 
+/** Lifecycle order, for steps at the same instant (a cancellation and its request share one). */
+const STEP_ORDER = [
+  'requested',
+  'cancellation-requested',
+  'dispatched',
+  'acknowledged',
+  'retry-scheduled',
+  ...FINAL_STATUSES,
+];
+
+/** By time, then attempt, then lifecycle order, then id: the same timeline in any delivery order. */
 function byTime(a: TimelineEntry, b: TimelineEntry): number {
   if (a.at !== b.at) return a.at < b.at ? -1 : 1;
-  return (a.attempt ?? 0) - (b.attempt ?? 0);
+  return (
+    (a.attempt ?? 0) - (b.attempt ?? 0) ||
+    STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step) ||
+    (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
+  );
 }
 
 function withLatency(view: CommandView): CommandView {
@@ -213,13 +228,14 @@ export function evolveCommand(
     ...step.fields,
     timeline: [...current.timeline, entry].sort(byTime),
     attempts: Math.max(current.attempts, step.attempt ?? 0),
+    // Kept after the end too, so any delivery order ends in the same document.
+    progress: Math.max(current.progress, step.progress ?? -1),
   };
   const final = FINAL_STATUSES.includes(current.status);
   if (step.status !== undefined && !final) {
     if (FINAL_STATUSES.includes(step.status))
       next = { ...next, status: step.status, finishedAt: at };
-    else if ((step.progress ?? 0) > current.progress)
-      next = { ...next, status: step.status, progress: step.progress ?? 0 };
+    else if ((step.progress ?? 0) > current.progress) next = { ...next, status: step.status };
   }
   return withLatency(next);
 }

@@ -120,11 +120,8 @@ describe('evolveCommand', () => {
         }),
         fc.array(fc.constantFrom(...lifecycle), { maxLength: 4 }),
         (shuffled, repeats) => {
-          // the final status is the only one, so any order ends in the same document
-          expect(fold([...shuffled, ...repeats])).toEqual({
-            ...expected,
-            progress: expect.any(Number) as number,
-          });
+          // one final status, the furthest step kept: any order ends in the same document
+          expect(fold([...shuffled, ...repeats])).toEqual(expected);
         },
       ),
     );
