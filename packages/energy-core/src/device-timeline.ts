@@ -69,7 +69,8 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     }
     const oldest = timeline.#entries[0];
     if (history === 'recent' && oldest) timeline.#markIncompleteBefore(oldest.reading.timeMs);
-    timeline.evict();
+    // Not evicted here: the caller loaded these readings for the batch it is placing, which may
+    // start well before the newest ones; it evicts once the batch is placed.
     return timeline;
   }
 
