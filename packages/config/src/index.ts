@@ -59,7 +59,7 @@ function settings(ports: z.infer<typeof StackPorts>) {
     /** Power is never integrated across a longer gap between two readings (docs/energy.md). */
     GS_ENERGY_MAX_GAP_MS: positiveInt.default(15 * 60_000),
     /** Readings each device's in-memory timeline keeps at most, and how far back before its newest. */
-    GS_ENERGY_TIMELINE_READINGS: positiveInt.min(2).default(64),
+    GS_ENERGY_TIMELINE_READINGS: positiveInt.min(2).default(16),
     GS_ENERGY_TIMELINE_HORIZON_MS: positiveInt.default(6 * 3600_000),
     /** Device timelines kept in memory at most; the least recently used is reloaded from QuestDB. */
     GS_ENERGY_MAX_DEVICES: positiveInt.default(50_000),
