@@ -341,6 +341,45 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     expect((await cancel('no-such-command')).statusCode).toBe(404);
   });
 
+  it('dispatches the waiting command of higher priority first', async () => {
+    // given a device that never answers, busy with one command while a low and then a high
+    // priority command wait
+    const busy = await post('plug-offline', { action: 'switch_on' });
+    const low = await post('plug-offline', { action: 'switch_on', priority: 'low' });
+    const high = await post('plug-offline', { action: 'switch_on', priority: 'high' });
+    const ids = [busy, low, high].map((answer) => String(answer.body['commandId']));
+    const [busyId = '', lowId = '', highId = ''] = ids;
+    await eventually('the busy command dispatched', async () =>
+      devices.dispatched.some((d) => d.data.commandId === busyId) ? true : undefined,
+    );
+    await eventually('both others requested', async () =>
+      (await command(lowId)) !== undefined && (await command(highId)) !== undefined
+        ? true
+        : undefined,
+    );
+    // when the device is free again (the busy command cancelled, with no body at all; or waiting
+    // to retry after its acknowledgement deadline)
+    const cancelled = await api.app.inject({
+      method: 'POST',
+      url: `/v1/commands/${busyId}/cancel`,
+      headers: { 'x-gridstream-tenant': tenant },
+    });
+    expect(cancelled.statusCode).toBe(202);
+    // then the high priority command goes out next, though requested after the low one
+    const next = await eventually('the next dispatch', async () =>
+      devices.dispatched.find((d) => d.data.commandId === lowId || d.data.commandId === highId),
+    );
+    expect(next.data.commandId).toBe(highId);
+    for (const commandId of [highId, lowId])
+      await api.app.inject({
+        method: 'POST',
+        url: `/v1/commands/${commandId}/cancel`,
+        headers: { 'x-gridstream-tenant': tenant },
+      });
+    await finalSteps(highId, 'cancelled');
+    await finalSteps(lowId, 'cancelled');
+  });
+
   it('gives success rate and latency percentiles per action and device kind', async () => {
     const from = new Date(Date.now() - 3600_000).toISOString();
     const response = await api.app.inject({
@@ -390,7 +429,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
         d.state,
       ]);
     const live = await documents();
-    expect(live).toHaveLength(8);
+    expect(live).toHaveLength(11);
     const liveBuild = projection.buildId();
     // when it is rebuilt from the commands and gateway topics
     const result = await rebuildProjection(config, commandsProjection, { caughtUpLag: 0 });

@@ -46,12 +46,13 @@ export const CommandRequestBody = z.strictObject({
   requestedBy: z.string().min(1).max(200).default('api'),
 });
 
+/** The body of a cancellation; none at all is fine (Fastify gives null then). */
 const CancelBody = z
   .strictObject({
     reason: z.string().max(500).optional(),
     requestedBy: z.string().min(1).max(200).default('api'),
   })
-  .default({ requestedBy: 'api' });
+  .nullish();
 
 const CommandHeaders = TenantHeaders.extend({
   [IDEMPOTENCY_HEADER]: z.string().min(1).max(255),
@@ -197,12 +198,13 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
       },
     },
     async (request, reply) => {
+      const { requestedBy = 'api', reason } = request.body ?? {};
       const event = await deps.commandBus.execute(
         new CancelDeviceCommand({
           tenant: request.headers[TENANT_HEADER],
           commandId: request.params.id,
-          requestedBy: request.body.requestedBy,
-          reason: request.body.reason,
+          requestedBy,
+          reason,
         }),
       );
       return reply
