@@ -1,4 +1,5 @@
-import { bucketTotal } from './bucket-split.ts';
+import { addToBucket, bucketTotalOf, copyBucketSum, emptyBucketSum } from './bucket-split.ts';
+import type { BucketSum } from './bucket-split.ts';
 import type { DeviceBucketTotal } from './bucket-total.ts';
 import { quarterHourStartMs, quarterHourStartsBetween } from './calendar-buckets.ts';
 import { sameEnergyReading } from './energy-reading.ts';
@@ -33,8 +34,19 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
   readonly #settings: EnergySettings;
   readonly #limits: TimelineLimits;
   #entries: Entry<R>[] = [];
-  /** Buckets before this are only partly known (readings were evicted or never loaded). */
+  /** Buckets before this are only partly known (readings before it were never loaded). */
   #completeFromMs = -Infinity;
+  /**
+   * The time of the oldest held reading once older ones were evicted: a reading before it
+   * cannot be placed (its predecessor is gone), so it is refused.
+   */
+  #heldFromMs = -Infinity;
+  /**
+   * Per 15-minute bucket, the sum of the evicted intervals that fall in it, in time order. A
+   * bucket's total continues from here over the held intervals, which all come after them, so
+   * it is the sum over all its intervals in time order, as if nothing had been evicted.
+   */
+  readonly #sealed = new Map<number, BucketSum>();
 
   constructor(deviceId: string, settings: EnergySettings, limits: TimelineLimits) {
     this.deviceId = deviceId;
@@ -78,7 +90,7 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     return this.#entries.length;
   }
 
-  /** 15-minute buckets starting before this are incomplete and never reported. */
+  /** 15-minute buckets starting before this are incomplete (not loaded) and never reported. */
   get completeFromMs(): number {
     return this.#completeFromMs;
   }
@@ -98,7 +110,10 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     const existing = this.#entries[index];
     const isSameInstant = existing?.reading.timeMs === reading.timeMs;
     const previous = this.#entries[index - 1];
-    if ((previous?.reading.timeMs ?? reading.timeMs) < this.#completeFromMs) {
+    if (
+      reading.timeMs < this.#heldFromMs ||
+      (previous?.reading.timeMs ?? reading.timeMs) < this.#completeFromMs
+    ) {
       return { status: 'before_horizon', reading };
     }
     // A different reading at the instant of the oldest held one, whose predecessor was evicted:
@@ -130,25 +145,21 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     return { status, readingDeltas, quarterHourStartsMs: quarterHourStartsBetween(fromMs, toMs) };
   }
 
-  /** The device's total in the 15-minute bucket starting at `startMs`, from held intervals. */
+  /**
+   * The device's total in the 15-minute bucket starting at `startMs`: what evicted intervals
+   * left in it, then the held intervals, in time order.
+   */
   quarterHour(startMs: number): DeviceBucketTotal {
     const endMs = startMs + QUARTER_HOUR_MS;
-    return bucketTotal(
-      this.deviceId,
-      'quarter_hour',
-      startMs,
-      endMs,
-      this.#intervalsFrom(startMs, endMs),
-    );
-  }
-
-  *#intervalsFrom(startMs: number, endMs: number): Generator<IntervalEnergy> {
+    const sealed = this.#sealed.get(startMs);
+    const sum = sealed === undefined ? emptyBucketSum() : copyBucketSum(sealed);
     for (let i = this.#firstIndexAfter(startMs); i < this.#entries.length; i++) {
       const interval = this.#entries[i]?.interval;
       if (!interval) continue;
-      if (interval.startMs >= endMs) return;
-      yield interval;
+      if (interval.startMs >= endMs) break;
+      addToBucket(sum, startMs, endMs, interval);
     }
+    return bucketTotalOf(this.deviceId, 'quarter_hour', startMs, endMs, sum);
   }
 
   #recomputeInterval(index: number): void {
@@ -161,8 +172,9 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
   }
 
   /**
-   * Drops the oldest readings beyond the limits. Quarter hours from `completeFromMs` on stay
-   * computable; call it after totalling what a batch of inserts changed.
+   * Drops the oldest readings beyond the limits, keeping what their intervals gave each bucket
+   * (`#sealed`), so every bucket stays computable; call it after totalling what a batch of
+   * inserts changed. Readings older than the oldest kept one are refused from then on.
    */
   evict(): void {
     const newest = this.#entries.at(-1);
@@ -176,14 +188,24 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     ) {
       count++;
     }
-    // Keep the reading that opens the oldest kept quarter hour, so every bucket from there on
-    // stays complete: the bound is maxReadings plus at most one quarter hour of readings.
-    const cutMs = quarterHourStartMs(this.#entries[count]?.reading.timeMs ?? -Infinity);
-    while (count > 0 && (this.#entries[count]?.reading.timeMs ?? -Infinity) > cutMs) count--;
     if (count === 0) return;
+    for (const { interval } of this.#entries.slice(0, count)) {
+      if (interval === null) continue;
+      for (const startMs of quarterHourStartsBetween(interval.startMs, interval.endMs)) {
+        let sum = this.#sealed.get(startMs);
+        if (sum === undefined) {
+          sum = emptyBucketSum();
+          this.#sealed.set(startMs, sum);
+        }
+        addToBucket(sum, startMs, startMs + QUARTER_HOUR_MS, interval);
+      }
+    }
     this.#entries.splice(0, count);
-    const oldest = this.#entries[0];
-    if (oldest) this.#markIncompleteBefore(oldest.reading.timeMs);
+    this.#heldFromMs = this.#entries[0]?.reading.timeMs ?? this.#heldFromMs;
+    // No reading before the oldest held one is placed, so no bucket before its own changes.
+    const firstChangeableMs = quarterHourStartMs(this.#heldFromMs);
+    for (const startMs of this.#sealed.keys())
+      if (startMs < firstChangeableMs) this.#sealed.delete(startMs);
   }
 
   /** The oldest held reading's predecessor is unknown, so its bucket is only partly known. */
