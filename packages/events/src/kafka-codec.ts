@@ -1,3 +1,4 @@
+import { Buffer, isAscii } from 'node:buffer';
 import { z } from 'zod';
 import { catalogue, isEventType, upcasters } from './catalogue.ts';
 import type { LogicalTopic } from './catalogue.ts';
@@ -57,13 +58,25 @@ export function encodeEvent(event: GridstreamEvent): EncodedRecord {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Bytes as text, refusing what is not UTF-8. Most headers, keys and values are ASCII, and ASCII
+ * bytes read as Latin-1 are the same text: that path skips the TextDecoder (a fifth of decoding
+ * a record, in a profile of the energy processor).
+ */
+function bytesText(bytes: Uint8Array): string {
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return isAscii(buffer) ? buffer.toString('latin1') : utf8.decode(buffer);
+}
+
 function text(
   value: Uint8Array | string | (Uint8Array | string)[] | null | undefined,
 ): string | undefined {
   if (value === null || value === undefined) return undefined;
   const single = Array.isArray(value) ? value[0] : value;
   if (single === undefined) return undefined;
-  return typeof single === 'string' ? single : utf8.decode(single);
+  return typeof single === 'string' ? single : bytesText(single);
 }
 
 export const CloudEventsAttributes = z.object({

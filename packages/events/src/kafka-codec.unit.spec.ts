@@ -215,3 +215,15 @@ describe('the quick check of CloudEvents headers', () => {
     );
   });
 });
+
+describe('decodeEvent on text that is not ASCII', () => {
+  it('reads UTF-8 headers and values as UTF-8, and refuses a header that is not UTF-8', () => {
+    const event = { ...reading, source: 'gateway/zürich-1', id: 'événement-1' };
+    const decoded = decodeEvent(toRaw(encodeEvent(event)));
+    expect(decoded.ok && decoded.event).toEqual(event);
+    const raw = toRaw(encodeEvent(reading));
+    const broken = { ...raw, headers: { ...raw.headers, ce_source: new Uint8Array([0x61, 0xc3]) } };
+    const refused = decodeEvent(broken);
+    expect(!refused.ok && refused.reason).toMatch(/UTF-8/);
+  });
+});
