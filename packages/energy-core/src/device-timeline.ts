@@ -138,10 +138,10 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     const successor = this.#entries[successorIndex];
     const fromMs = previous?.reading.timeMs ?? reading.timeMs;
     const toMs = successor?.reading.timeMs ?? reading.timeMs;
-    const readingDeltas = [index, successorIndex]
-      .map((i) => this.#entries[i])
-      .filter((e): e is Entry<R> => e !== undefined)
-      .map((e): ReadingDelta<R> => ({ reading: e.reading, interval: e.interval }));
+    const own = this.#entries[index];
+    const readingDeltas: ReadingDelta<R>[] = [];
+    if (own) readingDeltas.push({ reading: own.reading, interval: own.interval });
+    if (successor) readingDeltas.push({ reading: successor.reading, interval: successor.interval });
     return { status, readingDeltas, quarterHourStartsMs: quarterHourStartsBetween(fromMs, toMs) };
   }
 

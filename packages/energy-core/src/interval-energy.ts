@@ -36,6 +36,9 @@ export interface IntervalEnergy {
   readonly phases: PhaseEnergy | undefined;
 }
 
+/** One frozen list for the usual case, so a held interval does not carry an empty array of its own. */
+const NO_FLAGS: readonly IntervalFlag[] = Object.freeze([]);
+
 function counterFlag(direction: 'import' | 'export', change: CounterChange): IntervalFlag[] {
   if (change === 'reset') return [`${direction}_reset`];
   if (change === 'rollover') return [`${direction}_rollover`];
@@ -78,7 +81,13 @@ export function intervalEnergy(
       exportWh = delta.deltaWh;
       flags.push(...counterFlag('export', delta.change));
     }
-    return { ...base, importWh, exportWh, method: 'counter', flags: flags.sort() };
+    return {
+      ...base,
+      importWh,
+      exportWh,
+      method: 'counter',
+      flags: flags.length === 0 ? NO_FLAGS : flags.sort(),
+    };
   }
 
   const startW = totalPowerW(previous);
@@ -87,5 +96,10 @@ export function intervalEnergy(
     return { ...base, importWh: 0, exportWh: 0, method: 'none', flags: ['no_data'] };
   }
   if (isGap) return { ...base, importWh: 0, exportWh: 0, method: 'none', flags: ['gap'] };
-  return { ...base, ...trapezoidEnergyWh(startW, endW, durationMs), method: 'power', flags: [] };
+  return {
+    ...base,
+    ...trapezoidEnergyWh(startW, endW, durationMs),
+    method: 'power',
+    flags: NO_FLAGS,
+  };
 }

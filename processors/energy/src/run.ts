@@ -134,11 +134,13 @@ export async function startEnergyProcessor(
         await bufferReadingRow(sender, tables.readings, delta.reading, delta.interval);
       }
     };
+    const flushPending = async () => {
+      await bufferRows();
+      await sender.flush();
+    };
     for (const reading of readings) {
-      await timelines.insert(reading, batch, async () => {
-        await bufferRows();
-        await sender.flush();
-      });
+      if (!timelines.insertInMemory(reading, batch))
+        await timelines.insert(reading, batch, flushPending);
     }
     await bufferRows();
     const energyEvents = [];

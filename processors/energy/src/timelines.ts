@@ -40,7 +40,14 @@ export class DeviceTimelines {
 
   /** Loads, in one query per tenant, every device of the batch that is not in memory. */
   async ensureLoaded(windows: readonly DeviceWindow[]): Promise<void> {
-    const missing = windows.filter((w) => !this.#timelines.has(`${w.tenant}/${w.deviceId}`));
+    const missing: DeviceWindow[] = [];
+    for (const w of windows) {
+      const key = `${w.tenant}/${w.deviceId}`;
+      const timeline = this.#timelines.get(key);
+      // Used by this batch: the most recently used, once per batch rather than per reading.
+      if (timeline === undefined) missing.push(w);
+      else this.#remember(key, timeline);
+    }
     if (missing.length === 0) return;
     const { reader, readingsTable, limits } = this.#options;
     // Rows this or another instance flushed may not be applied yet (QuestDB applies WAL asynchronously).
@@ -77,6 +84,20 @@ export class DeviceTimelines {
         );
       }
     }
+  }
+
+  /**
+   * Inserts a reading into its device's timeline if the timeline is in memory and holds the
+   * reading's neighbours, and records what it changed in the batch; false, and nothing done,
+   * otherwise (then `insert`). The common case, without a promise per reading.
+   */
+  insertInMemory(reading: StoredReading, batch: EnergyBatch): boolean {
+    const timeline = this.#timelines.get(`${reading.tenant}/${reading.deviceId}`);
+    if (timeline === undefined) return false;
+    const outcome = timeline.insert(reading);
+    if (outcome.status === 'before_horizon') return false;
+    batch.record(reading.tenant, timeline, outcome);
+    return true;
   }
 
   /**
