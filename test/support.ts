@@ -89,3 +89,22 @@ export async function testTopics(tag: string, partitions = 3) {
     },
   };
 }
+
+/** The API's key store, as tests see it (structurally, so test/ needs no dependency on the API). */
+interface KeyMaker {
+  readonly apiKeys: {
+    create(request: {
+      tenant: string;
+      scopes: readonly ('read' | 'ingest' | 'command' | 'admin')[];
+    }): Promise<{ key: string }>;
+  };
+}
+
+/** An `Authorization` header value with a new key of `tenant` (every scope unless named). */
+export async function bearer(
+  api: KeyMaker,
+  tenant: string,
+  scopes: readonly ('read' | 'ingest' | 'command' | 'admin')[] = ['admin'],
+): Promise<string> {
+  return `Bearer ${(await api.apiKeys.create({ tenant, scopes })).key}`;
+}

@@ -1,9 +1,13 @@
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import fastifyRateLimit from '@fastify/rate-limit';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { GridstreamError } from '@gridstream/errors';
+import { installAuthentication } from './auth/authenticate.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { installErrorHandler } from './errors.ts';
 import { createApiMetrics, instrumentHttp } from './metrics.ts';
+import { installOpenApi } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { deviceHistoryRoutes } from './routes/device-history.ts';
@@ -12,15 +16,33 @@ import { siteRoutes } from './routes/sites.ts';
 import { healthRoutes } from './routes/health.ts';
 import { readingRoutes } from './routes/readings.ts';
 
+/** Bytes a request body may have unless its route says otherwise (POST /v1/readings: 2 MiB). */
+export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
+
 /** Builds the API without listening, so tests can `inject` requests without a socket. */
 export async function buildApp(
   deps: ApiDependencies,
   options: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: 256 * 1024, ...options });
+  const app = Fastify({ bodyLimit: DEFAULT_BODY_LIMIT_BYTES, ...options });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
+  installAuthentication(app, deps.apiKeys);
+  // After authentication (onRequest), before the body is parsed: counted per key, not per address.
+  await app.register(fastifyRateLimit, {
+    hook: 'preParsing',
+    max: deps.limits.requestsPerMinutePerKey,
+    timeWindow: 60_000,
+    allowList: (request) => request.principal === undefined,
+    keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new GridstreamError(
+        'RATE_LIMITED',
+        `this API key made more than ${context.max} requests in a minute; retry in ${context.after}`,
+      ),
+  });
+  await installOpenApi(app);
   const metrics = createApiMetrics(deps.observeKafka);
   instrumentHttp(app, metrics);
   await app.register(healthRoutes, { deps });

@@ -6,9 +6,16 @@ import type { CommandView } from '@gridstream/projection-commands';
 import type { DeviceView } from '@gridstream/projection-devices';
 import type { SiteDayView } from '@gridstream/projection-site-energy';
 import type { QuestDbReader } from '@gridstream/questdb';
+import type { ApiKeyStore } from './auth/api-keys.ts';
 
 /** Everything the API touches, passed in so tests can wire real servers with unique names. */
 export interface ApiDependencies {
+  /** The API keys: each request's key names its tenant and scopes. */
+  readonly apiKeys: ApiKeyStore;
+  readonly limits: {
+    /** Requests one key may make per minute; more are answered 429 RATE_LIMITED. */
+    readonly requestsPerMinutePerKey: number;
+  };
   readonly publisher: EventPublisher;
   /** The devices read model, in whichever build is active (rebuilds switch it). */
   readonly devices: ProjectionReader<DeviceView>;

@@ -1,19 +1,32 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { ErrorCode, GridstreamError, isRetriable } from '@gridstream/errors';
 
 /** The JSON body of every error response. `code` is stable; clients match on it. */
-export interface ErrorBody {
-  readonly code: ErrorCode;
-  readonly message: string;
-  /** For a refusal: why, as a stable word (`device-decommissioned`, `action-not-supported` ...). */
-  readonly reason?: string;
-  readonly issues?: readonly {
-    readonly in: string;
-    readonly path: string;
-    readonly message: string;
-  }[];
-}
+export const ErrorBodySchema = z
+  .object({
+    code: z.enum(Object.keys(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string().describe('What went wrong and what to do about it, for a person'),
+    reason: z
+      .string()
+      .optional()
+      .describe(
+        'For a refusal: why, as a stable word (`device-decommissioned`, `missing-scope` ...)',
+      ),
+    issues: z
+      .array(
+        z.object({
+          in: z.string().describe('body, querystring, params or headers'),
+          path: z.string().describe('the field, dotted: `readings.2.time`'),
+          message: z.string(),
+        }),
+      )
+      .optional()
+      .describe('For VALIDATION: every invalid field'),
+  })
+  .meta({ title: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 function validationBody(error: {
   validation: readonly { instancePath: string; message?: string }[];
@@ -47,6 +60,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(400).send(validationBody(error));
     }
     if (error instanceof GridstreamError) {
+      if (error.code === 'UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer');
       return reply.code(error.status).send({
         code: error.code,
         message: error.message,

@@ -21,11 +21,14 @@ import { devicesProjection, findDevice } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { createQuestDbReader, eventsTableName, readingsTableName } from '@gridstream/questdb';
 import { buildApp } from './app.ts';
+import { ApiKeyStore } from './auth/api-keys.ts';
 
 const READINESS_TIMEOUT_MS = 2000;
 
 export interface RunningApi {
   readonly app: FastifyInstance;
+  /** The key store the API checks keys against (tests and `up` make keys with it). */
+  readonly apiKeys: ApiKeyStore;
   /** Where it listens, e.g. http://127.0.0.1:8080; undefined when not listening. */
   readonly url: string | undefined;
   close(): Promise<void>;
@@ -50,6 +53,7 @@ export async function startApi(
   const devices = new ProjectionReader(mongo.db, devicesProjection);
   const commands = new ProjectionReader(mongo.db, commandsProjection);
   const idempotency = await openIdempotencyStore(mongo.db);
+  const apiKeys = await ApiKeyStore.open(mongo.db);
   const stageOf = (status: CommandStatus): CommandStage =>
     FINAL_STATUSES.includes(status)
       ? 'finished'
@@ -88,6 +92,8 @@ export async function startApi(
     ]);
   const app = await buildApp(
     {
+      apiKeys,
+      limits: { requestsPerMinutePerKey: config.GS_API_RATE_LIMIT_PER_MINUTE },
       publisher,
       devices,
       commands,
@@ -119,6 +125,7 @@ export async function startApi(
       : await app.listen({ host: config.GS_API_HOST, port: config.GS_API_PORT });
   return {
     app,
+    apiKeys,
     url,
     async close() {
       await app.close();

@@ -18,12 +18,12 @@ import type { DeviceStateDocument } from '@gridstream/processor-alerts';
 import { startLiveProjection } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
 import type { AlertView } from '@gridstream/projection-alerts';
-import { eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig({ GS_DEVICE_OFFLINE_AFTER_MS: String(24 * 3600_000) });
 const tenant = 'acme';
-const headers = { 'x-gridstream-tenant': tenant };
+const headers: Record<string, string> = {};
 const stopAfterAll = teardown(config);
 let api: RunningApi;
 
@@ -40,6 +40,7 @@ beforeAll(async () => {
   stopAfterAll(() => processor.stop());
   stopAfterAll(() => projection.stop());
   api = await startApi(config, { listen: false });
+  headers.authorization = await bearer(api, tenant);
   stopAfterAll(() => api.close());
   // given an EV charger rated 11 kW and a meter, registered before they report
   await publisher.publish(
@@ -126,7 +127,7 @@ describe('GET /v1/alerts (HTTP, Kafka, alerts processor, MongoDB)', () => {
     ]);
     expect(await get('status=cleared')).toEqual([]);
     expect(await get('limit=1')).toHaveLength(1);
-    expect(await get('', { 'x-gridstream-tenant': 'someone-else' })).toEqual([]);
+    expect(await get('', { authorization: await bearer(api, 'someone-else') })).toEqual([]);
   });
 
   it('answers 400 naming the query field that is wrong', async () => {

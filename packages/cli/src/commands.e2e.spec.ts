@@ -10,7 +10,7 @@ import type { LiveProjection } from '@gridstream/projection';
 import { commandsProjection } from '@gridstream/projection-commands';
 import type { CommandView } from '@gridstream/projection-commands';
 import { devicesProjection } from '@gridstream/projection-devices';
-import { eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 import { startTestDevices } from './commands-test-devices.ts';
 import type { TestDevices, TestDeviceBehaviour } from './commands-test-devices.ts';
@@ -26,6 +26,8 @@ const config = isolatedConfig({
 const tenant = 'acme';
 const stopAfterAll = teardown(config);
 let api: RunningApi;
+/** The Authorization header of a key of `tenant` with every scope. */
+let auth = '';
 let devices: TestDevices;
 let projection: LiveProjection;
 
@@ -45,7 +47,7 @@ async function post(deviceId: string, body: object, key = `key-${++keys}`) {
   const response = await api.app.inject({
     method: 'POST',
     url: `/v1/devices/${deviceId}/commands`,
-    headers: { 'x-gridstream-tenant': tenant, 'idempotency-key': key },
+    headers: { authorization: auth, 'idempotency-key': key },
     payload: body,
   });
   return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
@@ -55,7 +57,7 @@ async function command(commandId: string): Promise<CommandView | undefined> {
   const response = await api.app.inject({
     method: 'GET',
     url: `/v1/commands/${commandId}`,
-    headers: { 'x-gridstream-tenant': tenant },
+    headers: { authorization: auth },
   });
   return response.statusCode === 200 ? response.json<CommandView>() : undefined;
 }
@@ -90,6 +92,7 @@ beforeAll(async () => {
   stopAfterAll(() => projection.stop());
   stopAfterAll(() => deviceModel.stop());
   api = await startApi(config, { listen: false });
+  auth = await bearer(api, tenant);
   stopAfterAll(() => api.close());
   // given a registered fleet, one of it decommissioned
   const registered = Object.entries(FLEET).map(([deviceId, { kind }]) => ({
@@ -125,7 +128,7 @@ beforeAll(async () => {
     const response = await api.app.inject({
       method: 'GET',
       url: '/v1/devices/plug-old',
-      headers: { 'x-gridstream-tenant': tenant },
+      headers: { authorization: auth },
     });
     return response.statusCode === 200 &&
       response.json<{ status: string }>().status === 'decommissioned'
@@ -137,7 +140,7 @@ beforeAll(async () => {
       const response = await api.app.inject({
         method: 'GET',
         url: `/v1/devices/${deviceId}`,
-        headers: { 'x-gridstream-tenant': tenant },
+        headers: { authorization: auth },
       });
       if (response.statusCode !== 200) return undefined;
     }
@@ -169,7 +172,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     const listed = await api.app.inject({
       method: 'GET',
       url: '/v1/devices/plug-ok/commands',
-      headers: { 'x-gridstream-tenant': tenant },
+      headers: { authorization: auth },
     });
     expect(listed.json<{ commands: CommandView[] }>().commands.map((c) => c.commandId)).toContain(
       commandId,
@@ -202,7 +205,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     const listed = await api.app.inject({
       method: 'GET',
       url: '/v1/devices/battery-1/commands',
-      headers: { 'x-gridstream-tenant': tenant },
+      headers: { authorization: auth },
     });
     expect(listed.json<{ commands: CommandView[] }>().commands).toHaveLength(1);
     const dispatches = devices.dispatched.filter(
@@ -253,7 +256,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     const noKey = await api.app.inject({
       method: 'POST',
       url: '/v1/devices/plug-ok/commands',
-      headers: { 'x-gridstream-tenant': tenant },
+      headers: { authorization: auth },
       payload: { action: 'switch_off' },
     });
     expect(noKey.statusCode).toBe(400);
@@ -297,7 +300,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
       const response = await api.app.inject({
         method: 'GET',
         url: '/v1/devices/plug-offline/commands?status=dispatched',
-        headers: { 'x-gridstream-tenant': tenant },
+        headers: { authorization: auth },
       });
       return response.json<{ commands: unknown[] }>().commands.length === 0 ? true : undefined;
     });
@@ -323,7 +326,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
       api.app.inject({
         method: 'POST',
         url: `/v1/commands/${commandId}/cancel`,
-        headers: { 'x-gridstream-tenant': tenant },
+        headers: { authorization: auth },
         payload: { requestedBy: 'ops', reason: 'changed my mind' },
       });
     // when both are cancelled
@@ -362,7 +365,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     const cancelled = await api.app.inject({
       method: 'POST',
       url: `/v1/commands/${busyId}/cancel`,
-      headers: { 'x-gridstream-tenant': tenant },
+      headers: { authorization: auth },
     });
     expect(cancelled.statusCode).toBe(202);
     // then the high priority command goes out next, though requested after the low one
@@ -374,7 +377,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
       await api.app.inject({
         method: 'POST',
         url: `/v1/commands/${commandId}/cancel`,
-        headers: { 'x-gridstream-tenant': tenant },
+        headers: { authorization: auth },
       });
     await finalSteps(highId, 'cancelled');
     await finalSteps(lowId, 'cancelled');
@@ -385,7 +388,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     const response = await api.app.inject({
       method: 'GET',
       url: `/v1/commands/stats?from=${from}`,
-      headers: { 'x-gridstream-tenant': tenant },
+      headers: { authorization: auth },
     });
     expect(response.statusCode).toBe(200);
     const stats = response.json<{
@@ -409,7 +412,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     const bad = await api.app.inject({
       method: 'GET',
       url: '/v1/commands/stats?from=2026-01-01T00:00:00Z&to=2025-01-01T00:00:00Z',
-      headers: { 'x-gridstream-tenant': tenant },
+      headers: { authorization: auth },
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ issues: [{ in: 'querystring', path: 'from' }] });

@@ -7,12 +7,12 @@ import { createEventPublisher, createKafka, topicNames } from '@gridstream/kafka
 import type { EventPublisher } from '@gridstream/kafka';
 import { startArchive } from '@gridstream/processor-archive';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
-import { eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
 const tenant = 'acme';
-const headers = { 'x-gridstream-tenant': tenant };
+const headers: Record<string, string> = {};
 const deviceId = 'plug-history-1';
 
 let api: RunningApi;
@@ -57,6 +57,7 @@ beforeAll(async () => {
     startArchive(config),
   ]);
   api = await startApi(config, { listen: false });
+  headers.authorization = await bearer(api, tenant);
   const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-history' });
   publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
   stopAfterAll(() => api.close());

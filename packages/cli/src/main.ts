@@ -17,6 +17,7 @@ import type { DispatchedEvent } from '@gridstream/simulator';
 import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
 import { printDeviceState } from './state.ts';
 import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
+import { createApiKey, KEYS_USAGE, keysCommand } from './keys.ts';
 import { SERVICES, startService, waitUntilReady } from './services.ts';
 
 const USAGE = `usage: gridstream <command> [options]
@@ -31,13 +32,15 @@ commands:
   rebuild P  build projection P (devices, site-energy, alerts, commands) again from the start of the log
              beside the live one, and switch readers over once it has caught up; run again to
              resume after a crash
+  keys       create, list and revoke API keys (keys --help)
   bench      benchmarks against the running stack (bench --help)
 
 options (up, simulate):
   --sites N         sites to simulate, six devices each (default 5)
   --interval-ms N   time between readings of each device (default 1000)
   --tenant T        tenant the fleet belongs to (default demo)
-  --seed N          random seed of the fleet (default 1)`;
+  --seed N          random seed of the fleet (default 1)
+  --key K           (simulate) an API key with the ingest scope; without it one is made`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -48,6 +51,7 @@ function apiUrl(config: Config): string {
 async function startFleet(
   config: Config,
   values: { sites: string; 'interval-ms': string; tenant: string; seed: string },
+  apiKey: string,
 ) {
   const kafka = createKafka({
     brokers: config.GS_KAFKA_BROKERS,
@@ -59,6 +63,7 @@ async function startFleet(
   const fleet = await runFleet({
     apiUrl: apiUrl(config),
     tenant: values.tenant,
+    apiKey,
     sites: Number(values.sites),
     intervalMs: Number(values['interval-ms']),
     seed: Number(values.seed),
@@ -102,6 +107,12 @@ async function startFleet(
 }
 
 async function up(config: Config, values: Parameters<typeof startFleet>[1]): Promise<void> {
+  // The demo's key: the fleet posts with it and the printed examples use it.
+  const { key } = await createApiKey(config, {
+    tenant: values.tenant,
+    scopes: ['read', 'ingest', 'command'],
+    name: 'gridstream up',
+  });
   // Created once here, so the services do not race to create them.
   const kafka = createKafka({
     brokers: config.GS_KAFKA_BROKERS,
@@ -144,7 +155,7 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
   });
   const base = apiUrl(config);
   await waitUntilReady(`${base}/readyz`, 60_000);
-  const simulation = await startFleet(config, values);
+  const simulation = await startFleet(config, values, key);
   const { fleet } = simulation;
   stopFleet = () => simulation.stop();
   if (shuttingDown) await stopFleet();
@@ -156,12 +167,17 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
 gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gridstream stack stop).
 
   API                 ${base}
+  API docs (OpenAPI)  ${base}/docs   (the document: ${base}/docs/json)
   health / readiness  ${base}/healthz  ${base}/readyz
   metrics             ${base}/metrics
-  a device            curl -H 'x-gridstream-tenant: ${values.tenant}' ${base}/v1/devices/${example}
-  its readings        curl -H 'x-gridstream-tenant: ${values.tenant}' '${base}/v1/devices/${example}/readings'
-  command a plug      curl -H 'x-gridstream-tenant: ${values.tenant}' -H 'idempotency-key: demo-1' -H 'content-type: application/json' -d '{"action":"switch_off"}' ${base}/v1/devices/${plug}/commands
-  command stats       curl -H 'x-gridstream-tenant: ${values.tenant}' ${base}/v1/commands/stats
+  API key             ${key}
+                      tenant '${values.tenant}', scopes read,ingest,command (gridstream keys create makes more)
+  a device            curl -H "$AUTH" ${base}/v1/devices/${example}
+  its readings        curl -H "$AUTH" '${base}/v1/devices/${example}/readings'
+  live readings       curl -N -H "$AUTH" '${base}/v1/stream?deviceId=${example}'
+  command a plug      curl -H "$AUTH" -H 'idempotency-key: demo-1' -H 'content-type: application/json' -d '{"action":"switch_off"}' ${base}/v1/devices/${plug}/commands
+  command stats       curl -H "$AUTH" ${base}/v1/commands/stats
+                      (first: export AUTH='authorization: Bearer ${key}')
   QuestDB console     http://127.0.0.1:${process.env['GS_QDB_HTTP_PORT'] ?? '9000'}  (SQL over HTTP: /exec?query=...)
 
 simulating ${fleet.devices.length} devices on ${values.sites} sites for tenant '${values.tenant}', one reading each per ${values['interval-ms']} ms
@@ -183,6 +199,22 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     return;
   }
+  if (argv[0] === 'keys') {
+    if (argv.includes('--help') || argv.includes('-h') || argv.length === 1) {
+      log(KEYS_USAGE);
+      return;
+    }
+    try {
+      await keysCommand(loadConfigOrExit(), argv.slice(1), (line) => {
+        process.stdout.write(`${line}\n`);
+      });
+    } catch (error) {
+      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
+      log(`gridstream keys: ${error.message}\n\n${KEYS_USAGE}`);
+      process.exitCode = 64;
+    }
+    return;
+  }
   if (argv[0] === 'bench') {
     const { runBench } = await import('./bench/main.ts');
     await runBench(argv.slice(1));
@@ -197,6 +229,7 @@ async function main(argv: readonly string[]): Promise<void> {
       tenant: { type: 'string', default: 'demo' },
       at: { type: 'string' },
       seed: { type: 'string', default: '1' },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -232,7 +265,17 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     case 'simulate': {
-      const running = await startFleet(loadConfigOrExit(), values);
+      const config = loadConfigOrExit();
+      const apiKey =
+        values.key ??
+        (
+          await createApiKey(config, {
+            tenant: values.tenant,
+            scopes: ['ingest'],
+            name: 'gridstream simulate',
+          })
+        ).key;
+      const running = await startFleet(config, values, apiKey);
       log(
         `gridstream: simulating ${running.fleet.devices.length} devices against ${apiUrl(loadConfigOrExit())}`,
       );

@@ -2,12 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
 import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
-import { isolatedConfig } from '../../../test/support.ts';
+import { bearer, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
 const topics = topicNames(config.GS_TOPIC_PREFIX);
-const headers = { 'x-gridstream-tenant': 'acme' };
+const headers: Record<string, string> = {};
 const stopAfterAll = teardown(config);
 let api: RunningApi;
 
@@ -21,6 +21,7 @@ beforeAll(async () => {
   const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-metrics' });
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   api = await startApi(config, { listen: false });
+  headers.authorization = await bearer(api, 'acme');
   stopAfterAll(() => api.close());
 
   // given three readings ingested and one batch refused

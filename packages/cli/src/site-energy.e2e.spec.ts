@@ -15,12 +15,12 @@ import { ProjectionReader, rebuildProjection, startLiveProjection } from '@grids
 import type { LiveProjection } from '@gridstream/projection';
 import { connectMongo } from '@gridstream/mongo';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
-import { eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
 const tenant = 'acme';
-const headers = { 'x-gridstream-tenant': tenant };
+const headers: Record<string, string> = {};
 const siteId = 'site-energy-e2e';
 
 let api: RunningApi;
@@ -62,6 +62,7 @@ beforeAll(async () => {
     startLiveProjection(config, siteEnergyProjection, { lagLogIntervalMs: 0 }),
   ]);
   api = await startApi(config, { listen: false });
+  headers.authorization = await bearer(api, tenant);
   stopAfterAll(() => api.close());
   stopAfterAll(() => processor.stop());
   stopAfterAll(() => projection.stop());

@@ -9,12 +9,12 @@ import { createEventPublisher, createKafka, DlqHeader, topicNames } from '@grids
 import type { EventPublisher } from '@gridstream/kafka';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startDevicesProjection } from '@gridstream/projection-devices';
-import { eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { readDlq, teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
 const tenant = 'acme';
-const headers = { 'x-gridstream-tenant': tenant };
+const headers: Record<string, string> = {};
 const deviceId = 'meter-e2e-1';
 
 let api: RunningApi;
@@ -27,6 +27,7 @@ beforeAll(async () => {
     startDevicesProjection(config),
   ]);
   api = await startApi(config, { listen: false });
+  headers.authorization = await bearer(api, tenant);
   const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-registry' });
   publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
   stopAfterAll(() => api.close());
@@ -140,20 +141,17 @@ describe('the thin path: HTTP in, Kafka, QuestDB and MongoDB, HTTP out', () => {
     expect(body.issues.every((i) => i.in === 'body')).toBe(true);
   });
 
-  it('refuses a request without a tenant and a device it does not know', async () => {
-    const noTenant = await api.app.inject({ method: 'GET', url: `/v1/devices/${deviceId}` });
-    expect(noTenant.statusCode).toBe(400);
-    expect(noTenant.json()).toMatchObject({
-      code: 'VALIDATION',
-      issues: [{ in: 'headers', path: 'x-gridstream-tenant' }],
-    });
+  it('refuses a request without a key and a device it does not know', async () => {
+    const noKey = await api.app.inject({ method: 'GET', url: `/v1/devices/${deviceId}` });
+    expect(noKey.statusCode).toBe(401);
+    expect(noKey.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
     const unknown = await api.app.inject({ method: 'GET', url: '/v1/devices/nobody', headers });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: 'NOT_FOUND' });
     const otherTenant = await api.app.inject({
       method: 'GET',
       url: `/v1/devices/${deviceId}`,
-      headers: { 'x-gridstream-tenant': 'other' },
+      headers: { authorization: await bearer(api, 'other') },
     });
     expect(otherTenant.statusCode).toBe(404);
   });

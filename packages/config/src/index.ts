@@ -52,6 +52,8 @@ function settings(ports: z.infer<typeof StackPorts>) {
       .min(0, '0 (any free port) to 65535')
       .max(65535)
       .default(8080),
+    /** Requests one API key may make per minute; more are answered 429 (docs/api.md). */
+    GS_API_RATE_LIMIT_PER_MINUTE: positiveInt.default(6_000),
     GS_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

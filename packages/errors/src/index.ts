@@ -12,6 +12,16 @@ export interface ErrorDefinition {
 export const ErrorCode = {
   /** A request body, query or path parameter failed validation; `issues` names each field. */
   VALIDATION: { status: 400, retriable: false, title: 'The request is not valid' },
+  /** No API key, or one that is unknown or revoked (`Authorization: Bearer <key>`). */
+  UNAUTHENTICATED: {
+    status: 401,
+    retriable: false,
+    title: 'A valid API key is required',
+  },
+  /** The API key is valid but lacks the scope the route needs (read, ingest, command, admin). */
+  FORBIDDEN: { status: 403, retriable: false, title: 'The API key lacks the scope' },
+  /** The API key sent more requests than its limit allows; `retry-after` says when to try again. */
+  RATE_LIMITED: { status: 429, retriable: true, title: 'Too many requests for this API key' },
   /** The resource does not exist (or is not visible to the caller). */
   NOT_FOUND: { status: 404, retriable: false, title: 'Not found' },
   /**

@@ -6,6 +6,8 @@ import type { SimulatedDevice } from './fleet.ts';
 export interface FleetOptions {
   readonly apiUrl: string;
   readonly tenant: string;
+  /** A key of that tenant with the ingest scope: the fleet posts its readings with it. */
+  readonly apiKey: string;
   readonly sites: number;
   readonly intervalMs: number;
   readonly seed: number;
@@ -52,7 +54,10 @@ export async function runFleet(options: FleetOptions): Promise<RunningFleet> {
     try {
       const response = await fetch(`${options.apiUrl}/v1/readings`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-gridstream-tenant': options.tenant },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${options.apiKey}`,
+        },
         body: JSON.stringify({ readings }),
       });
       if (response.status !== 202)

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { AlertKind, EntityId } from '@gridstream/events';
 import { findAlerts } from '@gridstream/projection-alerts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+import { tenantOf } from '../auth/authenticate.ts';
 
 export const MAX_ALERTS_PER_REQUEST = 1000;
 
@@ -22,10 +22,10 @@ export const alertRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = asy
 ) => {
   app.get(
     '/v1/alerts',
-    { schema: { headers: TenantHeaders, querystring: AlertsQuery } },
+    { config: { scope: 'read' }, schema: { querystring: AlertsQuery } },
     async (request) => {
       const alerts = await findAlerts(await deps.alerts.collection(), {
-        tenant: request.headers[TENANT_HEADER],
+        tenant: tenantOf(request),
         ...request.query,
       });
       return { alerts };

@@ -16,7 +16,7 @@ import {
 } from '@gridstream/projection-commands';
 import type { CommandView } from '@gridstream/projection-commands';
 import type { ApiDependencies } from '../dependencies.ts';
-import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+import { tenantOf } from '../auth/authenticate.ts';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const MAX_COMMANDS_PER_REQUEST = 1000;
@@ -54,7 +54,7 @@ const CancelBody = z
   })
   .nullish();
 
-const CommandHeaders = TenantHeaders.extend({
+const CommandHeaders = z.object({
   [IDEMPOTENCY_HEADER]: z.string().min(1).max(255),
 });
 
@@ -87,6 +87,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
   app.post(
     '/v1/devices/:id/commands',
     {
+      config: { scope: 'command' },
       schema: {
         headers: CommandHeaders,
         params: z.object({ id: EntityId }),
@@ -96,7 +97,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
     async (request, reply) => {
       const { event, replayed } = await deps.commandBus.execute(
         new RequestDeviceCommand({
-          tenant: request.headers[TENANT_HEADER],
+          tenant: tenantOf(request),
           deviceId: request.params.id,
           idempotencyKey: request.headers[IDEMPOTENCY_HEADER],
           ...request.body,
@@ -122,8 +123,8 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
   app.get(
     '/v1/devices/:id/commands',
     {
+      config: { scope: 'read' },
       schema: {
-        headers: TenantHeaders,
         params: z.object({ id: EntityId }),
         querystring: z.object({
           status: CommandStatusParam.optional(),
@@ -133,7 +134,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
     },
     async (request) => {
       const commands = await findDeviceCommands(await deps.commands.collection(), {
-        tenant: request.headers[TENANT_HEADER],
+        tenant: tenantOf(request),
         deviceId: request.params.id,
         ...request.query,
       });
@@ -143,7 +144,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
 
   app.get(
     '/v1/commands/stats',
-    { schema: { headers: TenantHeaders, querystring: StatsQuery } },
+    { config: { scope: 'read' }, schema: { querystring: StatsQuery } },
     async (request) => {
       const { from, to, action, deviceKind } = request.query;
       const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);
@@ -164,7 +165,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
         );
       const range = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
       const stats = await queryCommandStats(await deps.commands.collection(), {
-        tenant: request.headers[TENANT_HEADER],
+        tenant: tenantOf(request),
         ...range,
         action,
         deviceKind,
@@ -175,11 +176,11 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
 
   app.get(
     '/v1/commands/:id',
-    { schema: { headers: TenantHeaders, params: z.object({ id: EntityId }) } },
+    { config: { scope: 'read' }, schema: { params: z.object({ id: EntityId }) } },
     async (request) => {
       const command = await findCommand(
         await deps.commands.collection(),
-        request.headers[TENANT_HEADER],
+        tenantOf(request),
         request.params.id,
       );
       if (command === undefined)
@@ -191,8 +192,8 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
   app.post(
     '/v1/commands/:id/cancel',
     {
+      config: { scope: 'command' },
       schema: {
-        headers: TenantHeaders,
         params: z.object({ id: EntityId }),
         body: CancelBody,
       },
@@ -201,7 +202,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
       const { requestedBy = 'api', reason } = request.body ?? {};
       const event = await deps.commandBus.execute(
         new CancelDeviceCommand({
-          tenant: request.headers[TENANT_HEADER],
+          tenant: tenantOf(request),
           commandId: request.params.id,
           requestedBy,
           reason,

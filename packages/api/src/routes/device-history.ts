@@ -5,7 +5,7 @@ import { GridstreamError } from '@gridstream/errors';
 import { deviceConnectivity, loadDeviceStateAt } from '@gridstream/projection-devices';
 import { readDeviceEvents } from '@gridstream/questdb';
 import type { ApiDependencies } from '../dependencies.ts';
-import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+import { tenantOf } from '../auth/authenticate.ts';
 
 const DeviceParams = z.object({ id: EntityId });
 
@@ -32,13 +32,13 @@ export const deviceHistoryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies 
 ) => {
   app.get(
     '/v1/devices/:id/history',
-    { schema: { headers: TenantHeaders, params: DeviceParams, querystring: HistoryQuery } },
+    { config: { scope: 'read' }, schema: { params: DeviceParams, querystring: HistoryQuery } },
     async (request) => {
       const { from, to, limit } = request.query;
       const fromMs = from === undefined ? 0 : Date.parse(from);
       const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);
       const events = await readDeviceEvents(deps.questdb, deps.eventsTable, {
-        tenant: request.headers[TENANT_HEADER],
+        tenant: tenantOf(request),
         deviceId: request.params.id,
         fromMs,
         toMs,
@@ -50,13 +50,13 @@ export const deviceHistoryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies 
 
   app.get(
     '/v1/devices/:id/state',
-    { schema: { headers: TenantHeaders, params: DeviceParams, querystring: StateQuery } },
+    { config: { scope: 'read' }, schema: { params: DeviceParams, querystring: StateQuery } },
     async (request) => {
       const atMs = Date.parse(request.query.at);
       const view = await loadDeviceStateAt(
         deps.questdb,
         { events: deps.eventsTable, readings: deps.readingsTable },
-        request.headers[TENANT_HEADER],
+        tenantOf(request),
         request.params.id,
         atMs,
       );

@@ -4,7 +4,7 @@ import { EntityId, Timestamp } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
 import { deviceConnectivity, findDevice, todayEnergy } from '@gridstream/projection-devices';
 import type { ApiDependencies } from '../dependencies.ts';
-import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+import { tenantOf } from '../auth/authenticate.ts';
 
 export const MAX_SERIES_RANGE_MS = 31 * 24 * 3600 * 1000;
 const DEFAULT_SERIES_RANGE_MS = 3600 * 1000;
@@ -55,11 +55,11 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
 ) => {
   app.get(
     '/v1/devices/:id',
-    { schema: { headers: TenantHeaders, params: DeviceParams } },
+    { config: { scope: 'read' }, schema: { params: DeviceParams } },
     async (request) => {
       const device = await findDevice(
         await deps.devices.collection(),
-        request.headers[TENANT_HEADER],
+        tenantOf(request),
         request.params.id,
       );
       if (device === undefined)
@@ -77,7 +77,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
 
   app.get(
     '/v1/devices/:id/readings',
-    { schema: { headers: TenantHeaders, params: DeviceParams, querystring: SeriesQuery } },
+    { config: { scope: 'read' }, schema: { params: DeviceParams, querystring: SeriesQuery } },
     async (request) => {
       const { from, to, limit } = request.query;
       const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);
@@ -99,7 +99,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
          WHERE tenant = $1 AND device_id = $2 AND ts >= $3 AND ts < $4
          ORDER BY ts LIMIT $5`,
         [
-          request.headers[TENANT_HEADER],
+          tenantOf(request),
           request.params.id,
           new Date(fromMs).toISOString(),
           new Date(toMs).toISOString(),

@@ -4,7 +4,7 @@ import { EventType, hasMeasurement, ReadingFields, Timestamp } from '@gridstream
 import type { EventOf } from '@gridstream/events';
 import type { ApiDependencies } from '../dependencies.ts';
 import type { ApiMetrics } from '../metrics.ts';
-import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+import { tenantOf } from '../auth/authenticate.ts';
 
 export const MAX_READINGS_PER_REQUEST = 1000;
 
@@ -26,14 +26,14 @@ export const readingRoutes: FastifyPluginAsyncZod<{
     '/v1/readings',
     {
       bodyLimit: 2 * 1024 * 1024,
+      config: { scope: 'ingest' },
       schema: {
-        headers: TenantHeaders,
         body: ReadingBatch,
         response: { 202: z.object({ accepted: z.number().int(), ids: z.array(z.string()) }) },
       },
     },
     async (request, reply) => {
-      const tenant = request.headers[TENANT_HEADER];
+      const tenant = tenantOf(request);
       const events = request.body.readings.map(
         ({ time, id, ...data }): EventOf<typeof EventType.readingReported> => ({
           id: id ?? deps.newEventId(),

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { EntityId } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
 import type { ApiDependencies } from '../dependencies.ts';
-import { TENANT_HEADER, TenantHeaders } from '../tenant.ts';
+import { tenantOf } from '../auth/authenticate.ts';
 
 const SiteDayParams = z.object({
   id: EntityId,
@@ -17,12 +17,12 @@ export const siteRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = asyn
 ) => {
   app.get(
     '/v1/sites/:id/energy/days/:date',
-    { schema: { headers: TenantHeaders, params: SiteDayParams } },
+    { config: { scope: 'read' }, schema: { params: SiteDayParams } },
     async (request) => {
       const { id, date } = request.params;
       const collection = await deps.siteEnergy.collection();
       const document = await collection.findOne({
-        _id: `${request.headers[TENANT_HEADER]}/${id}/${date}`,
+        _id: `${tenantOf(request)}/${id}/${date}`,
       });
       if (document === null)
         throw new GridstreamError('NOT_FOUND', `no energy of site ${id} on ${date}`);
