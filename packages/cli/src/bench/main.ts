@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@gridstream/config';
+import { benchApi } from './api.ts';
 import { benchEnergy } from './energy.ts';
 import { benchRebuild } from './rebuild.ts';
 
@@ -13,6 +14,11 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
   rebuild  load registrations and readings into Kafka, rebuild the devices projection from
            them and print events/s, then replay them to NDJSON and print events/s
            --events N (default 1000000)  --devices N (default 5000)
+  api      start the API as its own process, then post readings in batches through
+           POST /v1/readings from several clients and print readings/s, with p50/p99 of the
+           main queries alone and under that load
+           --seconds N (default 30)  --clients N (default 8)  --batch N (default 1000)
+           --devices N (default 5000)  --query-clients N (default 4)
 
 Each run uses fresh topics and tables (a random prefix) on the running stack.`;
 
@@ -25,6 +31,10 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       events: { type: 'string', default: '1000000' },
       devices: { type: 'string', default: '5000' },
       workers: { type: 'string', default: '2' },
+      seconds: { type: 'string', default: '30' },
+      clients: { type: 'string', default: '8' },
+      batch: { type: 'string', default: '1000' },
+      'query-clients': { type: 'string', default: '4' },
     },
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -48,6 +58,16 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       await benchRebuild(config, {
         events: Number(values.events),
         devices: Number(values.devices),
+        log,
+      });
+      return;
+    case 'api':
+      await benchApi(config, {
+        seconds: Number(values.seconds),
+        clients: Number(values.clients),
+        batch: Number(values.batch),
+        devices: Number(values.devices),
+        queryClients: Number(values['query-clients']),
         log,
       });
       return;
