@@ -131,7 +131,7 @@ export async function startEnergyProcessor(
     const bufferRows = async () => {
       for (const delta of batch.takeRows()) {
         // The whole row with its delta: an upsert, so a changed delta rewrites the row.
-        await bufferReadingRow(sender, tables.readings, delta.reading, delta.interval);
+        bufferReadingRow(sender, tables.readings, delta.reading, delta.interval);
       }
     };
     const flushPending = async () => {
