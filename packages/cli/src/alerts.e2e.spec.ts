@@ -144,7 +144,7 @@ describe('GET /v1/alerts (HTTP, Kafka, alerts processor, MongoDB)', () => {
         issues: [{ in: 'querystring', path: field }],
       });
     }
-    const noTenant = await api.app.inject({ method: 'GET', url: '/v1/alerts' });
-    expect(noTenant.statusCode).toBe(400);
+    const noKey = await api.app.inject({ method: 'GET', url: '/v1/alerts' });
+    expect(noKey.statusCode).toBe(401);
   });
 });

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { AlertKind, EntityId } from '@gridstream/events';
 import { findAlerts } from '@gridstream/projection-alerts';
 import type { ApiDependencies } from '../dependencies.ts';
+import { AlertsResponse } from '../responses.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 
 export const MAX_ALERTS_PER_REQUEST = 1000;
@@ -22,7 +23,10 @@ export const alertRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = asy
 ) => {
   app.get(
     '/v1/alerts',
-    { config: { scope: 'read' }, schema: { querystring: AlertsQuery } },
+    {
+      config: { scope: 'read' },
+      schema: { querystring: AlertsQuery, response: { 200: AlertsResponse } },
+    },
     async (request) => {
       const alerts = await findAlerts(await deps.alerts.collection(), {
         tenant: tenantOf(request),

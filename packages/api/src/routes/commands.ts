@@ -16,6 +16,13 @@ import {
 } from '@gridstream/projection-commands';
 import type { CommandView } from '@gridstream/projection-commands';
 import type { ApiDependencies } from '../dependencies.ts';
+import {
+  CancellationAcceptedResponse,
+  CommandAcceptedResponse,
+  CommandResponse,
+  CommandsResponse,
+  CommandStatsResponse,
+} from '../responses.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -92,6 +99,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
         headers: CommandHeaders,
         params: z.object({ id: EntityId }),
         body: CommandRequestBody,
+        response: { 202: CommandAcceptedResponse },
       },
     },
     async (request, reply) => {
@@ -130,6 +138,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
           status: CommandStatusParam.optional(),
           limit: z.coerce.number().int().min(1).max(MAX_COMMANDS_PER_REQUEST).default(100),
         }),
+        response: { 200: CommandsResponse },
       },
     },
     async (request) => {
@@ -144,7 +153,10 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
 
   app.get(
     '/v1/commands/stats',
-    { config: { scope: 'read' }, schema: { querystring: StatsQuery } },
+    {
+      config: { scope: 'read' },
+      schema: { querystring: StatsQuery, response: { 200: CommandStatsResponse } },
+    },
     async (request) => {
       const { from, to, action, deviceKind } = request.query;
       const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);
@@ -176,7 +188,10 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
 
   app.get(
     '/v1/commands/:id',
-    { config: { scope: 'read' }, schema: { params: z.object({ id: EntityId }) } },
+    {
+      config: { scope: 'read' },
+      schema: { params: z.object({ id: EntityId }), response: { 200: CommandResponse } },
+    },
     async (request) => {
       const command = await findCommand(
         await deps.commands.collection(),
@@ -196,6 +211,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
       schema: {
         params: z.object({ id: EntityId }),
         body: CancelBody,
+        response: { 202: CancellationAcceptedResponse },
       },
     },
     async (request, reply) => {

@@ -5,6 +5,7 @@ import { GridstreamError } from '@gridstream/errors';
 import { deviceConnectivity, loadDeviceStateAt } from '@gridstream/projection-devices';
 import { readDeviceEvents } from '@gridstream/questdb';
 import type { ApiDependencies } from '../dependencies.ts';
+import { DeviceHistoryResponse, DeviceStateResponse } from '../responses.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 
 const DeviceParams = z.object({ id: EntityId });
@@ -32,7 +33,14 @@ export const deviceHistoryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies 
 ) => {
   app.get(
     '/v1/devices/:id/history',
-    { config: { scope: 'read' }, schema: { params: DeviceParams, querystring: HistoryQuery } },
+    {
+      config: { scope: 'read' },
+      schema: {
+        params: DeviceParams,
+        querystring: HistoryQuery,
+        response: { 200: DeviceHistoryResponse },
+      },
+    },
     async (request) => {
       const { from, to, limit } = request.query;
       const fromMs = from === undefined ? 0 : Date.parse(from);
@@ -50,7 +58,14 @@ export const deviceHistoryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies 
 
   app.get(
     '/v1/devices/:id/state',
-    { config: { scope: 'read' }, schema: { params: DeviceParams, querystring: StateQuery } },
+    {
+      config: { scope: 'read' },
+      schema: {
+        params: DeviceParams,
+        querystring: StateQuery,
+        response: { 200: DeviceStateResponse },
+      },
+    },
     async (request) => {
       const atMs = Date.parse(request.query.at);
       const view = await loadDeviceStateAt(

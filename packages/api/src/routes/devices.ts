@@ -4,6 +4,7 @@ import { EntityId, Timestamp } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
 import { deviceConnectivity, findDevice, todayEnergy } from '@gridstream/projection-devices';
 import type { ApiDependencies } from '../dependencies.ts';
+import { DeviceResponse, ReadingsResponse } from '../responses.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 
 export const MAX_SERIES_RANGE_MS = 31 * 24 * 3600 * 1000;
@@ -55,7 +56,10 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
 ) => {
   app.get(
     '/v1/devices/:id',
-    { config: { scope: 'read' }, schema: { params: DeviceParams } },
+    {
+      config: { scope: 'read' },
+      schema: { params: DeviceParams, response: { 200: DeviceResponse } },
+    },
     async (request) => {
       const device = await findDevice(
         await deps.devices.collection(),
@@ -77,7 +81,14 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
 
   app.get(
     '/v1/devices/:id/readings',
-    { config: { scope: 'read' }, schema: { params: DeviceParams, querystring: SeriesQuery } },
+    {
+      config: { scope: 'read' },
+      schema: {
+        params: DeviceParams,
+        querystring: SeriesQuery,
+        response: { 200: ReadingsResponse },
+      },
+    },
     async (request) => {
       const { from, to, limit } = request.query;
       const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { EntityId } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
 import type { ApiDependencies } from '../dependencies.ts';
+import { SiteDayResponse } from '../responses.ts';
 import { tenantOf } from '../auth/authenticate.ts';
 
 const SiteDayParams = z.object({
@@ -17,7 +18,10 @@ export const siteRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = asyn
 ) => {
   app.get(
     '/v1/sites/:id/energy/days/:date',
-    { config: { scope: 'read' }, schema: { params: SiteDayParams } },
+    {
+      config: { scope: 'read' },
+      schema: { params: SiteDayParams, response: { 200: SiteDayResponse } },
+    },
     async (request) => {
       const { id, date } = request.params;
       const collection = await deps.siteEnergy.collection();

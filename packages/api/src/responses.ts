@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/**
+ * What the routes answer, for the OpenAPI document and the contract tests. Views of the read
+ * models are loose objects: the fields named are promised, and a read model may add more
+ * without breaking a client (nor being stripped from the answer).
+ */
+const isoTime = z.string().describe('ISO 8601, UTC');
+
+/**
+ * A read model's view: the schema documents it and checks each answer at run time, while its
+ * static type stays the read model's interface (interfaces have no index signature, which the
+ * type of a loose object demands).
+ */
+const view = (schema: z.ZodType): z.ZodType<object> => schema as z.ZodType<object>;
+
+export const DeviceResponse = view(
+  z.looseObject({
+    tenant: z.string(),
+    deviceId: z.string(),
+    status: z.string().describe('active or decommissioned'),
+    siteId: z.string().optional(),
+    kind: z.string().optional(),
+    role: z.string().optional(),
+    name: z.string().optional(),
+    timeZone: z.string().optional(),
+    lastSeenAt: isoTime.optional(),
+    lastReading: z.looseObject({ time: isoTime }).optional(),
+    connectivity: z
+      .string()
+      .describe('online or offline (no reading for GS_DEVICE_OFFLINE_AFTER_MS)'),
+  }),
+);
+
+export const ReadingsResponse = z.object({
+  deviceId: z.string(),
+  from: isoTime,
+  to: isoTime,
+  readings: z.array(z.looseObject({ time: isoTime, quality: z.string() })),
+});
+
+export const DeviceHistoryResponse = view(
+  z.object({
+    deviceId: z.string(),
+    events: z.array(z.looseObject({ id: z.string(), type: z.string(), time: isoTime })),
+  }),
+);
+
+export const DeviceStateResponse = z.looseObject({
+  at: isoTime,
+  deviceId: z.string(),
+  connectivity: z.string(),
+});
+
+export const SiteDayResponse = view(
+  z.looseObject({
+    tenant: z.string(),
+    siteId: z.string(),
+    date: z.string(),
+    timeZone: z.string(),
+    devices: z.array(z.looseObject({ deviceId: z.string() })),
+    totals: z.looseObject({}),
+  }),
+);
+
+export const AlertsResponse = view(
+  z.object({
+    alerts: z.array(
+      z.looseObject({
+        alertId: z.string(),
+        kind: z.string(),
+        deviceId: z.string(),
+        status: z.string(),
+        raisedAt: isoTime,
+      }),
+    ),
+  }),
+);
+
+const Command = z.looseObject({
+  tenant: z.string(),
+  commandId: z.string(),
+  deviceId: z.string(),
+  status: z.string(),
+  attempts: z.number(),
+  timeline: z.array(z.looseObject({})),
+});
+
+export const CommandResponse = view(Command);
+
+export const CommandsResponse = view(z.object({ commands: z.array(Command) }));
+
+export const CommandAcceptedResponse = z.looseObject({
+  commandId: z.string(),
+  status: z.literal('requested'),
+  replayed: z.boolean(),
+});
+
+export const CancellationAcceptedResponse = z.object({
+  commandId: z.string(),
+  status: z.literal('cancellation-requested'),
+});
+
+export const CommandStatsResponse = z.looseObject({ from: isoTime, to: isoTime });
