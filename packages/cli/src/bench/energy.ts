@@ -117,11 +117,12 @@ async function runProcessor(
 async function plainIlp(
   config: Config,
   options: EnergyBenchOptions,
-): Promise<{ ackMs: number; appliedMs: number }> {
+): Promise<{ ackMs: number; appliedMs: number; questdbCpu: number | undefined }> {
   const table = readingsTableName(`${config.GS_QDB_TABLE_PREFIX}ilp_`);
   const reader = createQuestDbReader(questDbConnection(config));
   await ensureReadingsTable(reader, table);
   const sender = await createIlpSender(config.GS_QDB_HTTP_URL);
+  const servers = await serverCpu();
   const started = Date.now();
   for (let from = 0; from < options.readings; from += 10_000) {
     const batch = [];
@@ -134,9 +135,10 @@ async function plainIlp(
   const ackMs = Date.now() - started;
   await waitForWalApplied(reader, table, 10 * 60_000);
   const appliedMs = Date.now() - started;
+  const questdbCpu = difference((await serverCpu()).questdb, servers.questdb);
   await sender.close();
   await reader.close();
-  return { ackMs, appliedMs };
+  return { ackMs, appliedMs, questdbCpu };
 }
 
 export async function benchEnergy(config: Config, options: EnergyBenchOptions): Promise<void> {
@@ -164,6 +166,6 @@ export async function benchEnergy(config: Config, options: EnergyBenchOptions): 
   );
   const ilp = await plainIlp(config, options);
   log(
-    `  reference, plain ILP/HTTP writes of the same rows: acknowledged ${formatRate(options.readings, ilp.ackMs)}, WAL applied ${formatRate(options.readings, ilp.appliedMs)}`,
+    `  reference, plain ILP/HTTP writes of the same rows: acknowledged ${formatRate(options.readings, ilp.ackMs)}, WAL applied ${formatRate(options.readings, ilp.appliedMs)}; QuestDB CPU ${perReading(ilp.questdbCpu)}`,
   );
 }
