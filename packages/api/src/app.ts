@@ -11,6 +11,7 @@ import { installOpenApi } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { deviceHistoryRoutes } from './routes/device-history.ts';
+import { deviceListRoutes } from './routes/device-list.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { siteRoutes } from './routes/sites.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -48,6 +49,7 @@ export async function buildApp(
   await app.register(healthRoutes, { deps });
   await app.register(readingRoutes, { deps, metrics });
   await app.register(deviceRoutes, { deps });
+  await app.register(deviceListRoutes, { deps });
   await app.register(deviceHistoryRoutes, { deps });
   await app.register(siteRoutes, { deps });
   await app.register(alertRoutes, { deps });

@@ -30,3 +30,19 @@ export async function findDevice(
   const document = await collection.findOne({ _id: deviceDocumentId(tenant, deviceId) });
   return document?.state ?? undefined;
 }
+
+/** A tenant's devices (of one site, when named), ordered by device id. */
+export async function findDevices(
+  collection: Collection<DeviceDocument>,
+  query: { tenant: string; siteId?: string | undefined; limit: number },
+): Promise<DeviceView[]> {
+  const documents = await collection
+    .find({
+      'state.tenant': query.tenant,
+      ...(query.siteId === undefined ? {} : { 'state.siteId': query.siteId }),
+    })
+    .sort({ _id: 1 })
+    .limit(query.limit)
+    .toArray();
+  return documents.map((document) => document.state);
+}
