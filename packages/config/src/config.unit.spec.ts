@@ -38,7 +38,6 @@ describe('loadConfig defaults', () => {
       GS_API_HOST: '127.0.0.1',
       GS_API_PORT: 8080,
       GS_LOG_LEVEL: 'info',
-      GS_BATCH_MAX_READINGS: 1000,
     });
   });
 
@@ -179,7 +178,7 @@ describe('loadConfig errors', () => {
     ['GS_QDB_PG_PORT', '0'],
     ['GS_TOPIC_PARTITIONS', '0'],
     ['GS_TOPIC_PARTITIONS', '2000'],
-    ['GS_BATCH_MAX_READINGS', '-1'],
+    ['GS_ENERGY_WORKERS', '0'],
     ['GS_TOPIC_PREFIX', 'grid stream'],
     ['GS_QDB_TABLE_PREFIX', 'Upper_'],
     ['GS_QDB_HTTP_URL', 'not a url'],

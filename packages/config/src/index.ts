@@ -57,7 +57,6 @@ function settings(ports: z.infer<typeof StackPorts>) {
     GS_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
-    GS_BATCH_MAX_READINGS: positiveInt.max(100_000).default(1000),
     /** Power is never integrated across a longer gap between two readings (docs/energy.md). */
     GS_ENERGY_MAX_GAP_MS: positiveInt.default(15 * 60_000),
     /** Readings each device's in-memory timeline keeps at most, and how far back before its newest. */
