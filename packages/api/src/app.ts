@@ -6,6 +6,7 @@ import { GridstreamError } from '@gridstream/errors';
 import { installAuthentication } from './auth/authenticate.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { installErrorHandler } from './errors.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import { createApiMetrics, instrumentHttp } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -54,5 +55,6 @@ export async function buildApp(
   await app.register(siteRoutes, { deps });
   await app.register(alertRoutes, { deps });
   await app.register(commandRoutes, { deps });
+  await app.register(dashboardRoutes);
   return app;
 }

@@ -7,3 +7,4 @@ export * from './auth/authenticate.ts';
 export * from './auth/scopes.ts';
 export * from './openapi.ts';
 export { MAX_READINGS_PER_REQUEST, ReadingBatch, ReadingInput } from './routes/readings.ts';
+export { DASHBOARD_PATH } from './dashboard/routes.ts';

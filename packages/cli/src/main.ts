@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
+import { DASHBOARD_PATH } from '@gridstream/api';
 import { loadConfigOrExit } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { catalogueJsonSchema } from '@gridstream/events';
@@ -113,6 +114,12 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
     scopes: ['read', 'ingest', 'command'],
     name: 'gridstream up',
   });
+  // The dashboard's key may only read: it sits in a URL the user opens and may share.
+  const { key: dashboardKey } = await createApiKey(config, {
+    tenant: values.tenant,
+    scopes: ['read'],
+    name: 'gridstream up dashboard',
+  });
   // Created once here, so the services do not race to create them.
   const kafka = createKafka({
     brokers: config.GS_KAFKA_BROKERS,
@@ -167,6 +174,7 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
 gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gridstream stack stop).
 
   API                 ${base}
+  dashboard           ${base}${DASHBOARD_PATH}#key=${dashboardKey}
   API docs (OpenAPI)  ${base}/docs   (the document: ${base}/docs/json)
   health / readiness  ${base}/healthz  ${base}/readyz
   metrics             ${base}/metrics
