@@ -16,7 +16,7 @@ export type DispatchedEvent = EventOf<typeof EventType.commandDispatched>;
 /**
  * How a test device answers a dispatch: each reply after a delay (ms), or none at all.
  * `answer`: ack, then success; `fail`: ack, then failure; `silent`: nothing (offline);
- * `ack-only`: ack, no result; `slow`: ack, success after 3 s.
+ * `ack-only`: ack, no result; `slow`: ack after 1 s (within a 2 s deadline), success 2 s later.
  */
 export type TestDeviceBehaviour = 'answer' | 'fail' | 'silent' | 'ack-only' | 'slow';
 
@@ -34,7 +34,7 @@ const REPLIES: Readonly<
   silent: [],
   'ack-only': [{ outcome: 'acknowledged', afterMs: 0 }],
   slow: [
-    { outcome: 'acknowledged', afterMs: 0 },
+    { outcome: 'acknowledged', afterMs: 1_000 },
     { outcome: 'succeeded', afterMs: 3_000 },
   ],
 };

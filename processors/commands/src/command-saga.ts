@@ -137,8 +137,10 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
       const command = state.commands.find((c) => c.commandId === data.commandId);
       if (command === undefined || data.attempt > command.attempts) return;
       if (data.outcome === 'acknowledged') {
-        // Only the attempt in flight: an older one's late ack changes nothing (its retry is decided).
-        if (command.phase !== 'dispatched' || data.attempt !== command.attempts) return;
+        // An acknowledgement of any attempt made means the device took the command: a retry
+        // decided meanwhile (waiting for its time, or queued again) is dropped, since doing it
+        // twice may be worse than not knowing. A second acknowledgement changes nothing.
+        if (command.phase === 'acknowledged') return;
         out.emit(EventType.commandAcknowledged, `acknowledged-${data.attempt}`, atMs, {
           ...ref(state, command),
           attempt: data.attempt,

@@ -184,18 +184,64 @@ describe('the command saga', () => {
     expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'succeeded:1']);
   });
 
-  it('ignores a repeated request, a stale acknowledgement and reports of unknown commands', () => {
+  it('ignores a repeated request and reports of unknown commands', () => {
     const { steps } = run([
       [t0, requested('c1')],
       [t0 + 5, requested('c1')],
       [t0 + 1_000, tick],
-      [t0 + 1_100, reported('c1', 1, 'acknowledged', t0 + 1_100)],
       [t0 + 1_200, reported('nope', 1, 'succeeded', t0 + 1_200)],
       [t0 + 1_500, tick],
       [t0 + 1_600, reported('c1', 2, 'succeeded', t0 + 1_600)],
       [t0 + 1_700, requested('c1')],
     ]);
     expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'dispatched:2', 'succeeded:2']);
+  });
+
+  it('takes a late acknowledgement of an earlier attempt: the retry waiting for its time is dropped', () => {
+    // given attempt 1 unanswered by its deadline, its retry scheduled
+    // when the device's acknowledgement of attempt 1 arrives before the retry goes out
+    const { steps, state } = run([
+      [t0, requested('c1')],
+      [t0 + 1_000, tick],
+      [t0 + 1_100, reported('c1', 1, 'acknowledged', t0 + 900)],
+      [t0 + 1_500, tick],
+      [t0 + 9_000, tick],
+    ]);
+    // then the command is acknowledged, never dispatched again, and times out waiting for a result
+    expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'acknowledged:1', 'timed-out']);
+    expect(state.commands).toEqual([]);
+  });
+
+  it('takes a late acknowledgement when the retry is due and queued behind another command', () => {
+    // given c1's attempt 1 unanswered, and c2 dispatched while c1 waits for its retry
+    const { steps } = run([
+      [t0, requested('c1')],
+      [t0 + 1_000, tick],
+      [t0 + 1_100, requested('c2', t0 + 1_100, 'high')],
+      [t0 + 1_500, tick], // c1's retry is due, but c2 is in flight: c1 is queued again
+      [t0 + 1_600, reported('c1', 1, 'acknowledged', t0 + 950)],
+      [t0 + 1_700, reported('c2', 1, 'succeeded', t0 + 1_700)],
+    ]);
+    // then c1 is acknowledged and not sent again once c2 is done
+    expect(steps).toEqual([
+      'dispatched:1',
+      'retry-scheduled:1',
+      'dispatched:1',
+      'acknowledged:1',
+      'succeeded:1',
+    ]);
+  });
+
+  it('takes an acknowledgement of an earlier attempt while a later one is in flight, and sends no more', () => {
+    const { steps } = run([
+      [t0, requested('c1')],
+      [t0 + 1_000, tick],
+      [t0 + 1_500, tick], // attempt 2 out
+      [t0 + 1_600, reported('c1', 1, 'acknowledged', t0 + 990)],
+      [t0 + 1_700, reported('c1', 2, 'acknowledged', t0 + 1_700)],
+      [t0 + 2_500, tick], // attempt 2's ack deadline: no retry, it is acknowledged
+    ]);
+    expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'dispatched:2', 'acknowledged:1']);
   });
 
   it('dispatches waiting commands by priority, then by age, one at a time', () => {

@@ -13,6 +13,7 @@ import {
 } from '@gridstream/kafka';
 import type { EventPublisher, PositionedEvent } from '@gridstream/kafka';
 import { connectMongo, WriteConflictError } from '@gridstream/mongo';
+import { waitForGroupCatchUp } from './catch-up.ts';
 import { isSagaInput } from './command-saga.ts';
 import type { CommandTimings } from './device-commands.ts';
 import { deviceCommandsId, planDevices } from './plan.ts';
@@ -135,6 +136,8 @@ export interface CommandsProcessorOptions {
   readonly log?: (line: string) => void;
   /** How long the group waits for a killed member before its partitions move (default 10 s). */
   readonly sessionTimeoutMs?: number;
+  /** How long the timers wait at most for the group to read what its topics held at start (60 s). */
+  readonly catchUpTimeoutMs?: number;
 }
 
 export interface RunningCommandsProcessor {
@@ -208,7 +211,8 @@ export async function startCommandsProcessor(
   });
 
   let sweeping = false;
-  const timer = setInterval(() => {
+  let stopped = false;
+  const sweep = () => {
     if (sweeping) return;
     sweeping = true;
     serialised(() => commandBus.execute(new FireDueTimers()))
@@ -218,10 +222,37 @@ export async function startCommandsProcessor(
       .finally(() => {
         sweeping = false;
       });
-  }, config.GS_COMMAND_TIMER_INTERVAL_MS);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  // The timers wait until the group has applied what the topics held at start: after a crash,
+  // an acknowledgement already on the gateway topic must be read before its deadline fires, or
+  // the command would be retried though the device took it. The group's session timeout (after
+  // a kill -9) delays the timers by as much.
+  const timersStarted = waitForGroupCatchUp({
+    kafka,
+    groupId: commandsProcessorGroupId(config),
+    topics: [topics.commands, topics.gateway],
+    timeoutMs: options.catchUpTimeoutMs ?? 60_000,
+    pollMs: config.GS_COMMAND_TIMER_INTERVAL_MS,
+    stopped: () => stopped,
+  })
+    .then(
+      (caughtUp) => {
+        if (!caughtUp && !stopped)
+          log('commands processor: the group has not caught up; timers start anyway');
+      },
+      (error: unknown) => {
+        log(`commands processor: catch-up check failed (${(error as Error).message})`);
+      },
+    )
+    .then(() => {
+      if (!stopped) timer = setInterval(sweep, config.GS_COMMAND_TIMER_INTERVAL_MS);
+    });
 
   return {
     async stop() {
+      stopped = true;
+      await timersStarted;
       clearInterval(timer);
       await consumer.stop();
       await queue;

@@ -77,6 +77,11 @@ export function commandDocumentId(event: GridstreamEvent): string | undefined {
 }
 
 const STEP_RANK = { requested: 0, dispatched: 1, acknowledged: 2, 'retry-scheduled': 3 } as const;
+/**
+ * No attempt is dispatched or retried after an acknowledgement, even a late one of an earlier
+ * attempt, so it is past every dispatch and retry (attempts are at most 1000).
+ */
+const ACKNOWLEDGED_PROGRESS = 1001 * 10 + STEP_RANK.acknowledged;
 
 const isoUtc = (time: string) => new Date(time).toISOString();
 
@@ -128,7 +133,7 @@ function stepOf(event: CommandEvent): Step | undefined {
         step: 'acknowledged',
         status: 'acknowledged',
         attempt: event.data.attempt,
-        progress: event.data.attempt * 10 + STEP_RANK.acknowledged,
+        progress: ACKNOWLEDGED_PROGRESS,
       };
     case EventType.commandRetryScheduled:
       return {

@@ -127,6 +127,26 @@ describe('evolveCommand', () => {
     );
   });
 
+  it('shows a late acknowledgement of an earlier attempt as acknowledged, in any order', () => {
+    // given attempt 1 given up, attempt 2 out, then the device's acknowledgement of attempt 1
+    const [request, dispatch1, retry1, dispatch2] = lifecycle as [
+      GridstreamEvent,
+      GridstreamEvent,
+      GridstreamEvent,
+      GridstreamEvent,
+    ];
+    const lateAck: GridstreamEvent = {
+      ...envelope,
+      id: 'e-a1',
+      type: EventType.commandAcknowledged,
+      time: at(14),
+      data: { ...ref, attempt: 1 },
+    };
+    // then no further dispatch follows an acknowledgement, so it is the furthest step
+    expect(fold([request, dispatch1, retry1, dispatch2, lateAck])?.status).toBe('acknowledged');
+    expect(fold([request, lateAck, dispatch2, retry1, dispatch1])?.status).toBe('acknowledged');
+  });
+
   it('ignores device reports, and non-command events', () => {
     const report: GridstreamEvent = {
       ...envelope,
