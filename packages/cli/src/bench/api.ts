@@ -15,6 +15,7 @@ import {
 import { connectMongo } from '@gridstream/mongo';
 import { ENERGY_PROCESSOR_NODE_FLAGS } from '@gridstream/processor-energy';
 import { createApiKey } from '../keys.ts';
+import { summariseCpuProfiles } from './cpu-profile.ts';
 import { cpuSeconds, formatRate, localStackPid, pollUntil } from './measure.ts';
 
 export interface ApiBenchOptions {
@@ -27,6 +28,10 @@ export interface ApiBenchOptions {
   readonly devices: number;
   /** Concurrent query clients, each sending one GET at a time while the load runs. */
   readonly queryClients: number;
+  /** Readings/s of the paced phase; by default half of what the full-speed phase reached. */
+  readonly pacedRate?: number | undefined;
+  /** Where the API writes a V8 CPU profile of the whole run (--cpu-prof), summarised at the end. */
+  readonly profileDir?: string | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -172,21 +177,32 @@ async function runQueries(
   });
 }
 
-/** Ingest clients posting batches until `until()` is true; readings accepted (202). */
+/**
+ * Ingest clients posting batches until `until()` is true; readings accepted (202). With a pace,
+ * batch k is not sent before k * batch / pace seconds (a steady rate while the API keeps up).
+ */
 async function runIngest(
   base: string,
   authorization: string,
   options: ApiBenchOptions,
   until: () => boolean,
+  paceReadingsPerSecond?: number,
 ): Promise<{ accepted: number; failedRequests: number; requestMs: number[] }> {
   let accepted = 0;
   let failedRequests = 0;
   let next = 0;
   const requestMs: number[] = [];
+  const startedMs = Date.now();
   const client = async () => {
     while (!until()) {
       const first = next;
       next += options.batch;
+      if (paceReadingsPerSecond !== undefined) {
+        const dueMs = startedMs + (first / paceReadingsPerSecond) * 1000;
+        if (dueMs > Date.now())
+          await new Promise((resolve) => setTimeout(resolve, dueMs - Date.now()));
+        if (until()) return;
+      }
       // Each batch a little later than the previous one, so no two readings are the same.
       const body = readingsBody(first, options, Date.now() - 60_000 + (first % 60_000));
       const started = performance.now();
@@ -219,8 +235,9 @@ function logQueries(log: (line: string) => void, figures: readonly QueryFigures[
 /**
  * Starts the API as its own process on fresh topics and a fresh database, registers devices and
  * seeds readings through the processors, then stops the processors and measures: the main
- * queries alone, then readings/s through POST /v1/readings (each batch answered 202 only once
- * every in-sync replica has it) with the same queries running beside the load.
+ * queries alone; readings/s through POST /v1/readings (each batch answered 202 only once every
+ * in-sync replica has it) as fast as the clients go, with the same queries beside it; and the
+ * queries beside a paced load below that rate.
  */
 export async function benchApi(config: Config, options: ApiBenchOptions): Promise<void> {
   const { log } = options;
@@ -244,11 +261,16 @@ export async function benchApi(config: Config, options: ApiBenchOptions): Promis
   const authorization = `Bearer ${key}`;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const api = startProcess('@gridstream/api', config, {
-    GS_API_PORT: String(port),
-    // The bench is one key sending thousands of requests a minute.
-    GS_API_RATE_LIMIT_PER_MINUTE: String(100_000_000),
-  });
+  const api = startProcess(
+    '@gridstream/api',
+    config,
+    {
+      GS_API_PORT: String(port),
+      // The bench is one key sending thousands of requests a minute.
+      GS_API_RATE_LIMIT_PER_MINUTE: String(100_000_000),
+    },
+    options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`],
+  );
   const devices = startProcess('@gridstream/projection-devices', config, {});
   const energy = startProcess(
     '@gridstream/processor-energy',
@@ -297,43 +319,53 @@ export async function benchApi(config: Config, options: ApiBenchOptions): Promis
     log('  queries alone (5 s):');
     logQueries(log, idle);
 
-    const cpuOf = async (pid: number | undefined) =>
-      pid === undefined ? undefined : cpuSeconds(pid);
-    const kafkaPid = await localStackPid('kafka');
-    const [apiCpu0, kafkaCpu0, benchCpu0] = await Promise.all([
-      cpuOf(api.pid),
-      cpuOf(kafkaPid),
-      cpuOf(process.pid),
-    ]);
-    const started = Date.now();
-    const endsAt = started + options.seconds * 1000;
-    const over = () => Date.now() > endsAt;
-    const [ingest, loaded] = await Promise.all([
-      runIngest(base, authorization, options, over),
-      runQueries(base, authorization, options, over),
-    ]);
-    const elapsed = Date.now() - started;
-    const [apiCpu1, kafkaCpu1, benchCpu1] = await Promise.all([
-      cpuOf(api.pid),
-      cpuOf(kafkaPid),
-      cpuOf(process.pid),
-    ]);
-    const failed = ingest.failedRequests === 0 ? '' : `, ${ingest.failedRequests} requests failed`;
-    log(
-      `  ingest: ${ingest.accepted.toLocaleString('en-US')} readings accepted in ${(elapsed / 1000).toFixed(1)} s: ${formatRate(ingest.accepted, elapsed)} (POST p50 ${ms(percentile(ingest.requestMs, 50))}, p99 ${ms(percentile(ingest.requestMs, 99))}${failed})`,
+    const loadPhase = async (title: string, paceReadingsPerSecond?: number) => {
+      const cpuOf = async (pid: number | undefined) =>
+        pid === undefined ? undefined : cpuSeconds(pid);
+      const kafkaPid = await localStackPid('kafka');
+      const pids = [api.pid, kafkaPid, process.pid];
+      const before = await Promise.all(pids.map(cpuOf));
+      const started = Date.now();
+      const endsAt = started + options.seconds * 1000;
+      const over = () => Date.now() > endsAt;
+      const [ingest, loaded] = await Promise.all([
+        runIngest(base, authorization, options, over, paceReadingsPerSecond),
+        runQueries(base, authorization, options, over),
+      ]);
+      const elapsed = Date.now() - started;
+      const after = await Promise.all(pids.map(cpuOf));
+      const failed =
+        ingest.failedRequests === 0 ? '' : `, ${ingest.failedRequests} requests failed`;
+      log(`  ${title}`);
+      log(
+        `    ingest: ${ingest.accepted.toLocaleString('en-US')} readings accepted in ${(elapsed / 1000).toFixed(1)} s: ${formatRate(ingest.accepted, elapsed)} (POST p50 ${ms(percentile(ingest.requestMs, 50))}, p99 ${ms(percentile(ingest.requestMs, 99))}${failed})`,
+      );
+      logQueries(log, loaded);
+      const cpu = (name: string, i: number) => {
+        const [b, a] = [before[i], after[i]];
+        return b === undefined || a === undefined
+          ? `${name} n/a`
+          : `${name} ${(a - b).toFixed(1)} s (${Math.round(((a - b) * 1000 * 100) / elapsed)} % of a core)`;
+      };
+      log(`    CPU: ${cpu('API', 0)}, ${cpu('Kafka', 1)}, ${cpu('bench clients', 2)}`);
+      return (ingest.accepted / elapsed) * 1000;
+    };
+    const fullRate = await loadPhase(
+      `as fast as ${options.clients} clients go, with the queries beside it:`,
     );
-    log('  queries under that load:');
-    logQueries(log, loaded);
-    const cpu = (name: string, before: number | undefined, after: number | undefined) =>
-      before === undefined || after === undefined
-        ? `${name} n/a`
-        : `${name} ${(after - before).toFixed(1)} s (${Math.round(((after - before) * 1000 * 100) / elapsed)} % of a core)`;
-    log(
-      `  CPU in the load phase: ${cpu('API', apiCpu0, apiCpu1)}, ${cpu('Kafka', kafkaCpu0, kafkaCpu1)}, ${cpu('bench clients', benchCpu0, benchCpu1)}`,
+    const pace =
+      options.pacedRate ?? Math.max(options.batch, Math.round(fullRate / 2 / 1000) * 1000);
+    await loadPhase(
+      `paced at ${pace.toLocaleString('en-US')} readings/s, with the queries beside it:`,
+      pace,
     );
     await mongo.db.dropDatabase();
   } finally {
     await Promise.all([stopProcess(api), stopProcess(devices), stopProcess(energy)]);
     await mongo.close();
+  }
+  if (options.profileDir !== undefined) {
+    log(`  API CPU profile (whole run, self time) in ${options.profileDir}:`);
+    for (const line of await summariseCpuProfiles(options.profileDir, api.pid)) log(`    ${line}`);
   }
 }

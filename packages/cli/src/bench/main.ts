@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@gridstream/config';
 import { benchApi } from './api.ts';
@@ -16,9 +17,11 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --events N (default 1000000)  --devices N (default 5000)
   api      start the API as its own process, then post readings in batches through
            POST /v1/readings from several clients and print readings/s, with p50/p99 of the
-           main queries alone and under that load
-           --seconds N (default 30)  --clients N (default 8)  --batch N (default 1000)
+           main queries alone, under that load, and under a paced load
+           --seconds N (per phase, default 30)  --clients N (default 8)  --batch N (default 1000)
            --devices N (default 5000)  --query-clients N (default 4)
+           --paced N (readings/s of the paced phase; default half the full-speed rate)
+           --profile DIR (the API writes a V8 CPU profile there; its summary is printed)
 
 Each run uses fresh topics and tables (a random prefix) on the running stack.`;
 
@@ -35,6 +38,8 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       clients: { type: 'string', default: '8' },
       batch: { type: 'string', default: '1000' },
       'query-clients': { type: 'string', default: '4' },
+      paced: { type: 'string' },
+      profile: { type: 'string' },
     },
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -68,6 +73,8 @@ export async function runBench(argv: readonly string[]): Promise<void> {
         batch: Number(values.batch),
         devices: Number(values.devices),
         queryClients: Number(values['query-clients']),
+        pacedRate: values.paced === undefined ? undefined : Number(values.paced),
+        profileDir: values.profile === undefined ? undefined : resolve(values.profile),
         log,
       });
       return;
