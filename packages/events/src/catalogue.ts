@@ -8,6 +8,7 @@ import {
   CommandDispatchedV1,
   CommandExpiredV1,
   CommandFailedV1,
+  CommandLateReportedV1,
   CommandReportedV1,
   CommandRequestedV1,
   CommandRetryScheduledV1,
@@ -42,6 +43,7 @@ export const EventType = {
   commandTimedOut: 'gridstream.command.timed-out.v1',
   commandExpired: 'gridstream.command.expired.v1',
   commandCancelled: 'gridstream.command.cancelled.v1',
+  commandLateReported: 'gridstream.command.late-reported.v1',
   quarterHourEnergyComputed: 'gridstream.energy.quarter-hour-computed.v1',
   alertRaised: 'gridstream.alert.raised.v1',
   alertCleared: 'gridstream.alert.cleared.v1',
@@ -66,6 +68,7 @@ export interface EventDataByType {
   'gridstream.command.timed-out.v1': CommandTimedOutV1;
   'gridstream.command.expired.v1': CommandExpiredV1;
   'gridstream.command.cancelled.v1': CommandCancelledV1;
+  'gridstream.command.late-reported.v1': CommandLateReportedV1;
   'gridstream.energy.quarter-hour-computed.v1': QuarterHourEnergyComputedV1;
   'gridstream.alert.raised.v1': AlertRaisedV1;
   'gridstream.alert.cleared.v1': AlertClearedV1;
@@ -163,6 +166,12 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     topic: 'commands',
     schema: CommandCancelledV1,
     description: 'The command was cancelled before the device acknowledged it. Final.',
+  },
+  [EventType.commandLateReported]: {
+    topic: 'commands',
+    schema: CommandLateReportedV1,
+    description:
+      'A device reported about a command that was already over (for example a success after its expiry, or an acknowledgement after its cancellation); the final status stands, the report is kept in its timeline.',
   },
   [EventType.quarterHourEnergyComputed]: {
     topic: 'energy',

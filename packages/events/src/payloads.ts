@@ -195,6 +195,20 @@ export const CommandCancelledV1 = z.strictObject({
 });
 export type CommandCancelledV1 = z.infer<typeof CommandCancelledV1>;
 
+/**
+ * A device reported about a command that was already over (expired, timed out, cancelled, or
+ * ended by another report): the final status stands, and this records what the device said.
+ */
+export const CommandLateReportedV1 = z.strictObject({
+  ...commandRef,
+  attempt,
+  outcome: CommandOutcome,
+  reason: z.string().min(1).max(500).optional(),
+  /** The time of the device's report (its clock); the event's time is the processor's. */
+  reportedAt: Timestamp,
+});
+export type CommandLateReportedV1 = z.infer<typeof CommandLateReportedV1>;
+
 export const EnergyFlag = z.enum([
   'gap',
   'no_data',

@@ -14,6 +14,7 @@ export type ProcessorEvent = EventOf<
   | typeof EventType.commandTimedOut
   | typeof EventType.commandExpired
   | typeof EventType.commandCancelled
+  | typeof EventType.commandLateReported
 >;
 
 /** What the processor reacts to: the events of its topics, and the clock. */
@@ -135,7 +136,26 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
     case EventType.commandReported: {
       const { data } = input;
       const command = state.commands.find((c) => c.commandId === data.commandId);
-      if (command === undefined || data.attempt > command.attempts) return;
+      if (command === undefined) {
+        // Over already (expired, timed out, cancelled while the report was on its way): the
+        // final status stands, but what the device says is kept, not dropped.
+        if (state.finished.includes(data.commandId))
+          out.emit(
+            EventType.commandLateReported,
+            `late-reported-${data.attempt}-${data.outcome}`,
+            nowMs,
+            {
+              commandId: data.commandId,
+              deviceId: state.deviceId,
+              attempt: data.attempt,
+              outcome: data.outcome,
+              ...(data.reason === undefined ? {} : { reason: data.reason }),
+              reportedAt: iso(atMs),
+            },
+          );
+        return;
+      }
+      if (data.attempt > command.attempts) return;
       if (data.outcome === 'acknowledged') {
         // An acknowledgement of any attempt made means the device took the command: a retry
         // decided meanwhile (waiting for its time, or queued again) is dropped, since doing it

@@ -244,6 +244,35 @@ describe('the command saga', () => {
     expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'dispatched:2', 'acknowledged:1']);
   });
 
+  it('records a report about a finished command as late, with what the device said', () => {
+    // given a command that expired, and one cancelled while its acknowledgement was on its way
+    const { events, steps } = run([
+      [t0, requested('c1', t0, 'normal', 1_200)],
+      [t0 + 1_000, tick],
+      [t0 + 1_200, tick], // expired
+      [t0 + 1_300, reported('c1', 1, 'succeeded', t0 + 1_150)],
+      [t0 + 1_400, requested('c2', t0 + 1_400)],
+      [t0 + 1_500, cancellation('c2', t0 + 1_450)],
+      [t0 + 1_600, reported('c2', 1, 'acknowledged', t0 + 1_440)],
+    ]);
+    // then the final status stands, and each report is recorded, not dropped
+    expect(steps).toEqual([
+      'dispatched:1',
+      'retry-scheduled:1',
+      'expired',
+      'late-reported:1',
+      'dispatched:1',
+      'cancelled',
+      'late-reported:1',
+    ]);
+    expect(events[3]).toMatchObject({
+      type: EventType.commandLateReported,
+      time: iso(t0 + 1_300),
+      data: { commandId: 'c1', attempt: 1, outcome: 'succeeded', reportedAt: iso(t0 + 1_150) },
+    });
+    expect(events[6]?.data).toMatchObject({ commandId: 'c2', outcome: 'acknowledged' });
+  });
+
   it('dispatches waiting commands by priority, then by age, one at a time', () => {
     const priorities = fc.constantFrom<CommandPriority>('low', 'normal', 'high');
     fc.assert(

@@ -28,7 +28,10 @@ export const FINAL_STATUSES: readonly CommandStatus[] = [
 
 export interface TimelineEntry {
   readonly eventId: string;
-  /** The step: requested, dispatched, acknowledged, retry-scheduled, cancellation-requested, or a final status. */
+  /**
+   * The step: requested, dispatched, acknowledged, retry-scheduled, cancellation-requested, a
+   * final status, or late-reported (a device's report about a command already over).
+   */
   readonly step: string;
   readonly at: string;
   readonly attempt?: number;
@@ -167,6 +170,19 @@ function stepOf(event: CommandEvent): Step | undefined {
         status: 'cancelled',
         detail: { requestedBy: event.data.requestedBy },
       };
+    case EventType.commandLateReported: {
+      const { data } = event;
+      // Not a step of the lifecycle: the status stays what it was.
+      return {
+        step: 'late-reported',
+        attempt: data.attempt,
+        detail: {
+          outcome: data.outcome,
+          ...(data.reason === undefined ? {} : { reason: data.reason }),
+          reportedAt: isoUtc(data.reportedAt),
+        },
+      };
+    }
     default:
       return undefined;
   }
@@ -180,6 +196,7 @@ const STEP_ORDER = [
   'acknowledged',
   'retry-scheduled',
   ...FINAL_STATUSES,
+  'late-reported',
 ];
 
 /** By time, then attempt, then lifecycle order, then id: the same timeline in any delivery order. */

@@ -147,6 +147,25 @@ describe('evolveCommand', () => {
     expect(fold([request, lateAck, dispatch2, retry1, dispatch1])?.status).toBe('acknowledged');
   });
 
+  it('keeps a late report in the timeline of a finished command, its status unchanged', () => {
+    const lateSuccess: GridstreamEvent = {
+      ...envelope,
+      id: 'e-late',
+      type: EventType.commandLateReported,
+      time: at(20),
+      data: { ...ref, attempt: 1, outcome: 'succeeded', reportedAt: at(19) },
+    };
+    const view = fold([...lifecycle, lateSuccess]);
+    expect(view).toMatchObject({ status: 'succeeded', finishedAt: at(15) });
+    expect(view?.timeline.at(-1)).toEqual({
+      eventId: 'e-late',
+      step: 'late-reported',
+      at: at(20),
+      attempt: 1,
+      detail: { outcome: 'succeeded', reportedAt: at(19) },
+    });
+  });
+
   it('ignores device reports, and non-command events', () => {
     const report: GridstreamEvent = {
       ...envelope,
