@@ -151,16 +151,23 @@ export const CommandReportedV1 = z.strictObject({
 });
 export type CommandReportedV1 = z.infer<typeof CommandReportedV1>;
 
-export const CommandAcknowledgedV1 = z.strictObject({ ...commandRef, attempt });
+/**
+ * The time of the device's report (its clock). The event's own time is the command processor's
+ * clock, so latencies are measured on one clock. Absent in events from before it was added.
+ */
+const reportedAt = Timestamp.optional();
+
+export const CommandAcknowledgedV1 = z.strictObject({ ...commandRef, attempt, reportedAt });
 export type CommandAcknowledgedV1 = z.infer<typeof CommandAcknowledgedV1>;
 
-export const CommandSucceededV1 = z.strictObject({ ...commandRef, attempt });
+export const CommandSucceededV1 = z.strictObject({ ...commandRef, attempt, reportedAt });
 export type CommandSucceededV1 = z.infer<typeof CommandSucceededV1>;
 
 export const CommandFailedV1 = z.strictObject({
   ...commandRef,
   attempt,
   reason: z.string().min(1).max(500),
+  reportedAt,
 });
 export type CommandFailedV1 = z.infer<typeof CommandFailedV1>;
 

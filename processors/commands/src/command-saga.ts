@@ -101,6 +101,8 @@ const ref = (state: DeviceCommandsState, command: PendingCommand) => ({
 function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: CommandTimings): void {
   if (input.type === 'tick') return;
   const state = out.state;
+  // The input's own time (the API's or the device's clock): kept as data (request order,
+  // `reportedAt`), never the time of the processor's events, which is `nowMs`.
   const atMs = Date.parse(input.time);
   switch (input.type) {
     case EventType.commandRequested: {
@@ -125,7 +127,7 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
       const command = state.commands.find((c) => c.commandId === input.data.commandId);
       // Acknowledged: the device is carrying it out, too late to cancel.
       if (command === undefined || command.phase === 'acknowledged') return;
-      out.emit(EventType.commandCancelled, 'cancelled', atMs, {
+      out.emit(EventType.commandCancelled, 'cancelled', nowMs, {
         ...ref(state, command),
         attempts: command.attempts,
         requestedBy: input.data.requestedBy,
@@ -161,9 +163,10 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
         // decided meanwhile (waiting for its time, or queued again) is dropped, since doing it
         // twice may be worse than not knowing. A second acknowledgement changes nothing.
         if (command.phase === 'acknowledged') return;
-        out.emit(EventType.commandAcknowledged, `acknowledged-${data.attempt}`, atMs, {
+        out.emit(EventType.commandAcknowledged, `acknowledged-${data.attempt}`, nowMs, {
           ...ref(state, command),
           attempt: data.attempt,
+          reportedAt: iso(atMs),
         });
         out.replace({
           ...command,
@@ -175,15 +178,17 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
       // A result from any attempt made is the device's truth: an unanswered attempt may have
       // been carried out after all, and then no further attempt goes out.
       if (data.outcome === 'succeeded')
-        out.emit(EventType.commandSucceeded, 'succeeded', atMs, {
+        out.emit(EventType.commandSucceeded, 'succeeded', nowMs, {
           ...ref(state, command),
           attempt: data.attempt,
+          reportedAt: iso(atMs),
         });
       else
-        out.emit(EventType.commandFailed, 'failed', atMs, {
+        out.emit(EventType.commandFailed, 'failed', nowMs, {
           ...ref(state, command),
           attempt: data.attempt,
           reason: data.reason ?? 'the device gave no reason',
+          reportedAt: iso(atMs),
         });
       out.finish(command.commandId);
       return;

@@ -273,6 +273,28 @@ describe('the command saga', () => {
     expect(events[6]?.data).toMatchObject({ commandId: 'c2', outcome: 'acknowledged' });
   });
 
+  it("stamps its events with the processor's clock, and keeps the device's time as reportedAt", () => {
+    // given a device whose clock is 5 minutes behind, and a cancellation stamped by the API
+    const behindMs = 300_000;
+    const { events } = run([
+      [t0, requested('c1')],
+      [t0 + 200, reported('c1', 1, 'acknowledged', t0 + 200 - behindMs)],
+      [t0 + 900, reported('c1', 1, 'failed', t0 + 900 - behindMs)],
+      [t0 + 1_000, requested('c2', t0 + 1_000)],
+      [t0 + 1_100, cancellation('c2', t0 + 1_050)],
+    ]);
+    // then every event is at the processor's time; the reports keep the device's
+    expect(events.map((e) => [e.type.split('.')[2], e.time])).toEqual([
+      ['dispatched', iso(t0)],
+      ['acknowledged', iso(t0 + 200)],
+      ['failed', iso(t0 + 900)],
+      ['dispatched', iso(t0 + 1_000)],
+      ['cancelled', iso(t0 + 1_100)],
+    ]);
+    expect(events[1]?.data).toMatchObject({ reportedAt: iso(t0 + 200 - behindMs) });
+    expect(events[2]?.data).toMatchObject({ reportedAt: iso(t0 + 900 - behindMs) });
+  });
+
   it('dispatches waiting commands by priority, then by age, one at a time', () => {
     const priorities = fc.constantFrom<CommandPriority>('low', 'normal', 'high');
     fc.assert(

@@ -97,6 +97,10 @@ interface Step {
   readonly fields?: Partial<CommandView>;
 }
 
+/** The device's time of its report, beside the step's own time (the processor's clock). */
+const reportedAtDetail = (reportedAt: string | undefined): { detail?: { reportedAt: string } } =>
+  reportedAt === undefined ? {} : { detail: { reportedAt: isoUtc(reportedAt) } };
+
 function stepOf(event: CommandEvent): Step | undefined {
   switch (event.type) {
     case EventType.commandRequested: {
@@ -137,6 +141,7 @@ function stepOf(event: CommandEvent): Step | undefined {
         status: 'acknowledged',
         attempt: event.data.attempt,
         progress: ACKNOWLEDGED_PROGRESS,
+        ...reportedAtDetail(event.data.reportedAt),
       };
     case EventType.commandRetryScheduled:
       return {
@@ -147,13 +152,18 @@ function stepOf(event: CommandEvent): Step | undefined {
         detail: { retryAt: isoUtc(event.data.retryAt) },
       };
     case EventType.commandSucceeded:
-      return { step: 'succeeded', status: 'succeeded', attempt: event.data.attempt };
+      return {
+        step: 'succeeded',
+        status: 'succeeded',
+        attempt: event.data.attempt,
+        ...reportedAtDetail(event.data.reportedAt),
+      };
     case EventType.commandFailed:
       return {
         step: 'failed',
         status: 'failed',
         attempt: event.data.attempt,
-        detail: { reason: event.data.reason },
+        detail: { reason: event.data.reason, ...reportedAtDetail(event.data.reportedAt).detail },
         fields: { reason: event.data.reason },
       };
     case EventType.commandTimedOut:

@@ -166,6 +166,20 @@ describe('evolveCommand', () => {
     });
   });
 
+  it("keeps the device's time of a report in the step's detail", () => {
+    const [request, dispatch1] = lifecycle as [GridstreamEvent, GridstreamEvent];
+    const failed: GridstreamEvent = {
+      ...envelope,
+      id: 'e-f1',
+      type: EventType.commandFailed,
+      time: at(3),
+      data: { ...ref, attempt: 1, reason: 'relay stuck', reportedAt: at(-100) },
+    };
+    const view = fold([request, dispatch1, failed]);
+    expect(view).toMatchObject({ finishedAt: at(3), latencyMs: 3_000 });
+    expect(view?.timeline.at(-1)?.detail).toEqual({ reason: 'relay stuck', reportedAt: at(-100) });
+  });
+
   it('ignores device reports, and non-command events', () => {
     const report: GridstreamEvent = {
       ...envelope,
