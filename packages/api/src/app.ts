@@ -17,6 +17,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { siteRoutes } from './routes/sites.ts';
 import { healthRoutes } from './routes/health.ts';
 import { readingRoutes } from './routes/readings.ts';
+import { streamRoutes } from './routes/stream.ts';
 
 /** Bytes a request body may have unless its route says otherwise (POST /v1/readings: 2 MiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
@@ -55,6 +56,7 @@ export async function buildApp(
   await app.register(siteRoutes, { deps });
   await app.register(alertRoutes, { deps });
   await app.register(commandRoutes, { deps });
+  await app.register(streamRoutes, { feed: deps.live });
   await app.register(dashboardRoutes);
   return app;
 }

@@ -7,6 +7,7 @@ import type { DeviceView } from '@gridstream/projection-devices';
 import type { SiteDayView } from '@gridstream/projection-site-energy';
 import type { QuestDbReader } from '@gridstream/questdb';
 import type { ApiKeyStore } from './auth/api-keys.ts';
+import type { LiveFeed } from './live/live-feed.ts';
 
 /** Everything the API touches, passed in so tests can wire real servers with unique names. */
 export interface ApiDependencies {
@@ -17,6 +18,8 @@ export interface ApiDependencies {
     readonly requestsPerMinutePerKey: number;
   };
   readonly publisher: EventPublisher;
+  /** Recent readings, command updates and alerts, for GET /v1/stream. */
+  readonly live: LiveFeed;
   /** The devices read model, in whichever build is active (rebuilds switch it). */
   readonly devices: ProjectionReader<DeviceView>;
   /** The site-energy read model (per site and local day). */

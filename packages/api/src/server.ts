@@ -22,6 +22,8 @@ import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { createQuestDbReader, eventsTableName, readingsTableName } from '@gridstream/questdb';
 import { buildApp } from './app.ts';
 import { ApiKeyStore } from './auth/api-keys.ts';
+import { startLiveSource } from './live/live-source.ts';
+import type { LiveSource } from './live/live-source.ts';
 
 const READINESS_TIMEOUT_MS = 2000;
 
@@ -29,6 +31,8 @@ export interface RunningApi {
   readonly app: FastifyInstance;
   /** The key store the API checks keys against (tests and `up` make keys with it). */
   readonly apiKeys: ApiKeyStore;
+  /** The Kafka side of GET /v1/stream; `ready()` once it sees what is published from now on. */
+  readonly live: LiveSource;
   /** Where it listens, e.g. http://127.0.0.1:8080; undefined when not listening. */
   readonly url: string | undefined;
   close(): Promise<void>;
@@ -54,6 +58,7 @@ export async function startApi(
   const commands = new ProjectionReader(mongo.db, commandsProjection);
   const idempotency = await openIdempotencyStore(mongo.db);
   const apiKeys = await ApiKeyStore.open(mongo.db);
+  const live = await startLiveSource(kafka, topics);
   const stageOf = (status: CommandStatus): CommandStage =>
     FINAL_STATUSES.includes(status)
       ? 'finished'
@@ -93,6 +98,7 @@ export async function startApi(
   const app = await buildApp(
     {
       apiKeys,
+      live: live.feed,
       limits: { requestsPerMinutePerKey: config.GS_API_RATE_LIMIT_PER_MINUTE },
       publisher,
       devices,
@@ -126,9 +132,11 @@ export async function startApi(
   return {
     app,
     apiKeys,
+    live,
     url,
     async close() {
       await app.close();
+      await live.stop();
       await writeSide.close();
       await Promise.allSettled([
         publisher.disconnect(),

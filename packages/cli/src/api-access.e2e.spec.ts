@@ -96,6 +96,7 @@ const FIXTURES: Record<string, Fixture> = {
     showsA: (body) => (body as { commands: number }).commands > 0,
   },
   'GET /v1/commands/{id}': { url: () => `/v1/commands/${commandId}` },
+  'GET /v1/stream': { url: () => '/v1/stream?siteId=site-a', stream: true },
   'POST /v1/commands/{id}/cancel': {
     url: () => `/v1/commands/${commandId}/cancel`,
     body: () => ({ reason: 'access test' }),

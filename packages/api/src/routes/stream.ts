@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { EntityId } from '@gridstream/events';
+import { tenantOf } from '../auth/authenticate.ts';
+import { LIVE_KINDS, matches } from '../live/live-feed.ts';
+import type { LiveEvent, LiveFeed, LiveFilter, LiveKind } from '../live/live-feed.ts';
+
+/** A comment line this often keeps proxies from closing an idle stream. */
+export const HEARTBEAT_MS = 15_000;
+
+const StreamQuery = z.object({
+  kinds: z
+    .string()
+    .regex(
+      /^(reading|command|alert)(,(reading|command|alert))*$/,
+      'reading, command, alert, comma separated',
+    )
+    .optional()
+    .describe('what to send (default all): reading, command, alert, comma separated'),
+  siteId: EntityId.optional(),
+  deviceId: EntityId.optional(),
+});
+
+const StreamHeaders = z.object({
+  'last-event-id': z
+    .string()
+    .max(100)
+    .optional()
+    .describe('the id of the last event received: what came after it is sent first'),
+});
+
+function frame(event: LiveEvent): string {
+  const { id, type, source, subject, time, data } = event.event;
+  return `id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify({ id, type, source, subject, time, data })}\n\n`;
+}
+
+/**
+ * Server-sent events of the key's tenant: readings, command updates and alerts, filtered by
+ * site or device. A reconnect with Last-Event-ID gets what it missed from the feed's buffer;
+ * when that is no longer there (the API restarted, or the gap is too long) the stream starts
+ * with a `reset` event, and the client reloads its state with the queries.
+ */
+export const streamRoutes: FastifyPluginAsyncZod<{ feed: LiveFeed }> = async (app, { feed }) => {
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of open) end();
+  });
+  app.get(
+    '/v1/stream',
+    {
+      config: { scope: 'read' },
+      schema: {
+        querystring: StreamQuery,
+        headers: StreamHeaders,
+        produces: ['text/event-stream'],
+        response: {
+          200: z
+            .string()
+            .describe(
+              'text/event-stream: `id`, `event` (reading, command, alert or reset) and `data` (the CloudEvent as JSON) per event',
+            ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const kinds = (request.query.kinds?.split(',') ?? LIVE_KINDS) as readonly LiveKind[];
+      const filter: LiveFilter = {
+        tenant: tenantOf(request),
+        kinds,
+        siteId: request.query.siteId,
+        deviceId: request.query.deviceId,
+      };
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      raw.write(`retry: 2000\n\n`);
+      // Listening before the backlog is read: nothing pushed in between is lost, and the
+      // sequence numbers drop anything sent twice.
+      let sentSeq = 0;
+      const send = (event: LiveEvent) => {
+        if (event.seq <= sentSeq || !matches(filter, event)) return;
+        sentSeq = event.seq;
+        raw.write(frame(event));
+      };
+      const stopListening = feed.listen(send);
+      const lastEventId = request.headers['last-event-id'];
+      if (lastEventId !== undefined) {
+        const resume = feed.since(lastEventId);
+        if (resume.ok) for (const event of resume.events) send(event);
+        else raw.write(`event: reset\ndata: ${JSON.stringify({ reason: resume.reason })}\n\n`);
+      }
+      const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      const end = () => {
+        clearInterval(heartbeat);
+        stopListening();
+        open.delete(end);
+        raw.end();
+      };
+      open.add(end);
+      request.raw.once('close', end);
+    },
+  );
+};
