@@ -15,7 +15,11 @@ const keyId = (tenant: string, idempotencyKey: string) => `${tenant}/${idempoten
 
 export async function openIdempotencyStore(db: Db): Promise<
   IdempotencyStore & {
-    /** The request that made a command, for cancelling before the read model has it. */
+    /**
+     * The request that made a command, for cancelling before the read model has it; only once
+     * published: a request recorded but never published made no command, and a cancellation
+     * accepted for it would be lost.
+     */
     findByCommand(tenant: string, commandId: string): Promise<IdempotencyDocument | undefined>;
   }
 > {
@@ -49,7 +53,7 @@ export async function openIdempotencyStore(db: Db): Promise<
       );
     },
     async findByCommand(tenant, commandId) {
-      return (await collection.findOne({ tenant, commandId })) ?? undefined;
+      return (await collection.findOne({ tenant, commandId, published: true })) ?? undefined;
     },
   };
 }
