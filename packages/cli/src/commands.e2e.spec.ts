@@ -72,9 +72,16 @@ async function finalSteps(commandId: string, status: string, timeoutMs = 30_000)
     },
     timeoutMs,
   );
+  // The final status may be folded before the dispatches, which come from the gateway topic.
+  await eventually('the live projection caught up', async () =>
+    (await projection.lag()) === 0 ? true : undefined,
+  );
+  const caughtUp = (await command(commandId)) ?? view;
   return {
-    view,
-    steps: view.timeline.map((e) => `${e.step}${e.attempt === undefined ? '' : `:${e.attempt}`}`),
+    view: caughtUp,
+    steps: caughtUp.timeline.map(
+      (e) => `${e.step}${e.attempt === undefined ? '' : `:${e.attempt}`}`,
+    ),
   };
 }
 
