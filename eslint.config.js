@@ -91,6 +91,8 @@ export default tseslint.config(
           'fetch',
           'setTimeout',
           'URLSearchParams',
+          'AbortController',
+          'TextDecoderStream',
         ].map((name) => [name, 'readonly']),
       ),
     },

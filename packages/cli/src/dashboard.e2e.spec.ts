@@ -138,7 +138,8 @@ beforeAll(async () => {
     const time = new Date(nowMs - i * 30_000).toISOString();
     live.push(
       { deviceId: 'dash-meter', time, powerW: 400 + i * 10 },
-      { deviceId: 'dash-pv', time, powerW: 1_500 + i * 20 },
+      // Production is negative power (docs/energy.md, sign convention).
+      { deviceId: 'dash-pv', time, powerW: -(1_500 + i * 20) },
       { deviceId: 'dash-plug', time, powerW: i < 3 ? 2_500 : 60 },
     );
   }
@@ -233,6 +234,32 @@ describe('the dashboard page (headless Chromium, the API over HTTP on the real s
     expect(await page.locator('#commands').innerText()).toMatch(/switch_off\s+dash-plug/);
     await page.locator('#alerts tr[data-alert-id]').first().waitFor();
     expect(await page.locator('#alerts').innerText()).toContain('power-threshold');
+    // and follows the live stream: a new reading is drawn as it arrives, with no query
+    await page.locator('#power[data-live="stream"]').waitFor();
+    const meterPoints = async () =>
+      Number(
+        await page
+          .locator('#power polyline[data-series="Grid connection"]')
+          .getAttribute('data-points'),
+      );
+    const before = await meterPoints();
+    const posted = await api.app.inject({
+      method: 'POST',
+      url: '/v1/readings',
+      headers: { authorization: await bearer(api, tenant, ['ingest']) },
+      payload: {
+        readings: [{ deviceId: 'dash-meter', time: new Date().toISOString(), powerW: 4321 }],
+      },
+    });
+    expect(posted.statusCode).toBe(202);
+    // (the page's content security policy forbids string evaluation, so the test polls)
+    await eventually(
+      'the new reading on the chart',
+      async () => ((await meterPoints()) > before ? true : undefined),
+      4_000,
+    );
+    expect(await meterPoints()).toBe(before + 1);
+    expect(await page.locator('#power').getAttribute('data-live')).toBe('stream');
     // and the key left the address bar (it is kept in the tab's sessionStorage only)
     expect(page.url()).not.toContain('key=');
     expect(failures).toEqual([]);

@@ -4,6 +4,7 @@
 // fragment (`#key=...`, which the browser never sends to a server), is kept in sessionStorage
 // for this tab only, and the fragment is then removed from the address bar.
 import { barChart, lineChart, SERIES_COLOURS } from './charts.js';
+import { openStream } from './live.js';
 
 const KEY_STORAGE = 'gridstream.apiKey';
 /** How often live power, devices, alerts and commands are read again. */
@@ -115,6 +116,14 @@ class Dashboard {
     /** @type {string | undefined} */
     this.siteId = new URLSearchParams(location.search).get('site') ?? undefined;
     this.energyReadAtMs = 0;
+    /** @type {Map<string, Map<number, number>>} each device's power (W) by time (ms) */
+    this.power = new Map();
+    /** Whether `power` holds the whole window (read with the queries) since the stream began. */
+    this.powerLoaded = false;
+    /** @type {{ siteId: string, stream: { stop: () => void }, connected: boolean } | undefined} */
+    this.live = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.drawTimer = undefined;
   }
 
   /** @param {string} path */
@@ -199,24 +208,88 @@ class Dashboard {
     );
   }
 
+  /**
+   * Live power: the window is read with the queries once, then each reading comes from the
+   * stream as it arrives. While the stream is down the window is read again at every refresh.
+   */
   async renderPower() {
+    const siteId = this.siteId;
+    if (siteId === undefined) return;
+    if (this.live?.siteId !== siteId) this.follow(siteId);
+    if (!this.powerLoaded || this.live?.connected !== true) await this.loadPower();
+    this.drawPower();
+  }
+
+  /** @param {string} siteId */
+  follow(siteId) {
+    this.live?.stream.stop();
+    this.power = new Map();
+    this.powerLoaded = false;
+    const live = {
+      siteId,
+      connected: false,
+      stream: openStream({
+        path: `/v1/stream?kinds=reading&siteId=${encodeURIComponent(siteId)}`,
+        key: this.key,
+        onConnected: (connected) => {
+          live.connected = connected;
+          // After a break, read the window again: the stream may not have all that was missed.
+          if (!connected) this.powerLoaded = false;
+          byId('power').dataset['live'] = connected ? 'stream' : 'poll';
+        },
+        onMessage: (message) => {
+          if (message.event === 'reset') this.powerLoaded = false;
+          if (message.event !== 'reading') return;
+          /** @type {{ subject: string, time: string, data: { powerW?: number } }} */
+          const reading = JSON.parse(message.data);
+          if (reading.data.powerW === undefined) return;
+          this.addPower(reading.subject, Date.parse(reading.time), reading.data.powerW);
+          this.drawTimer ??= setTimeout(() => {
+            this.drawTimer = undefined;
+            this.drawPower();
+          }, 250);
+        },
+      }),
+    };
+    byId('power').dataset['live'] = 'poll';
+    this.live = live;
+  }
+
+  /** @param {string} deviceId @param {number} timeMs @param {number} powerW */
+  addPower(deviceId, timeMs, powerW) {
+    let series = this.power.get(deviceId);
+    if (series === undefined) this.power.set(deviceId, (series = new Map()));
+    series.set(timeMs, powerW);
+  }
+
+  async loadPower() {
     const toMs = Date.now();
     const fromMs = toMs - POWER_WINDOW_MS;
     const range = `from=${new Date(fromMs).toISOString()}&to=${new Date(toMs).toISOString()}`;
-    const series = await Promise.all(
+    await Promise.all(
       this.siteDevices.map(async (d) => {
         /** @type {{ readings: { time: string, powerW?: number }[] }} */
         const body = await this.get(
           `/v1/devices/${encodeURIComponent(d.deviceId)}/readings?${range}`,
         );
-        return {
-          name: d.name ?? d.deviceId,
-          points: body.readings.flatMap((r) =>
-            r.powerW === undefined ? [] : [{ timeMs: Date.parse(r.time), value: r.powerW }],
-          ),
-        };
+        for (const r of body.readings)
+          if (r.powerW !== undefined) this.addPower(d.deviceId, Date.parse(r.time), r.powerW);
       }),
     );
+    this.powerLoaded = true;
+  }
+
+  drawPower() {
+    const toMs = Date.now();
+    const fromMs = toMs - POWER_WINDOW_MS;
+    const series = this.siteDevices.map((d) => {
+      const points = [...(this.power.get(d.deviceId) ?? new Map())]
+        .filter(([timeMs]) => timeMs >= fromMs)
+        .sort((a, b) => a[0] - b[0])
+        .map(([timeMs, value]) => ({ timeMs, value }));
+      this.power.set(d.deviceId, new Map(points.map((p) => [p.timeMs, p.value])));
+      return { name: d.name ?? d.deviceId, points };
+    });
     byId('power').replaceChildren(lineChart(series, { fromMs, toMs, unit: 'W' }));
   }
 
