@@ -11,10 +11,10 @@ import {
   runEventConsumer,
   topicNames,
 } from '@gridstream/kafka';
-import type { EventPublisher, PositionedEvent } from '@gridstream/kafka';
+import type { EventPublisher, PositionedEvent, TopicNames } from '@gridstream/kafka';
 import { connectMongo, WriteConflictError } from '@gridstream/mongo';
 import { waitForGroupCatchUp } from './catch-up.ts';
-import { isSagaInput } from './command-saga.ts';
+import { sagaInputsOf } from './input-topics.ts';
 import type { CommandTimings } from './device-commands.ts';
 import { deviceCommandsId, planDevices } from './plan.ts';
 import {
@@ -63,6 +63,9 @@ export interface SagaPorts {
   readonly publisher: EventPublisher;
   readonly nowMs: () => number;
   readonly timings: CommandTimings;
+  /** Where each input may come from (input-topics.ts). */
+  readonly topics: TopicNames;
+  readonly log: (line: string) => void;
 }
 
 /**
@@ -104,7 +107,7 @@ export class HandleCommandEventsHandler implements ICommandHandler<HandleCommand
     this.#ports = ports;
   }
   async execute({ events }: HandleCommandEvents): Promise<void> {
-    const inputs = events.filter(({ event }) => isSagaInput(event));
+    const inputs = sagaInputsOf(events, this.#ports.topics, this.#ports.log);
     const ids = [
       ...new Set(inputs.map(({ event }) => deviceCommandsId(event.tenant, event.subject))),
     ];
@@ -171,6 +174,8 @@ export async function startCommandsProcessor(
     publisher,
     nowMs: options.now ?? Date.now,
     timings: commandTimings(config),
+    topics,
+    log,
   };
 
   // Nest modules are classes that only carry metadata.
