@@ -98,6 +98,11 @@ function settings(ports: z.infer<typeof StackPorts>) {
     GS_COMMAND_MAX_TTL_MS: positiveInt.default(24 * 3600_000),
     /** How often the command processor looks for timers that are due. */
     GS_COMMAND_TIMER_INTERVAL_MS: positiveInt.default(500),
+    /**
+     * Unfinished commands one device may have at most; the processor rejects a request beyond
+     * it (`queue-full`), so a flood of commands to an offline device stays bounded.
+     */
+    GS_COMMAND_MAX_PENDING_PER_DEVICE: positiveInt.max(10_000).default(100),
   });
 }
 

@@ -9,6 +9,7 @@ import {
   CommandExpiredV1,
   CommandFailedV1,
   CommandLateReportedV1,
+  CommandRejectedV1,
   CommandReportedV1,
   CommandRequestedV1,
   CommandRetryScheduledV1,
@@ -44,6 +45,7 @@ export const EventType = {
   commandExpired: 'gridstream.command.expired.v1',
   commandCancelled: 'gridstream.command.cancelled.v1',
   commandLateReported: 'gridstream.command.late-reported.v1',
+  commandRejected: 'gridstream.command.rejected.v1',
   quarterHourEnergyComputed: 'gridstream.energy.quarter-hour-computed.v1',
   alertRaised: 'gridstream.alert.raised.v1',
   alertCleared: 'gridstream.alert.cleared.v1',
@@ -69,6 +71,7 @@ export interface EventDataByType {
   'gridstream.command.expired.v1': CommandExpiredV1;
   'gridstream.command.cancelled.v1': CommandCancelledV1;
   'gridstream.command.late-reported.v1': CommandLateReportedV1;
+  'gridstream.command.rejected.v1': CommandRejectedV1;
   'gridstream.energy.quarter-hour-computed.v1': QuarterHourEnergyComputedV1;
   'gridstream.alert.raised.v1': AlertRaisedV1;
   'gridstream.alert.cleared.v1': AlertClearedV1;
@@ -166,6 +169,12 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     topic: 'commands',
     schema: CommandCancelledV1,
     description: 'The command was cancelled before the device acknowledged it. Final.',
+  },
+  [EventType.commandRejected]: {
+    topic: 'commands',
+    schema: CommandRejectedV1,
+    description:
+      'The command processor refused an accepted request, never sending it: the device already had GS_COMMAND_MAX_PENDING_PER_DEVICE unfinished commands (queue-full). Final.',
   },
   [EventType.commandLateReported]: {
     topic: 'commands',

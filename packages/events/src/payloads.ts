@@ -202,6 +202,18 @@ export const CommandCancelledV1 = z.strictObject({
 });
 export type CommandCancelledV1 = z.infer<typeof CommandCancelledV1>;
 
+/** Why the command processor rejected a request it was given. */
+export const CommandRejection = z.enum(['queue-full']);
+export type CommandRejection = z.infer<typeof CommandRejection>;
+
+export const CommandRejectedV1 = z.strictObject({
+  ...commandRef,
+  reason: CommandRejection,
+  /** The device's unfinished commands when it was rejected. */
+  pendingCommands: z.number().int().min(0),
+});
+export type CommandRejectedV1 = z.infer<typeof CommandRejectedV1>;
+
 /**
  * A device reported about a command that was already over (expired, timed out, cancelled, or
  * ended by another report): the final status stands, and this records what the device said.

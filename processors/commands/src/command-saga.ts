@@ -15,6 +15,7 @@ export type ProcessorEvent = EventOf<
   | typeof EventType.commandExpired
   | typeof EventType.commandCancelled
   | typeof EventType.commandLateReported
+  | typeof EventType.commandRejected
 >;
 
 /** What the processor reacts to: the events of its topics, and the clock. */
@@ -111,6 +112,18 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
         state.finished.includes(data.commandId) ||
         state.commands.some((c) => c.commandId === data.commandId);
       if (known) return; // the same Idempotency-Key, requested again: one command
+      if (state.commands.length >= timings.maxPendingPerDevice) {
+        // Bounded, so a flood of commands to an offline device cannot grow the device's
+        // document past MongoDB's limit and stall every timer; remembered, so a repeat stays out.
+        out.emit(EventType.commandRejected, 'rejected', nowMs, {
+          commandId: data.commandId,
+          deviceId: state.deviceId,
+          reason: 'queue-full',
+          pendingCommands: state.commands.length,
+        });
+        out.finish(data.commandId);
+        return;
+      }
       out.add({
         commandId: data.commandId,
         action: data.action,

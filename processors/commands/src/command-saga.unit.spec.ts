@@ -14,6 +14,7 @@ const timings: CommandTimings = {
   maxAttempts: 3,
   retryBackoffMs: 500,
   retryMaxBackoffMs: 10_000,
+  maxPendingPerDevice: 100,
 };
 const envelope = { source: 'test', subject: 'plug-1', tenant: 'acme' };
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -293,6 +294,38 @@ describe('the command saga', () => {
     ]);
     expect(events[1]?.data).toMatchObject({ reportedAt: iso(t0 + 200 - behindMs) });
     expect(events[2]?.data).toMatchObject({ reportedAt: iso(t0 + 900 - behindMs) });
+  });
+
+  it('rejects a request beyond the pending commands a device may have, with the reason', () => {
+    // given a device with a cap of 2 pending commands, both taken (one in flight, one queued)
+    const capped = { ...timings, maxPendingPerDevice: 2 };
+    let state = initialDeviceCommands('acme', 'plug-1');
+    const events: ProcessorEvent[] = [];
+    for (const [atMs, input] of [
+      [t0, requested('c1')],
+      [t0 + 1, requested('c2')],
+      [t0 + 2, requested('c3')], // when a third is requested
+      [t0 + 3, reported('c1', 1, 'succeeded', t0 + 3)],
+      [t0 + 4, requested('c4')], // and a fourth once one is over
+    ] as const) {
+      const step = stepDevice(state, input, atMs, capped);
+      state = step.state;
+      events.push(...step.events);
+    }
+    // then the third is rejected at once, never queued; the fourth is taken again
+    expect(events.map((e) => `${e.type.split('.')[2]}:${e.data.commandId}`)).toEqual([
+      'dispatched:c1',
+      'rejected:c3',
+      'succeeded:c1',
+      'dispatched:c2',
+    ]);
+    expect(events[1]).toMatchObject({
+      time: iso(t0 + 2),
+      data: { reason: 'queue-full', pendingCommands: 2 },
+    });
+    expect(state.commands.map((c) => c.commandId)).toEqual(['c2', 'c4']);
+    // and a repeat of the rejected request is the same command: not queued later
+    expect(stepDevice(state, requested('c3'), t0 + 5, timings).events).toEqual([]);
   });
 
   it('dispatches waiting commands by priority, then by age, one at a time', () => {

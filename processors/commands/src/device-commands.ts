@@ -45,6 +45,8 @@ export interface CommandTimings {
   readonly maxAttempts: number;
   readonly retryBackoffMs: number;
   readonly retryMaxBackoffMs: number;
+  /** Unfinished commands a device may have; a request beyond is rejected (queue-full). */
+  readonly maxPendingPerDevice: number;
 }
 
 export function initialDeviceCommands(tenant: string, deviceId: string): DeviceCommandsState {

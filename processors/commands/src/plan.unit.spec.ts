@@ -13,6 +13,7 @@ const timings: CommandTimings = {
   maxAttempts: 3,
   retryBackoffMs: 500,
   retryMaxBackoffMs: 10_000,
+  maxPendingPerDevice: 100,
 };
 const requested: EventOf<typeof EventType.commandRequested> = {
   id: 'req-c1',

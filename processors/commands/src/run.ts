@@ -42,6 +42,7 @@ export function commandTimings(config: Config): CommandTimings {
     maxAttempts: config.GS_COMMAND_MAX_ATTEMPTS,
     retryBackoffMs: config.GS_COMMAND_RETRY_BACKOFF_MS,
     retryMaxBackoffMs: config.GS_COMMAND_RETRY_MAX_BACKOFF_MS,
+    maxPendingPerDevice: config.GS_COMMAND_MAX_PENDING_PER_DEVICE,
   };
 }
 

@@ -16,7 +16,8 @@ export type CommandStatus =
   | 'failed'
   | 'timed-out'
   | 'expired'
-  | 'cancelled';
+  | 'cancelled'
+  | 'rejected';
 
 export const FINAL_STATUSES: readonly CommandStatus[] = [
   'succeeded',
@@ -24,6 +25,7 @@ export const FINAL_STATUSES: readonly CommandStatus[] = [
   'timed-out',
   'expired',
   'cancelled',
+  'rejected',
 ];
 
 export interface TimelineEntry {
@@ -59,7 +61,7 @@ export interface CommandView {
   readonly finishedAt?: string;
   /** From request to the final status, for a finished command whose request the model has. */
   readonly latencyMs?: number;
-  /** Why it failed, as the device said. */
+  /** Why it failed, as the device said, or why the processor rejected it (`queue-full`). */
   readonly reason?: string;
   /** Every step, by time (ties in lifecycle order). */
   readonly timeline: readonly TimelineEntry[];
@@ -179,6 +181,13 @@ function stepOf(event: CommandEvent): Step | undefined {
         step: 'cancelled',
         status: 'cancelled',
         detail: { requestedBy: event.data.requestedBy },
+      };
+    case EventType.commandRejected:
+      return {
+        step: 'rejected',
+        status: 'rejected',
+        detail: { reason: event.data.reason, pendingCommands: event.data.pendingCommands },
+        fields: { reason: event.data.reason },
       };
     case EventType.commandLateReported: {
       const { data } = event;

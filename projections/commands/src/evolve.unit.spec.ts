@@ -180,6 +180,24 @@ describe('evolveCommand', () => {
     expect(view?.timeline.at(-1)?.detail).toEqual({ reason: 'relay stuck', reportedAt: at(-100) });
   });
 
+  it('shows a request the processor rejected as rejected, with the reason, for good', () => {
+    const [request] = lifecycle as [GridstreamEvent];
+    const rejected: GridstreamEvent = {
+      ...envelope,
+      id: 'e-rej',
+      type: EventType.commandRejected,
+      time: at(1),
+      data: { ...ref, reason: 'queue-full', pendingCommands: 100 },
+    };
+    const view = fold([request, rejected]);
+    expect(view).toMatchObject({ status: 'rejected', reason: 'queue-full', finishedAt: at(1) });
+    expect(view?.timeline.at(-1)).toMatchObject({
+      step: 'rejected',
+      detail: { reason: 'queue-full', pendingCommands: 100 },
+    });
+    expect(fold([rejected, request])).toEqual(view);
+  });
+
   it('ignores device reports, and non-command events', () => {
     const report: GridstreamEvent = {
       ...envelope,

@@ -20,7 +20,7 @@ export interface CommandStatsGroup {
   readonly deviceKind: string;
   readonly total: number;
   readonly byStatus: Readonly<Partial<Record<CommandStatus, number>>>;
-  /** Succeeded among those the device had a chance at and that are over (cancelled ones left out); null when none is. */
+  /** Succeeded among those the device had a chance at and that are over (cancelled and rejected ones left out); null when none is. */
   readonly successRate: number | null;
   /** From request to success, of the succeeded ones; null when none succeeded. */
   readonly latencyMs: LatencyPercentiles | null;

@@ -40,6 +40,7 @@ const CommandStatusParam = z.enum([
   'timed-out',
   'expired',
   'cancelled',
+  'rejected',
 ]);
 
 /** The body of POST /v1/devices/:id/commands; whether the action suits the device is decided later. */
