@@ -18,6 +18,9 @@ import { siteRoutes } from './routes/sites.ts';
 import { healthRoutes } from './routes/health.ts';
 import { readingRoutes } from './routes/readings.ts';
 import { streamRoutes } from './routes/stream.ts';
+import { energyRoutes } from './routes/energy.ts';
+import { seriesRoutes } from './routes/series.ts';
+import { summaryRoutes } from './routes/summary.ts';
 
 /** Bytes a request body may have unless its route says otherwise (POST /v1/readings: 2 MiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
@@ -57,6 +60,9 @@ export async function buildApp(
   await app.register(alertRoutes, { deps });
   await app.register(commandRoutes, { deps });
   await app.register(streamRoutes, { feed: deps.live });
+  await app.register(seriesRoutes, { deps });
+  await app.register(energyRoutes, { deps });
+  await app.register(summaryRoutes, { deps });
   await app.register(dashboardRoutes);
   return app;
 }

@@ -5,7 +5,7 @@ import type { AlertView } from '@gridstream/projection-alerts';
 import type { CommandView } from '@gridstream/projection-commands';
 import type { DeviceView } from '@gridstream/projection-devices';
 import type { SiteDayView } from '@gridstream/projection-site-energy';
-import type { QuestDbReader } from '@gridstream/questdb';
+import type { EnergyTables, QuestDbReader } from '@gridstream/questdb';
 import type { ApiKeyStore } from './auth/api-keys.ts';
 import type { LiveFeed } from './live/live-feed.ts';
 
@@ -32,6 +32,8 @@ export interface ApiDependencies {
   readonly commandBus: CommandBus;
   readonly questdb: QuestDbReader;
   readonly readingsTable: string;
+  /** The energy processor's tables: 15-minute rows per device and the per-site view. */
+  readonly energyTables: EnergyTables;
   /** The archive of every event that is not a reading (processors/archive). */
   readonly eventsTable: string;
   readonly newEventId: () => string;

@@ -19,7 +19,12 @@ import { commandsProjection, FINAL_STATUSES, findCommand } from '@gridstream/pro
 import type { CommandStatus } from '@gridstream/projection-commands';
 import { devicesProjection, findDevice } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
-import { createQuestDbReader, eventsTableName, readingsTableName } from '@gridstream/questdb';
+import {
+  createQuestDbReader,
+  energyTables,
+  eventsTableName,
+  readingsTableName,
+} from '@gridstream/questdb';
 import { buildApp } from './app.ts';
 import { ApiKeyStore } from './auth/api-keys.ts';
 import { startLiveSource } from './live/live-source.ts';
@@ -108,6 +113,7 @@ export async function startApi(
       alerts: new ProjectionReader(mongo.db, alertsProjection),
       questdb,
       readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
+      energyTables: energyTables(config.GS_QDB_TABLE_PREFIX),
       eventsTable: eventsTableName(config.GS_QDB_TABLE_PREFIX),
       newEventId: uuidv7,
       now: () => new Date(),

@@ -96,6 +96,26 @@ const FIXTURES: Record<string, Fixture> = {
     showsA: (body) => (body as { commands: number }).commands > 0,
   },
   'GET /v1/commands/{id}': { url: () => `/v1/commands/${commandId}` },
+  'GET /v1/devices/{id}/series': {
+    url: () =>
+      '/v1/devices/meter-a/series?from=2026-11-20T09:00:00Z&to=2026-11-20T12:00:00Z&step=15m&aggregate=max',
+    showsA: (body) => (body as { points: unknown[] }).points.length > 0,
+  },
+  'GET /v1/devices/{id}/energy': {
+    url: () =>
+      '/v1/devices/meter-a/energy?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z&bucket=1h&timeZone=Europe/Berlin',
+    showsA: (body) => (body as { buckets: unknown[] }).buckets.length > 0,
+  },
+  'GET /v1/sites/{id}/energy': {
+    url: () =>
+      '/v1/sites/site-a/energy?from=2026-11-19T00:00:00Z&to=2026-11-22T00:00:00Z&bucket=1d&timeZone=Europe/Berlin',
+    showsA: (body) => (body as { buckets: unknown[] }).buckets.length > 0,
+  },
+  'GET /v1/summary': {
+    url: () => '/v1/summary',
+    // B's own readings of a device id make B an unregistered device of its own, not an active one
+    showsA: (body) => (body as { devices: { active: number } }).devices.active > 0,
+  },
   'GET /v1/stream': { url: () => '/v1/stream?siteId=site-a', stream: true },
   'POST /v1/commands/{id}/cancel': {
     url: () => `/v1/commands/${commandId}/cancel`,

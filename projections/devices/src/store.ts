@@ -31,15 +31,39 @@ export async function findDevice(
   return document?.state ?? undefined;
 }
 
-/** A tenant's devices (of one site, when named), ordered by device id. */
+export interface DeviceListQuery {
+  readonly tenant: string;
+  readonly siteId?: string | undefined;
+  readonly kind?: string | undefined;
+  readonly status?: string | undefined;
+  /** Part of the device id or name, any case. */
+  readonly search?: string | undefined;
+  /** Only devices whose id sorts after this one: the cursor of the page before. */
+  readonly afterDeviceId?: string | undefined;
+  readonly limit: number;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A tenant's devices, filtered, ordered by device id (the document id: a page is an index range). */
 export async function findDevices(
   collection: Collection<DeviceDocument>,
-  query: { tenant: string; siteId?: string | undefined; limit: number },
+  query: DeviceListQuery,
 ): Promise<DeviceView[]> {
+  const search =
+    query.search === undefined ? undefined : { $regex: escapeRegExp(query.search), $options: 'i' };
   const documents = await collection
     .find({
       'state.tenant': query.tenant,
+      ...(query.afterDeviceId === undefined
+        ? {}
+        : { _id: { $gt: deviceDocumentId(query.tenant, query.afterDeviceId) } }),
       ...(query.siteId === undefined ? {} : { 'state.siteId': query.siteId }),
+      ...(query.kind === undefined ? {} : { 'state.kind': query.kind }),
+      ...(query.status === undefined ? {} : { 'state.status': query.status }),
+      ...(search === undefined
+        ? {}
+        : { $or: [{ 'state.deviceId': search }, { 'state.name': search }] }),
     })
     .sort({ _id: 1 })
     .limit(query.limit)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { EntityId } from '@gridstream/events';
+import { DeviceKind, EntityId } from '@gridstream/events';
+import { GridstreamError } from '@gridstream/errors';
 import { deviceConnectivity, findDevices, todayEnergy } from '@gridstream/projection-devices';
 import type { ApiDependencies } from '../dependencies.ts';
 import { tenantOf } from '../auth/authenticate.ts';
@@ -9,11 +10,35 @@ export const MAX_DEVICES_PER_REQUEST = 1000;
 
 const DeviceListQuery = z.object({
   siteId: EntityId.optional(),
+  kind: DeviceKind.optional(),
+  status: z.enum(['active', 'decommissioned', 'unregistered']).optional(),
+  q: z.string().min(1).max(100).optional().describe('part of the device id or name, any case'),
+  cursor: z
+    .string()
+    .max(400)
+    .optional()
+    .describe('`nextCursor` of the page before; the filters must be the same'),
   limit: z.coerce.number().int().min(1).max(MAX_DEVICES_PER_REQUEST).default(100),
 });
 
+/** A page ends at a device id; the cursor carries it opaquely (base64url). */
+const encodeCursor = (deviceId: string) => Buffer.from(deviceId).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const deviceId = Buffer.from(cursor, 'base64url').toString();
+  if (!EntityId.safeParse(deviceId).success)
+    throw new GridstreamError('VALIDATION', 'the cursor is not one this API gave', {
+      issues: [{ in: 'querystring', path: 'cursor', message: 'pass nextCursor unchanged' }],
+    });
+  return deviceId;
+}
+
 /** Each device as GET /v1/devices/:id shows it; a read model may add fields, which are kept. */
 const DeviceListResponse = z.object({
+  nextCursor: z
+    .string()
+    .optional()
+    .describe('present when there may be more: pass it as cursor for the next page'),
   devices: z.array(
     z.looseObject({
       deviceId: z.string(),
@@ -26,7 +51,10 @@ const DeviceListResponse = z.object({
   ),
 });
 
-/** The tenant's devices (of one site with `siteId`), ordered by id: what a dashboard lists. */
+/**
+ * The tenant's devices, filtered by site, kind, status and text, ordered by id, a page at a
+ * time: what a dashboard lists.
+ */
 export const deviceListRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
   app,
   { deps },
@@ -38,12 +66,19 @@ export const deviceListRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> 
       schema: { querystring: DeviceListQuery, response: { 200: DeviceListResponse } },
     },
     async (request) => {
+      const { cursor, q, ...filters } = request.query;
       const devices = await findDevices(await deps.devices.collection(), {
         tenant: tenantOf(request),
-        ...request.query,
+        ...filters,
+        search: q,
+        afterDeviceId: cursor === undefined ? undefined : decodeCursor(cursor),
       });
+      const last = devices.at(-1);
       const nowMs = deps.now().getTime();
       return {
+        ...(last !== undefined && devices.length === filters.limit
+          ? { nextCursor: encodeCursor(last.deviceId) }
+          : {}),
         devices: devices.map(({ energyDay, ...view }) => {
           const today = todayEnergy({ energyDay }, nowMs);
           return {

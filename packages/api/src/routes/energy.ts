@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { siteEnergy } from '@gridstream/energy-core';
+import type { SiteDeviceEnergy } from '@gridstream/energy-core';
+import { EntityId, Timestamp } from '@gridstream/events';
+import { deviceEnergyRollup, siteEnergyRollup } from '@gridstream/questdb';
+import type { RollupSize, SiteEnergyBucket } from '@gridstream/questdb';
+import { tenantOf } from '../auth/authenticate.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { boundedRange, emptyIfNoTable, isTimeZone } from './time-range.ts';
+
+/** The longest range per bucket size: about 3,000 buckets at most. */
+const MAX_RANGE_MS: Record<RollupSize, number> = {
+  '15m': 31 * 86_400_000,
+  '1h': 124 * 86_400_000,
+  '1d': 3 * 366 * 86_400_000,
+};
+const DEFAULT_RANGE_MS: Record<RollupSize, number> = {
+  '15m': 86_400_000,
+  '1h': 86_400_000,
+  '1d': 31 * 86_400_000,
+};
+
+const EnergyQuery = z.object({
+  bucket: z.enum(['15m', '1h', '1d']).default('1h'),
+  timeZone: z
+    .string()
+    .max(64)
+    .refine(isTimeZone, { message: 'an IANA time zone, e.g. Europe/Berlin' })
+    .default('UTC')
+    .describe('whose local hours and days the buckets follow (DST included)'),
+  from: Timestamp.optional(),
+  to: Timestamp.optional(),
+});
+
+const isoStart = z.string().describe('the bucket start, ISO 8601 UTC');
+
+const DeviceEnergyResponse = z.object({
+  deviceId: z.string(),
+  bucket: z.string(),
+  timeZone: z.string(),
+  from: z.string(),
+  to: z.string(),
+  buckets: z.array(
+    z.object({
+      start: isoStart,
+      importWh: z.number(),
+      exportWh: z.number(),
+      measuredMs: z.number().describe('time covered by readings'),
+      unknownMs: z.number().describe('time in gaps nothing was integrated over'),
+    }),
+  ),
+});
+
+const SiteEnergyResponse = z.object({
+  siteId: z.string(),
+  bucket: z.string(),
+  timeZone: z.string(),
+  from: z.string(),
+  to: z.string(),
+  buckets: z.array(
+    z.object({
+      start: isoStart,
+      gridImportWh: z.number().nullable().describe('null without a grid meter: unknown, not 0'),
+      gridExportWh: z.number().nullable(),
+      productionWh: z.number(),
+      consumptionWh: z.number(),
+      consumptionSource: z.enum(['balance', 'consumers']),
+      meteredConsumersWh: z.number(),
+      batteryChargeWh: z.number(),
+      batteryDischargeWh: z.number(),
+      selfConsumedWh: z.number().nullable(),
+      selfConsumptionRate: z.number().nullable().describe('self-consumed / production'),
+      autarkyRate: z.number().nullable().describe('(consumption − grid import) / consumption'),
+      flags: z.array(z.string()),
+      deviceQuarterHours: z.number(),
+      gridMeterQuarterHours: z.number(),
+    }),
+  ),
+});
+
+/**
+ * A site bucket's figures by the same definitions as the site-energy read model
+ * (energy-core's siteEnergy), from the summed rows of the site view: one device per role.
+ */
+function siteFigures(bucket: SiteEnergyBucket) {
+  const devices: SiteDeviceEnergy[] = [
+    {
+      deviceId: 'production',
+      role: 'producer',
+      energy: { importWh: 0, exportWh: bucket.productionWh },
+    },
+    {
+      deviceId: 'storage',
+      role: 'storage',
+      energy: { importWh: bucket.batteryChargeWh, exportWh: bucket.batteryDischargeWh },
+    },
+    {
+      deviceId: 'consumers',
+      role: 'consumer',
+      energy: { importWh: bucket.meteredConsumersWh, exportWh: 0 },
+    },
+  ];
+  if (bucket.gridMeterQuarterHours > 0)
+    devices.push({
+      deviceId: 'grid',
+      role: 'grid',
+      energy: { importWh: bucket.gridImportWh, exportWh: bucket.gridExportWh },
+    });
+  const { missingDeviceIds: _missing, ...figures } = siteEnergy(devices);
+  return {
+    start: bucket.start.toISOString(),
+    ...figures,
+    flags: [...figures.flags],
+    deviceQuarterHours: bucket.deviceQuarterHours,
+    gridMeterQuarterHours: bucket.gridMeterQuarterHours,
+  };
+}
+
+/** Energy per bucket (15 min, local hour, local day) of a device or a site, from QuestDB. */
+export const energyRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
+  app,
+  { deps },
+) => {
+  const rangeOf = (query: z.infer<typeof EnergyQuery>) => {
+    const { fromMs, toMs } = boundedRange(query, deps.now().getTime(), {
+      defaultMs: DEFAULT_RANGE_MS[query.bucket],
+      maxMs: MAX_RANGE_MS[query.bucket],
+      what: `for ${query.bucket} buckets`,
+    });
+    return { from: new Date(fromMs), to: new Date(toMs) };
+  };
+
+  app.get(
+    '/v1/devices/:id/energy',
+    {
+      config: { scope: 'read' },
+      schema: {
+        params: z.object({ id: EntityId }),
+        querystring: EnergyQuery,
+        response: { 200: DeviceEnergyResponse },
+      },
+    },
+    async (request) => {
+      const { bucket, timeZone } = request.query;
+      const range = rangeOf(request.query);
+      const buckets = await emptyIfNoTable(
+        deviceEnergyRollup(deps.questdb, deps.energyTables, request.params.id, {
+          tenant: tenantOf(request),
+          ...range,
+          size: bucket,
+          timeZone,
+        }),
+      );
+      return {
+        deviceId: request.params.id,
+        bucket,
+        timeZone,
+        from: range.from.toISOString(),
+        to: range.to.toISOString(),
+        buckets: buckets.map((b) => ({ ...b, start: b.start.toISOString() })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/sites/:id/energy',
+    {
+      config: { scope: 'read' },
+      schema: {
+        params: z.object({ id: EntityId }),
+        querystring: EnergyQuery,
+        response: { 200: SiteEnergyResponse },
+      },
+    },
+    async (request) => {
+      const { bucket, timeZone } = request.query;
+      const range = rangeOf(request.query);
+      const buckets = await emptyIfNoTable(
+        siteEnergyRollup(deps.questdb, deps.energyTables, request.params.id, {
+          tenant: tenantOf(request),
+          ...range,
+          size: bucket,
+          timeZone,
+        }),
+      );
+      return {
+        siteId: request.params.id,
+        bucket,
+        timeZone,
+        from: range.from.toISOString(),
+        to: range.to.toISOString(),
+        buckets: buckets.map(siteFigures),
+      };
+    },
+  );
+};
