@@ -2,6 +2,7 @@ import { Partitioners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { isPoison, isRetriable } from '@gridstream/errors';
 import { decodeEvent } from '@gridstream/events';
+import { readRecordText } from './record-text.ts';
 import type { GridstreamEvent } from '@gridstream/events';
 import { logLine } from './client.ts';
 import { sendToDlq } from './dlq.ts';
@@ -183,7 +184,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     const events: PositionedEvent[] = [];
     const deadLetters: DeadLetter[] = [];
     for (const message of batch.messages) {
-      const decoded = decodeEvent(message);
+      const decoded = decodeEvent(message, readRecordText);
       if (decoded.ok) {
         events.push({
           event: decoded.event,

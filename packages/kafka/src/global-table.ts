@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { decodeEvent } from '@gridstream/events';
+import { readRecordText } from './record-text.ts';
 import type { PositionedEvent } from './consumer.ts';
 import { fetchEndOffsets } from './topics.ts';
 
@@ -52,7 +53,7 @@ export async function startGlobalTable(options: GlobalTableOptions): Promise<Glo
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       for (const message of batch.messages) {
-        const decoded = decodeEvent(message);
+        const decoded = decodeEvent(message, readRecordText);
         if (decoded.ok) {
           options.apply({
             event: decoded.event,

@@ -5,3 +5,4 @@ export * from './consumer.ts';
 export * from './dlq.ts';
 export * from './global-table.ts';
 export * from './group-progress.ts';
+export * from './record-text.ts';
