@@ -31,6 +31,9 @@ function shortNumber(value) {
   return value.toFixed(0);
 }
 
+/** An empty chart's axis: wide enough that its ticks are whole numbers. */
+const EMPTY_AXIS_TOP = 1000;
+
 /**
  * A y axis from 0 (or the lowest value, when negative) to a little above the highest.
  * @param {number} low
@@ -93,7 +96,10 @@ export function lineChart(series, range) {
     role: 'img',
   });
   const values = series.flatMap((s) => s.points.map((p) => p.value));
-  const scale = yScale(Math.min(0, ...values), values.length === 0 ? 1 : Math.max(...values));
+  const scale = yScale(
+    Math.min(0, ...values),
+    values.length === 0 ? EMPTY_AXIS_TOP : Math.max(...values),
+  );
   drawYAxis(svg, scale, range.unit);
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   /** @param {number} ms */
@@ -150,7 +156,7 @@ export function barChart(groups, measures, unit) {
     role: 'img',
   });
   const values = groups.flatMap((g) => g.values.filter((v) => v !== null));
-  const scale = yScale(0, values.length === 0 ? 1 : Math.max(...values));
+  const scale = yScale(0, values.length === 0 ? EMPTY_AXIS_TOP : Math.max(...values));
   drawYAxis(svg, scale, unit);
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
   const groupWidth = plotWidth / Math.max(1, groups.length);
@@ -187,5 +193,13 @@ export function barChart(groups, measures, unit) {
       ),
     );
   });
+  if (values.length === 0)
+    svg.append(
+      svgElement(
+        'text',
+        { x: WIDTH / 2, y: HEIGHT / 2, 'text-anchor': 'middle', class: 'empty' },
+        'no closed quarter hour in these days yet',
+      ),
+    );
   return svg;
 }
