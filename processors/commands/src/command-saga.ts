@@ -1,7 +1,13 @@
 import { EventType } from '@gridstream/events';
 import type { EventOf, GridstreamEvent } from '@gridstream/events';
 import { commandEventId } from './event-ids.ts';
-import { dispatchOrder, FINISHED_REMEMBERED, retryDelayMs } from './device-commands.ts';
+import {
+  dispatchOrder,
+  finishedCommands,
+  FINISHED_REMEMBERED_MAX,
+  isFinished,
+  retryDelayMs,
+} from './device-commands.ts';
 import type { CommandTimings, DeviceCommandsState, PendingCommand } from './device-commands.ts';
 
 /** The events the processor publishes. */
@@ -49,8 +55,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
 class Outcome {
   readonly events: ProcessorEvent[] = [];
   #state: DeviceCommandsState;
-  constructor(state: DeviceCommandsState) {
+  readonly #nowMs: number;
+  readonly #resultTimeoutMs: number;
+  constructor(state: DeviceCommandsState, nowMs: number, timings: CommandTimings) {
     this.#state = state;
+    this.#nowMs = nowMs;
+    this.#resultTimeoutMs = timings.resultTimeoutMs;
   }
   get state(): DeviceCommandsState {
     return this.#state;
@@ -81,12 +91,31 @@ class Outcome {
     };
   }
 
-  finish(commandId: string): void {
+  /**
+   * Remembered until its expiry has passed, so a request published again is ignored, and at
+   * least a result timeout after its end, so a device's late report is still recognised.
+   */
+  finish(commandId: string, expiresAtMs: number): void {
+    const forgetAtMs = Math.max(expiresAtMs, this.#nowMs + this.#resultTimeoutMs);
+    let finished = [...finishedCommands(this.#state), { commandId, forgetAtMs }];
+    if (finished.length > FINISHED_REMEMBERED_MAX)
+      finished = finished
+        .sort((a, b) => b.forgetAtMs - a.forgetAtMs)
+        .slice(0, FINISHED_REMEMBERED_MAX)
+        .reverse();
     this.#state = {
       ...this.#state,
       commands: this.#state.commands.filter((c) => c.commandId !== commandId),
-      finished: [...this.#state.finished, commandId].slice(-FINISHED_REMEMBERED),
+      finished,
     };
+  }
+
+  /** Forgets the finished commands whose time has passed (the state is unchanged when none has). */
+  forgetFinished(): void {
+    const kept = this.#state.finished.filter(
+      (f) => typeof f === 'string' || f.forgetAtMs > this.#nowMs,
+    );
+    if (kept.length < this.#state.finished.length) this.#state = { ...this.#state, finished: kept };
   }
 
   add(command: PendingCommand): void {
@@ -109,7 +138,7 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
     case EventType.commandRequested: {
       const { data } = input;
       const known =
-        state.finished.includes(data.commandId) ||
+        isFinished(state, data.commandId) ||
         state.commands.some((c) => c.commandId === data.commandId);
       if (known) return; // the same Idempotency-Key, requested again: one command
       if (state.commands.length >= timings.maxPendingPerDevice) {
@@ -121,7 +150,7 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
           reason: 'queue-full',
           pendingCommands: state.commands.length,
         });
-        out.finish(data.commandId);
+        out.finish(data.commandId, Date.parse(data.expiresAt));
         return;
       }
       out.add({
@@ -145,7 +174,7 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
         attempts: command.attempts,
         requestedBy: input.data.requestedBy,
       });
-      out.finish(command.commandId);
+      out.finish(command.commandId, command.expiresAtMs);
       return;
     }
     case EventType.commandReported: {
@@ -154,7 +183,7 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
       if (command === undefined) {
         // Over already (expired, timed out, cancelled while the report was on its way): the
         // final status stands, but what the device says is kept, not dropped.
-        if (state.finished.includes(data.commandId))
+        if (isFinished(state, data.commandId))
           out.emit(
             EventType.commandLateReported,
             `late-reported-${data.attempt}-${data.outcome}`,
@@ -203,7 +232,7 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
           reason: data.reason ?? 'the device gave no reason',
           reportedAt: iso(atMs),
         });
-      out.finish(command.commandId);
+      out.finish(command.commandId, command.expiresAtMs);
       return;
     }
   }
@@ -223,7 +252,7 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
             expiresAt: iso(command.expiresAtMs),
             attempts: command.attempts,
           });
-          out.finish(command.commandId);
+          out.finish(command.commandId, command.expiresAtMs);
         } else if (command.phase === 'waiting-retry' && due) {
           const { dueAtMs: _dueAtMs, ...rest } = command;
           out.replace({ ...rest, phase: 'queued' });
@@ -237,7 +266,7 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
             expiresAt: iso(command.expiresAtMs),
             attempts: command.attempts,
           });
-          out.finish(command.commandId);
+          out.finish(command.commandId, command.expiresAtMs);
         } else if (command.attempts < timings.maxAttempts) {
           const retryAtMs = nowMs + retryDelayMs(command.attempts + 1, timings);
           out.emit(EventType.commandRetryScheduled, `retry-scheduled-${command.attempts}`, nowMs, {
@@ -252,7 +281,7 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
             attempts: command.attempts,
             waitingFor: 'acknowledgement',
           });
-          out.finish(command.commandId);
+          out.finish(command.commandId, command.expiresAtMs);
         }
         break;
       case 'acknowledged':
@@ -263,7 +292,7 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
           attempts: command.attempts,
           waitingFor: 'result',
         });
-        out.finish(command.commandId);
+        out.finish(command.commandId, command.expiresAtMs);
         break;
     }
   }
@@ -302,7 +331,8 @@ export function stepDevice(
   nowMs: number,
   timings: CommandTimings,
 ): SagaStep {
-  const out = new Outcome(state);
+  const out = new Outcome(state, nowMs, timings);
+  out.forgetFinished();
   applyInput(out, input, nowMs, timings);
   fireTimers(out, nowMs, timings);
   dispatchNext(out, nowMs, timings);

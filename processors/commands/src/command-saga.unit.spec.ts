@@ -101,7 +101,7 @@ describe('the command saga', () => {
       data: { ackDeadline: iso(t0 + 1_000), expiresAt: iso(t0 + 60_000) },
     });
     expect(state.commands).toEqual([]);
-    expect(state.finished).toEqual(['c1']);
+    expect(state.finished).toEqual([{ commandId: 'c1', forgetAtMs: t0 + 60_000 }]);
   });
 
   it('retries an unacknowledged attempt with backoff, then times out after the last', () => {
@@ -326,6 +326,32 @@ describe('the command saga', () => {
     expect(state.commands.map((c) => c.commandId)).toEqual(['c2', 'c4']);
     // and a repeat of the rejected request is the same command: not queued later
     expect(stepDevice(state, requested('c3'), t0 + 5, timings).events).toEqual([]);
+  });
+
+  it('remembers a finished command until its expiry, however many finish after it', () => {
+    // given c1 succeeded, then 600 more commands of the device finished
+    const inputs: [number, SagaInput][] = [
+      [t0, requested('c1')],
+      [t0 + 1, reported('c1', 1, 'succeeded', t0 + 1)],
+    ];
+    for (let i = 0; i < 600; i++) {
+      const at = t0 + 10 + i * 2;
+      inputs.push(
+        [at, requested(`n${i}`, at)],
+        [at + 1, reported(`n${i}`, 1, 'succeeded', at + 1)],
+      );
+    }
+    const { state } = run(inputs);
+    // when c1's request is published again before its expiry (t0 + 60 s)
+    const repeat = stepDevice(state, requested('c1'), t0 + 30_000, timings);
+    // then it is the same command, over: nothing is dispatched
+    expect(repeat.events).toEqual([]);
+    // and a finished command is forgotten once its expiry (and the wait for a late report) passed
+    const later = stepDevice(state, tick, t0 + 10 * 60_000, timings);
+    expect(later.state.finished).toEqual([]);
+    // and a bare id, as documents written before kept them, still counts as finished
+    const older = { ...initialDeviceCommands('acme', 'plug-1'), finished: ['c0'] };
+    expect(stepDevice(older, requested('c0'), t0, timings).events).toEqual([]);
   });
 
   it('dispatches waiting commands by priority, then by age, one at a time', () => {

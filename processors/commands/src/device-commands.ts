@@ -6,7 +6,8 @@ import type { CommandAction, CommandParameters, CommandPriority } from '@gridstr
  * - dispatched: an attempt is on the gateway, waiting for the device's acknowledgement;
  * - acknowledged: the device took the attempt, waiting for its result;
  * - waiting-retry: an attempt went unanswered, the next goes out at `dueAtMs`.
- * A finished command leaves the state (its id stays in `finished`, so a repeat is ignored).
+ * A finished command leaves the state (it stays in `finished` until its expiry, so a repeat is
+ * ignored).
  */
 export type CommandPhase = 'queued' | 'dispatched' | 'acknowledged' | 'waiting-retry';
 
@@ -27,17 +28,41 @@ export interface PendingCommand {
   readonly dueAtMs?: number;
 }
 
+/** A finished command, remembered until `forgetAtMs` (its expiry, or a result timeout after its end). */
+export interface FinishedCommand {
+  readonly commandId: string;
+  readonly forgetAtMs: number;
+}
+
 /** The processor's state of one device: its unfinished commands. Stored in MongoDB, one per device. */
 export interface DeviceCommandsState {
   readonly tenant: string;
   readonly deviceId: string;
   readonly commands: readonly PendingCommand[];
-  /** The newest finished command ids (bounded): a repeated request for one of them is ignored. */
-  readonly finished: readonly string[];
+  /**
+   * Finished commands, each until its expiry has passed: a request for one of them published
+   * again (the API replaying an Idempotency-Key) is ignored, and a device's late report is kept.
+   * Documents written before this held bare ids (the newest 500): see finishedCommands.
+   */
+  readonly finished: readonly (FinishedCommand | string)[];
 }
 
-/** How many finished command ids a device's state remembers. */
-export const FINISHED_REMEMBERED = 500;
+/**
+ * A backstop against MongoDB's 16 MB document limit, far above what a device finishes within a
+ * command's lifetime (at most GS_COMMAND_MAX_TTL_MS): beyond it, the soonest forgotten go first.
+ */
+export const FINISHED_REMEMBERED_MAX = 20_000;
+
+/** The finished commands of a state; a bare id (an older document) is kept until it ages out by count. */
+export function finishedCommands(state: DeviceCommandsState): readonly FinishedCommand[] {
+  return state.finished.map((f) =>
+    typeof f === 'string' ? { commandId: f, forgetAtMs: Number.MAX_SAFE_INTEGER } : f,
+  );
+}
+
+export function isFinished(state: DeviceCommandsState, commandId: string): boolean {
+  return state.finished.some((f) => (typeof f === 'string' ? f : f.commandId) === commandId);
+}
 
 export interface CommandTimings {
   readonly ackTimeoutMs: number;
