@@ -1,5 +1,3 @@
-import type { GridstreamEvent } from '@gridstream/events';
-
 /** What a live stream carries, as the SSE `event:` field names it. */
 export const LIVE_KINDS = ['reading', 'command', 'alert'] as const;
 export type LiveKind = (typeof LIVE_KINDS)[number];
@@ -12,7 +10,11 @@ export interface LiveEvent {
   readonly tenant: string;
   readonly deviceId: string;
   readonly siteId: string | undefined;
-  readonly event: GridstreamEvent;
+  /**
+   * The event as the stream sends it (the CloudEvent as JSON, without its tenant), made on first
+   * use: only events someone listens to are decoded. Undefined for one that cannot be decoded.
+   */
+  readonly data: () => string | undefined;
 }
 
 export interface LiveFilter {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EventType } from '@gridstream/events';
 import { LiveFeed, matches } from './live-feed.ts';
 import type { LiveEvent } from './live-feed.ts';
 
@@ -8,15 +7,7 @@ const reading = (tenant: string, deviceId: string, siteId?: string) => ({
   tenant,
   deviceId,
   siteId,
-  event: {
-    id: `r-${deviceId}`,
-    type: EventType.readingReported,
-    source: 'test',
-    subject: deviceId,
-    time: '2026-11-20T10:00:00.000Z',
-    tenant,
-    data: { deviceId, quality: 'good' as const, powerW: 1 },
-  },
+  data: () => JSON.stringify({ subject: deviceId }),
 });
 
 describe('LiveFeed', () => {

@@ -1,8 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { decodeEvent, EventType } from '@gridstream/events';
+import { CeHeader, decodeEvent, EventType } from '@gridstream/events';
+import type { RawRecord } from '@gridstream/events';
 import { startGlobalTable } from '@gridstream/kafka';
 import type { createKafka, TopicNames } from '@gridstream/kafka';
 import { kindOf, LiveFeed } from './live-feed.ts';
+
+type Headers = Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+
+function header(headers: Headers | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+function copyHeaders(headers: Headers | undefined): Record<string, string | string[]> {
+  const copy: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers ?? {}))
+    if (value !== undefined)
+      copy[name] = Array.isArray(value) ? value.map((v) => v.toString()) : value.toString();
+  return copy;
+}
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
 
 export interface LiveSource {
   readonly feed: LiveFeed;
@@ -59,21 +81,30 @@ export async function startLiveSource(
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       for (const message of batch.messages) {
-        const decoded = decodeEvent(message);
-        if (!decoded.ok) continue; // the topic's own consumers dead-letter it
-        const { event } = decoded;
-        const kind = kindOf(event.type);
-        if (kind === undefined) continue;
-        const dataSite = (event.data as { siteId?: unknown }).siteId;
+        // Routed by its CloudEvents headers alone: the value is decoded only when a client's
+        // filter wants it, so a busy readings topic costs the API little while nobody listens.
+        const kind = kindOf(header(message.headers, CeHeader.type) ?? '');
+        const tenant = header(message.headers, CeHeader.tenant);
+        const deviceId = header(message.headers, CeHeader.subject);
+        if (kind === undefined || tenant === undefined || deviceId === undefined) continue;
+        // A copy: kafkajs's values are views of the whole fetch response, which the buffer
+        // would otherwise keep alive.
+        const record: RawRecord = {
+          key: message.key?.toString(),
+          value: message.value === null ? null : Buffer.from(message.value),
+          headers: copyHeaders(message.headers),
+        };
         feed.push({
           kind,
-          tenant: event.tenant,
-          deviceId: event.subject,
-          siteId:
-            typeof dataSite === 'string'
-              ? dataSite
-              : siteOf.get(`${event.tenant}/${event.subject}`),
-          event,
+          tenant,
+          deviceId,
+          siteId: siteOf.get(`${tenant}/${deviceId}`),
+          data: once(() => {
+            const decoded = decodeEvent(record);
+            if (!decoded.ok) return undefined; // the topic's own consumers dead-letter it
+            const { id, type, source, subject, time, data } = decoded.event;
+            return JSON.stringify({ id, type, source, subject, time, data });
+          }),
         });
       }
     },

@@ -29,9 +29,11 @@ const StreamHeaders = z.object({
     .describe('the id of the last event received: what came after it is sent first'),
 });
 
-function frame(event: LiveEvent): string {
-  const { id, type, source, subject, time, data } = event.event;
-  return `id: ${event.id}\nevent: ${event.kind}\ndata: ${JSON.stringify({ id, type, source, subject, time, data })}\n\n`;
+function frame(event: LiveEvent): string | undefined {
+  const data = event.data();
+  return data === undefined
+    ? undefined
+    : `id: ${event.id}\nevent: ${event.kind}\ndata: ${data}\n\n`;
 }
 
 /**
@@ -85,7 +87,8 @@ export const streamRoutes: FastifyPluginAsyncZod<{ feed: LiveFeed }> = async (ap
       const send = (event: LiveEvent) => {
         if (event.seq <= sentSeq || !matches(filter, event)) return;
         sentSeq = event.seq;
-        raw.write(frame(event));
+        const text = frame(event);
+        if (text !== undefined) raw.write(text);
       };
       const stopListening = feed.listen(send);
       const lastEventId = request.headers['last-event-id'];
