@@ -173,17 +173,13 @@ describe('the command processor killed with -9 with commands in flight', () => {
         expect(attempts).toEqual([1, 2, 3]);
       } else {
         // a device that acknowledged got exactly one attempt, though its acknowledgement may
-        // have been read only by the new process, after the group handed it the partitions:
-        // every dispatch it saw is that one event, and it was never retried
+        // have been read only by the new process, or after its deadline (a retry is then
+        // scheduled, and dropped by the acknowledgement): every dispatch it saw is that one event
+        expect(dispatches.length, data.commandId).toBeGreaterThan(0);
         expect(
           dispatches.map((d) => `${d.data.attempt}/${d.id}`),
           data.commandId,
         ).toEqual(dispatches.map(() => `1/${dispatches[0]?.id ?? ''}`));
-        expect(dispatches.length, data.commandId).toBeGreaterThan(0);
-        expect(
-          events.filter((e) => e.type === EventType.commandRetryScheduled),
-          data.commandId,
-        ).toEqual([]);
       }
     }
   });

@@ -16,13 +16,16 @@ export type DispatchedEvent = EventOf<typeof EventType.commandDispatched>;
 /**
  * How a test device answers a dispatch: each reply after a delay (ms), or none at all.
  * `answer`: ack, then success; `fail`: ack, then failure; `silent`: nothing (offline);
- * `ack-only`: ack, no result; `slow`: ack after 1 s (within a 2 s deadline), success 2 s later.
+ * `ack-only`: ack, no result; `slow`: ack after 1 s (within a 2 s deadline), success 2 s later;
+ * `late-ack`: ack 150 ms after the attempt's ack deadline (so after the retry was scheduled,
+ * before it goes out with a backoff of 300 ms or more), success 200 ms later.
  */
-export type TestDeviceBehaviour = 'answer' | 'fail' | 'silent' | 'ack-only' | 'slow';
+export type TestDeviceBehaviour = 'answer' | 'fail' | 'silent' | 'ack-only' | 'slow' | 'late-ack';
 
-const REPLIES: Readonly<
-  Record<TestDeviceBehaviour, readonly { outcome: CommandOutcome; afterMs: number }[]>
-> = {
+/** A reply `afterMs` after the dispatch arrives, or `afterDeadlineMs` after its ack deadline. */
+type Reply = { outcome: CommandOutcome; afterMs: number; afterDeadlineMs?: number };
+
+const REPLIES: Readonly<Record<TestDeviceBehaviour, readonly Reply[]>> = {
   answer: [
     { outcome: 'acknowledged', afterMs: 0 },
     { outcome: 'succeeded', afterMs: 200 },
@@ -36,6 +39,10 @@ const REPLIES: Readonly<
   slow: [
     { outcome: 'acknowledged', afterMs: 1_000 },
     { outcome: 'succeeded', afterMs: 3_000 },
+  ],
+  'late-ack': [
+    { outcome: 'acknowledged', afterMs: 0, afterDeadlineMs: 150 },
+    { outcome: 'succeeded', afterMs: 0, afterDeadlineMs: 350 },
   ],
 };
 
@@ -90,8 +97,13 @@ export async function startTestDevices(
         dispatched.push(event);
         if (answered.has(event.id)) continue;
         answered.add(event.id);
-        for (const { outcome, afterMs } of REPLIES[behaviourOf(event.subject)]) {
-          if (afterMs === 0) {
+        for (const planned of REPLIES[behaviourOf(event.subject)]) {
+          const { outcome } = planned;
+          const afterMs =
+            planned.afterDeadlineMs === undefined
+              ? planned.afterMs
+              : Date.parse(event.data.ackDeadline) + planned.afterDeadlineMs - Date.now();
+          if (afterMs <= 0) {
             await reply(event, outcome);
             continue;
           }

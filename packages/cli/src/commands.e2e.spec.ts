@@ -40,6 +40,7 @@ const FLEET: Readonly<Record<string, { kind: DeviceKind; behaviour: TestDeviceBe
   'battery-1': { kind: 'battery', behaviour: 'answer' },
   'meter-1': { kind: 'meter', behaviour: 'answer' },
   'plug-old': { kind: 'smart_plug', behaviour: 'answer' },
+  'plug-late': { kind: 'smart_plug', behaviour: 'late-ack' },
 };
 
 let keys = 0;
@@ -280,6 +281,24 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     expect(view.reason).toBe('relay stuck');
   });
 
+  it('takes an acknowledgement that comes after the deadline, and never sends the retry it scheduled', async () => {
+    // given a device that acknowledges just after the ack deadline, before the retry's backoff ends
+    const accepted = await post('plug-late', { action: 'switch_on' });
+    const commandId = String(accepted.body['commandId']);
+    // then the retry scheduled at the deadline is dropped: one attempt, and the success
+    const { steps } = await finalSteps(commandId, 'succeeded');
+    expect(steps).toEqual([
+      'requested',
+      'dispatched:1',
+      'retry-scheduled:1',
+      'acknowledged:1',
+      'succeeded:1',
+    ]);
+    expect(
+      devices.dispatched.filter((d) => d.data.commandId === commandId).map((d) => d.data.attempt),
+    ).toEqual([1]);
+  });
+
   it('retries an unanswered command with backoff, then times out; an acknowledged one without result times out unretried', async () => {
     const silent = await post('plug-offline', { action: 'switch_on' });
     const mute = await post('plug-mute', { action: 'switch_on' });
@@ -439,7 +458,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
         d.state,
       ]);
     const live = await documents();
-    expect(live).toHaveLength(11);
+    expect(live).toHaveLength(12);
     const liveBuild = projection.buildId();
     // when it is rebuilt from the commands and gateway topics
     const result = await rebuildProjection(config, commandsProjection, { caughtUpLag: 0 });
