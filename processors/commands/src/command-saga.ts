@@ -169,6 +169,13 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
       const command = state.commands.find((c) => c.commandId === input.data.commandId);
       // Acknowledged: the device is carrying it out, too late to cancel.
       if (command === undefined || command.phase === 'acknowledged') return;
+      if (command.phase === 'cancelling') return;
+      if (command.phase === 'dispatched') {
+        // The device may have taken the attempt, its acknowledgement on the way: that wins if
+        // it comes by the ack deadline; else the command is cancelled then, and not retried.
+        out.replace({ ...command, phase: 'cancelling', cancelRequestedBy: input.data.requestedBy });
+        return;
+      }
       out.emit(EventType.commandCancelled, 'cancelled', nowMs, {
         ...ref(state, command),
         attempts: command.attempts,
@@ -210,8 +217,9 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
           attempt: data.attempt,
           reportedAt: iso(atMs),
         });
+        const { cancelRequestedBy: _cancelRequestedBy, ...acknowledged } = command;
         out.replace({
-          ...command,
+          ...acknowledged,
           phase: 'acknowledged',
           dueAtMs: nowMs + timings.resultTimeoutMs,
         });
@@ -284,6 +292,15 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
           out.finish(command.commandId, command.expiresAtMs);
         }
         break;
+      case 'cancelling':
+        if (!due) break;
+        out.emit(EventType.commandCancelled, 'cancelled', nowMs, {
+          ...ref(state, command),
+          attempts: command.attempts,
+          requestedBy: command.cancelRequestedBy ?? 'unknown',
+        });
+        out.finish(command.commandId, command.expiresAtMs);
+        break;
       case 'acknowledged':
         if (!due) break;
         // Not retried: the device took it, and doing it twice may be worse than not knowing.
@@ -301,7 +318,9 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
 /** One command in flight per device: when none is, the first queued in dispatch order goes out. */
 function dispatchNext(out: Outcome, nowMs: number, timings: CommandTimings): void {
   const { commands } = out.state;
-  if (commands.some((c) => c.phase === 'dispatched' || c.phase === 'acknowledged')) return;
+  const inFlight = (c: PendingCommand) =>
+    c.phase === 'dispatched' || c.phase === 'acknowledged' || c.phase === 'cancelling';
+  if (commands.some(inFlight)) return;
   const next = commands.filter((c) => c.phase === 'queued').sort(dispatchOrder)[0];
   if (next === undefined) return;
   const attempt = next.attempts + 1;

@@ -157,22 +157,56 @@ describe('the command saga', () => {
     expect(steps).toEqual(['dispatched:1', 'retry-scheduled:1', 'expired']);
   });
 
-  it('cancels a command not yet acknowledged and dispatches the next; an acknowledged one is not cancelled', () => {
-    const { steps } = run([
+  it('cancels a queued command at once, a dispatched one at its ack deadline, an acknowledged one not at all', () => {
+    const { steps, events } = run([
       [t0, requested('c1')],
       [t0 + 10, requested('c2')],
-      [t0 + 20, cancellation('c1', t0 + 20)],
-      [t0 + 30, reported('c2', 1, 'acknowledged', t0 + 30)],
-      [t0 + 40, cancellation('c2', t0 + 40)],
-      [t0 + 50, reported('c2', 1, 'succeeded', t0 + 50)],
+      [t0 + 15, requested('c3')],
+      [t0 + 20, cancellation('c3', t0 + 20)], // queued: cancelled at once
+      [t0 + 30, cancellation('c1', t0 + 30)], // dispatched: the device may still take it
+      [t0 + 500, tick],
+      [t0 + 1_000, tick], // c1's ack deadline: no ack, so it is cancelled; c2 goes out
+      [t0 + 1_030, reported('c2', 1, 'acknowledged', t0 + 1_030)],
+      [t0 + 1_040, cancellation('c2', t0 + 1_040)],
+      [t0 + 1_050, reported('c2', 1, 'succeeded', t0 + 1_050)],
     ]);
     expect(steps).toEqual([
       'dispatched:1',
+      'cancelled',
       'cancelled',
       'dispatched:1',
       'acknowledged:1',
       'succeeded:1',
     ]);
+    expect(events.filter((e) => e.type === EventType.commandCancelled)).toMatchObject([
+      { time: iso(t0 + 20), data: { commandId: 'c3', attempts: 0 } },
+      { time: iso(t0 + 1_000), data: { commandId: 'c1', attempts: 1, requestedBy: 'ops' } },
+    ]);
+  });
+
+  it('lets an acknowledgement before the deadline win over a cancellation of the dispatched attempt', () => {
+    // given a dispatched command whose cancellation the processor has read
+    // when the device's acknowledgement, sent before the deadline, comes after it
+    const { steps } = run([
+      [t0, requested('c1')],
+      [t0 + 100, cancellation('c1', t0 + 100)],
+      [t0 + 200, reported('c1', 1, 'acknowledged', t0 + 150)],
+      [t0 + 1_500, tick],
+      [t0 + 1_600, reported('c1', 1, 'succeeded', t0 + 1_600)],
+    ]);
+    // then the device took it: acknowledged, not retried, and its result recorded
+    expect(steps).toEqual(['dispatched:1', 'acknowledged:1', 'succeeded:1']);
+  });
+
+  it('does not retry a dispatched command being cancelled, even when its expiry is later', () => {
+    const { steps, state } = run([
+      [t0, requested('c1')],
+      [t0 + 100, cancellation('c1', t0 + 100)],
+      [t0 + 1_000, tick],
+      [t0 + 5_000, tick],
+    ]);
+    expect(steps).toEqual(['dispatched:1', 'cancelled']);
+    expect(state.commands).toEqual([]);
   });
 
   it('accepts a late result of an earlier attempt and sends no further attempt', () => {
@@ -254,7 +288,8 @@ describe('the command saga', () => {
       [t0 + 1_300, reported('c1', 1, 'succeeded', t0 + 1_150)],
       [t0 + 1_400, requested('c2', t0 + 1_400)],
       [t0 + 1_500, cancellation('c2', t0 + 1_450)],
-      [t0 + 1_600, reported('c2', 1, 'acknowledged', t0 + 1_440)],
+      [t0 + 2_400, tick], // c2's ack deadline: cancelled
+      [t0 + 2_500, reported('c2', 1, 'acknowledged', t0 + 2_390)],
     ]);
     // then the final status stands, and each report is recorded, not dropped
     expect(steps).toEqual([
@@ -283,6 +318,7 @@ describe('the command saga', () => {
       [t0 + 900, reported('c1', 1, 'failed', t0 + 900 - behindMs)],
       [t0 + 1_000, requested('c2', t0 + 1_000)],
       [t0 + 1_100, cancellation('c2', t0 + 1_050)],
+      [t0 + 2_000, tick], // c2's ack deadline: cancelled
     ]);
     // then every event is at the processor's time; the reports keep the device's
     expect(events.map((e) => [e.type.split('.')[2], e.time])).toEqual([
@@ -290,7 +326,7 @@ describe('the command saga', () => {
       ['acknowledged', iso(t0 + 200)],
       ['failed', iso(t0 + 900)],
       ['dispatched', iso(t0 + 1_000)],
-      ['cancelled', iso(t0 + 1_100)],
+      ['cancelled', iso(t0 + 2_000)],
     ]);
     expect(events[1]?.data).toMatchObject({ reportedAt: iso(t0 + 200 - behindMs) });
     expect(events[2]?.data).toMatchObject({ reportedAt: iso(t0 + 900 - behindMs) });

@@ -5,11 +5,14 @@ import type { CommandAction, CommandParameters, CommandPriority } from '@gridstr
  * - queued: accepted, waiting for the device to be free (one command in flight per device);
  * - dispatched: an attempt is on the gateway, waiting for the device's acknowledgement;
  * - acknowledged: the device took the attempt, waiting for its result;
- * - waiting-retry: an attempt went unanswered, the next goes out at `dueAtMs`.
+ * - waiting-retry: an attempt went unanswered, the next goes out at `dueAtMs`;
+ * - cancelling: cancelled while dispatched and unacknowledged; an acknowledgement before the ack
+ *   deadline still wins (the device took it), else it is cancelled at the deadline, never retried.
  * A finished command leaves the state (it stays in `finished` until its expiry, so a repeat is
  * ignored).
  */
-export type CommandPhase = 'queued' | 'dispatched' | 'acknowledged' | 'waiting-retry';
+export type CommandPhase =
+  'queued' | 'dispatched' | 'acknowledged' | 'waiting-retry' | 'cancelling';
 
 export interface PendingCommand {
   readonly commandId: string;
@@ -22,10 +25,12 @@ export interface PendingCommand {
   /** Dispatches made so far; the current attempt's number once dispatched. */
   readonly attempts: number;
   /**
-   * The phase's timer: dispatched -> ack deadline, acknowledged -> result deadline,
+   * The phase's timer: dispatched and cancelling -> ack deadline, acknowledged -> result deadline,
    * waiting-retry -> when the next attempt goes out; absent for queued (expiry applies).
    */
   readonly dueAtMs?: number;
+  /** Who asked to cancel it, while cancelling. */
+  readonly cancelRequestedBy?: string;
 }
 
 /** A finished command, remembered until `forgetAtMs` (its expiry, or a result timeout after its end). */
