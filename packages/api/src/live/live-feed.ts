@@ -55,21 +55,27 @@ export type Resume =
 export class LiveFeed {
   readonly epoch: string;
   readonly #capacity: number;
-  readonly #buffer: LiveEvent[] = [];
+  /**
+   * A ring of the newest `capacity` events: pushing one costs the same however full it is (an
+   * array trimmed from the front moved 10,000 entries per reading, 17 % of the API's CPU in
+   * `pnpm bench api`). Sequence numbers are consecutive, so an event's place follows from its seq.
+   */
+  readonly #ring: (LiveEvent | undefined)[];
   readonly #listeners = new Set<(event: LiveEvent) => void>();
   #seq = 0;
+  #size = 0;
 
   constructor(epoch: string, capacity = 10_000) {
     this.epoch = epoch;
     this.#capacity = capacity;
+    this.#ring = new Array<LiveEvent | undefined>(capacity);
   }
 
   push(event: Omit<LiveEvent, 'id' | 'seq'>): LiveEvent {
     const seq = ++this.#seq;
     const live: LiveEvent = { ...event, seq, id: `${this.epoch}-${seq}` };
-    this.#buffer.push(live);
-    if (this.#buffer.length > this.#capacity)
-      this.#buffer.splice(0, this.#buffer.length - this.#capacity);
+    this.#ring[seq % this.#capacity] = live;
+    this.#size = Math.min(this.#size + 1, this.#capacity);
     for (const listener of this.#listeners) listener(live);
     return live;
   }
@@ -80,10 +86,15 @@ export class LiveFeed {
     if (match === null) return { ok: false, reason: 'malformed' };
     if (match[1] !== this.epoch) return { ok: false, reason: 'unknown-epoch' };
     const seq = Number(match[2]);
-    const oldest = this.#buffer[0]?.seq ?? this.#seq + 1;
+    const oldest = this.#seq - this.#size + 1;
     // The client has seen `seq`; the buffer must still hold the one after it.
     if (seq + 1 < oldest) return { ok: false, reason: 'too-old' };
-    return { ok: true, events: this.#buffer.filter((e) => e.seq > seq) };
+    const events: LiveEvent[] = [];
+    for (let next = Math.max(seq + 1, oldest); next <= this.#seq; next++) {
+      const event = this.#ring[next % this.#capacity];
+      if (event !== undefined) events.push(event);
+    }
+    return { ok: true, events };
   }
 
   /** Calls `listener` with every event pushed from now on; returns how to stop. */

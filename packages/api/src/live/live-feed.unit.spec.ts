@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LiveFeed, matches } from './live-feed.ts';
 import type { LiveEvent } from './live-feed.ts';
@@ -51,5 +52,29 @@ describe('LiveFeed', () => {
     expect(matches({ ...all, siteId: 'site-1', deviceId: 'd1' }, event)).toBe(true);
     expect(matches({ ...all, siteId: 'site-2' }, event)).toBe(false);
     expect(matches({ ...all, deviceId: 'd2' }, event)).toBe(false);
+  });
+});
+
+describe('LiveFeed as a property', () => {
+  it('resumes exactly as a list of the newest `capacity` events would', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 32 }),
+        (capacity, pushes, seen) => {
+          const feed = new LiveFeed('e1', capacity);
+          const all = Array.from({ length: pushes }, (_, n) => feed.push(reading('acme', `d${n}`)));
+          const kept = all.slice(-capacity);
+          const oldest = kept[0]?.seq ?? pushes + 1;
+          const expected =
+            seen + 1 < oldest
+              ? { ok: false, reason: 'too-old' }
+              : { ok: true, events: kept.filter((e) => e.seq > seen) };
+          expect(feed.since(`e1-${seen}`)).toEqual(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
