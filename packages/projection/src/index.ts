@@ -4,3 +4,4 @@ export * from './run-build.ts';
 export * from './reader.ts';
 export * from './live.ts';
 export * from './rebuild.ts';
+export * from './document-locks.ts';

@@ -6,12 +6,13 @@ import {
   runEventConsumer,
   topicNames,
 } from '@gridstream/kafka';
-import type { HandledOffset, PositionedEvent, RunningConsumer } from '@gridstream/kafka';
+import type { HandledOffset, RunningConsumer } from '@gridstream/kafka';
 import { applyPositionedBatch } from '@gridstream/mongo';
 import type { StoredDocument } from '@gridstream/mongo';
 import { buildCollectionName, buildGroupId } from './builds.ts';
 import { projectionChanges } from './definition.ts';
 import type { ProjectionDefinition } from './definition.ts';
+import { DocumentLocks } from './document-locks.ts';
 import { WriteBehindDocuments } from './write-behind.ts';
 
 export function buildCollection<State extends Document>(
@@ -20,15 +21,6 @@ export function buildCollection<State extends Document>(
   buildId: string,
 ): Collection<StoredDocument<State>> {
   return db.collection<StoredDocument<State>>(buildCollectionName(definition.name, buildId));
-}
-
-/** Folds a batch into its documents: one read, a pure fold, one bulk write (see applyPositionedBatch). */
-export async function applyProjectionBatch<State extends Document>(
-  collection: Collection<StoredDocument<State>>,
-  definition: ProjectionDefinition<State>,
-  events: readonly PositionedEvent[],
-): Promise<void> {
-  await applyPositionedBatch(collection, projectionChanges(definition, events), definition.evolve);
 }
 
 export interface RunningBuild {
@@ -86,6 +78,7 @@ export async function runBuild<State extends Document>(
     options.writeBehind === undefined
       ? undefined
       : new WriteBehindDocuments(collection, definition, options.writeBehind.maxDocuments);
+  const locks = new DocumentLocks();
   /** The offset after the last handled batch of each `topic/partition` (write-behind). */
   const handled = new Map<string, HandledOffset>();
   const consumer = await runEventConsumer({
@@ -99,12 +92,20 @@ export async function runBuild<State extends Document>(
     // partitions (a live service or a rebuild) are taken over within 10 s instead of 30.
     sessionTimeoutMs: 10_000,
     // A batch's time is mostly waiting on MongoDB; overlapping partitions keeps it busy. Two
-    // batches may address one document (a device's registry and readings partitions); the
-    // version guard of applyPositionedBatch re-reads and re-folds the later one.
+    // batches may address one document (a device's registry and readings partitions, a site's
+    // devices on several partitions): the later waits for the earlier's documents (locks), since
+    // FerretDB does not honour the version guard of applyPositionedBatch between concurrent
+    // writes. The guard still holds off another process's writes on MongoDB.
     partitionsConsumedConcurrently: 3,
     handle:
       writeBehind === undefined
-        ? (events) => applyProjectionBatch(collection, definition, events)
+        ? (events) => {
+            const changes = projectionChanges(definition, events);
+            return locks.run(
+              changes.map((change) => change.documentId),
+              () => applyPositionedBatch(collection, changes, definition.evolve),
+            );
+          }
         : (events) => writeBehind.fold(events),
     ...(writeBehind === undefined
       ? {}
