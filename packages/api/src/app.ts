@@ -7,7 +7,7 @@ import { installAuthentication } from './auth/authenticate.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { installErrorHandler } from './errors.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
-import { createApiMetrics, instrumentHttp } from './metrics.ts';
+import { createApiMetrics, instrumentHttp, observeDelivery } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { commandRoutes } from './routes/commands.ts';
@@ -51,6 +51,10 @@ export async function buildApp(
   await installOpenApi(app);
   const metrics = createApiMetrics(deps.observeKafka);
   instrumentHttp(app, metrics);
+  const stopObservingDelivery = observeDelivery(metrics, deps.live);
+  app.addHook('onClose', async () => {
+    stopObservingDelivery();
+  });
   await app.register(healthRoutes, { deps });
   await app.register(readingRoutes, { deps, metrics });
   await app.register(deviceRoutes, { deps });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KafkaObservation } from '@gridstream/kafka';
+import type { LiveFeed } from './live/live-feed.ts';
 
 /** The API's Prometheus metrics: its own HTTP and ingest, and the Kafka consumers' lag and DLQ. */
 export interface ApiMetrics {
@@ -87,5 +88,25 @@ export function instrumentHttp(app: FastifyInstance, metrics: ApiMetrics): void 
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
     const text = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(text);
+  });
+}
+
+/**
+ * How long events take from their own time to reach the API through Kafka, by kind (readings,
+ * command updates, alerts): the live stream's freshness, and for alerts and command updates the
+ * time their processors took, since those events are stamped when the processor decides. Read
+ * from the live feed, which sees every such event of the deployment.
+ */
+export function observeDelivery(metrics: ApiMetrics, feed: LiveFeed): () => void {
+  const delivery = new Histogram({
+    name: 'gridstream_event_delivery_seconds',
+    help: 'Time from an event (its CloudEvents time) to the API reading it from Kafka, by kind.',
+    labelNames: ['kind'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [metrics.registry],
+  });
+  return feed.listen((event) => {
+    if (event.timeMs !== undefined)
+      delivery.observe({ kind: event.kind }, Math.max(0, Date.now() - event.timeMs) / 1000);
   });
 }

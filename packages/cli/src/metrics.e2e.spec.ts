@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
 import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
-import { bearer, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
@@ -23,6 +23,8 @@ beforeAll(async () => {
   api = await startApi(config, { listen: false });
   headers.authorization = await bearer(api, 'acme');
   stopAfterAll(() => api.close());
+  // the live feed sees what is published from now on (it times each event's delivery)
+  await api.live.ready();
 
   // given three readings ingested and one batch refused
   const time = '2026-11-24T10:00:00Z';
@@ -84,5 +86,23 @@ describe('GET /metrics', () => {
     expect(sample(text, 'gridstream_dlq_messages')).toBe(2);
     // and the process's own metrics are there
     expect(text).toMatch(/^gridstream_api_process_resident_memory_bytes \d+/m);
+  });
+
+  it('times how long each reading took from its own time to reach the API through Kafka', async () => {
+    // given the three readings, stamped 2026-11-24T10:00:00Z, read by the API's live feed
+    const delivered = await eventually('the live feed read the readings', async () => {
+      const text = (await api.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const count = sample(text, 'gridstream_event_delivery_seconds_count{kind="reading"}');
+      return count !== undefined && count >= 3 ? text : undefined;
+    });
+    // then each is counted once, with its age: hours, so none falls in the first bucket
+    const ageSeconds = (Date.now() - Date.parse('2026-11-24T10:00:00Z')) / 1000;
+    expect(sample(delivered, 'gridstream_event_delivery_seconds_count{kind="reading"}')).toBe(3);
+    expect(
+      sample(delivered, 'gridstream_event_delivery_seconds_bucket{le="0.01",kind="reading"}'),
+    ).toBe(0);
+    expect(
+      sample(delivered, 'gridstream_event_delivery_seconds_sum{kind="reading"}'),
+    ).toBeGreaterThanOrEqual(3 * (ageSeconds - 60));
   });
 });

@@ -10,6 +10,8 @@ export interface LiveEvent {
   readonly tenant: string;
   readonly deviceId: string;
   readonly siteId: string | undefined;
+  /** The event's own time (CloudEvents `time`), when the header is a valid timestamp. */
+  readonly timeMs?: number | undefined;
   /**
    * The event as the stream sends it (the CloudEvent as JSON, without its tenant), made on first
    * use: only events someone listens to are decoded. Undefined for one that cannot be decoded.

@@ -94,10 +94,12 @@ export async function startLiveSource(
           value: message.value === null ? null : Buffer.from(message.value),
           headers: copyHeaders(message.headers),
         };
+        const timeMs = Date.parse(header(message.headers, CeHeader.time) ?? '');
         feed.push({
           kind,
           tenant,
           deviceId,
+          timeMs: Number.isNaN(timeMs) ? undefined : timeMs,
           siteId: siteOf.get(`${tenant}/${deviceId}`),
           data: once(() => {
             const decoded = decodeEvent(record);
