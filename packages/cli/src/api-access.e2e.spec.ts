@@ -348,6 +348,15 @@ describe('every route, as the OpenAPI document lists it', () => {
     });
     const ofA = await api.app.inject({ url, headers: { authorization: keyOf.aAdmin } });
     expect(ofA.json<{ readings: unknown[] }>().readings).toEqual([]);
+    // and a command names the key that asked for it, when the request names no one
+    const command = await eventually('the seeded command', async () => {
+      const response = await api.app.inject({
+        url: `/v1/commands/${commandId}`,
+        headers: { authorization: keyOf.aAdmin },
+      });
+      return response.statusCode === 200 ? response.json<{ requestedBy?: string }>() : undefined;
+    });
+    expect(command.requestedBy).toBe(`key:${keyOf.aAdmin.slice('Bearer gs_'.length, 22)}`);
   });
 
   it('answers a key with exactly the scope (or admin) as documented', async () => {

@@ -24,6 +24,7 @@ import {
   CommandStatsResponse,
 } from '../responses.ts';
 import { tenantOf } from '../auth/authenticate.ts';
+import type { FastifyRequest } from 'fastify';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const MAX_COMMANDS_PER_REQUEST = 1000;
@@ -50,15 +51,15 @@ export const CommandRequestBody = z.strictObject({
   priority: CommandPriority.default('normal'),
   correlationId: z.string().min(1).max(128).optional(),
   expiresAt: Timestamp.optional(),
-  /** Who asks (a person or an automation), until API keys say it. */
-  requestedBy: z.string().min(1).max(200).default('api'),
+  /** Who asks (a person or an automation); without it, the API key (`key:<id>`). */
+  requestedBy: z.string().min(1).max(200).optional(),
 });
 
 /** The body of a cancellation; none at all is fine (Fastify gives null then). */
 const CancelBody = z
   .strictObject({
     reason: z.string().max(500).optional(),
-    requestedBy: z.string().min(1).max(200).default('api'),
+    requestedBy: z.string().min(1).max(200).optional(),
   })
   .nullish();
 
@@ -77,6 +78,9 @@ export const StatsQuery = z
     (q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to),
     { message: 'from must be before to', path: ['from'] },
   );
+
+/** Who asked, when the request does not say: the API key that made it. */
+const keyOf = (request: FastifyRequest) => `key:${request.principal?.keyId ?? 'unknown'}`;
 
 /** The read model's document as clients see it (its ordering aid left out). */
 function present(view: CommandView): Omit<CommandView, 'progress'> {
@@ -110,6 +114,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
           deviceId: request.params.id,
           idempotencyKey: request.headers[IDEMPOTENCY_HEADER],
           ...request.body,
+          requestedBy: request.body.requestedBy ?? keyOf(request),
         }),
       );
       const { commandId, expiresAt, priority, action, correlationId } = event.data;
@@ -216,7 +221,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
       },
     },
     async (request, reply) => {
-      const { requestedBy = 'api', reason } = request.body ?? {};
+      const { requestedBy = keyOf(request), reason } = request.body ?? {};
       const event = await deps.commandBus.execute(
         new CancelDeviceCommand({
           tenant: tenantOf(request),
