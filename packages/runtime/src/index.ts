@@ -89,3 +89,25 @@ export async function runWorkers(
   await Promise.all(exits);
   process.exit(0);
 }
+
+/**
+ * Runs work one piece at a time, in the order given: a processor's Kafka batches and its timer
+ * sweeps share state, so they take turns. A failed piece does not stop the ones after it.
+ */
+export class SerialQueue {
+  #tail: Promise<void> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(work);
+    this.#tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Resolves once everything queued so far has ended. */
+  idle(): Promise<void> {
+    return this.#tail;
+  }
+}

@@ -8,6 +8,7 @@ import {
 } from '@gridstream/kafka';
 import type { EventPublisher } from '@gridstream/kafka';
 import { connectMongo, WriteConflictError } from '@gridstream/mongo';
+import { SerialQueue } from '@gridstream/runtime';
 import { alertEvent } from './alert-events.ts';
 import type { AlertSettings } from './alert-state.ts';
 import { deviceStateId, planDeviceBatch } from './device-batch.ts';
@@ -101,12 +102,8 @@ export async function startAlertsProcessor(
   const collection = await openDeviceStates(mongo.db);
   const publisher = await createEventPublisher(kafka, topics);
 
-  let queue: Promise<void> = Promise.resolve();
-  const serialised = (work: () => Promise<void>): Promise<void> => {
-    const run = queue.then(work);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  // Batches and sweeps take turns: they read and write the same documents.
+  const turns = new SerialQueue();
 
   const sweep = async () => {
     const nowMs = now();
@@ -133,7 +130,7 @@ export async function startAlertsProcessor(
     topics: [topics.readings, topics.devices],
     dlqTopic: topics.dlq,
     handle: (events) =>
-      serialised(async () => {
+      turns.run(async () => {
         const ids = [
           ...new Set(events.map(({ event }) => deviceStateId(event.tenant, event.subject))),
         ];
@@ -144,7 +141,7 @@ export async function startAlertsProcessor(
   });
 
   const timer = setInterval(() => {
-    serialised(sweep).catch((error: unknown) => {
+    turns.run(sweep).catch((error: unknown) => {
       log(`alerts processor: offline sweep failed (${(error as Error).message}); trying again`);
     });
   }, options.sweepIntervalMs ?? OFFLINE_SWEEP_INTERVAL_MS);
@@ -153,7 +150,7 @@ export async function startAlertsProcessor(
     async stop() {
       clearInterval(timer);
       await consumer.stop();
-      await queue;
+      await turns.idle();
       await publisher.disconnect();
       await mongo.close();
     },

@@ -251,16 +251,27 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
   for (const command of [...out.state.commands].sort(dispatchOrder)) {
     const state = out.state;
     const due = command.dueAtMs !== undefined && command.dueAtMs <= nowMs;
+    const expire = () => {
+      out.emit(EventType.commandExpired, 'expired', nowMs, {
+        ...ref(state, command),
+        expiresAt: iso(command.expiresAtMs),
+        attempts: command.attempts,
+      });
+      out.finish(command.commandId, command.expiresAtMs);
+    };
+    const timeOut = (waitingFor: 'acknowledgement' | 'result') => {
+      out.emit(EventType.commandTimedOut, 'timed-out', nowMs, {
+        ...ref(state, command),
+        attempts: command.attempts,
+        waitingFor,
+      });
+      out.finish(command.commandId, command.expiresAtMs);
+    };
     switch (command.phase) {
       case 'queued':
       case 'waiting-retry':
         if (command.expiresAtMs <= nowMs) {
-          out.emit(EventType.commandExpired, 'expired', nowMs, {
-            ...ref(state, command),
-            expiresAt: iso(command.expiresAtMs),
-            attempts: command.attempts,
-          });
-          out.finish(command.commandId, command.expiresAtMs);
+          expire();
         } else if (command.phase === 'waiting-retry' && due) {
           const { dueAtMs: _dueAtMs, ...rest } = command;
           out.replace({ ...rest, phase: 'queued' });
@@ -269,12 +280,7 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
       case 'dispatched':
         if (!due) break;
         if (command.expiresAtMs <= nowMs) {
-          out.emit(EventType.commandExpired, 'expired', nowMs, {
-            ...ref(state, command),
-            expiresAt: iso(command.expiresAtMs),
-            attempts: command.attempts,
-          });
-          out.finish(command.commandId, command.expiresAtMs);
+          expire();
         } else if (command.attempts < timings.maxAttempts) {
           const retryAtMs = nowMs + retryDelayMs(command.attempts + 1, timings);
           out.emit(EventType.commandRetryScheduled, `retry-scheduled-${command.attempts}`, nowMs, {
@@ -284,12 +290,7 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
           });
           out.replace({ ...command, phase: 'waiting-retry', dueAtMs: retryAtMs });
         } else {
-          out.emit(EventType.commandTimedOut, 'timed-out', nowMs, {
-            ...ref(state, command),
-            attempts: command.attempts,
-            waitingFor: 'acknowledgement',
-          });
-          out.finish(command.commandId, command.expiresAtMs);
+          timeOut('acknowledgement');
         }
         break;
       case 'cancelling':
@@ -304,12 +305,7 @@ function fireTimers(out: Outcome, nowMs: number, timings: CommandTimings): void 
       case 'acknowledged':
         if (!due) break;
         // Not retried: the device took it, and doing it twice may be worse than not knowing.
-        out.emit(EventType.commandTimedOut, 'timed-out', nowMs, {
-          ...ref(state, command),
-          attempts: command.attempts,
-          waitingFor: 'result',
-        });
-        out.finish(command.commandId, command.expiresAtMs);
+        timeOut('result');
         break;
     }
   }

@@ -13,6 +13,7 @@ import {
 } from '@gridstream/kafka';
 import type { EventPublisher, PositionedEvent, TopicNames } from '@gridstream/kafka';
 import { connectMongo, WriteConflictError } from '@gridstream/mongo';
+import { SerialQueue } from '@gridstream/runtime';
 import { waitForGroupCatchUp } from './catch-up.ts';
 import { sagaInputsOf } from './input-topics.ts';
 import type { CommandTimings } from './device-commands.ts';
@@ -200,12 +201,8 @@ export async function startCommandsProcessor(
   await nest.init();
   const commandBus = nest.get(CommandBus);
 
-  let queue: Promise<void> = Promise.resolve();
-  const serialised = (work: () => Promise<void>): Promise<void> => {
-    const run = queue.then(work);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  // Batches and sweeps take turns: they read and write the same documents.
+  const turns = new SerialQueue();
 
   const consumer = await runEventConsumer({
     kafka,
@@ -213,7 +210,7 @@ export async function startCommandsProcessor(
     topics: [topics.commands, topics.gateway],
     dlqTopic: topics.dlq,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
-    handle: (events) => serialised(() => commandBus.execute(new HandleCommandEvents(events))),
+    handle: (events) => turns.run(() => commandBus.execute(new HandleCommandEvents(events))),
   });
 
   let sweeping = false;
@@ -221,7 +218,8 @@ export async function startCommandsProcessor(
   const sweep = () => {
     if (sweeping) return;
     sweeping = true;
-    serialised(() => commandBus.execute(new FireDueTimers()))
+    turns
+      .run(() => commandBus.execute(new FireDueTimers()))
       .catch((error: unknown) => {
         log(`commands processor: timer sweep failed (${(error as Error).message}); trying again`);
       })
@@ -261,7 +259,7 @@ export async function startCommandsProcessor(
       await timersStarted;
       clearInterval(timer);
       await consumer.stop();
-      await queue;
+      await turns.idle();
       await nest.close();
       await publisher.disconnect();
       await mongo.close();

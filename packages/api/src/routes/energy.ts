@@ -1,10 +1,17 @@
 import { z } from 'zod';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { siteEnergy } from '@gridstream/energy-core';
 import type { SiteDeviceEnergy } from '@gridstream/energy-core';
 import { EntityId, Timestamp } from '@gridstream/events';
 import { deviceEnergyRollup, siteEnergyRollup } from '@gridstream/questdb';
-import type { RollupSize, SiteEnergyBucket } from '@gridstream/questdb';
+import type {
+  EnergyTables,
+  QuestDbReader,
+  RollupQuery,
+  RollupSize,
+  SiteEnergyBucket,
+} from '@gridstream/questdb';
 import { tenantOf } from '../auth/authenticate.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { boundedRange, emptyIfNoTable, isTimeZone } from './time-range.ts';
@@ -122,13 +129,34 @@ export const energyRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
   app,
   { deps },
 ) => {
-  const rangeOf = (query: z.infer<typeof EnergyQuery>) => {
-    const { fromMs, toMs } = boundedRange(query, deps.now().getTime(), {
-      defaultMs: DEFAULT_RANGE_MS[query.bucket],
-      maxMs: MAX_RANGE_MS[query.bucket],
-      what: `for ${query.bucket} buckets`,
+  /** The bounded period a query asks for, and the buckets of `id` in it (none without a table). */
+  const rolledUp = async <Bucket>(
+    request: FastifyRequest & { params: { id: string }; query: z.infer<typeof EnergyQuery> },
+    rollup: (
+      reader: QuestDbReader,
+      tables: EnergyTables,
+      id: string,
+      query: RollupQuery,
+    ) => Promise<Bucket[]>,
+  ) => {
+    const { bucket, timeZone } = request.query;
+    const { fromMs, toMs } = boundedRange(request.query, deps.now().getTime(), {
+      defaultMs: DEFAULT_RANGE_MS[bucket],
+      maxMs: MAX_RANGE_MS[bucket],
+      what: `for ${bucket} buckets`,
     });
-    return { from: new Date(fromMs), to: new Date(toMs) };
+    const from = new Date(fromMs);
+    const to = new Date(toMs);
+    const buckets = await emptyIfNoTable(
+      rollup(deps.questdb, deps.energyTables, request.params.id, {
+        tenant: tenantOf(request),
+        from,
+        to,
+        size: bucket,
+        timeZone,
+      }),
+    );
+    return { bucket, timeZone, from: from.toISOString(), to: to.toISOString(), buckets };
   };
 
   app.get(
@@ -142,22 +170,10 @@ export const energyRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
       },
     },
     async (request) => {
-      const { bucket, timeZone } = request.query;
-      const range = rangeOf(request.query);
-      const buckets = await emptyIfNoTable(
-        deviceEnergyRollup(deps.questdb, deps.energyTables, request.params.id, {
-          tenant: tenantOf(request),
-          ...range,
-          size: bucket,
-          timeZone,
-        }),
-      );
+      const { buckets, ...period } = await rolledUp(request, deviceEnergyRollup);
       return {
         deviceId: request.params.id,
-        bucket,
-        timeZone,
-        from: range.from.toISOString(),
-        to: range.to.toISOString(),
+        ...period,
         buckets: buckets.map((b) => ({ ...b, start: b.start.toISOString() })),
       };
     },
@@ -174,24 +190,8 @@ export const energyRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
       },
     },
     async (request) => {
-      const { bucket, timeZone } = request.query;
-      const range = rangeOf(request.query);
-      const buckets = await emptyIfNoTable(
-        siteEnergyRollup(deps.questdb, deps.energyTables, request.params.id, {
-          tenant: tenantOf(request),
-          ...range,
-          size: bucket,
-          timeZone,
-        }),
-      );
-      return {
-        siteId: request.params.id,
-        bucket,
-        timeZone,
-        from: range.from.toISOString(),
-        to: range.to.toISOString(),
-        buckets: buckets.map(siteFigures),
-      };
+      const { buckets, ...period } = await rolledUp(request, siteEnergyRollup);
+      return { siteId: request.params.id, ...period, buckets: buckets.map(siteFigures) };
     },
   );
 };
