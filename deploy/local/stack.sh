@@ -368,6 +368,17 @@ wait_ready() { # <server> <deadline (epoch s)>
   done
 }
 
+settle() { # <server> <deadline (epoch s)>: waits while our server runs without answering;
+  # succeeds once it answers, fails when it has exited or the deadline has passed
+  local s=$1 deadline=$2
+  while find_pid "$s" >/dev/null; do
+    if ready "$s"; then return 0; fi
+    if (($(date +%s) >= deadline)); then return 1; fi
+    sleep 0.25
+  done
+  return 1
+}
+
 print_endpoints() {
   local s
   for s in "$@"; do
@@ -394,10 +405,25 @@ cmd_start() {
   install_servers "${servers[@]}"
   lock_home
   t0=$(date +%s)
+  deadline=$((t0 + GS_START_TIMEOUT))
   for s in "${servers[@]}"; do
     if pid=$(find_pid "$s"); then
-      say "$s already running (pid $pid)"
-      continue
+      if ready "$s"; then
+        say "$s already running (pid $pid)"
+        continue
+      fi
+      # Ours but not answering: still starting, or shutting down (an earlier run's stop that
+      # has not finished). Wait for one or the other; a server that exits is started afresh.
+      say "$s (pid $pid) is running but not answering; waiting until it answers or exits"
+      if settle "$s" "$deadline"; then
+        say "$s ready after $(($(date +%s) - t0))s"
+        continue
+      elif find_pid "$s" >/dev/null; then
+        fail_with_log "$s" "still not answering after ${GS_START_TIMEOUT}s (pid $pid); stop it with: gridstream stack stop $s"
+        failed=1
+        continue
+      fi
+      say "$s (pid $pid) exited; starting it again"
     fi
     for p in $(ports_of "$s"); do
       if port_open "$p"; then
@@ -408,10 +434,9 @@ cmd_start() {
     started+=("$s")
   done
   if ((${#started[@]} == 0)); then
-    say "nothing to start: the stack is already running"
+    ((failed)) || say "nothing to start: the stack is already running"
   else
     say "started ${started[*]}; waiting until ready (timeout ${GS_START_TIMEOUT}s)"
-    deadline=$((t0 + GS_START_TIMEOUT))
     for s in "${started[@]}"; do
       if wait_ready "$s" "$deadline"; then
         say "$s ready after $(($(date +%s) - t0))s"
@@ -419,10 +444,10 @@ cmd_start() {
         failed=1
       fi
     done
-    if ((failed)); then
-      say "start failed; servers that did start are still running (stack.sh stop ends them)" >&2
-      exit 1
-    fi
+  fi
+  if ((failed)); then
+    say "start failed; servers that did start are still running (stack.sh stop ends them)" >&2
+    exit 1
   fi
   echo "gridstream endpoints (state in $GS_HOME):"
   print_endpoints "${servers[@]}"
