@@ -319,6 +319,7 @@ start_questdb() {
   render "$SCRIPT_DIR/questdb/server.conf.template" "$root/conf/server.conf" \
     "HTTP_PORT=$GS_QDB_HTTP_PORT" "HEALTH_PORT=$GS_QDB_HEALTH_PORT" \
     "PG_PORT=$GS_QDB_PG_PORT" "ILP_TCP_PORT=$GS_QDB_ILP_TCP_PORT"
+  cp "$SCRIPT_DIR/questdb/log.conf" "$root/conf/log.conf"
   # shellcheck disable=SC2086 # GS_QDB_JVM_OPTS is a list of options
   launch questdb "$JAVA" "$(marker questdb)" $GS_QDB_JVM_OPTS "-Djava.io.tmpdir=$tmp" \
     --add-exports java.base/jdk.internal.math=io.questdb \
