@@ -56,7 +56,7 @@ export async function buildApp(
     stopObservingDelivery();
   });
   await app.register(healthRoutes, { deps });
-  await app.register(readingRoutes, { deps, metrics });
+  await app.register(readingRoutes, { ingest: deps.ingest, metrics });
   await app.register(deviceRoutes, { deps });
   await app.register(deviceListRoutes, { deps });
   await app.register(deviceHistoryRoutes, { deps });

@@ -1,5 +1,5 @@
 import type { CommandBus } from '@gridstream/commands';
-import type { EventPublisher, KafkaObservation } from '@gridstream/kafka';
+import type { KafkaObservation } from '@gridstream/kafka';
 import type { ProjectionReader } from '@gridstream/projection';
 import type { AlertView } from '@gridstream/projection-alerts';
 import type { CommandView } from '@gridstream/projection-commands';
@@ -7,6 +7,7 @@ import type { DeviceView } from '@gridstream/projection-devices';
 import type { SiteDayView } from '@gridstream/projection-site-energy';
 import type { EnergyTables, QuestDbReader } from '@gridstream/questdb';
 import type { ApiKeyStore } from './auth/api-keys.ts';
+import type { ReadingIngest } from './ingest/ingest.ts';
 import type { LiveFeed } from './live/live-feed.ts';
 
 /** Everything the API touches, passed in so tests can wire real servers with unique names. */
@@ -17,7 +18,8 @@ export interface ApiDependencies {
     /** Requests one key may make per minute; more are answered 429 RATE_LIMITED. */
     readonly requestsPerMinutePerKey: number;
   };
-  readonly publisher: EventPublisher;
+  /** Where POST /v1/readings hands its bodies (an ingest worker thread, or this thread). */
+  readonly ingest: ReadingIngest;
   /** Recent readings, command updates and alerts, for GET /v1/stream. */
   readonly live: LiveFeed;
   /** The devices read model, in whichever build is active (rebuilds switch it). */
@@ -36,7 +38,6 @@ export interface ApiDependencies {
   readonly energyTables: EnergyTables;
   /** The archive of every event that is not a reading (processors/archive). */
   readonly eventsTable: string;
-  readonly newEventId: () => string;
   readonly now: () => Date;
   /** A device without a reading for longer than this is offline. */
   readonly offlineAfterMs: number;

@@ -28,16 +28,24 @@ export const ErrorBodySchema = z
   .meta({ title: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-function validationBody(error: {
-  validation: readonly { instancePath: string; message?: string }[];
-  validationContext?: string;
-}): ErrorBody {
-  const location = error.validationContext ?? 'body';
-  const issues = error.validation.map((v) => ({
-    in: location,
-    path: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
-    message: v.message ?? 'invalid',
-  }));
+/**
+ * A VALIDATION error body: every invalid field (`path` dotted from the root of `location`), and a
+ * message naming the first; or, for a body that is not JSON at all, that message alone.
+ */
+export function validationError(
+  location: string,
+  problem: {
+    readonly message?: string;
+    readonly issues: readonly { path: string; message: string }[];
+  },
+): ErrorBody {
+  const issues = problem.issues.map((issue) => ({ in: location, ...issue }));
+  if (problem.message !== undefined)
+    return {
+      code: 'VALIDATION',
+      message: problem.message,
+      ...(issues.length > 0 ? { issues } : {}),
+    };
   const first = issues[0];
   const where =
     first === undefined ? location : `${location}${first.path === '' ? '' : `.${first.path}`}`;
@@ -46,6 +54,18 @@ function validationBody(error: {
     message: `${issues.length} invalid field${issues.length === 1 ? '' : 's'}; first: ${where}: ${first?.message ?? 'invalid'}`,
     issues,
   };
+}
+
+function validationBody(error: {
+  validation: readonly { instancePath: string; message?: string }[];
+  validationContext?: string;
+}): ErrorBody {
+  return validationError(error.validationContext ?? 'body', {
+    issues: error.validation.map((v) => ({
+      path: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+      message: v.message ?? 'invalid',
+    })),
+  });
 }
 
 export function installErrorHandler(app: FastifyInstance): void {

@@ -6,5 +6,5 @@ export * from './auth/api-keys.ts';
 export * from './auth/authenticate.ts';
 export * from './auth/scopes.ts';
 export * from './openapi.ts';
-export { MAX_READINGS_PER_REQUEST, ReadingBatch, ReadingInput } from './routes/readings.ts';
+export { MAX_READINGS_PER_REQUEST, ReadingBatch, ReadingInput } from './ingest/reading-batch.ts';
 export { DASHBOARD_PATH } from './dashboard/routes.ts';

@@ -27,6 +27,7 @@ import {
 } from '@gridstream/questdb';
 import { buildApp } from './app.ts';
 import { ApiKeyStore } from './auth/api-keys.ts';
+import { inlineIngest, startIngestWorkers } from './ingest/ingest.ts';
 import { startLiveSource } from './live/live-source.ts';
 import type { LiveSource } from './live/live-source.ts';
 
@@ -64,6 +65,18 @@ export async function startApi(
   const idempotency = await openIdempotencyStore(mongo.db);
   const apiKeys = await ApiKeyStore.open(mongo.db);
   const live = await startLiveSource(kafka, topics);
+  const ingest =
+    config.GS_API_INGEST_WORKERS === 0
+      ? inlineIngest(publisher, uuidv7)
+      : await startIngestWorkers(
+          config.GS_API_INGEST_WORKERS,
+          {
+            brokers: config.GS_KAFKA_BROKERS,
+            clientId: `${config.GS_KAFKA_CLIENT_ID}-api-ingest`,
+            topicPrefix: config.GS_TOPIC_PREFIX,
+          },
+          (line) => process.stderr.write(`${line}\n`),
+        );
   const stageOf = (status: CommandStatus): CommandStage =>
     FINAL_STATUSES.includes(status)
       ? 'finished'
@@ -105,7 +118,7 @@ export async function startApi(
       apiKeys,
       live: live.feed,
       limits: { requestsPerMinutePerKey: config.GS_API_RATE_LIMIT_PER_MINUTE },
-      publisher,
+      ingest,
       devices,
       commands,
       commandBus: writeSide.commandBus,
@@ -115,7 +128,6 @@ export async function startApi(
       readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
       energyTables: energyTables(config.GS_QDB_TABLE_PREFIX),
       eventsTable: eventsTableName(config.GS_QDB_TABLE_PREFIX),
-      newEventId: uuidv7,
       now: () => new Date(),
       offlineAfterMs: config.GS_DEVICE_OFFLINE_AFTER_MS,
       checkReadiness: async () => ({
@@ -142,6 +154,7 @@ export async function startApi(
     url,
     async close() {
       await app.close();
+      await ingest.close();
       await live.stop();
       await writeSide.close();
       await Promise.allSettled([

@@ -141,6 +141,42 @@ describe('the thin path: HTTP in, Kafka, QuestDB and MongoDB, HTTP out', () => {
     expect(body.issues.every((i) => i.in === 'body')).toBe(true);
   });
 
+  it('answers 400 for a body that is not JSON, is empty or carries __proto__, as Fastify would', async () => {
+    const post = (payload: string) =>
+      api.app.inject({
+        method: 'POST',
+        url: '/v1/readings',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload,
+      });
+    const notJson = await post('{"readings": [');
+    const empty = await post('');
+    const poisoned = await post(
+      `{"readings": [{"deviceId": "${deviceId}", "time": "2026-11-20T10:00:00Z", "powerW": 1, "__proto__": {"admin": true}}]}`,
+    );
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json()).toEqual({
+      code: 'VALIDATION',
+      message: "Body is not valid JSON but content-type is set to 'application/json'",
+    });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json()).toEqual({
+      code: 'VALIDATION',
+      message: "Body cannot be empty when content-type is set to 'application/json'",
+    });
+    expect(poisoned.statusCode).toBe(400);
+    expect(poisoned.json()).toMatchObject({ code: 'VALIDATION' });
+    // Other routes still parse JSON themselves: this route's raw-bytes parser is its own.
+    const otherRoute = await api.app.inject({
+      method: 'POST',
+      url: `/v1/devices/${deviceId}/commands`,
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '{"action": ',
+    });
+    expect(otherRoute.statusCode).toBe(400);
+    expect(otherRoute.json()).toMatchObject({ code: 'VALIDATION' });
+  });
+
   it('refuses a request without a key and a device it does not know', async () => {
     const noKey = await api.app.inject({ method: 'GET', url: `/v1/devices/${deviceId}` });
     expect(noKey.statusCode).toBe(401);

@@ -54,6 +54,11 @@ function settings(ports: z.infer<typeof StackPorts>) {
       .default(8080),
     /** Requests one API key may make per minute; more are answered 429 (docs/api.md). */
     GS_API_RATE_LIMIT_PER_MINUTE: positiveInt.default(6_000),
+    /**
+     * Worker threads that parse, check and publish POST /v1/readings bodies, off the thread that
+     * answers queries; 0 does it in that thread (docs/api.md).
+     */
+    GS_API_INGEST_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
     GS_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

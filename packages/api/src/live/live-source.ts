@@ -62,6 +62,10 @@ export async function startLiveSource(
     groupId: `live.api.${epoch}.${randomUUID()}`,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 100,
+    // Small fetches: a fetch is decoded and routed in one go on the thread that answers queries,
+    // and kafkajs's default (1 MiB a partition, thousands of readings) held it for tens of ms.
+    maxBytesPerPartition: 64 * 1024,
+    maxBytes: 256 * 1024,
   });
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {

@@ -236,8 +236,8 @@ function logQueries(log: (line: string) => void, figures: readonly QueryFigures[
  * Starts the API as its own process on fresh topics and a fresh database, registers devices and
  * seeds readings through the processors, then stops the processors and measures: the main
  * queries alone; readings/s through POST /v1/readings (each batch answered 202 only once every
- * in-sync replica has it) as fast as the clients go, with the same queries beside it; and the
- * queries beside a paced load below that rate.
+ * in-sync replica has it) as fast as the clients go, alone and then with the same queries beside
+ * it; and the queries beside a paced load at half the rate alone.
  */
 export async function benchApi(config: Config, options: ApiBenchOptions): Promise<void> {
   const { log } = options;
@@ -319,18 +319,27 @@ export async function benchApi(config: Config, options: ApiBenchOptions): Promis
     log('  queries alone (5 s):');
     logQueries(log, idle);
 
-    const loadPhase = async (title: string, paceReadingsPerSecond?: number) => {
+    const loadPhase = async (
+      title: string,
+      queriesBeside: boolean,
+      paceReadingsPerSecond?: number,
+    ) => {
       const cpuOf = async (pid: number | undefined) =>
         pid === undefined ? undefined : cpuSeconds(pid);
-      const kafkaPid = await localStackPid('kafka');
-      const pids = [api.pid, kafkaPid, process.pid];
+      const pids = [
+        api.pid,
+        await localStackPid('kafka'),
+        await localStackPid('questdb'),
+        await localStackPid('mongo'),
+        process.pid,
+      ];
       const before = await Promise.all(pids.map(cpuOf));
       const started = Date.now();
       const endsAt = started + options.seconds * 1000;
       const over = () => Date.now() > endsAt;
       const [ingest, loaded] = await Promise.all([
         runIngest(base, authorization, options, over, paceReadingsPerSecond),
-        runQueries(base, authorization, options, over),
+        queriesBeside ? runQueries(base, authorization, options, over) : [],
       ]);
       const elapsed = Date.now() - started;
       const after = await Promise.all(pids.map(cpuOf));
@@ -347,16 +356,18 @@ export async function benchApi(config: Config, options: ApiBenchOptions): Promis
           ? `${name} n/a`
           : `${name} ${(a - b).toFixed(1)} s (${Math.round(((a - b) * 1000 * 100) / elapsed)} % of a core)`;
       };
-      log(`    CPU: ${cpu('API', 0)}, ${cpu('Kafka', 1)}, ${cpu('bench clients', 2)}`);
+      log(
+        `    CPU: ${cpu('API', 0)}, ${cpu('Kafka', 1)}, ${cpu('QuestDB', 2)}, ${cpu('FerretDB', 3)}, ${cpu('bench clients', 4)}`,
+      );
       return (ingest.accepted / elapsed) * 1000;
     };
-    const fullRate = await loadPhase(
-      `as fast as ${options.clients} clients go, with the queries beside it:`,
-    );
+    const fullRate = await loadPhase(`as fast as ${options.clients} clients go, alone:`, false);
+    await loadPhase(`as fast as ${options.clients} clients go, with the queries beside it:`, true);
     const pace =
       options.pacedRate ?? Math.max(options.batch, Math.round(fullRate / 2 / 1000) * 1000);
     await loadPhase(
-      `paced at ${pace.toLocaleString('en-US')} readings/s, with the queries beside it:`,
+      `paced at ${pace.toLocaleString('en-US')} readings/s${options.pacedRate === undefined ? ' (half the rate alone)' : ''}, with the queries beside it:`,
+      true,
       pace,
     );
     await mongo.db.dropDatabase();

@@ -16,8 +16,9 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            them and print events/s, then replay them to NDJSON and print events/s
            --events N (default 1000000)  --devices N (default 5000)
   api      start the API as its own process, then post readings in batches through
-           POST /v1/readings from several clients and print readings/s, with p50/p99 of the
-           main queries alone, under that load, and under a paced load
+           POST /v1/readings from several clients and print readings/s, alone and with the
+           main queries beside it, and p50/p99 of the queries alone, beside that load and
+           beside a paced load
            --seconds N (per phase, default 30)  --clients N (default 8)  --batch N (default 1000)
            --devices N (default 5000)  --query-clients N (default 4)
            --paced N (readings/s of the paced phase; default half the full-speed rate)
@@ -26,6 +27,10 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
 Each run uses fresh topics and tables (a random prefix) on the running stack.`;
 
 export async function runBench(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const { positionals, values } = parseArgs({
     args: [...argv],
     allowPositionals: true,

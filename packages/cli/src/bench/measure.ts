@@ -46,7 +46,9 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
 }
 
 /** The pid of a server the local stack started (deploy/local keeps them in .gridstream/run). */
-export async function localStackPid(server: 'kafka' | 'questdb'): Promise<number | undefined> {
+export async function localStackPid(
+  server: 'kafka' | 'questdb' | 'mongo',
+): Promise<number | undefined> {
   const file = new URL(`../../../../.gridstream/run/${server}.pid`, import.meta.url);
   try {
     const pid = Number((await readFile(file, 'utf8')).trim());

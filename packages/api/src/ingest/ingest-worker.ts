@@ -1,0 +1,35 @@
+// An API ingest worker thread (started by startIngestWorkers in ingest.ts): a Kafka producer of
+// its own, and every POST /v1/readings body handed to it parsed, checked and published.
+import { parentPort, workerData } from 'node:worker_threads';
+import { v7 as uuidv7 } from 'uuid';
+import { isRetriable } from '@gridstream/errors';
+import { createEventPublisher, createKafka, topicNames } from '@gridstream/kafka';
+import { serveIngest } from './ingest.ts';
+import type { FromWorker, IngestWorkerData, ToWorker } from './ingest.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('ingest-worker.ts runs as a worker thread (startIngestWorkers)');
+const post = (message: FromWorker) => {
+  port.postMessage(message);
+};
+const data = workerData as IngestWorkerData;
+
+try {
+  const kafka = createKafka({ brokers: [...data.brokers], clientId: data.clientId });
+  const publisher = await createEventPublisher(kafka, topicNames(data.topicPrefix));
+  const serve = serveIngest({ postMessage: post }, publisher, uuidv7);
+  port.on('message', (message: ToWorker | 'stop') => {
+    if (message === 'stop')
+      // The API has closed its HTTP server by now, which waits for every request: none is left.
+      void publisher.disconnect().finally(() => process.exit(0));
+    else serve(message);
+  });
+  post({ kind: 'ready' });
+} catch (error) {
+  post({
+    kind: 'start-failed',
+    message: error instanceof Error ? error.message : String(error),
+    retriable: isRetriable(error),
+  });
+  process.exit(0);
+}

@@ -1,0 +1,190 @@
+import { Worker } from 'node:worker_threads';
+import { GridstreamError, isRetriable } from '@gridstream/errors';
+import type { EventPublisher } from '@gridstream/kafka';
+import { parseReadingBatch } from './reading-batch.ts';
+import type { BodyIssue } from './reading-batch.ts';
+
+/** What became of one POST /v1/readings body. */
+export type IngestOutcome =
+  | { readonly ok: true; readonly ids: readonly string[] }
+  | { readonly ok: false; readonly message?: string; readonly issues: readonly BodyIssue[] };
+
+/**
+ * Where POST /v1/readings hands its body: parsed, checked, turned into events and published
+ * (acks=-1) in an ingest worker thread, or in the API's own thread when there is none.
+ */
+export interface ReadingIngest {
+  /**
+   * Resolves once Kafka has every reading of the body (or with why the body is invalid); rejects
+   * with a retriable error when Kafka cannot take them now.
+   */
+  submit(tenant: string, body: Uint8Array): Promise<IngestOutcome>;
+  close(): Promise<void>;
+}
+
+async function ingest(
+  publisher: EventPublisher,
+  newEventId: () => string,
+  tenant: string,
+  body: Uint8Array,
+): Promise<IngestOutcome> {
+  const parsed = parseReadingBatch(body, tenant, newEventId);
+  if (!parsed.ok) return parsed;
+  await publisher.publish(parsed.events);
+  return { ok: true, ids: parsed.events.map((e) => e.id) };
+}
+
+/** Ingest in the calling thread (GS_API_INGEST_WORKERS=0). */
+export function inlineIngest(publisher: EventPublisher, newEventId: () => string): ReadingIngest {
+  return {
+    submit: (tenant, body) => ingest(publisher, newEventId, tenant, body),
+    close: async () => undefined,
+  };
+}
+
+/** What an ingest worker thread is started with. */
+export interface IngestWorkerData {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly topicPrefix: string;
+}
+
+export type ToWorker = { readonly id: number; readonly tenant: string; readonly body: Uint8Array };
+export type FromWorker =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'start-failed'; readonly message: string; readonly retriable: boolean }
+  | { readonly kind: 'done'; readonly id: number; readonly outcome: IngestOutcome }
+  | {
+      readonly kind: 'failed';
+      readonly id: number;
+      readonly message: string;
+      readonly retriable: boolean;
+    };
+
+/** The worker side: one message per body, answered when Kafka has it. Runs in ingest-worker.ts. */
+export function serveIngest(
+  port: { postMessage(message: FromWorker): void },
+  publisher: EventPublisher,
+  newEventId: () => string,
+): (message: ToWorker) => void {
+  return ({ id, tenant, body }) => {
+    ingest(publisher, newEventId, tenant, body).then(
+      (outcome) => {
+        port.postMessage({ kind: 'done', id, outcome });
+      },
+      (error: unknown) => {
+        port.postMessage({
+          kind: 'failed',
+          id,
+          message: error instanceof Error ? error.message : String(error),
+          retriable: isRetriable(error),
+        });
+      },
+    );
+  };
+}
+
+interface Pending {
+  resolve(outcome: IngestOutcome): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
+const WORKER_ENTRY = new URL('./ingest-worker.ts', import.meta.url);
+
+/**
+ * Ingest in `count` worker threads, each with a Kafka producer of its own: the JSON parse, the
+ * validation and the Kafka encoding of a batch (about 20 µs a reading) leave the API's event
+ * loop, so queries are not queued behind batches, and ingest can use another core. A body goes
+ * to the worker with the fewest in flight. A worker that dies fails its bodies with a retriable
+ * error (503: nothing of theirs is acknowledged) and is replaced.
+ */
+export async function startIngestWorkers(
+  count: number,
+  data: IngestWorkerData,
+  log: (line: string) => void,
+  /** The worker's module; tests swap in one that misbehaves. */
+  entry: URL = WORKER_ENTRY,
+): Promise<ReadingIngest> {
+  let closing = false;
+  let nextId = 0;
+  const spawn = (slot?: Slot): Promise<Slot> => {
+    const worker = new Worker(entry, { workerData: data });
+    const current: Slot = slot ?? { worker, pending: new Map() };
+    current.worker = worker;
+    return new Promise<Slot>((resolve, reject) => {
+      let started = false;
+      worker.on('message', (message: FromWorker) => {
+        if (message.kind === 'ready') {
+          started = true;
+          resolve(current);
+        } else if (message.kind === 'start-failed') {
+          reject(
+            message.retriable
+              ? new GridstreamError('DEPENDENCY_UNAVAILABLE', message.message)
+              : new Error(`an ingest worker could not start: ${message.message}`),
+          );
+        } else {
+          const pending = current.pending.get(message.id);
+          current.pending.delete(message.id);
+          if (message.kind === 'done') pending?.resolve(message.outcome);
+          else
+            pending?.reject(
+              message.retriable
+                ? new GridstreamError('DEPENDENCY_UNAVAILABLE', message.message)
+                : new Error(message.message),
+            );
+        }
+      });
+      worker.on('error', (error: Error) => {
+        log(`gridstream: API ingest worker failed: ${error.stack ?? error.message}`);
+      });
+      worker.on('exit', (code) => {
+        if (!started) reject(new Error(`an ingest worker exited (code ${code}) while starting`));
+        const lost = [...current.pending.values()];
+        current.pending.clear();
+        for (const pending of lost)
+          pending.reject(
+            new GridstreamError(
+              'DEPENDENCY_UNAVAILABLE',
+              'the ingest worker stopped before Kafka confirmed the batch; send it again',
+            ),
+          );
+        if (closing || !started) return;
+        log(`gridstream: API ingest worker exited (code ${code}); starting another`);
+        spawn(current).catch((error: unknown) => {
+          log(`gridstream: API ingest worker could not be restarted: ${String(error)}`);
+        });
+      });
+    });
+  };
+  const slots = await Promise.all(Array.from({ length: count }, () => spawn()));
+  return {
+    submit(tenant, body) {
+      let slot = slots[0];
+      for (const candidate of slots)
+        if (slot === undefined || candidate.pending.size < slot.pending.size) slot = candidate;
+      if (slot === undefined) throw new Error('no ingest worker');
+      const id = ++nextId;
+      const chosen = slot;
+      return new Promise<IngestOutcome>((resolve, reject) => {
+        chosen.pending.set(id, { resolve, reject });
+        chosen.worker.postMessage({ id, tenant, body } satisfies ToWorker);
+      });
+    },
+    async close() {
+      closing = true;
+      await Promise.all(
+        slots.map(async ({ worker }) => {
+          const exited = new Promise((resolve) => worker.once('exit', resolve));
+          worker.postMessage('stop');
+          await exited;
+        }),
+      );
+    },
+  };
+}
