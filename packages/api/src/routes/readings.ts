@@ -36,7 +36,12 @@ export const readingRoutes: FastifyPluginAsyncZod<{
       const outcome = await ingest.submit(tenant, body);
       if (!outcome.ok) {
         const { message } = validationError('body', outcome);
-        throw new GridstreamError('VALIDATION', message, { issues: outcome.issues });
+        // A body that is not JSON at all has a message and no field to name.
+        throw new GridstreamError(
+          'VALIDATION',
+          message,
+          outcome.issues.length > 0 ? { issues: outcome.issues } : undefined,
+        );
       }
       metrics.ingestedReadings.inc(outcome.ids.length);
       return reply.code(202).send({ accepted: outcome.ids.length, ids: [...outcome.ids] });
