@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@gridstream/config';
+import type { Config } from '@gridstream/config';
 import { benchApi } from './api.ts';
+import { dropRunData, EVERY_RUN, namesOf } from './cleanup.ts';
 import { benchEnergy } from './energy.ts';
 import { benchRebuild } from './rebuild.ts';
 
@@ -24,7 +26,11 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --paced N (readings/s of the paced phase; default half the full-speed rate)
            --profile DIR (the API writes a V8 CPU profile there; its summary is printed)
 
-Each run uses fresh topics and tables (a random prefix) on the running stack.`;
+  clean    remove what earlier runs left (every bench-* topic, bench_* table, view and
+           database), e.g. after a run was interrupted
+
+Each run uses fresh topics, tables and a database (a random prefix) on the running stack, and
+removes them when it ends; --keep leaves them for a look afterwards.`;
 
 export async function runBench(argv: readonly string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -45,6 +51,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       'query-clients': { type: 'string', default: '4' },
       paced: { type: 'string' },
       profile: { type: 'string' },
+      keep: { type: 'boolean', default: false },
     },
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -55,7 +62,36 @@ export async function runBench(argv: readonly string[]): Promise<void> {
     GS_QDB_TABLE_PREFIX: `bench_${run}_`,
     GS_MONGO_DB: `bench_${run}`,
   });
-  switch (positionals[0]) {
+  if (positionals[0] === 'clean') {
+    const dropped = await dropRunData(config, EVERY_RUN);
+    log(
+      `bench clean: dropped ${dropped.topics} topics, ${dropped.tables} tables and views, ${dropped.databases} databases`,
+    );
+    return;
+  }
+  if (!['energy', 'rebuild', 'api'].includes(positionals[0] ?? '')) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exitCode = 64;
+    return;
+  }
+  try {
+    await runOne(positionals[0] ?? '', config, values, log);
+  } finally {
+    if (values.keep)
+      log(
+        `  kept: topics ${config.GS_TOPIC_PREFIX}*, tables ${config.GS_QDB_TABLE_PREFIX}*, database ${config.GS_MONGO_DB}`,
+      );
+    else await dropRunData(config, namesOf(config));
+  }
+}
+
+async function runOne(
+  name: string,
+  config: Config,
+  values: Record<string, string | boolean | undefined>,
+  log: (line: string) => void,
+): Promise<void> {
+  switch (name) {
     case 'energy':
       await benchEnergy(config, {
         readings: Number(values.readings),
@@ -79,13 +115,10 @@ export async function runBench(argv: readonly string[]): Promise<void> {
         devices: Number(values.devices),
         queryClients: Number(values['query-clients']),
         pacedRate: values.paced === undefined ? undefined : Number(values.paced),
-        profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+        profileDir: typeof values.profile === 'string' ? resolve(values.profile) : undefined,
         log,
       });
       return;
-    default:
-      process.stderr.write(`${USAGE}\n`);
-      process.exitCode = 64;
   }
 }
 
