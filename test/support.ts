@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { loadConfig } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
+import type { KafkaMessage } from 'kafkajs';
 import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
 import { createQuestDbReader } from '@gridstream/questdb';
 import type { QuestDbReader } from '@gridstream/questdb';
@@ -107,4 +108,26 @@ export async function bearer(
   scopes: readonly ('read' | 'ingest' | 'command' | 'admin')[] = ['admin'],
 ): Promise<string> {
   return `Bearer ${(await api.apiKeys.create({ tenant, scopes })).key}`;
+}
+
+/** Consumes the first `count` records of `topic`, from its start, under a group of its own. */
+export async function consumeFromStart(
+  kafka: ReturnType<typeof createKafka>,
+  topic: string,
+  count: number,
+): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: `${topic}.check-${uniqueSuffix()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const messages: KafkaMessage[] = [];
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        messages.push(message);
+        if (messages.length === count) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return messages;
 }

@@ -1,31 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { testTopics } from '../../../test/support.ts';
+import type { IHeaders } from 'kafkajs';
+import { consumeFromStart, testTopics } from '../../../test/support.ts';
 
 const { kafka, topics, remove } = await testTopics('kafkajs-patch', 1);
 
 afterAll(async () => {
   await remove();
 });
-
-/** Consumes `count` records of the topic from the start, under a group of its own. */
-async function consume(topic: string, group: string, count: number): Promise<KafkaMessage[]> {
-  const consumer = kafka.consumer({ groupId: `${topic}.${group}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const messages: KafkaMessage[] = [];
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        messages.push(message);
-        if (messages.length === count) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return messages;
-}
 
 describe('record batches through the patched kafkajs encoder (patches/kafkajs@2.2.4.patch)', () => {
   it('is accepted by the broker, which checks the CRC-32C, and every record comes back as sent', async () => {
@@ -46,7 +28,7 @@ describe('record batches through the patched kafkajs encoder (patches/kafkajs@2.
     await producer.connect();
     await producer.send({ topic: topics.devices, messages: sent });
     await producer.disconnect();
-    const received = await consume(topics.devices, 'encoder-check', sent.length);
+    const received = await consumeFromStart(kafka, topics.devices, sent.length);
 
     // then each record is as sent: key, value bytes and every header
     const text = (value: IHeaders[string]) =>

@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { KafkaMessage } from 'kafkajs';
 import { decodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { createEventPublisher } from '@gridstream/kafka';
-import { testTopics } from '../../../../test/support.ts';
+import { consumeFromStart, testTopics } from '../../../../test/support.ts';
 import { inlineIngest, startIngestWorkers } from './ingest.ts';
 import type { IngestOutcome } from './ingest.ts';
 
@@ -29,19 +28,7 @@ const body = (deviceId: string, readings: number) =>
   );
 
 async function consumeReadings(count: number): Promise<GridstreamEvent[]> {
-  const consumer = kafka.consumer({ groupId: `${topics.readings}.check` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: topics.readings, fromBeginning: true });
-  const messages: KafkaMessage[] = [];
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        messages.push(message);
-        if (messages.length === count) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
+  const messages = await consumeFromStart(kafka, topics.readings, count);
   return messages.map((message) => {
     const decoded = decodeEvent({
       key: message.key?.toString(),
