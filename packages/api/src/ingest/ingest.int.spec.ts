@@ -101,13 +101,33 @@ describe('reading ingest, in a worker thread and in the calling thread', () => {
         code: 'DEPENDENCY_UNAVAILABLE',
         retriable: true,
       });
-      // and another worker takes the first one's place (which dies on its first body, too)
-      await expect.poll(() => logged.some((l) => l.includes('starting another'))).toBe(true);
+      // and until another worker has started, a body is refused at once, not left waiting
       await expect(workers.submit('acme', body('meter-d', 1))).rejects.toMatchObject({
         code: 'DEPENDENCY_UNAVAILABLE',
+        message: 'no ingest worker is running; send the batch again',
       });
+      // and another worker takes the first one's place
+      await expect.poll(() => logged.some((l) => l.includes('starting another'))).toBe(true);
+      await expect
+        .poll(
+          async () => {
+            const refusal = await workers
+              .submit('acme', body('meter-d', 1))
+              .catch((e: unknown) => e);
+            return (refusal as Error).message;
+          },
+          { timeout: 10_000 },
+        )
+        .toBe('the ingest worker stopped before Kafka confirmed the batch; send it again');
     } finally {
       await workers.close();
     }
+  });
+
+  it('refuses to start, as retriable, when its workers cannot start', async () => {
+    const entry = new URL('./dying-worker.fixture.ts', import.meta.url);
+    await expect(
+      startIngestWorkers(2, { ...workerData, clientId: 'cannot-start' }, log, entry),
+    ).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', message: 'Kafka is not answering' });
   });
 });

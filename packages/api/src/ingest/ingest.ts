@@ -90,18 +90,29 @@ interface Pending {
 }
 
 interface Slot {
-  worker: Worker;
+  /** The running worker; undefined while it is (re)starting. */
+  worker: Worker | undefined;
   readonly pending: Map<number, Pending>;
 }
 
 const WORKER_ENTRY = new URL('./ingest-worker.ts', import.meta.url);
+const RESTART_DELAY_MS = 1_000;
+
+const unavailable = (message: string) => new GridstreamError('DEPENDENCY_UNAVAILABLE', message);
+
+async function stopWorker(worker: Worker): Promise<void> {
+  const exited = new Promise((resolve) => worker.once('exit', resolve));
+  worker.postMessage('stop');
+  await exited;
+}
 
 /**
  * Ingest in `count` worker threads, each with a Kafka producer of its own: the JSON parse, the
  * validation and the Kafka encoding of a batch (about 20 µs a reading) leave the API's event
  * loop, so queries are not queued behind batches, and ingest can use another core. A body goes
- * to the worker with the fewest in flight. A worker that dies fails its bodies with a retriable
- * error (503: nothing of theirs is acknowledged) and is replaced.
+ * to the running worker with the fewest in flight. A worker that dies fails its bodies with a
+ * retriable error (503: nothing of theirs is acknowledged) and is started again, every second
+ * until it starts; with no worker running, bodies are answered 503 at once.
  */
 export async function startIngestWorkers(
   count: number,
@@ -112,31 +123,35 @@ export async function startIngestWorkers(
 ): Promise<ReadingIngest> {
   let closing = false;
   let nextId = 0;
-  const spawn = (slot?: Slot): Promise<Slot> => {
-    const worker = new Worker(entry, { workerData: data });
-    const current: Slot = slot ?? { worker, pending: new Map() };
-    current.worker = worker;
-    return new Promise<Slot>((resolve, reject) => {
+  const slots: Slot[] = Array.from({ length: count }, () => ({
+    worker: undefined,
+    pending: new Map(),
+  }));
+
+  /** Starts the slot's worker; resolves once it is ready, rejects if it cannot start. */
+  const start = (slot: Slot): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const worker = new Worker(entry, { workerData: data });
       let started = false;
       worker.on('message', (message: FromWorker) => {
         if (message.kind === 'ready') {
           started = true;
-          resolve(current);
+          if (closing) void stopWorker(worker);
+          else slot.worker = worker;
+          resolve();
         } else if (message.kind === 'start-failed') {
           reject(
             message.retriable
-              ? new GridstreamError('DEPENDENCY_UNAVAILABLE', message.message)
+              ? unavailable(message.message)
               : new Error(`an ingest worker could not start: ${message.message}`),
           );
         } else {
-          const pending = current.pending.get(message.id);
-          current.pending.delete(message.id);
+          const pending = slot.pending.get(message.id);
+          slot.pending.delete(message.id);
           if (message.kind === 'done') pending?.resolve(message.outcome);
           else
             pending?.reject(
-              message.retriable
-                ? new GridstreamError('DEPENDENCY_UNAVAILABLE', message.message)
-                : new Error(message.message),
+              message.retriable ? unavailable(message.message) : new Error(message.message),
             );
         }
       });
@@ -144,46 +159,66 @@ export async function startIngestWorkers(
         log(`gridstream: API ingest worker failed: ${error.stack ?? error.message}`);
       });
       worker.on('exit', (code) => {
-        if (!started) reject(new Error(`an ingest worker exited (code ${code}) while starting`));
-        const lost = [...current.pending.values()];
-        current.pending.clear();
+        if (!started) {
+          reject(new Error(`an ingest worker exited (code ${code}) while starting`));
+          return;
+        }
+        if (slot.worker === worker) slot.worker = undefined;
+        const lost = [...slot.pending.values()];
+        slot.pending.clear();
         for (const pending of lost)
           pending.reject(
-            new GridstreamError(
-              'DEPENDENCY_UNAVAILABLE',
+            unavailable(
               'the ingest worker stopped before Kafka confirmed the batch; send it again',
             ),
           );
-        if (closing || !started) return;
+        if (closing) return;
         log(`gridstream: API ingest worker exited (code ${code}); starting another`);
-        spawn(current).catch((error: unknown) => {
-          log(`gridstream: API ingest worker could not be restarted: ${String(error)}`);
-        });
+        restart(slot);
       });
     });
+
+  const restart = (slot: Slot) => {
+    setTimeout(() => {
+      if (closing) return;
+      start(slot).catch((error: unknown) => {
+        log(`gridstream: API ingest worker could not start again (${String(error)}); retrying`);
+        restart(slot);
+      });
+    }, RESTART_DELAY_MS).unref();
   };
-  const slots = await Promise.all(Array.from({ length: count }, () => spawn()));
+
+  const starts = await Promise.allSettled(slots.map(start));
+  const failed = starts.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    closing = true;
+    await Promise.all(
+      slots.flatMap(({ worker }) => (worker === undefined ? [] : [stopWorker(worker)])),
+    );
+    throw failed.reason;
+  }
   return {
     submit(tenant, body) {
-      let slot = slots[0];
-      for (const candidate of slots)
-        if (slot === undefined || candidate.pending.size < slot.pending.size) slot = candidate;
-      if (slot === undefined) throw new Error('no ingest worker');
+      let chosen: { slot: Slot; worker: Worker } | undefined;
+      for (const slot of slots)
+        if (
+          slot.worker !== undefined &&
+          (chosen === undefined || slot.pending.size < chosen.slot.pending.size)
+        )
+          chosen = { slot, worker: slot.worker };
+      if (chosen === undefined)
+        return Promise.reject(unavailable('no ingest worker is running; send the batch again'));
+      const { slot, worker } = chosen;
       const id = ++nextId;
-      const chosen = slot;
       return new Promise<IngestOutcome>((resolve, reject) => {
-        chosen.pending.set(id, { resolve, reject });
-        chosen.worker.postMessage({ id, tenant, body } satisfies ToWorker);
+        slot.pending.set(id, { resolve, reject });
+        worker.postMessage({ id, tenant, body } satisfies ToWorker);
       });
     },
     async close() {
       closing = true;
       await Promise.all(
-        slots.map(async ({ worker }) => {
-          const exited = new Promise((resolve) => worker.once('exit', resolve));
-          worker.postMessage('stop');
-          await exited;
-        }),
+        slots.flatMap(({ worker }) => (worker === undefined ? [] : [stopWorker(worker)])),
       );
     },
   };
