@@ -99,9 +99,10 @@ async function startFleet(
   return {
     fleet,
     async stop() {
+      // The fleet first: it posts to the API, which is stopping too.
+      await fleet.stop();
       await gateway.stop();
       await responder.stop();
-      await fleet.stop();
       await publisher.disconnect();
     },
   };

@@ -60,10 +60,11 @@ export async function runFleet(options: FleetOptions): Promise<RunningFleet> {
         },
         body: JSON.stringify({ readings }),
       });
-      if (response.status !== 202)
+      if (response.status !== 202 && !stopped)
         options.log(`simulator: API answered ${response.status}: ${await response.text()}`);
     } catch (error) {
-      options.log(`simulator: could not reach the API: ${(error as Error).message}`);
+      // Once stopping, the API may already be gone (Ctrl-C reaches every process at once).
+      if (!stopped) options.log(`simulator: could not reach the API: ${(error as Error).message}`);
     }
   };
   const timer = setInterval(() => {
