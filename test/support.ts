@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { loadConfig } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
+import { EventType } from '@gridstream/events';
+import type { EventOf } from '@gridstream/events';
 import type { KafkaMessage } from 'kafkajs';
 import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
 import { createQuestDbReader } from '@gridstream/questdb';
@@ -130,4 +132,26 @@ export async function consumeFromStart(
   });
   await consumer.disconnect();
   return messages;
+}
+
+type Registration = EventOf<typeof EventType.deviceRegistered>;
+
+/**
+ * A device's registration as the end-to-end tests publish it: id `reg-<deviceId>`, registered
+ * 2026-11-01, a grid meter named after itself in Europe/Berlin unless `data` says otherwise.
+ */
+export function registration(
+  tenant: string,
+  data: Pick<Registration['data'], 'deviceId' | 'siteId'> & Partial<Registration['data']>,
+  id = `reg-${data.deviceId}`,
+): Registration {
+  return {
+    id,
+    type: EventType.deviceRegistered,
+    source: 'e2e',
+    subject: data.deviceId,
+    time: '2026-11-01T00:00:00Z',
+    tenant,
+    data: { kind: 'meter', role: 'grid', name: data.deviceId, timeZone: 'Europe/Berlin', ...data },
+  };
 }

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
-import { EventType } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
@@ -18,7 +17,7 @@ import type { DeviceStateDocument } from '@gridstream/processor-alerts';
 import { startLiveProjection } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
 import type { AlertView } from '@gridstream/projection-alerts';
-import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig, registration } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig({ GS_DEVICE_OFFLINE_AFTER_MS: String(24 * 3600_000) });
@@ -47,23 +46,13 @@ beforeAll(async () => {
     [
       { deviceId: 'charger-1', ratedPowerW: 11_000 },
       { deviceId: 'meter-1', ratedPowerW: undefined },
-    ].map(({ deviceId, ratedPowerW }) => ({
-      id: `reg-${deviceId}`,
-      type: EventType.deviceRegistered,
-      source: 'e2e',
-      subject: deviceId,
-      time: '2026-11-01T00:00:00Z',
-      tenant,
-      data: {
+    ].map(({ deviceId, ratedPowerW }) =>
+      registration(tenant, {
         deviceId,
         siteId: 'site-1',
-        kind: ratedPowerW === undefined ? ('meter' as const) : ('ev_charger' as const),
-        role: ratedPowerW === undefined ? ('grid' as const) : ('consumer' as const),
-        name: deviceId,
-        timeZone: 'Europe/Berlin',
-        ...(ratedPowerW === undefined ? {} : { ratedPowerW }),
-      },
-    })),
+        ...(ratedPowerW === undefined ? {} : { kind: 'ev_charger', role: 'consumer', ratedPowerW }),
+      }),
+    ),
   );
   const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
   try {

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
-import { EventType } from '@gridstream/events';
 import type { DeviceKind, DeviceRole, GridstreamEvent } from '@gridstream/events';
 import {
   createEventPublisher,
@@ -12,7 +11,7 @@ import {
 import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startLiveProjection } from '@gridstream/projection';
 import { devicesProjection } from '@gridstream/projection-devices';
-import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig, registration } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
@@ -28,15 +27,9 @@ const FLEET: [string, string, DeviceKind, DeviceRole, string][] = [
   ['hp1', 's2', 'heat_pump', 'consumer', 'Heat pump'],
 ];
 
-const registrations: GridstreamEvent[] = FLEET.map(([deviceId, siteId, kind, role, name]) => ({
-  id: `reg-${deviceId}`,
-  type: EventType.deviceRegistered,
-  source: 'e2e',
-  subject: deviceId,
-  time: '2026-11-01T00:00:00Z',
-  tenant,
-  data: { deviceId, siteId, kind, role, name, timeZone: 'Europe/Berlin' },
-}));
+const registrations: GridstreamEvent[] = FLEET.map(([deviceId, siteId, kind, role, name]) =>
+  registration(tenant, { deviceId, siteId, kind, role, name }),
+);
 
 async function get<T>(url: string): Promise<T> {
   const response = await api.app.inject({ url, headers: { authorization } });

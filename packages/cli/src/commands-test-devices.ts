@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
-import type { CommandOutcome, EventOf } from '@gridstream/events';
+import type { CommandOutcome } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
@@ -10,8 +10,8 @@ import {
   topicNames,
 } from '@gridstream/kafka';
 import type { EventPublisher } from '@gridstream/kafka';
-
-export type DispatchedEvent = EventOf<typeof EventType.commandDispatched>;
+import { commandReport } from '@gridstream/simulator';
+import type { DispatchedEvent } from '@gridstream/simulator';
 
 /**
  * How a test device answers a dispatch: each reply after a delay (ms), or none at all.
@@ -70,21 +70,11 @@ export async function startTestDevices(
   const pending = new Set<Promise<void>>();
   const reply = (event: DispatchedEvent, outcome: CommandOutcome): Promise<void> =>
     publisher.publish([
-      {
+      commandReport(event, outcome, {
         id: randomUUID(),
-        type: EventType.commandReported,
         source: 'test-device',
-        subject: event.subject,
-        time: new Date().toISOString(),
-        tenant: event.tenant,
-        data: {
-          commandId: event.data.commandId,
-          deviceId: event.data.deviceId,
-          attempt: event.data.attempt,
-          outcome,
-          ...(outcome === 'failed' ? { reason: 'relay stuck' } : {}),
-        },
-      },
+        reason: outcome === 'failed' ? 'relay stuck' : undefined,
+      }),
     ]);
   const consumer = await runEventConsumer({
     kafka,

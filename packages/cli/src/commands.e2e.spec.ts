@@ -10,7 +10,7 @@ import type { LiveProjection } from '@gridstream/projection';
 import { commandsProjection } from '@gridstream/projection-commands';
 import type { CommandView } from '@gridstream/projection-commands';
 import { devicesProjection } from '@gridstream/projection-devices';
-import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig, registration } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 import { startTestDevices } from './commands-test-devices.ts';
 import type { TestDevices, TestDeviceBehaviour } from './commands-test-devices.ts';
@@ -103,23 +103,15 @@ beforeAll(async () => {
   auth = await bearer(api, tenant);
   stopAfterAll(() => api.close());
   // given a registered fleet, one of it decommissioned
-  const registered = Object.entries(FLEET).map(([deviceId, { kind }]) => ({
-    id: `reg-${deviceId}`,
-    type: EventType.deviceRegistered,
-    source: 'e2e',
-    subject: deviceId,
-    time: '2026-11-01T00:00:00Z',
-    tenant,
-    data: {
+  const registered = Object.entries(FLEET).map(([deviceId, { kind }]) =>
+    registration(tenant, {
       deviceId,
       siteId: 'site-1',
       kind,
-      role: kind === 'meter' ? ('grid' as const) : ('consumer' as const),
-      name: deviceId,
-      timeZone: 'Europe/Berlin',
+      role: kind === 'meter' ? 'grid' : 'consumer',
       ratedPowerW: 5000,
-    },
-  }));
+    }),
+  );
   await devices.publisher.publish([
     ...registered,
     {

@@ -10,7 +10,7 @@ import {
   topicNames,
 } from '@gridstream/kafka';
 import { startAlertsProcessor } from '@gridstream/processor-alerts';
-import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
+import { bearer, eventually, isolatedConfig, registration } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
 const config = isolatedConfig();
@@ -84,22 +84,8 @@ function openStream(path: string, headers: Record<string, string>) {
   };
 }
 
-const registration = (tenant: string, deviceId: string, siteId: string): GridstreamEvent => ({
-  id: `reg-${tenant}-${deviceId}`,
-  type: EventType.deviceRegistered,
-  source: 'e2e',
-  subject: deviceId,
-  time: '2026-11-01T00:00:00Z',
-  tenant,
-  data: {
-    deviceId,
-    siteId,
-    kind: 'meter',
-    role: 'grid',
-    name: deviceId,
-    timeZone: 'Europe/Berlin',
-  },
-});
+const registered = (tenant: string, deviceId: string, siteId: string): GridstreamEvent =>
+  registration(tenant, { deviceId, siteId }, `reg-${tenant}-${deviceId}`);
 
 async function post(authorization: string, readings: { deviceId: string; powerW: number }[]) {
   const response = await api.app.inject({
@@ -120,9 +106,9 @@ beforeAll(async () => {
   const publisher = await createEventPublisher(kafka, topics);
   stopAfterAll(() => publisher.disconnect());
   await publisher.publish([
-    registration('acme', 'meter-1', 'site-1'),
-    registration('acme', 'meter-2', 'site-2'),
-    registration('other', 'meter-1', 'site-1'),
+    registered('acme', 'meter-1', 'site-1'),
+    registered('acme', 'meter-2', 'site-2'),
+    registered('other', 'meter-1', 'site-1'),
   ]);
   const alerts = await startAlertsProcessor(config);
   stopAfterAll(() => alerts.stop());

@@ -6,6 +6,29 @@ import type { SimulatedDevice } from './fleet.ts';
 export type DispatchedEvent = EventOf<typeof EventType.commandDispatched>;
 export type ReportedEvent = EventOf<typeof EventType.commandReported>;
 
+/** A device's report on a dispatched command: the event a gateway publishes for it. */
+export function commandReport(
+  event: DispatchedEvent,
+  outcome: ReportedEvent['data']['outcome'],
+  by: { readonly id: string; readonly source: string; readonly reason?: string | undefined },
+): ReportedEvent {
+  return {
+    id: by.id,
+    type: EventType.commandReported,
+    source: by.source,
+    subject: event.subject,
+    time: new Date().toISOString(),
+    tenant: event.tenant,
+    data: {
+      commandId: event.data.commandId,
+      deviceId: event.data.deviceId,
+      attempt: event.data.attempt,
+      outcome,
+      ...(by.reason === undefined ? {} : { reason: by.reason }),
+    },
+  };
+}
+
 export interface CommandResponder {
   /** Answers the fleet's dispatches (others are some other gateway's); each event id once. */
   receive(events: readonly DispatchedEvent[]): void;
@@ -37,21 +60,7 @@ export function createCommandResponder(options: {
   ) => {
     const sent = options
       .publish([
-        {
-          id: options.newEventId(),
-          type: EventType.commandReported,
-          source: 'simulator',
-          subject: event.subject,
-          time: new Date().toISOString(),
-          tenant: event.tenant,
-          data: {
-            commandId: event.data.commandId,
-            deviceId: event.data.deviceId,
-            attempt: event.data.attempt,
-            outcome,
-            ...(reason === undefined ? {} : { reason }),
-          },
-        },
+        commandReport(event, outcome, { id: options.newEventId(), source: 'simulator', reason }),
       ])
       .catch((error: unknown) => {
         options.log(`simulator: could not report a command: ${(error as Error).message}`);

@@ -7,17 +7,20 @@ import type {
   GridstreamEvent,
 } from '@gridstream/events';
 
-export type CommandStatus =
-  | 'requested'
-  | 'dispatched'
-  | 'acknowledged'
-  | 'retry-scheduled'
-  | 'succeeded'
-  | 'failed'
-  | 'timed-out'
-  | 'expired'
-  | 'cancelled'
-  | 'rejected';
+/** Every status a command can have, in lifecycle order (the API's `status` filter takes these). */
+export const COMMAND_STATUSES = [
+  'requested',
+  'dispatched',
+  'acknowledged',
+  'retry-scheduled',
+  'succeeded',
+  'failed',
+  'timed-out',
+  'expired',
+  'cancelled',
+  'rejected',
+] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
 export const FINAL_STATUSES: readonly CommandStatus[] = [
   'succeeded',

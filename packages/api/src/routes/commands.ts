@@ -13,6 +13,7 @@ import {
   findCommand,
   findDeviceCommands,
   queryCommandStats,
+  COMMAND_STATUSES,
 } from '@gridstream/projection-commands';
 import type { CommandView } from '@gridstream/projection-commands';
 import type { ApiDependencies } from '../dependencies.ts';
@@ -31,18 +32,7 @@ export const MAX_COMMANDS_PER_REQUEST = 1000;
 export const MAX_STATS_RANGE_MS = 31 * 24 * 3600_000;
 const DEFAULT_STATS_RANGE_MS = 24 * 3600_000;
 
-const CommandStatusParam = z.enum([
-  'requested',
-  'dispatched',
-  'acknowledged',
-  'retry-scheduled',
-  'succeeded',
-  'failed',
-  'timed-out',
-  'expired',
-  'cancelled',
-  'rejected',
-]);
+const CommandStatusParam = z.enum(COMMAND_STATUSES);
 
 /** The body of POST /v1/devices/:id/commands; whether the action suits the device is decided later. */
 export const CommandRequestBody = z.strictObject({
