@@ -353,22 +353,6 @@ fail_with_log() { # <server> <reason>
   } >&2
 }
 
-wait_ready() { # <server> <deadline (epoch s)>
-  local s=$1 deadline=$2
-  while :; do
-    if ! find_pid "$s" >/dev/null; then
-      fail_with_log "$s" "exited during startup"
-      return 1
-    fi
-    if ready "$s"; then return 0; fi
-    if (($(date +%s) >= deadline)); then
-      fail_with_log "$s" "not ready after ${GS_START_TIMEOUT}s (still running, pid $(find_pid "$s" || echo '?'))"
-      return 1
-    fi
-    sleep 0.25
-  done
-}
-
 settle() { # <server> <deadline (epoch s)>: waits while our server runs without answering;
   # succeeds once it answers, fails when it has exited or the deadline has passed
   local s=$1 deadline=$2
@@ -377,6 +361,17 @@ settle() { # <server> <deadline (epoch s)>: waits while our server runs without 
     if (($(date +%s) >= deadline)); then return 1; fi
     sleep 0.25
   done
+  return 1
+}
+
+wait_ready() { # <server> <deadline (epoch s)>: settle, saying why when it does not answer
+  local s=$1 deadline=$2
+  if settle "$s" "$deadline"; then return 0; fi
+  if find_pid "$s" >/dev/null; then
+    fail_with_log "$s" "not ready after ${GS_START_TIMEOUT}s (still running, pid $(find_pid "$s" || echo '?'))"
+  else
+    fail_with_log "$s" "exited during startup"
+  fi
   return 1
 }
 
