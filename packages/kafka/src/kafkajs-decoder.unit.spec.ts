@@ -1,0 +1,132 @@
+import { createRequire } from 'node:module';
+import fc from 'fast-check';
+import { CompressionTypes } from 'kafkajs';
+import type { IHeaders } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * patches/kafkajs@2.2.4.patch decodes a batch's records in one loop (decodeRecordsFast) and falls
+ * back to kafkajs's own decoder for what that loop does not handle. These properties check both
+ * against kafkajs's encoder, byte for byte, without a broker: any records, offsets and times.
+ */
+
+interface EncodedBatch {
+  readonly buffer: Buffer;
+}
+interface DecodedRecord {
+  readonly offset: string;
+  readonly timestamp: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders;
+  readonly isControlRecord: boolean;
+}
+type HeaderValue = string | string[];
+interface RecordInput {
+  readonly offsetDelta: number;
+  readonly timestampDelta: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, HeaderValue>;
+}
+
+const require = createRequire(import.meta.url);
+const { RecordBatch: encodeBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+  RecordBatch: (batch: {
+    compression: number;
+    firstOffset: string;
+    firstTimestamp: number;
+    maxTimestamp: number;
+    lastOffsetDelta: number;
+    records: unknown[];
+  }) => Promise<EncodedBatch>;
+};
+const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (
+  record: RecordInput,
+) => unknown;
+const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (
+  decoder: unknown,
+) => Promise<{ records: DecodedRecord[] }>;
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
+
+const bytes = fc.option(fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)));
+const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+const headerName = fc.oneof(
+  fc.constantFrom('ce_id', 'ce_type', 'ce_time', '__proto__', 'clé', ''),
+  text,
+);
+const headers = fc
+  .array(fc.tuple(headerName, fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 3 }))), {
+    maxLength: 8,
+  })
+  .map((entries) => {
+    const result: Record<string, HeaderValue> = {};
+    for (const [name, value] of entries) {
+      Object.defineProperty(result, name, { value, enumerable: true, writable: true });
+    }
+    return result;
+  });
+const record = fc.record({
+  timestampDelta: fc.oneof(fc.nat(1_000_000), fc.nat(2 ** 52)),
+  key: bytes,
+  value: bytes,
+  headers,
+});
+const batch = fc.record({
+  // Offsets past 2^53 leave the fast path: they are decoded the original way.
+  firstOffset: fc.oneof(fc.nat(2 ** 53 - 10_000).map(BigInt), fc.bigInt(2n ** 53n, 2n ** 62n)),
+  firstTimestamp: fc.nat(2 ** 45),
+  records: fc.array(record, { minLength: 1, maxLength: 20 }),
+  compression: fc.constantFrom(CompressionTypes.None, CompressionTypes.GZIP),
+});
+
+const headerText = (value: IHeaders[string]) =>
+  Array.isArray(value) ? value.map((v) => v.toString()) : value?.toString();
+
+describe('record batches through the patched kafkajs decoder', () => {
+  it('decodes every record as encoded: offset, timestamp, key, value and headers', async () => {
+    await fc.assert(
+      fc.asyncProperty(batch, async ({ firstOffset, firstTimestamp, records, compression }) => {
+        // given a record batch as kafkajs's producer encodes it
+        const inputs = records.map((r, i) => ({ ...r, offsetDelta: i }));
+        const encoded = await encodeBatch({
+          compression,
+          firstOffset: firstOffset.toString(),
+          firstTimestamp,
+          maxTimestamp: firstTimestamp,
+          lastOffsetDelta: inputs.length - 1,
+          records: inputs.map(encodeRecord),
+        });
+
+        // when it is decoded
+        const decoded = await decodeBatch(new Decoder(encoded.buffer));
+
+        // then each record is what was encoded
+        expect(decoded.records).toHaveLength(inputs.length);
+        decoded.records.forEach((got, i) => {
+          const want = inputs[i];
+          if (want === undefined) throw new Error(`record ${i} was not encoded`);
+          expect(got.offset).toBe((firstOffset + BigInt(i)).toString());
+          expect(got.timestamp).toBe(
+            (BigInt(firstTimestamp) + BigInt(want.timestampDelta)).toString(),
+          );
+          expect(got.key).toEqual(want.key);
+          expect(got.value).toEqual(want.value);
+          expect(got.isControlRecord).toBe(false);
+          expect(Object.getPrototypeOf(got.headers)).toBe(Object.prototype);
+          expect(Object.keys(got.headers)).toEqual(Object.keys(want.headers));
+          for (const name of Object.keys(want.headers)) {
+            const own = Object.getOwnPropertyDescriptor(got.headers, name)
+              ?.value as IHeaders[string];
+            const sent = Object.getOwnPropertyDescriptor(want.headers, name)?.value as HeaderValue;
+            // On the wire a list of one is one header: it comes back as a single value.
+            expect(headerText(own)).toEqual(
+              Array.isArray(sent) && sent.length === 1 ? sent[0] : sent,
+            );
+          }
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
