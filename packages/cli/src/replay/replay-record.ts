@@ -95,13 +95,10 @@ export function resolveEventTypes(names: readonly string[]): Set<string> {
 
 /** One NDJSON line: the event in CloudEvents structured mode, `data` exactly as stored. */
 export function ndjsonLine(record: ReplayRecord): string {
-  const { dataJson, ...attributes } = record;
-  const head = JSON.stringify({
-    specversion: '1.0',
-    ...attributes,
-    datacontenttype: 'application/json',
-  });
-  return `${head.slice(0, -1)},"data":${dataJson}}\n`;
+  // Written out field by field, not JSON.stringify of a spread object: a tenth of a replay's CPU
+  // went to that object (`pnpm bench rebuild`, 1M events). Each value is still a JSON string.
+  const { id, type, source, subject, time, tenant, dataJson } = record;
+  return `{"specversion":"1.0","id":${JSON.stringify(id)},"type":${JSON.stringify(type)},"source":${JSON.stringify(source)},"subject":${JSON.stringify(subject)},"time":${JSON.stringify(time)},"tenant":${JSON.stringify(tenant)},"datacontenttype":"application/json","data":${dataJson}}\n`;
 }
 
 const ENVELOPE_COLUMNS = ['time', 'type', 'tenant', 'subject', 'id', 'source'] as const;

@@ -100,6 +100,26 @@ describe('output', () => {
     });
   });
 
+  it('keeps one event per line, its attributes in CloudEvents order, whatever they hold', () => {
+    const awkward = { ...record, subject: 'plug "1"\\\nsecond line', tenant: 'acmé\u2028' };
+    const line = ndjsonLine(awkward);
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(parsed.subject).toBe(awkward.subject);
+    expect(parsed.tenant).toBe(awkward.tenant);
+    expect(Object.keys(parsed)).toEqual([
+      'specversion',
+      'id',
+      'type',
+      'source',
+      'subject',
+      'time',
+      'tenant',
+      'datacontenttype',
+      'data',
+    ]);
+  });
+
   it('quotes CSV fields as RFC 4180 says', () => {
     expect(csvField('plain')).toBe('plain');
     expect(csvField('a,b')).toBe('"a,b"');
