@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import type { HandledOffset } from './consumer.ts';
 import { fetchEndOffsets } from './topics.ts';
 import type { PartitionOffsets } from './topics.ts';
@@ -49,13 +49,15 @@ export interface GroupLag {
  * count as done.
  */
 export async function groupLag(
-  kafka: Kafka,
+  /** A connected admin client is used as it is (a caller sampling often keeps one). */
+  client: Kafka | Admin,
   groupId: string,
   topics: readonly string[],
   handled: readonly HandledOffset[] = [],
 ): Promise<GroupLag> {
-  const admin = kafka.admin();
-  await admin.connect();
+  const own = 'admin' in client ? client.admin() : undefined;
+  const admin = own ?? (client as Admin);
+  await own?.connect();
   try {
     const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
     const byTopic: Record<string, number> = {};
@@ -81,7 +83,7 @@ export async function groupLag(
     }
     return { total, committed: committedSum, byTopic };
   } finally {
-    await admin.disconnect();
+    await own?.disconnect();
   }
 }
 

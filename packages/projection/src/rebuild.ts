@@ -59,7 +59,7 @@ export async function rebuildProjection<State extends Document>(
   options: RebuildOptions = {},
 ): Promise<RebuildResult> {
   const log = options.log ?? (() => undefined);
-  const pollMs = options.pollMs ?? 1_000;
+  const pollMs = options.pollMs ?? 250;
   const started = Date.now();
   const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
   const kafka = createKafka({
@@ -81,14 +81,17 @@ export async function rebuildProjection<State extends Document>(
       fetchBytes: config.GS_PROJECTION_REBUILD_FETCH_BYTES,
       writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS },
     });
-    // One admin round trip per sample gives both what is applied and what is left; events
-    // folded in memory since the last checkpoint count as applied.
-    const progressOf = () => groupLag(kafka, build.groupId, build.topics, build.handled());
-    let lastCheckpointMs = Date.now();
-    let appliedEvents = (await progressOf()).committed;
-    let lastSample = { atMs: Date.now(), applied: appliedEvents };
-    let eventsPerSecond = 0;
+    // A few admin round trips per sample, on one connection, give both what is applied and
+    // what is left; events folded in memory since the last checkpoint count as applied.
+    const admin = kafka.admin();
+    const progressOf = () => groupLag(admin, build.groupId, build.topics, build.handled());
+    let appliedEvents = 0;
     try {
+      await admin.connect();
+      let lastCheckpointMs = Date.now();
+      appliedEvents = (await progressOf()).committed;
+      let lastSample = { atMs: Date.now(), applied: appliedEvents };
+      let eventsPerSecond = 0;
       for (;;) {
         const { total: lag, committed } = await progressOf();
         appliedEvents = committed;
@@ -113,6 +116,7 @@ export async function rebuildProjection<State extends Document>(
         await sleep(Math.min(pollMs, config.GS_PROJECTION_REBUILD_CHECKPOINT_MS));
       }
     } finally {
+      await admin.disconnect();
       await build.stop();
     }
 

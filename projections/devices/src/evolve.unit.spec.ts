@@ -2,7 +2,7 @@ import { EventType } from '@gridstream/events';
 import type { DeviceRegisteredV1, EventOf, ReadingReportedV1 } from '@gridstream/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evolveDevice } from './evolve.ts';
+import { evolveDevice, isoUtc } from './evolve.ts';
 import type { DeviceView } from './evolve.ts';
 
 const tenant = 'acme';
@@ -342,5 +342,36 @@ describe("evolveDevice: the newest local day's energy", () => {
       quarterEvent('2026-06-01T21:45:00.000Z', 99),
     ]);
     expect(view?.energyDay).toMatchObject({ date: '2026-06-02', importWh: 20 });
+  });
+});
+
+describe('isoUtc', () => {
+  it('gives what toISOString gives for any instant, written in any of the forms events carry', () => {
+    const instant = fc.date({
+      min: new Date('0001-01-01T00:00:00.000Z'),
+      max: new Date('9999-12-31T23:59:59.999Z'),
+      noInvalidDate: true,
+    });
+    const written = fc
+      .tuple(instant, fc.integer({ min: -14 * 60, max: 14 * 60 }))
+      .chain(([date, offsetMin]) => {
+        const iso = date.toISOString();
+        const local = new Date(date.getTime() + offsetMin * 60_000).toISOString().slice(0, -1);
+        const sign = offsetMin < 0 ? '-' : '+';
+        const hh = String(Math.floor(Math.abs(offsetMin) / 60)).padStart(2, '0');
+        const mm = String(Math.abs(offsetMin) % 60).padStart(2, '0');
+        return fc.constantFrom(iso, iso.replace('.000Z', 'Z'), `${local}${sign}${hh}:${mm}`);
+      });
+    fc.assert(
+      fc.property(written, (time) => {
+        expect(isoUtc(time)).toBe(new Date(time).toISOString());
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('returns a canonical time as it is, and normalises one that rolls over', () => {
+    expect(isoUtc('2026-11-24T10:00:00.000Z')).toBe('2026-11-24T10:00:00.000Z');
+    expect(isoUtc('2026-02-30T00:00:00.000Z')).toBe('2026-03-02T00:00:00.000Z');
   });
 });
