@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import {
@@ -6,6 +7,7 @@ import {
   csvRow,
   matchesFilter,
   ndjsonLine,
+  NdjsonChunk,
   replayRecordOf,
   resolveEventTypes,
 } from './replay-record.ts';
@@ -118,6 +120,37 @@ describe('output', () => {
       'datacontenttype',
       'data',
     ]);
+  });
+
+  it('builds as bytes the lines ndjsonLine gives, whatever the data bytes are', () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 20 });
+    const attributes = fc.record({
+      id: text,
+      type: text,
+      source: text,
+      subject: text,
+      time: text,
+      tenant: text,
+    });
+    const data = fc.oneof(
+      fc.json().map((json) => Buffer.from(json)),
+      // not UTF-8: shown as ndjsonLine shows it, with replacement characters
+      fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+      // large enough that the chunk grows past its first buffer
+      fc.constant(Buffer.from(JSON.stringify({ text: 'ä'.repeat(200_000) }))),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(attributes, data), { maxLength: 12 }), (records) => {
+        const chunk = new NdjsonChunk();
+        for (const [a, bytes] of records) chunk.add(a, bytes);
+        const expected = records
+          .map(([a, bytes]) => ndjsonLine({ ...a, dataJson: bytes.toString('utf8') }))
+          .join('');
+        expect(chunk.take().equals(Buffer.from(expected))).toBe(true);
+        expect(chunk.take().length).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('quotes CSV fields as RFC 4180 says', () => {

@@ -11,8 +11,8 @@ import {
   csvLine,
   csvRow,
   matchesFilter,
-  ndjsonLine,
-  replayRecordOf,
+  NdjsonChunk,
+  replayAttributesOf,
 } from './replay-record.ts';
 import type { ReplayFilter } from './replay-record.ts';
 
@@ -145,7 +145,8 @@ export async function replayEvents(config: Config, options: ReplayOptions): Prom
   );
 
   const columns = options.format === 'csv' ? csvColumns(filter.types) : [];
-  const write = async (chunk: string) => {
+  const ndjson = new NdjsonChunk();
+  const write = async (chunk: string | Buffer) => {
     if (chunk.length > 0 && !options.out.write(chunk)) await once(options.out, 'drain');
   };
   if (options.format === 'csv') await write(csvLine(columns));
@@ -188,18 +189,23 @@ export async function replayEvents(config: Config, options: ReplayOptions): Prom
         const range = pending.get(key);
         if (range === undefined) return;
         try {
-          let chunk = '';
+          let csv = '';
           for (const message of batch.messages) {
             const offset = BigInt(message.offset);
             if (offset < range.start) continue;
             if (offset >= range.end) break;
             scanned++;
-            const record = replayRecordOf(message);
-            if (record === undefined || !matchesFilter(record, filter)) continue;
-            chunk += options.format === 'csv' ? csvRow(record, columns) : ndjsonLine(record);
+            const attributes = replayAttributesOf(message.headers);
+            if (attributes === undefined || message.value === null) continue;
+            if (!matchesFilter(attributes, filter)) continue;
+            if (options.format === 'csv') {
+              csv += csvRow({ ...attributes, dataJson: message.value.toString('utf8') }, columns);
+            } else {
+              ndjson.add(attributes, message.value);
+            }
             written++;
           }
-          await write(chunk);
+          await write(options.format === 'csv' ? csv : ndjson.take());
           if (BigInt(batch.lastOffset()) >= range.end - 1n) {
             pending.delete(key);
             consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
