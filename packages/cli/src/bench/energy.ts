@@ -74,7 +74,15 @@ function difference(after: number | undefined, before: number | undefined): numb
 async function runProcessor(
   config: Config,
   options: EnergyBenchOptions,
-): Promise<{ ms: number; peakRssMiB: number | undefined; cpu: CpuUse }> {
+): Promise<{
+  ms: number;
+  /** Until the first committed batch was seen (sampled every 200 ms). */
+  startUpMs: number;
+  /** From the first committed batch seen to the last: the steady rate, start-up left out. */
+  sustained: { readings: number; ms: number } | undefined;
+  peakRssMiB: number | undefined;
+  cpu: CpuUse;
+}> {
   const entry = fileURLToPath(
     new URL('./main.ts', import.meta.resolve('@gridstream/processor-energy')),
   );
@@ -92,15 +100,26 @@ async function runProcessor(
   const servers = await serverCpu();
   let peak: number | undefined;
   let processorCpu: number | undefined;
+  /** The first sample that saw a committed batch: the end of the process's start-up. */
+  let firstCommit: { readonly atMs: number; readonly readings: number } | undefined;
   try {
     await pollUntil(async () => {
       peak = Math.max(peak ?? 0, (await peakRssMiB(child.pid ?? -1)) ?? 0);
       processorCpu = (await cpuSeconds(child.pid ?? -1)) ?? processorCpu;
-      return (await committedReadings(config)) >= options.readings;
+      const committed = await committedReadings(config);
+      if (firstCommit === undefined && committed > 0)
+        firstCommit = { atMs: Date.now(), readings: committed };
+      return committed >= options.readings;
     }, 30 * 60_000);
     const serversAfter = await serverCpu();
+    const endMs = Date.now();
     return {
-      ms: Date.now() - started,
+      ms: endMs - started,
+      startUpMs: (firstCommit?.atMs ?? endMs) - started,
+      sustained:
+        firstCommit === undefined || endMs === firstCommit.atMs
+          ? undefined
+          : { readings: options.readings - firstCommit.readings, ms: endMs - firstCommit.atMs },
       peakRssMiB: peak,
       cpu: {
         processor: processorCpu,
@@ -153,6 +172,10 @@ export async function benchEnergy(config: Config, options: EnergyBenchOptions): 
   const processed = await runProcessor(config, options);
   log(
     `  energy processor, Kafka -> QuestDB committed: ${(processed.ms / 1000).toFixed(1)} s, ${formatRate(options.readings, processed.ms)} (includes process start-up)`,
+  );
+  const { sustained } = processed;
+  log(
+    `  sustained, from the first committed batch (${(processed.startUpMs / 1000).toFixed(1)} s after start) to the last: ${sustained === undefined ? 'n/a (one batch)' : `${sustained.readings.toLocaleString('en-US')} readings in ${(sustained.ms / 1000).toFixed(1)} s, ${formatRate(sustained.readings, sustained.ms)}`}`,
   );
   log(
     `  energy processor peak RSS: ${processed.peakRssMiB === undefined ? 'n/a' : `${processed.peakRssMiB.toFixed(0)} MiB`}`,
