@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { CompressionTypes } from 'kafkajs';
@@ -119,6 +120,9 @@ describe('record batches through the patched kafkajs decoder', () => {
             const own = Object.getOwnPropertyDescriptor(got.headers, name)
               ?.value as IHeaders[string];
             const sent = Object.getOwnPropertyDescriptor(want.headers, name)?.value as HeaderValue;
+            // A value that is not ASCII stays bytes, for the reader to decode or refuse.
+            for (const value of [own].flat())
+              if (typeof value === 'string') expect(isAscii(Buffer.from(value))).toBe(true);
             // On the wire a list of one is one header: it comes back as a single value.
             expect(headerText(own)).toEqual(
               Array.isArray(sent) && sent.length === 1 ? sent[0] : sent,
@@ -128,5 +132,40 @@ describe('record batches through the patched kafkajs decoder', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('header values from the fast path', () => {
+  it('come as strings when ASCII, the same string while a header repeats, and as bytes otherwise', async () => {
+    // given records whose type repeats and whose ids and names vary, one name not ASCII
+    const inputs = ['a', 'b', 'Zähler'].map((name, i) => ({
+      offsetDelta: i,
+      timestampDelta: i,
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from('{}'),
+      headers: { ce_type: 'gridstream.reading.reported.v1', ce_id: `id-${i}`, name },
+    }));
+    const encoded = await encodeBatch({
+      compression: CompressionTypes.None,
+      firstOffset: '42',
+      firstTimestamp: 1_700_000_000_000,
+      maxTimestamp: 1_700_000_000_002,
+      lastOffsetDelta: 2,
+      records: inputs.map(encodeRecord),
+    });
+
+    // when they are decoded
+    const { records } = await decodeBatch(new Decoder(encoded.buffer));
+
+    // then ASCII values are strings, and the repeated type is one string
+    expect(records.map((r) => r.headers['ce_id'])).toEqual(['id-0', 'id-1', 'id-2']);
+    expect(records.map((r) => r.headers['ce_type'])).toEqual(
+      Array(3).fill('gridstream.reading.reported.v1'),
+    );
+    expect(records.map((r) => r.headers['name']).slice(0, 2)).toEqual(['a', 'b']);
+    const notAscii = records[2]?.headers['name'];
+    expect(Buffer.isBuffer(notAscii)).toBe(true);
+    expect(notAscii?.toString()).toBe('Zähler');
+    expect(records.map((r) => r.offset)).toEqual(['42', '43', '44']);
   });
 });
