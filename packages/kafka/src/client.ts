@@ -1,6 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { LogEntry } from 'kafkajs';
 
+/** kafkajs's admin client, for packages that take one without depending on kafkajs. */
+export type { Admin as KafkaAdmin } from 'kafkajs';
+
 export interface KafkaSettings {
   readonly brokers: readonly string[];
   readonly clientId: string;

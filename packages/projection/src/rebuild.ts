@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import { createKafka, groupLag } from '@gridstream/kafka';
+import { createKafka, fetchEndOffsets, groupLag } from '@gridstream/kafka';
+import type { KafkaAdmin } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { BuildRegistry, buildCollectionName, buildGroupId, rebuildId } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
 import { READER_CACHE_MS } from './reader.ts';
 import { runBuild } from './run-build.ts';
+import type { RunningBuild } from './run-build.ts';
 
 export const DEFAULT_CAUGHT_UP_LAG = 1_000;
 
@@ -88,6 +90,8 @@ export async function rebuildProjection<State extends Document>(
     let appliedEvents = 0;
     try {
       await admin.connect();
+      const reachedStartEnds = await startEndsReached(admin, build);
+      let sampledAtStartEnds = false;
       let lastCheckpointMs = Date.now();
       appliedEvents = (await progressOf()).committed;
       let lastSample = { atMs: Date.now(), applied: appliedEvents };
@@ -113,7 +117,18 @@ export async function rebuildProjection<State extends Document>(
           await build.checkpoint();
           lastCheckpointMs = Date.now();
         }
-        await sleep(Math.min(pollMs, config.GS_PROJECTION_REBUILD_CHECKPOINT_MS));
+        // Until the next sample, or until the build has handled the log as it was at the start:
+        // then a sample is taken at once (while the fold keeps the event loop busy, one sample
+        // can take a second, so the poll interval alone left the rebuild waiting that long).
+        const nextSampleMs =
+          Date.now() + Math.min(pollMs, config.GS_PROJECTION_REBUILD_CHECKPOINT_MS);
+        while (Date.now() < nextSampleMs) {
+          if (!sampledAtStartEnds && reachedStartEnds()) {
+            sampledAtStartEnds = true;
+            break;
+          }
+          await sleep(Math.min(25, pollMs));
+        }
       }
     } finally {
       await admin.disconnect();
@@ -150,4 +165,24 @@ export async function rebuildProjection<State extends Document>(
   } finally {
     await mongo.close();
   }
+}
+
+/**
+ * Whether the build has handled every partition up to its end offset when this was called (its
+ * handled offsets of this run only: a resumed build's partitions done before never count, and
+ * the rebuild then relies on its samples alone).
+ */
+async function startEndsReached(admin: KafkaAdmin, build: RunningBuild): Promise<() => boolean> {
+  const ends = new Map<string, number>();
+  for (const topic of build.topics) {
+    for (const p of await fetchEndOffsets(admin, topic))
+      if (Number(p.high) > Number(p.low)) ends.set(`${topic}/${p.partition}`, Number(p.high));
+  }
+  return () => {
+    const handled = new Map(
+      build.handled().map((h) => [`${h.topic}/${h.partition}`, Number(h.offset)]),
+    );
+    for (const [partition, end] of ends) if ((handled.get(partition) ?? -1) < end) return false;
+    return true;
+  };
 }

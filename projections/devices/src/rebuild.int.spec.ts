@@ -134,10 +134,12 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
         GS_MONGO_URL: config.GS_MONGO_URL,
         GS_MONGO_DB: config.GS_MONGO_DB,
         // small batches, written almost every batch (few documents held in memory) and
-        // checkpointed often, so the rebuild takes long enough to be killed in the middle
+        // checkpointed every 20 ms, so the rebuild takes long enough and commits early enough to
+        // be killed in the middle (at 300 ms, a rebuild once folded the whole log before its
+        // first checkpoint, and switched before the kill)
         GS_PROJECTION_REBUILD_FETCH_BYTES: '8192',
         GS_PROJECTION_REBUILD_MAX_DOCUMENTS: '5',
-        GS_PROJECTION_REBUILD_CHECKPOINT_MS: '300',
+        GS_PROJECTION_REBUILD_CHECKPOINT_MS: '20',
       };
       const child = spawn(process.execPath, [cli, 'rebuild', 'devices'], { env, stdio: 'ignore' });
       const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
