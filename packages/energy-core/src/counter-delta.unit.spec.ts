@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { counterDeltaWh } from './counter-delta.ts';
+import { counterRolloverOf } from './settings.ts';
 
 const rollover = { wrapAtWh: 1_000_000, maxDeltaWh: 10_000 };
 
@@ -32,6 +33,15 @@ describe('counterDeltaWh', () => {
     // given the wrapped delta would be 600 100 Wh, far above the plausible 10 000 Wh
     const delta = counterDeltaWh(400_000, 100, rollover);
     expect(delta).toEqual({ deltaWh: 100, change: 'reset' });
+  });
+
+  it("a device's register size allows wraps of up to 1 % of it", () => {
+    // given a register that wraps at 100 000 Wh
+    const ofDevice = counterRolloverOf(100_000);
+    // then a wrap of 900 Wh runs through it, one of 1 100 Wh is a reset, and no size is none
+    expect(counterDeltaWh(99_500, 400, ofDevice)).toEqual({ deltaWh: 900, change: 'rollover' });
+    expect(counterDeltaWh(99_000, 100, ofDevice)).toEqual({ deltaWh: 100, change: 'reset' });
+    expect(counterRolloverOf(undefined)).toBeUndefined();
   });
 
   it('without a rollover setting every decrease is a reset', () => {

@@ -6,6 +6,26 @@ export interface CounterRollover {
   readonly maxDeltaWh: number;
 }
 
+/**
+ * The rollover of a register that wraps at `wrapAtWh` (a device's `counterWrapWh`), or undefined
+ * without one. A decrease is a rollover when the wrapped delta is at most 1 % of the register:
+ * a counter close below the top that reads little again has wrapped; a counter that falls from
+ * anywhere lower has been reset.
+ */
+export function counterRolloverOf(wrapAtWh: number | undefined): CounterRollover | undefined {
+  return wrapAtWh === undefined ? undefined : { wrapAtWh, maxDeltaWh: wrapAtWh / 100 };
+}
+
+/** The settings of one device: the deployment's, with the device's own counter register. */
+export function deviceEnergySettings(
+  settings: EnergySettings,
+  counterWrapWh: number | undefined,
+): EnergySettings {
+  return counterWrapWh === undefined
+    ? settings
+    : { ...settings, counterRollover: counterRolloverOf(counterWrapWh) };
+}
+
 export interface EnergySettings {
   /** Power is never integrated across a longer interval between two readings. */
   readonly maxIntegrationGapMs: number;

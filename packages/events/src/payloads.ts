@@ -69,6 +69,18 @@ export const DeviceRegisteredV1 = z.strictObject({
   name: z.string().min(1).max(200),
   timeZone: TimeZone,
   ratedPowerW: finite.positive().optional(),
+  /**
+   * The size of the device's energy counter registers in Wh: a counter that reaches it reads 0
+   * again (a register showing 6 digits of kWh wraps at 1,000,000,000 Wh). Set at registration
+   * only, so a device's energy never depends on when an update arrived. Without it, every
+   * decrease of a counter is a reset (docs/energy.md).
+   */
+  counterWrapWh: finite
+    .positive()
+    .describe(
+      "The size of the energy counters' register in Wh: a counter that reaches it reads 0 again. Set at registration only.",
+    )
+    .optional(),
 });
 export type DeviceRegisteredV1 = z.infer<typeof DeviceRegisteredV1>;
 

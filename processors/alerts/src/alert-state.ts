@@ -1,4 +1,3 @@
-import type { CounterRollover } from '@gridstream/energy-core';
 import type {
   AlertClearReason,
   AlertClearedV1,
@@ -12,8 +11,6 @@ export interface AlertSettings {
   readonly maxGapMs: number;
   /** A device without a reading for longer than this is offline (GS_DEVICE_OFFLINE_AFTER_MS). */
   readonly offlineAfterMs: number;
-  /** As the energy processor counts: undefined means every counter decrease is a reset. */
-  readonly counterRollover: CounterRollover | undefined;
 }
 
 /**
@@ -26,6 +23,8 @@ export interface DeviceAlertState {
   readonly deviceId: string;
   readonly siteId?: string;
   readonly ratedPowerW?: number;
+  /** The counters' register size from the registration: a wrap is no meter reset. */
+  readonly counterWrapWh?: number;
   readonly decommissioned: boolean;
   /** Event time of the newest reading; a reading at or before it is late and raises nothing. */
   readonly lastReadingMs?: number;

@@ -10,7 +10,6 @@ import type { DeviceStateDocument } from './device-batch.ts';
 const settings: AlertSettings = {
   maxGapMs: 15 * 60_000,
   offlineAfterMs: 5 * 60_000,
-  counterRollover: undefined,
 };
 
 let offset = 0;

@@ -10,7 +10,6 @@ import { foldReading } from './rules.ts';
 const settings: AlertSettings = {
   maxGapMs: 15 * 60_000,
   offlineAfterMs: 5 * 60_000,
-  counterRollover: undefined,
 };
 const T0 = Date.parse('2026-06-01T10:00:00.000Z');
 const id = deviceStateId('acme', 'plug-1');

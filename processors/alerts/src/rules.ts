@@ -1,4 +1,4 @@
-import { counterDeltaWh, totalPowerW } from '@gridstream/energy-core';
+import { counterDeltaWh, counterRolloverOf, totalPowerW } from '@gridstream/energy-core';
 import type { EnergyReading } from '@gridstream/energy-core';
 import { EventType } from '@gridstream/events';
 import type { AlertRaisedV1, EventOf } from '@gridstream/events';
@@ -10,12 +10,12 @@ export const POWER_CLEAR_RATIO = 0.95;
 
 type CounterDrop = Extract<AlertRaisedV1, { kind: 'meter-reset' }>['detail']['counters'][number];
 
-/** The counters of a reading that went down and are not a rollover (the energy core's rule). */
-function counterResets(
-  state: DeviceAlertState,
-  reading: EnergyReading,
-  settings: AlertSettings,
-): CounterDrop[] {
+/**
+ * The counters of a reading that went down and are not a rollover of the device's register (the
+ * energy core's rule, so an alert says reset exactly where the energy figures do).
+ */
+function counterResets(state: DeviceAlertState, reading: EnergyReading): CounterDrop[] {
+  const rollover = counterRolloverOf(state.counterWrapWh);
   const drops: CounterDrop[] = [];
   const pairs = [
     ['importWh', state.lastImportWh, reading.importWh],
@@ -23,7 +23,7 @@ function counterResets(
   ] as const;
   for (const [counter, previousWh, newWh] of pairs) {
     if (previousWh === undefined || newWh === undefined) continue;
-    if (counterDeltaWh(previousWh, newWh, settings.counterRollover).change === 'reset')
+    if (counterDeltaWh(previousWh, newWh, rollover).change === 'reset')
       drops.push({ counter, previousWh, newWh });
   }
   return drops;
@@ -86,7 +86,7 @@ export function foldReading(
     alerts.clear(gap, timeMs, 'recovered');
   }
 
-  const resets = counterResets(state, reading, settings);
+  const resets = counterResets(state, reading);
   const reset = openAlertOf(state, 'meter-reset');
   if (resets.length > 0) {
     if (reset === undefined)
@@ -147,13 +147,14 @@ export type RegistryEvent = EventOf<
 export function foldRegistryEvent(state: DeviceAlertState, event: RegistryEvent): AlertFold {
   switch (event.type) {
     case EventType.deviceRegistered: {
-      const { siteId, ratedPowerW } = event.data;
-      const { ratedPowerW: _previous, ...rest } = state;
+      const { siteId, ratedPowerW, counterWrapWh } = event.data;
+      const { ratedPowerW: _previous, counterWrapWh: _previousWrap, ...rest } = state;
       return {
         state: withWatch({
           ...rest,
           siteId,
           ...(ratedPowerW === undefined ? {} : { ratedPowerW }),
+          ...(counterWrapWh === undefined ? {} : { counterWrapWh }),
         }),
         transitions: [],
       };

@@ -11,7 +11,6 @@ import type { RegistryEvent } from './rules.ts';
 const settings: AlertSettings = {
   maxGapMs: 15 * 60_000,
   offlineAfterMs: 5 * 60_000,
-  counterRollover: undefined,
 };
 const T0 = Date.parse('2026-06-01T10:00:00.000Z');
 const minute = 60_000;
@@ -20,7 +19,7 @@ function reading(offsetMinutes: number, fields: Partial<EnergyReading> = {}): En
   return { deviceId: 'meter-1', timeMs: T0 + offsetMinutes * minute, quality: 'good', ...fields };
 }
 
-function registered(ratedPowerW?: number): RegistryEvent {
+function registered(ratedPowerW?: number, counterWrapWh?: number): RegistryEvent {
   return {
     id: 'reg-1',
     type: EventType.deviceRegistered,
@@ -36,6 +35,7 @@ function registered(ratedPowerW?: number): RegistryEvent {
       name: 'meter',
       timeZone: 'Europe/Berlin',
       ...(ratedPowerW === undefined ? {} : { ratedPowerW }),
+      ...(counterWrapWh === undefined ? {} : { counterWrapWh }),
     },
   };
 }
@@ -116,15 +116,26 @@ describe('meter-reset', () => {
     expect(summary(transitions)).toEqual(['raised meter-reset 2026-06-01T10:01:00.000Z']);
   });
 
-  it('uses the energy core rule: a rollover past the register maximum is no reset', () => {
-    const rolling: AlertSettings = {
-      ...settings,
-      counterRollover: { wrapAtWh: 100_000, maxDeltaWh: 1_000 },
-    };
-    const start = initialAlertState('acme', 'meter-1');
-    const first = foldReading(start, reading(0, { importWh: 99_900 }), rolling);
-    const wrapped = foldReading(first.state, reading(1, { importWh: 50 }), rolling);
+  it("uses the energy core rule: a rollover of the device's register is no reset", () => {
+    // given a meter registered with a register that wraps at 100 000 Wh
+    const start = foldRegistryEvent(
+      initialAlertState('acme', 'meter-1'),
+      registered(undefined, 100_000),
+    ).state;
+    // when its counter goes from 99 900 Wh through the wrap to 50 Wh
+    const first = foldReading(start, reading(0, { importWh: 99_900 }), settings);
+    const wrapped = foldReading(first.state, reading(1, { importWh: 50 }), settings);
+    // then nothing is raised, while a fall from the middle of the register is a reset
     expect(wrapped.transitions).toEqual([]);
+    const fallen = foldReading(wrapped.state, reading(2, { importWh: 10 }), settings);
+    expect(summary(fallen.transitions)).toEqual(['raised meter-reset 2026-06-01T10:02:00.000Z']);
+  });
+
+  it('calls every decrease a reset for a device registered without a register size', () => {
+    const start = foldRegistryEvent(initialAlertState('acme', 'meter-1'), registered()).state;
+    const first = foldReading(start, reading(0, { importWh: 99_900 }), settings);
+    const wrapped = foldReading(first.state, reading(1, { importWh: 50 }), settings);
+    expect(summary(wrapped.transitions)).toEqual(['raised meter-reset 2026-06-01T10:01:00.000Z']);
   });
 });
 

@@ -39,8 +39,6 @@ export function alertSettings(config: Config): AlertSettings {
   return {
     maxGapMs: config.GS_ENERGY_MAX_GAP_MS,
     offlineAfterMs: config.GS_DEVICE_OFFLINE_AFTER_MS,
-    // As the energy processor counts: no device declares a register maximum yet.
-    counterRollover: undefined,
   };
 }
 

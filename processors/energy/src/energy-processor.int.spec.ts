@@ -332,6 +332,68 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     expect(view.consumers).toBeCloseTo(sum('plug-1'), 6);
   });
 
+  it("counts through a counter's wrap for a device registered with its register size", async () => {
+    // given a meter registered with a register that wraps at 100 000 Wh and one registered
+    // without, both reading 99 000, 99 500, 99 900, then 200 and 700 Wh
+    const { config, publisher } = await prepare();
+    const wrapping = registration('wrap-meter', 'grid');
+    if (wrapping.type !== EventType.deviceRegistered) throw new Error('not a registration');
+    await publisher.publish([
+      { ...wrapping, data: { ...wrapping.data, counterWrapWh: 100_000 } },
+      registration('plain-meter', 'grid'),
+    ]);
+    const counters = [99_000, 99_500, 99_900, 200, 700];
+    const input = ['wrap-meter', 'plain-meter'].flatMap((deviceId, d) =>
+      counters.map((importWh, i): EventOf<typeof EventType.readingReported> => ({
+        id: `00000000-0000-7002-800${d}-${String(i).padStart(12, '0')}`,
+        type: EventType.readingReported,
+        source: 'test',
+        subject: deviceId,
+        time: new Date(START_MS + i * 60_000).toISOString(),
+        tenant,
+        data: { deviceId, importWh, quality: 'good' },
+      })),
+    );
+
+    // when the processor handles their readings
+    const processor = await startEnergyProcessor(config);
+    await publisher.publish(input);
+    await eventually(
+      'every reading committed',
+      async () => ((await committedReadings(config)) >= input.length ? true : undefined),
+      90_000,
+    );
+    await processor.stop();
+
+    // then the wrapping meter's energy runs through the wrap (100 Wh to it, 200 after), flagged
+    // a rollover, and the other meter's decrease is a reset that books the new value
+    const table = energyTables(config.GS_QDB_TABLE_PREFIX).readings;
+    await waitForWalApplied(reader, table);
+    const rows = await reader.query<{
+      device_id: string;
+      delta_import_wh: number | null;
+      delta_flags: string | null;
+    }>(`SELECT device_id, delta_import_wh, delta_flags FROM "${table}" ORDER BY device_id, ts`);
+    const of = (deviceId: string) =>
+      rows
+        .filter((r) => r.device_id === deviceId)
+        .map((r) => [r.delta_import_wh, r.delta_flags ?? '']);
+    expect(of('wrap-meter')).toEqual([
+      [null, ''],
+      [500, ''],
+      [400, ''],
+      [300, 'import_rollover'],
+      [500, ''],
+    ]);
+    expect(of('plain-meter')).toEqual([
+      [null, ''],
+      [500, ''],
+      [400, ''],
+      [200, 'import_reset'],
+      [500, ''],
+    ]);
+  });
+
   it('places readings older than its bounded memory from QuestDB, with the same result', async () => {
     const { config: base, publisher } = await prepare();
     // given timelines that hold only ten readings per device

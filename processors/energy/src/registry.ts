@@ -7,6 +7,8 @@ export interface DevicePlacement {
   readonly timeZone: string;
   readonly kind: DeviceKind;
   readonly role: DeviceRole;
+  /** The counters' register size, if the registration gave one (rollover, docs/energy.md). */
+  readonly counterWrapWh?: number;
 }
 
 /**
@@ -21,8 +23,14 @@ export class DeviceRegistry {
     const key = `${event.tenant}/${event.subject}`;
     switch (event.type) {
       case EventType.deviceRegistered: {
-        const { siteId, timeZone, kind, role } = event.data;
-        this.#placements.set(key, { siteId, timeZone, kind, role });
+        const { siteId, timeZone, kind, role, counterWrapWh } = event.data;
+        this.#placements.set(key, {
+          siteId,
+          timeZone,
+          kind,
+          role,
+          ...(counterWrapWh === undefined ? {} : { counterWrapWh }),
+        });
         return;
       }
       case EventType.deviceUpdated: {

@@ -20,6 +20,7 @@ import {
   storedReadingOf,
 } from '@gridstream/questdb';
 import type { Sender, StoredReading } from '@gridstream/questdb';
+import { deviceEnergySettings } from '@gridstream/energy-core';
 import { EnergyBatch } from './energy-batch.ts';
 import { quarterHourEnergyEvent } from './energy-events.ts';
 import { bufferDeviceQuarterRow } from './energy-rows.ts';
@@ -95,7 +96,11 @@ export async function startEnergyProcessor(
   const timelines = new DeviceTimelines({
     reader,
     readingsTable: tables.readings,
-    settings: { maxIntegrationGapMs: config.GS_ENERGY_MAX_GAP_MS, counterRollover: undefined },
+    settingsOf: (tenant, deviceId) =>
+      deviceEnergySettings(
+        { maxIntegrationGapMs: config.GS_ENERGY_MAX_GAP_MS, counterRollover: undefined },
+        registry.placement(tenant, deviceId)?.counterWrapWh,
+      ),
     limits: {
       maxReadings: config.GS_ENERGY_TIMELINE_READINGS,
       maxAgeMs: config.GS_ENERGY_TIMELINE_HORIZON_MS,

@@ -11,7 +11,11 @@ import type { EnergyBatch, PlacedOutcome, StoredTimeline } from './energy-batch.
 export interface TimelineStoreOptions {
   readonly reader: QuestDbReader;
   readonly readingsTable: string;
-  readonly settings: EnergySettings;
+  /**
+   * A device's settings (its counter register among them), taken when its timeline is built:
+   * a registration seen later applies from the timeline's next rebuild (docs/energy.md).
+   */
+  readonly settingsOf: (tenant: string, deviceId: string) => EnergySettings;
   readonly limits: TimelineLimits;
   /** Timelines kept in memory at most; the least recently used is dropped and reloaded if seen again. */
   readonly maxDevices: number;
@@ -80,7 +84,13 @@ export class DeviceTimelines {
         const history = withOlderHistory.has(deviceId) ? 'recent' : 'whole';
         this.#remember(
           `${tenant}/${deviceId}`,
-          DeviceTimeline.rebuild(deviceId, stored, this.#options.settings, limits, history),
+          DeviceTimeline.rebuild(
+            deviceId,
+            stored,
+            this.#options.settingsOf(tenant, deviceId),
+            limits,
+            history,
+          ),
         );
       }
     }
@@ -149,7 +159,7 @@ export class DeviceTimelines {
     reading: StoredReading,
   ): Promise<{ timeline: StoredTimeline; outcome: PlacedOutcome }> {
     const { tenant } = reading;
-    const { reader, readingsTable, settings } = this.#options;
+    const { reader, readingsTable, settingsOf } = this.#options;
     await waitForWalApplied(reader, readingsTable);
     const one = async (condition: string, order: 'ASC' | 'DESC', timeMs: number) =>
       (
@@ -183,7 +193,7 @@ export class DeviceTimelines {
     const timeline = DeviceTimeline.rebuild(
       reading.deviceId,
       rows.map(storedReadingFromRow),
-      settings,
+      settingsOf(tenant, reading.deviceId),
       unbounded,
       history,
     );

@@ -25,6 +25,7 @@ export interface DeviceView {
   readonly name?: string;
   readonly timeZone?: string;
   readonly ratedPowerW?: number;
+  readonly counterWrapWh?: number;
   readonly registeredAt?: string;
   readonly decommissionedAt?: string;
   readonly restoredAt?: string;
