@@ -96,7 +96,6 @@ export async function benchRebuild(config: Config, options: RebuildBenchOptions)
     log(
       `  replay to NDJSON: ${replayed.written.toLocaleString('en-US')} events in ${(replayed.ms / 1000).toFixed(1)} s, ${formatRate(replayed.written, replayed.ms)}; bench process peak RSS ${(await peakRssMiB(process.pid))?.toFixed(0) ?? 'n/a'} MiB`,
     );
-    await mongo.db.dropDatabase();
   } finally {
     await mongo.close();
   }
