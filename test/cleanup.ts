@@ -1,39 +1,16 @@
 import { afterAll } from 'vitest';
 import { createKafka, fetchEndOffsets, topicNames } from '@gridstream/kafka';
 import type { TopicRole } from '@gridstream/kafka';
-import { connectMongo } from '@gridstream/mongo';
-import {
-  createQuestDbReader,
-  dropEnergySchema,
-  energyTables,
-  eventsTableName,
-} from '@gridstream/questdb';
-import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
+import { dropRunData, namesOf } from '../packages/cli/src/bench/cleanup.ts';
+import { consumeFromStart } from './support.ts';
 
-/** Removes what a test created on the shared servers: its topics, tables and database. */
+/**
+ * Removes what a test created on the shared servers: every topic, QuestDB table and view, and
+ * MongoDB database named with its prefixes (the benches' clean-up, by the test's names).
+ */
 export async function dropTestData(config: Config): Promise<void> {
-  const admin = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-cleanup' }).admin();
-  await admin.connect();
-  try {
-    const ours = (await admin.listTopics()).filter((t) => t.startsWith(config.GS_TOPIC_PREFIX));
-    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
-  } finally {
-    await admin.disconnect();
-  }
-  const questdb = createQuestDbReader(questDbConnection(config));
-  try {
-    await dropEnergySchema(questdb, energyTables(config.GS_QDB_TABLE_PREFIX));
-    await questdb.query(`DROP TABLE IF EXISTS "${eventsTableName(config.GS_QDB_TABLE_PREFIX)}"`);
-  } finally {
-    await questdb.close();
-  }
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
-  try {
-    await mongo.db.dropDatabase();
-  } finally {
-    await mongo.close();
-  }
+  await dropRunData(config, namesOf(config));
 }
 
 export interface Letter {
@@ -60,27 +37,12 @@ export async function readTopic(
   const offsets = await fetchEndOffsets(admin, topic).finally(() => admin.disconnect());
   const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   if (total === 0) return [];
-  const consumer = kafka.consumer({
-    groupId: `${config.GS_TOPIC_PREFIX}${role}-reader-${Date.now()}`,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const letters: Letter[] = [];
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        letters.push({
-          value: message.value?.toString('utf8') ?? '',
-          headers: Object.fromEntries(
-            Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
-          ),
-        });
-        if (letters.length >= total) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return letters;
+  return (await consumeFromStart(kafka, topic, total)).map((message) => ({
+    value: message.value?.toString('utf8') ?? '',
+    headers: Object.fromEntries(
+      Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+    ),
+  }));
 }
 
 /**

@@ -93,14 +93,12 @@ export async function startEnergyProcessor(
   });
   await registryTable.caughtUp();
 
+  const settings = { maxIntegrationGapMs: config.GS_ENERGY_MAX_GAP_MS, counterRollover: undefined };
   const timelines = new DeviceTimelines({
     reader,
     readingsTable: tables.readings,
     settingsOf: (tenant, deviceId) =>
-      deviceEnergySettings(
-        { maxIntegrationGapMs: config.GS_ENERGY_MAX_GAP_MS, counterRollover: undefined },
-        registry.placement(tenant, deviceId)?.counterWrapWh,
-      ),
+      deviceEnergySettings(settings, registry.placement(tenant, deviceId)?.counterWrapWh),
     limits: {
       maxReadings: config.GS_ENERGY_TIMELINE_READINGS,
       maxAgeMs: config.GS_ENERGY_TIMELINE_HORIZON_MS,

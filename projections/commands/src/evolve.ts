@@ -7,29 +7,20 @@ import type {
   GridstreamEvent,
 } from '@gridstream/events';
 
+/** The statuses a command ends in. */
+const FINAL = ['succeeded', 'failed', 'timed-out', 'expired', 'cancelled', 'rejected'] as const;
+
 /** Every status a command can have, in lifecycle order (the API's `status` filter takes these). */
 export const COMMAND_STATUSES = [
   'requested',
   'dispatched',
   'acknowledged',
   'retry-scheduled',
-  'succeeded',
-  'failed',
-  'timed-out',
-  'expired',
-  'cancelled',
-  'rejected',
+  ...FINAL,
 ] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
-export const FINAL_STATUSES: readonly CommandStatus[] = [
-  'succeeded',
-  'failed',
-  'timed-out',
-  'expired',
-  'cancelled',
-  'rejected',
-];
+export const FINAL_STATUSES: readonly CommandStatus[] = FINAL;
 
 export interface TimelineEntry {
   readonly eventId: string;

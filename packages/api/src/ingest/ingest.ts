@@ -188,13 +188,17 @@ export async function startIngestWorkers(
     }, RESTART_DELAY_MS).unref();
   };
 
-  const starts = await Promise.allSettled(slots.map(start));
-  const failed = starts.find((result) => result.status === 'rejected');
-  if (failed !== undefined) {
+  const stopAll = async () => {
     closing = true;
     await Promise.all(
       slots.flatMap(({ worker }) => (worker === undefined ? [] : [stopWorker(worker)])),
     );
+  };
+
+  const starts = await Promise.allSettled(slots.map(start));
+  const failed = starts.find((result) => result.status === 'rejected');
+  if (failed !== undefined) {
+    await stopAll();
     throw failed.reason;
   }
   return {
@@ -215,11 +219,6 @@ export async function startIngestWorkers(
         worker.postMessage({ id, tenant, body } satisfies ToWorker);
       });
     },
-    async close() {
-      closing = true;
-      await Promise.all(
-        slots.flatMap(({ worker }) => (worker === undefined ? [] : [stopWorker(worker)])),
-      );
-    },
+    close: stopAll,
   };
 }

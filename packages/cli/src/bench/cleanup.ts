@@ -26,7 +26,8 @@ export const namesOf = (config: Config): RunNames => ({
 
 /**
  * Removes what bench runs left on the servers: topics, QuestDB tables and materialized views,
- * MongoDB databases whose names start with the prefixes. A run of `bench energy` leaves about
+ * MongoDB databases whose names start with the prefixes. The tests clean up with it too, by
+ * their own names (test/cleanup.ts). A run of `bench energy` leaves about
  * 1 GB in Kafka and as much in QuestDB; on a small disk they add up (70 GB here before this).
  * Returns what it dropped, by kind.
  */
