@@ -82,6 +82,9 @@ export async function rebuildProjection<State extends Document>(
     const build = await runBuild(config, mongo.db, definition, buildId, {
       fetchBytes: config.GS_PROJECTION_REBUILD_FETCH_BYTES,
       writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS },
+      ...(config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND > 0
+        ? { maxEventsPerSecond: config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND }
+        : {}),
     });
     // A few admin round trips per sample, on one connection, give both what is applied and
     // what is left; events folded in memory since the last checkpoint count as applied.

@@ -13,6 +13,7 @@ import { buildCollectionName, buildGroupId } from './builds.ts';
 import { projectionChanges } from './definition.ts';
 import type { ProjectionDefinition } from './definition.ts';
 import { DocumentLocks } from './document-locks.ts';
+import { Pacer } from './pacer.ts';
 import { WriteBehindDocuments } from './write-behind.ts';
 
 export function buildCollection<State extends Document>(
@@ -45,6 +46,11 @@ export interface BuildOptions {
    * writer. Documents in memory are flushed whenever more than this many are held.
    */
   readonly writeBehind?: { readonly maxDocuments: number };
+  /**
+   * Events applied a second at most over all partitions (write-behind only): each batch, once
+   * folded, waits for its share of time (Pacer). Undefined for no limit.
+   */
+  readonly maxEventsPerSecond?: number;
 }
 
 /**
@@ -78,6 +84,8 @@ export async function runBuild<State extends Document>(
     options.writeBehind === undefined
       ? undefined
       : new WriteBehindDocuments(collection, definition, options.writeBehind.maxDocuments);
+  const pacer =
+    options.maxEventsPerSecond === undefined ? undefined : new Pacer(options.maxEventsPerSecond);
   const locks = new DocumentLocks();
   /** The offset after the last handled batch of each `topic/partition` (write-behind). */
   const handled = new Map<string, HandledOffset>();
@@ -106,7 +114,12 @@ export async function runBuild<State extends Document>(
               () => applyPositionedBatch(collection, changes, definition.evolve),
             );
           }
-        : (events) => writeBehind.fold(events),
+        : pacer === undefined
+          ? (events) => writeBehind.fold(events)
+          : async (events) => {
+              await writeBehind.fold(events);
+              await pacer.pace(events.length);
+            },
     ...(writeBehind === undefined
       ? {}
       : {

@@ -133,13 +133,15 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
         GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
         GS_MONGO_URL: config.GS_MONGO_URL,
         GS_MONGO_DB: config.GS_MONGO_DB,
-        // small batches, written almost every batch (few documents held in memory) and
-        // checkpointed every 20 ms, so the rebuild takes long enough and commits early enough to
-        // be killed in the middle (at 300 ms, a rebuild once folded the whole log before its
-        // first checkpoint, and switched before the kill)
+        // small batches, written almost every batch (few documents held in memory),
+        // checkpointed every 20 ms and held to 1,000 events a second, so the rebuild commits
+        // early and cannot have caught up (within 1,000 of 4,400 events) for 3 s: it is killed
+        // in the middle. Unpaced, a rebuild once went through the whole log between two polls
+        // of this test on CI, and switched before the kill.
         GS_PROJECTION_REBUILD_FETCH_BYTES: '8192',
         GS_PROJECTION_REBUILD_MAX_DOCUMENTS: '5',
         GS_PROJECTION_REBUILD_CHECKPOINT_MS: '20',
+        GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND: '1000',
       };
       const child = spawn(process.execPath, [cli, 'rebuild', 'devices'], { env, stdio: 'ignore' });
       const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
