@@ -1,5 +1,12 @@
 import { Partitioners } from 'kafkajs';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type {
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  PartitionAssigner,
+  Producer,
+} from 'kafkajs';
 import { isPoison, isRetriable } from '@gridstream/errors';
 import { decodeEvent } from '@gridstream/events';
 import { readRecordText } from './record-text.ts';
@@ -66,6 +73,8 @@ export interface EventConsumerOptions {
    * (a rebuild) uses a short one.
    */
   readonly maxWaitMs?: number;
+  /** How the group's partitions are shared out (kafkajs's round robin when absent). */
+  readonly partitionAssigners?: readonly PartitionAssigner[];
 }
 
 /** The offset after a handled batch: where a restart of its partition may begin. */
@@ -287,6 +296,9 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       maxWaitTimeInMs: options.maxWaitMs ?? 5_000,
+      ...(options.partitionAssigners === undefined
+        ? {}
+        : { partitionAssigners: [...options.partitionAssigners] }),
     });
     // kafkajs restarts a consumer after a retriable crash on its own; after any other it only
     // disconnects, and the process would live on consuming nothing. A new consumer takes over

@@ -51,7 +51,8 @@ export interface GroupLag {
 export async function groupLag(
   /** A connected admin client is used as it is (a caller sampling often keeps one). */
   client: Kafka | Admin,
-  groupId: string,
+  /** Several groups (the parts of a rebuild): per partition, the furthest any committed. */
+  groupIds: string | readonly string[],
   topics: readonly string[],
   handled: readonly HandledOffset[] = [],
 ): Promise<GroupLag> {
@@ -59,18 +60,13 @@ export async function groupLag(
   const admin = own ?? (client as Admin);
   await own?.connect();
   try {
-    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    const committed = await committedOffsets(admin, groupIds, topics);
     const byTopic: Record<string, number> = {};
     let total = 0;
     let committedSum = 0;
     for (const topic of topics) {
       const ends = await fetchEndOffsets(admin, topic);
-      const done = new Map(
-        (committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [
-          p.partition,
-          Number(p.offset),
-        ]),
-      );
+      const done = new Map(committed.get(topic));
       for (const ahead of handled) {
         if (ahead.topic !== topic) continue;
         const offset = Number(ahead.offset);
@@ -85,6 +81,31 @@ export async function groupLag(
   } finally {
     await own?.disconnect();
   }
+}
+
+/**
+ * The offsets the groups committed, per topic and partition (the furthest where several did);
+ * partitions none of them committed are absent.
+ */
+export async function committedOffsets(
+  admin: Admin,
+  groupIds: string | readonly string[],
+  topics: readonly string[],
+): Promise<Map<string, Map<number, number>>> {
+  const byTopic = new Map(topics.map((topic) => [topic, new Map<number, number>()]));
+  for (const groupId of typeof groupIds === 'string' ? [groupIds] : groupIds) {
+    for (const { topic, partitions } of await admin.fetchOffsets({
+      groupId,
+      topics: [...topics],
+    })) {
+      const done = byTopic.get(topic);
+      for (const p of partitions) {
+        const offset = Number(p.offset);
+        if (offset >= 0 && offset > (done?.get(p.partition) ?? -1)) done?.set(p.partition, offset);
+      }
+    }
+  }
+  return byTopic;
 }
 
 /** One consumer group's lag on one topic. */

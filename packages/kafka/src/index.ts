@@ -6,3 +6,4 @@ export * from './dlq.ts';
 export * from './global-table.ts';
 export * from './group-progress.ts';
 export * from './record-text.ts';
+export * from './part-assigner.ts';

@@ -95,3 +95,50 @@ describe('record headers through the patched kafkajs decoder (patches/kafkajs@2.
     expect(text(own)).toBe('not a prototype');
   });
 });
+
+describe('admin.commitGroupOffsets of the patched kafkajs (patches/kafkajs@2.2.4.patch)', () => {
+  it('commits a group that has no members without joining it, and a member then starts there', async () => {
+    // given a topic with ten records
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: topics.energy,
+      messages: Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `record ${i}` })),
+    });
+    await producer.disconnect();
+    const groupId = `${topics.energy}.handover`;
+
+    // when offset 7 is committed for a group nobody has joined
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.commitGroupOffsets({
+        groupId,
+        topics: [{ topic: topics.energy, partitions: [{ partition: 0, offset: '7' }] }],
+      });
+      // then the group holds it
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topics.energy] });
+      expect(committed?.partitions).toEqual([{ partition: 0, offset: '7', metadata: null }]);
+    } finally {
+      await admin.disconnect();
+    }
+    // and a member of the group starts from it
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    const seen: string[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: topics.energy, fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          seen.push(message.value?.toString() ?? '');
+          return Promise.resolve();
+        },
+      });
+      const deadline = Date.now() + 30_000;
+      while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toEqual(['record 7', 'record 8', 'record 9']);
+  });
+});

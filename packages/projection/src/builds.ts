@@ -1,3 +1,4 @@
+import type { Part } from '@gridstream/kafka';
 import type { Collection, Db } from 'mongodb';
 
 /**
@@ -35,6 +36,14 @@ export function buildCollectionName(projection: string, buildId: string): string
 
 export function buildGroupId(topicPrefix: string, projection: string, buildId: string): string {
   return `${topicPrefix}projection.${projection}.${buildId}`;
+}
+
+/**
+ * The consumer group of one part of a build folded in parts (rebuildProjection): the part's
+ * checkpoints. The build's own group gets their offsets when the parts are done.
+ */
+export function partGroupId(buildGroup: string, part: Part): string {
+  return `${buildGroup}.part-${part.index}-of-${part.count}`;
 }
 
 export class BuildRegistry {

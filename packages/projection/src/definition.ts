@@ -18,6 +18,13 @@ export interface ProjectionDefinition<State extends Document> {
   readonly evolve: (state: State | null, event: GridstreamEvent) => State | null;
   /** Indexes of the document collection (on `state.*` paths). */
   readonly indexes?: readonly IndexDescription[];
+  /**
+   * Set where every event of a document carries the same Kafka key (its subject), so that
+   * partition p of every topic holds documents of its own. A rebuild may then fold the
+   * partitions in parts, each in a worker thread (one core each), which loads this definition
+   * from `module`'s export `exportName`.
+   */
+  readonly parts?: { readonly module: string; readonly exportName: string };
 }
 
 /** A batch's events as changes of the documents they address; events of no document are left out. */

@@ -5,3 +5,4 @@ export * from './reader.ts';
 export * from './live.ts';
 export * from './rebuild.ts';
 export * from './document-locks.ts';
+export * from './build-parts.ts';

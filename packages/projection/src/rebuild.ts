@@ -1,13 +1,21 @@
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import { createKafka, fetchEndOffsets, groupLag } from '@gridstream/kafka';
-import type { KafkaAdmin } from '@gridstream/kafka';
+import {
+  createKafka,
+  createTopicsIfMissing,
+  fetchEndOffsets,
+  groupLag,
+  topicNames,
+} from '@gridstream/kafka';
+import type { HandledOffset, KafkaAdmin } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
+import { startBuildParts } from './build-parts.ts';
 import { BuildRegistry, buildCollectionName, buildGroupId, rebuildId } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
 import { READER_CACHE_MS } from './reader.ts';
-import { runBuild } from './run-build.ts';
+import { handledUpTo, runBuild } from './run-build.ts';
 import type { RunningBuild } from './run-build.ts';
 
 export const DEFAULT_CAUGHT_UP_LAG = 1_000;
@@ -79,21 +87,55 @@ export async function rebuildProjection<State extends Document>(
       `rebuild ${definition.name}: ${resumed ? 'resuming' : 'starting'} build ${buildId} beside the live build ${entry.active}`,
     );
 
-    const build = await runBuild(config, mongo.db, definition, buildId, {
+    const names = topicNames(config.GS_TOPIC_PREFIX);
+    await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
+    const topics = definition.topics.map((role) => names[role]);
+    const admin = kafka.admin();
+    await admin.connect();
+    const startEnds = await logEnds(admin, topics).catch(async (error: unknown) => {
+      await admin.disconnect();
+      throw error;
+    });
+    const buildOptions = {
+      checkpointAt: startEnds,
       fetchBytes: config.GS_PROJECTION_REBUILD_FETCH_BYTES,
-      writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS },
+      writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS, fresh: !resumed },
       ...(config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND > 0
         ? { maxEventsPerSecond: config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND }
         : {}),
-    });
+    };
+    let build: Rebuilding;
+    try {
+      const parts = await partsOf(config, definition, admin, topics);
+      if (parts.count > 1) {
+        log(`rebuild ${definition.name}: folding in ${parts.count} parts, each in a worker thread`);
+        build = await startBuildParts(
+          config,
+          definition,
+          buildId,
+          topics,
+          parts.count,
+          buildOptions,
+          admin,
+        );
+      } else {
+        if (parts.why !== undefined)
+          log(`rebuild ${definition.name}: folding in one part (${parts.why})`);
+        const running = await runBuild(config, mongo.db, definition, buildId, buildOptions);
+        build = { ...running, partGroups: [running.groupId] };
+      }
+    } catch (error) {
+      await admin.disconnect();
+      throw error;
+    }
     // A few admin round trips per sample, on one connection, give both what is applied and
     // what is left; events folded in memory since the last checkpoint count as applied.
-    const admin = kafka.admin();
-    const progressOf = () => groupLag(admin, build.groupId, build.topics, build.handled());
+    const progressOf = () => groupLag(admin, build.partGroups, build.topics, build.handled());
     let appliedEvents = 0;
     try {
-      await admin.connect();
-      const reachedStartEnds = await startEndsReached(admin, build);
+      // (a resumed build's partitions done before never count here: their handled offsets
+      // are of this run only, and the rebuild then relies on its samples alone)
+      const reachedStartEnds = () => handledUpTo(startEnds, build.handled());
       let sampledAtStartEnds = false;
       let lastCheckpointMs = Date.now();
       appliedEvents = (await progressOf()).committed;
@@ -134,8 +176,8 @@ export async function rebuildProjection<State extends Document>(
         }
       }
     } finally {
-      await admin.disconnect();
-      await build.stop();
+      // (a build in parts hands its offsets over through the admin client as it stops)
+      await build.stop().finally(() => admin.disconnect());
     }
 
     const caughtUpMs = Date.now() - started;
@@ -170,22 +212,44 @@ export async function rebuildProjection<State extends Document>(
   }
 }
 
+/** A build being rebuilt: one write-behind build in this thread, or one in parts. */
+type Rebuilding = Pick<RunningBuild, 'topics' | 'handled' | 'checkpoint' | 'stop'> & {
+  /** The groups its checkpoints are committed to. */
+  readonly partGroups: readonly string[];
+};
+
 /**
- * Whether the build has handled every partition up to its end offset when this was called (its
- * handled offsets of this run only: a resumed build's partitions done before never count, and
- * the rebuild then relies on its samples alone).
+ * In how many parts to fold: GS_PROJECTION_REBUILD_WORKERS (0: one per core), at most one per
+ * partition, and one unless the projection's documents follow the keys and every topic has as
+ * many partitions (else partition p of two topics may hold one document). `why` says why a
+ * projection that could be folded in parts is not.
  */
-async function startEndsReached(admin: KafkaAdmin, build: RunningBuild): Promise<() => boolean> {
-  const ends = new Map<string, number>();
-  for (const topic of build.topics) {
+async function partsOf<State extends Document>(
+  config: Config,
+  definition: ProjectionDefinition<State>,
+  admin: KafkaAdmin,
+  topics: readonly string[],
+): Promise<{ count: number; why?: string }> {
+  const wanted = config.GS_PROJECTION_REBUILD_WORKERS || availableParallelism();
+  if (definition.parts === undefined || wanted <= 1) return { count: 1 };
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+  const counts = new Set(metadata.map((topic) => topic.partitions.length));
+  const [partitions] = counts;
+  if (counts.size !== 1 || partitions === undefined)
+    return {
+      count: 1,
+      why: `its topics have different partition counts: ${[...counts].join(', ')}`,
+    };
+  return { count: Math.min(wanted, partitions) };
+}
+
+/** Where the topics' non-empty partitions end now. */
+async function logEnds(admin: KafkaAdmin, topics: readonly string[]): Promise<HandledOffset[]> {
+  const ends: HandledOffset[] = [];
+  for (const topic of topics) {
     for (const p of await fetchEndOffsets(admin, topic))
-      if (Number(p.high) > Number(p.low)) ends.set(`${topic}/${p.partition}`, Number(p.high));
+      if (Number(p.high) > Number(p.low))
+        ends.push({ topic, partition: p.partition, offset: p.high });
   }
-  return () => {
-    const handled = new Map(
-      build.handled().map((h) => [`${h.topic}/${h.partition}`, Number(h.offset)]),
-    );
-    for (const [partition, end] of ends) if ((handled.get(partition) ?? -1) < end) return false;
-    return true;
-  };
+  return ends;
 }

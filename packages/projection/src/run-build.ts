@@ -3,13 +3,14 @@ import type { Config } from '@gridstream/config';
 import {
   createKafka,
   createTopicsIfMissing,
+  partAssigner,
   runEventConsumer,
   topicNames,
 } from '@gridstream/kafka';
-import type { HandledOffset, RunningConsumer } from '@gridstream/kafka';
+import type { HandledOffset, Part, RunningConsumer } from '@gridstream/kafka';
 import { applyPositionedBatch } from '@gridstream/mongo';
 import type { StoredDocument } from '@gridstream/mongo';
-import { buildCollectionName, buildGroupId } from './builds.ts';
+import { buildCollectionName, buildGroupId, partGroupId } from './builds.ts';
 import { projectionChanges } from './definition.ts';
 import type { ProjectionDefinition } from './definition.ts';
 import { DocumentLocks } from './document-locks.ts';
@@ -45,12 +46,30 @@ export interface BuildOptions {
    * (WriteBehindDocuments), committing offsets only then; for a rebuild, the build's only
    * writer. Documents in memory are flushed whenever more than this many are held.
    */
-  readonly writeBehind?: { readonly maxDocuments: number };
+  readonly writeBehind?: {
+    readonly maxDocuments: number;
+    /** The build is new (not resumed): its collection holds nothing yet. */
+    readonly fresh?: boolean;
+  };
   /**
    * Events applied a second at most over all partitions (write-behind only): each batch, once
    * folded, waits for its share of time (Pacer). Undefined for no limit.
    */
   readonly maxEventsPerSecond?: number;
+  /**
+   * Folds one part of the build only (write-behind only): partition p of every topic where
+   * p mod count = index, in a consumer group of the part's own (partGroupId), so parts in
+   * worker threads fold disjoint documents of a projection whose documents follow the keys.
+   */
+  readonly part?: Part;
+  /**
+   * Where the log ended when the rebuild started (write-behind only): once the build has
+   * handled its partitions up to there, it checkpoints at once. It has then most likely caught
+   * up and is about to be stopped, and its last writes start without waiting to be asked.
+   */
+  readonly checkpointAt?: readonly HandledOffset[];
+  /** Told each handled batch's next offset (write-behind only). */
+  readonly onHandled?: (handled: HandledOffset) => void;
 }
 
 /**
@@ -70,7 +89,7 @@ export async function runBuild<State extends Document>(
   const names = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka({
     brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}`,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}${options.part === undefined ? '' : `-part-${options.part.index}`}`,
   });
   await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
   const collection = buildCollection(db, definition, buildId);
@@ -78,15 +97,25 @@ export async function runBuild<State extends Document>(
     const { key, ...options } = index;
     await collection.createIndex(key, options);
   }
-  const groupId = buildGroupId(config.GS_TOPIC_PREFIX, definition.name, buildId);
+  const buildGroup = buildGroupId(config.GS_TOPIC_PREFIX, definition.name, buildId);
+  const groupId = options.part === undefined ? buildGroup : partGroupId(buildGroup, options.part);
   const topics = definition.topics.map((role) => names[role]);
   const writeBehind =
     options.writeBehind === undefined
       ? undefined
-      : new WriteBehindDocuments(collection, definition, options.writeBehind.maxDocuments);
+      : new WriteBehindDocuments(
+          collection,
+          definition,
+          options.writeBehind.maxDocuments,
+          options.writeBehind.fresh === true,
+        );
   const pacer =
     options.maxEventsPerSecond === undefined ? undefined : new Pacer(options.maxEventsPerSecond);
   const locks = new DocumentLocks();
+  const part = options.part;
+  let checkpointAt = options.checkpointAt?.filter(
+    (end) => part === undefined || end.partition % part.count === part.index,
+  );
   /** The offset after the last handled batch of each `topic/partition` (write-behind). */
   const handled = new Map<string, HandledOffset>();
   const consumer = await runEventConsumer({
@@ -105,6 +134,7 @@ export async function runBuild<State extends Document>(
     // FerretDB does not honour the version guard of applyPositionedBatch between concurrent
     // writes. The guard still holds off another process's writes on MongoDB.
     partitionsConsumedConcurrently: 3,
+    ...(options.part === undefined ? {} : { partitionAssigners: [partAssigner(options.part)] }),
     handle:
       writeBehind === undefined
         ? (events) => {
@@ -128,16 +158,28 @@ export async function runBuild<State extends Document>(
           maxWaitMs: 100,
           deferCommits: (offset: HandledOffset) => {
             handled.set(`${offset.topic}/${offset.partition}`, offset);
+            options.onHandled?.(offset);
+            if (checkpointAt !== undefined && handledUpTo(checkpointAt, handled.values())) {
+              checkpointAt = undefined;
+              // A failure here fails the next checkpoint too, which reports it.
+              checkpoint().catch(() => undefined);
+            }
           },
         }),
   });
 
-  const checkpoint = async (): Promise<void> => {
-    if (writeBehind === undefined) return;
-    // The offsets as they were before the flush: it writes every batch handled up to them.
-    const offsets = [...handled.values()];
-    await writeBehind.flush();
-    if (offsets.length > 0) await consumer.consumer.commitOffsets(offsets);
+  // One checkpoint at a time, so commits never go back.
+  let checkpointing: Promise<void> = Promise.resolve();
+  const checkpoint = (): Promise<void> => {
+    const next = checkpointing.then(async () => {
+      if (writeBehind === undefined) return;
+      // The offsets as they were before the flush: it writes every batch handled up to them.
+      const offsets = [...handled.values()];
+      await writeBehind.flush();
+      if (offsets.length > 0) await consumer.consumer.commitOffsets(offsets);
+    });
+    checkpointing = next.catch(() => undefined);
+    return next;
   };
 
   return {
@@ -158,4 +200,14 @@ export async function runBuild<State extends Document>(
       }
     },
   };
+}
+
+/** Whether every partition of `ends` is handled up to its offset there. */
+export function handledUpTo(
+  ends: readonly HandledOffset[],
+  handled: Iterable<HandledOffset>,
+): boolean {
+  const at = new Map<string, number>();
+  for (const h of handled) at.set(`${h.topic}/${h.partition}`, Number(h.offset));
+  return ends.every((end) => (at.get(`${end.topic}/${end.partition}`) ?? -1) >= Number(end.offset));
 }

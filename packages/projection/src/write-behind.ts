@@ -41,16 +41,25 @@ export class WriteBehindDocuments<State extends Document> {
   readonly #documents = new Map<string, CachedDocument<State>>();
   /** The flush under way: one at a time, in order. */
   #flushing: Promise<void> = Promise.resolve();
+  /**
+   * Whether the collection may hold documents this cache does not: unless it was empty at the
+   * start, and until the cache forgets one it wrote. While not, a document new to the cache is
+   * new, and is not looked for (a fresh rebuild's first batches read nothing).
+   */
+  #mayHoldUnseen: boolean;
 
   constructor(
     collection: Collection<StoredDocument<State>>,
     definition: ProjectionDefinition<State>,
     /** More documents than this held after a fold: they are written and the written forgotten. */
     maxDocuments: number,
+    /** The collection is new, and nobody else writes it: a fresh build. */
+    emptyAtStart = false,
   ) {
     this.#collection = collection;
     this.#definition = definition;
     this.#maxDocuments = maxDocuments;
+    this.#mayHoldUnseen = !emptyAtStart;
   }
 
   /** Folds a batch into the documents in memory; writes only to bound memory. */
@@ -59,7 +68,7 @@ export class WriteBehindDocuments<State extends Document> {
     const missing = [...byDocument.keys()].filter((id) => !this.#documents.has(id));
     if (missing.length > 0) {
       const filter = { _id: { $in: missing } } as Filter<StoredDocument<State>>;
-      const found = await this.#collection.find(filter).toArray();
+      const found = this.#mayHoldUnseen ? await this.#collection.find(filter).toArray() : [];
       const stored = new Map(found.map((d) => [d._id, d as StoredDocument<State>]));
       // Another batch may have loaded some of them while this one waited.
       for (const id of missing) {
@@ -82,7 +91,10 @@ export class WriteBehindDocuments<State extends Document> {
     if (this.#documents.size > this.#maxDocuments) {
       await this.flush();
       for (const [id, cached] of this.#documents)
-        if (cached.current === cached.written) this.#documents.delete(id);
+        if (cached.current === cached.written) {
+          this.#documents.delete(id);
+          this.#mayHoldUnseen = true;
+        }
     }
   }
 

@@ -15,6 +15,7 @@ import { connectMongo } from '@gridstream/mongo';
 import {
   BuildRegistry,
   buildGroupId,
+  partGroupId,
   ProjectionReader,
   rebuildProjection,
 } from '@gridstream/projection';
@@ -142,6 +143,8 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
         GS_PROJECTION_REBUILD_MAX_DOCUMENTS: '5',
         GS_PROJECTION_REBUILD_CHECKPOINT_MS: '20',
         GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND: '1000',
+        // in two parts, each in a worker thread, whatever the cores here
+        GS_PROJECTION_REBUILD_WORKERS: '2',
       };
       const child = spawn(process.execPath, [cli, 'rebuild', 'devices'], { env, stdio: 'ignore' });
       const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
@@ -152,12 +155,17 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
           async () => {
             const buildId = (await registry.get('devices'))?.building;
             if (buildId === undefined) return undefined;
+            // (each part commits to a group of its own until the build's group is handed
+            // their offsets at the end)
             const group = buildGroupId(config.GS_TOPIC_PREFIX, 'devices', buildId);
-            const done = await committedMessages(
-              kafka,
-              group,
-              topicNames(config.GS_TOPIC_PREFIX).readings,
-            );
+            const parts = [0, 1].map((index) => partGroupId(group, { index, count: 2 }));
+            let done = 0;
+            for (const id of parts)
+              done += await committedMessages(
+                kafka,
+                id,
+                topicNames(config.GS_TOPIC_PREFIX).readings,
+              );
             return done > 0 ? buildId : undefined;
           },
           60_000,
@@ -171,8 +179,30 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
 
         // and a second run resumes that build, catches up, and switches readers over
         // (nothing is being published now, so it can wait for every event)
-        const result = await rebuildProjection(config, devicesProjection, { caughtUpLag: 0 });
+        const lines: string[] = [];
+        const result = await rebuildProjection(
+          { ...config, GS_PROJECTION_REBUILD_WORKERS: 2 },
+          devicesProjection,
+          { caughtUpLag: 0, log: (line) => lines.push(line) },
+        );
         expect(result).toMatchObject({ buildId: building, previous: 'v2', resumed: true });
+        expect(lines).toContain('rebuild devices: folding in 2 parts, each in a worker thread');
+        // and the build's group was handed what the parts committed: the whole log, so the
+        // live service goes on from its end; the parts' own groups are gone
+        const topics = topicNames(config.GS_TOPIC_PREFIX);
+        const group = buildGroupId(config.GS_TOPIC_PREFIX, 'devices', building);
+        expect(await committedMessages(kafka, group, topics.readings)).toBe(
+          events.filter((e) => e.type === EventType.readingReported).length,
+        );
+        expect(await committedMessages(kafka, group, topics.devices)).toBe(
+          events.length - events.filter((e) => e.type === EventType.readingReported).length,
+        );
+        const admin = kafka.admin();
+        await admin.connect();
+        const { groups } = await admin.listGroups().finally(() => admin.disconnect());
+        expect(
+          groups.map((g) => g.groupId).filter((id) => id.startsWith(`${group}.part-`)),
+        ).toEqual([]);
         const after = await documents(config);
         expect(after.name).toBe(`devices_${building}`);
         expect(after.states).toEqual(before.states);

@@ -20,6 +20,8 @@ export const devicesProjection: ProjectionDefinition<DeviceView> = {
   documentId: (event) => deviceDocumentId(event.tenant, event.subject),
   evolve: evolveDevice,
   indexes: [{ key: { 'state.tenant': 1, 'state.siteId': 1 } }],
+  // A device's events all carry its id as their key: a rebuild may fold it in parts.
+  parts: { module: import.meta.url, exportName: 'devicesProjection' },
 };
 
 export async function findDevice(
