@@ -30,7 +30,17 @@ function samePartition(a: LogPosition, b: LogPosition): boolean {
 
 export function isApplied(positions: readonly LogPosition[], position: LogPosition): boolean {
   const last = positions.find((p) => samePartition(p, position));
-  return last !== undefined && BigInt(position.offset) <= BigInt(last.offset);
+  return last !== undefined && offsetAtMost(position.offset, last.offset);
+}
+
+/**
+ * a <= b for Kafka offsets written as decimal integers without leading zeros (as kafkajs gives
+ * them and positions store them): the shorter is the smaller, and of equal length the text
+ * order is the numeric order. Exact beyond 2^53, and without the two BigInts a comparison cost
+ * on every event of a rebuild.
+ */
+export function offsetAtMost(a: string, b: string): boolean {
+  return a.length === b.length ? a <= b : a.length < b.length;
 }
 
 export interface PositionedChange<Input> {
@@ -106,19 +116,21 @@ export function foldDocument<State, Input>(
   fold: Fold<State, Input>,
 ): FoldedDocument<State> | undefined {
   let state: State | null = before?.state ?? null;
-  let positions: readonly LogPosition[] = before?.positions ?? [];
-  let changed = false;
+  const applied: readonly LogPosition[] = before?.positions ?? [];
+  // Copied at the first change, then updated in place: `before` stays as it was.
+  let positions: LogPosition[] | undefined;
   for (const change of changes) {
-    if (isApplied(positions, change.position)) continue;
+    const current = positions ?? applied;
+    const at = current.findIndex((p) => samePartition(p, change.position));
+    const last = at === -1 ? undefined : current[at];
+    if (last !== undefined && offsetAtMost(change.position.offset, last.offset)) continue;
     state = fold(state, change.input);
+    positions ??= [...applied];
     const { topic, partition, offset } = change.position;
-    positions = [
-      ...positions.filter((p) => !samePartition(p, change.position)),
-      { topic, partition, offset },
-    ];
-    changed = true;
+    if (at === -1) positions.push({ topic, partition, offset });
+    else positions[at] = { topic, partition, offset };
   }
-  return changed ? { state, positions } : undefined;
+  return positions === undefined ? undefined : { state, positions };
 }
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isApplied } from './positioned-store.ts';
+import { foldDocument, isApplied, offsetAtMost } from './positioned-store.ts';
 import type { LogPosition } from './positioned-store.ts';
 
 const at = (offset: string, topic = 'gridstream.readings', partition = 0): LogPosition => ({
@@ -68,6 +68,62 @@ describe('isApplied', () => {
         (applied, incoming) => {
           expect(isApplied([at(applied.toString())], at(incoming.toString()))).toBe(
             incoming <= applied,
+          );
+        },
+      ),
+    );
+  });
+});
+
+describe('offsetAtMost', () => {
+  it('orders offsets as BigInt does, for every pair up to 2^63', () => {
+    const offset = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+      fc.bigInt({ min: 0n, max: 1000n }),
+    );
+    fc.assert(
+      fc.property(offset, offset, (a, b) => {
+        expect(offsetAtMost(a.toString(), b.toString())).toBe(a <= b);
+      }),
+    );
+  });
+});
+
+describe('foldDocument', () => {
+  it('applies each partition in offset order once, and leaves the document it started from alone', () => {
+    // changes on two partitions, some delivered twice or late
+    const change = fc.record({
+      partition: fc.integer({ min: 0, max: 1 }),
+      offset: fc.integer({ min: 0, max: 30 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(change, { maxLength: 40 }),
+        fc.array(change, { maxLength: 40 }),
+        (first, second) => {
+          const toChanges = (list: { partition: number; offset: number }[]) =>
+            list.map(({ partition, offset }) => ({
+              documentId: 'd',
+              position: at(String(offset), 't', partition),
+              input: `${partition}:${offset}`,
+            }));
+          const fold = (state: string[] | null, input: string) => [...(state ?? []), input];
+          const before = foldDocument(undefined, toChanges(first), fold);
+          const snapshot = structuredClone(before);
+          const after = foldDocument(before, toChanges(second), fold) ?? before;
+          // the first document was not changed by the second fold
+          expect(before).toEqual(snapshot);
+          // applied: per partition, each change above the highest offset applied before it
+          const expected: string[] = [];
+          const highest = new Map<number, number>();
+          for (const { partition, offset } of [...first, ...second]) {
+            if (offset <= (highest.get(partition) ?? -1)) continue;
+            highest.set(partition, offset);
+            expected.push(`${partition}:${offset}`);
+          }
+          expect(after?.state ?? []).toEqual(expected);
+          expect([...(after?.positions ?? [])].sort((x, y) => x.partition - y.partition)).toEqual(
+            [...highest].sort(([x], [y]) => x - y).map(([p, o]) => at(String(o), 't', p)),
           );
         },
       ),

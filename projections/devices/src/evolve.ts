@@ -124,15 +124,17 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
       const time = isoUtc(event.time);
       if (current.lastReading !== undefined && current.lastReading.time >= time) return current;
       const { powerW, importWh, exportWh, socPct, quality } = event.data;
-      const lastReading: LastReading = {
+      // Field by field, without an object to spread for every measure (a rebuild does this
+      // for every reading).
+      const lastReading: { -readonly [K in keyof LastReading]: LastReading[K] } = {
         time,
         eventId: event.id,
         quality,
-        ...(powerW === undefined ? {} : { powerW }),
-        ...(importWh === undefined ? {} : { importWh }),
-        ...(exportWh === undefined ? {} : { exportWh }),
-        ...(socPct === undefined ? {} : { socPct }),
       };
+      if (powerW !== undefined) lastReading.powerW = powerW;
+      if (importWh !== undefined) lastReading.importWh = importWh;
+      if (exportWh !== undefined) lastReading.exportWh = exportWh;
+      if (socPct !== undefined) lastReading.socPct = socPct;
       return { ...current, lastSeenAt: time, lastReading };
     }
     case EventType.quarterHourEnergyComputed: {
