@@ -281,8 +281,15 @@ describe('alerts processor and projection (Kafka, MongoDB)', () => {
     const live = await documents();
     expect(live).toHaveLength(4);
     const liveBuild = pipeline.projection.buildId();
-    // when the projection is rebuilt beside it (write-behind, one checkpoint at the end)
-    const result = await rebuildProjection(config, alertsProjection, { caughtUpLag: 0 });
+    // when the projection is rebuilt beside it (write-behind, one checkpoint at the end), in
+    // two parts, each in a worker thread
+    const lines: string[] = [];
+    const result = await rebuildProjection(
+      { ...config, GS_PROJECTION_REBUILD_WORKERS: 2 },
+      alertsProjection,
+      { caughtUpLag: 0, log: (line) => lines.push(line) },
+    );
+    expect(lines).toContain('rebuild alerts: folding in 2 parts, each in a worker thread');
     expect(result.previous).toBe(liveBuild);
     // then readers and the live service are on the new build, and its documents are the live ones
     expect(pipeline.projection.buildId()).toBe(result.buildId);

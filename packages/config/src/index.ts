@@ -97,7 +97,7 @@ function settings(ports: z.infer<typeof StackPorts>) {
      */
     /**
      * Worker threads a rebuild folds in, one part of the partitions each, for a projection whose
-     * documents follow the keys (devices); 0 for one per core, 1 for none.
+     * documents follow the keys (devices, alerts); 0 for one per core, 1 for none.
      */
     GS_PROJECTION_REBUILD_WORKERS: z.coerce.number().int().min(0).max(64).default(0),
     GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND: z.coerce.number().int().min(0).default(0),

@@ -20,6 +20,9 @@ export const alertsProjection: ProjectionDefinition<AlertView> = {
     { key: { 'state.tenant': 1, 'state.deviceId': 1, 'state.raisedAt': -1 } },
     { key: { 'state.tenant': 1, 'state.siteId': 1, 'state.raisedAt': -1 } },
   ],
+  // An alert is one device's: its raised and cleared events both carry the device as their
+  // subject and key (processors/alerts, alert-events.ts), so a rebuild may fold it in parts.
+  parts: { module: import.meta.url, exportName: 'alertsProjection' },
 };
 
 export interface AlertQuery {
