@@ -161,11 +161,21 @@ export async function startBuildParts<State extends Document>(
         module: source.module,
         exportName: source.exportName,
         buildId,
+        // The limits are the build's: each part has its share of the rate and of the
+        // documents held in memory.
         options: {
           ...options,
           ...(options.maxEventsPerSecond === undefined
             ? {}
             : { maxEventsPerSecond: options.maxEventsPerSecond / count }),
+          ...(options.writeBehind === undefined
+            ? {}
+            : {
+                writeBehind: {
+                  ...options.writeBehind,
+                  maxDocuments: Math.max(1, Math.ceil(options.writeBehind.maxDocuments / count)),
+                },
+              }),
           part,
         },
       }),
