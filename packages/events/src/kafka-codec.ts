@@ -112,6 +112,18 @@ class KnownValid {
   }
 }
 
+/**
+ * Times in the form producers almost always send (UTC, on a day every month has) pass without
+ * zod's parse: a rebuild of 1M events took 0.2-0.3 s less CPU (of 7.4). Everything this regex
+ * takes, `Timestamp` takes too (a property test checks it); any other form goes to `Timestamp`.
+ */
+const PLAIN_UTC =
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
+
+export function isTimestamp(time: string): boolean {
+  return PLAIN_UTC.test(time) || Timestamp.safeParse(time).success;
+}
+
 const known = {
   type: new KnownValid(Attributes.shape[CeHeader.type]),
   source: new KnownValid(Attributes.shape[CeHeader.source]),
@@ -146,7 +158,7 @@ export function validAttributes(
     !known.subject.test(subject) ||
     !known.tenant.test(tenant) ||
     time === undefined ||
-    !Timestamp.safeParse(time).success
+    !isTimestamp(time)
   )
     return undefined;
   return {

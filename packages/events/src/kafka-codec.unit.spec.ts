@@ -7,6 +7,8 @@ import {
   decodeEvent,
   encodeEvent,
   EventType,
+  isTimestamp,
+  Timestamp,
   validAttributes,
 } from './index.ts';
 import type { GridstreamEvent, RawRecord } from './index.ts';
@@ -225,5 +227,43 @@ describe('decodeEvent on text that is not ASCII', () => {
     const broken = { ...raw, headers: { ...raw.headers, ce_source: new Uint8Array([0x61, 0xc3]) } };
     const refused = decodeEvent(broken);
     expect(!refused.ok && refused.reason).toMatch(/UTF-8/);
+  });
+});
+
+describe('isTimestamp', () => {
+  it('takes exactly what Timestamp takes, the usual UTC form without zod', () => {
+    // times as producers send them, with 0 to 9 fraction digits, on any day of any month
+    // (29 to 31 included, valid or not), with other offsets, and anything else
+    const usual = fc
+      .tuple(
+        fc.date({
+          min: new Date('0001-01-01T00:00:00Z'),
+          max: new Date('9999-12-31T23:59:59Z'),
+          noInvalidDate: true,
+        }),
+        fc.integer({ min: 0, max: 9 }),
+      )
+      .map(([date, digits]) => {
+        const iso = date.toISOString();
+        const fraction = `${iso.slice(20, 23)}000000`.slice(0, digits);
+        return `${iso.slice(0, 19)}${digits === 0 ? '' : `.${fraction}`}Z`;
+      });
+    const day = fc
+      .tuple(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 1999, max: 2001 }),
+      )
+      .map(
+        ([m, d, y]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}T12:00:00Z`,
+      );
+    const offset = usual.map((t) => t.replace('Z', '+01:00'));
+    const anything = fc.string({ maxLength: 30 });
+    fc.assert(
+      fc.property(fc.oneof(usual, day, offset, anything), (time) => {
+        expect(isTimestamp(time)).toBe(Timestamp.safeParse(time).success);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
