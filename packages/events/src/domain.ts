@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KnownValid } from './known-valid.ts';
 
 /** What a device is. Drives which readings and commands make sense for it. */
 export const DeviceKind = z.enum([
@@ -28,25 +29,20 @@ export const EntityId = z
     'letters, digits and . _ : - only, starting alphanumeric',
   );
 
-/** An IANA time zone name that this runtime knows, e.g. Europe/Berlin. */
-export const TimeZone = z.string().refine(isKnownTimeZone, {
-  message: 'an IANA time zone such as Europe/Berlin',
-});
-
 /** Zones found valid so far: constructing a formatter costs tens of µs, a rebuild asks often. */
-const knownTimeZones = new Set<string>();
-
-function isKnownTimeZone(zone: string): boolean {
-  if (knownTimeZones.has(zone)) return true;
+const knownTimeZones = new KnownValid((zone) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
   } catch {
     return false;
   }
-  // A runtime knows a few hundred zones; anything past that is not worth keeping.
-  if (knownTimeZones.size < 1_000) knownTimeZones.add(zone);
-  return true;
-}
+});
+
+/** An IANA time zone name that this runtime knows, e.g. Europe/Berlin. */
+export const TimeZone = z.string().refine((zone) => knownTimeZones.test(zone), {
+  message: 'an IANA time zone such as Europe/Berlin',
+});
 
 /** RFC 3339 timestamp with an explicit offset, normalised to a Date-compatible string. */
 export const Timestamp = z.iso.datetime({ offset: true });

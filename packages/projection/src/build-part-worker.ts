@@ -5,7 +5,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Document } from 'mongodb';
-import type { HandledOffset } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import type { ProjectionDefinition } from './definition.ts';
 import type { PartRequest, PartWorkerData, PartWorkerMessage } from './build-parts.ts';
@@ -29,12 +28,10 @@ try {
   const mongo = await connectMongo(data.config.GS_MONGO_URL, data.config.GS_MONGO_DB);
   // What the part has handled, after every batch: the rebuild's progress and its test of
   // having caught up read it between checkpoints.
-  const handled = new Map<string, HandledOffset>();
   const build = await runBuild(data.config, mongo.db, definition, data.buildId, {
     ...data.options,
-    onHandled: (offset) => {
-      handled.set(`${offset.topic}/${offset.partition}`, offset);
-      post({ type: 'handled', handled: [...handled.values()] });
+    onHandled: (handled) => {
+      post({ type: 'handled', handled });
     },
   });
   port.on('message', (request: PartRequest) => {

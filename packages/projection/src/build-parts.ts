@@ -49,6 +49,8 @@ export interface BuildInParts {
   stop(): Promise<void>;
 }
 
+const READY = -1;
+
 class PartThread {
   readonly #worker: Worker;
   readonly #part: Part;
@@ -57,6 +59,7 @@ class PartThread {
   #failure: Error | undefined;
   #stopped = false;
   handled: HandledOffset[] = [];
+  /** Settles when the part has started, or has failed to. */
   readonly ready: Promise<void>;
 
   constructor(data: PartWorkerData) {
@@ -64,16 +67,13 @@ class PartThread {
     this.#worker = new Worker(new URL('./build-part-thread.ts', import.meta.url), {
       workerData: data,
     });
-    let ready: () => void = () => undefined;
+    // The start is pending request -1: `ready` answers it, and a failure rejects it.
     this.ready = new Promise<void>((resolve, reject) => {
-      ready = resolve;
-      this.#pending.set(-1, { resolve, reject });
+      this.#pending.set(READY, { resolve, reject });
     });
     this.#worker.on('message', (message: PartWorkerMessage) => {
-      if (message.type === 'ready') {
-        this.#pending.delete(-1);
-        ready();
-      } else if (message.type === 'handled') this.handled = message.handled;
+      if (message.type === 'ready') this.#settle(READY);
+      else if (message.type === 'handled') this.handled = message.handled;
       else if (message.type === 'done') this.#settle(message.id);
       else this.#fail(new Error(`${this.#name()} failed: ${message.message}`), message.id);
     });
@@ -130,7 +130,7 @@ class PartThread {
 }
 
 /**
- * Starts `count` parts of a build, each a worker thread folding the partitions p of every topic
+ * Starts `count` parts of a build (prepared: prepareBuild), each a worker thread folding the partitions p of every topic
  * where p mod count = index (partAssigner) into the build's collection, in a consumer group of
  * its own. Only for a projection whose documents follow the keys (definition.parts) and topics
  * of equal partition counts: then no two parts ever hold one document. A part resumes from its

@@ -4,7 +4,7 @@ import { createKafka, groupLag } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { BuildRegistry } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
-import { runBuild } from './run-build.ts';
+import { prepareBuild, runBuild } from './run-build.ts';
 import type { RunningBuild } from './run-build.ts';
 
 /** How often the live service looks for a build switched in by a rebuild. */
@@ -41,6 +41,7 @@ export async function startLiveProjection<State extends Document>(
     clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}-lag`,
   });
   const entry = await registry.ensure(definition.name, definition.version);
+  await prepareBuild(config, mongo.db, definition, entry.active);
   let running: RunningBuild = await runBuild(config, mongo.db, definition, entry.active);
   await registry.markServed(definition.name, running.buildId);
 
@@ -51,6 +52,8 @@ export async function startLiveProjection<State extends Document>(
     if (stopped || active === undefined || active === running.buildId) return;
     log(`projection ${definition.name}: switching from build ${running.buildId} to ${active}`);
     await running.stop();
+    // (a rebuild has prepared it already; again, it changes nothing)
+    await prepareBuild(config, mongo.db, definition, active);
     running = await runBuild(config, mongo.db, definition, active);
     await registry.markServed(definition.name, active);
   };

@@ -2,20 +2,14 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import {
-  createKafka,
-  createTopicsIfMissing,
-  fetchEndOffsets,
-  groupLag,
-  topicNames,
-} from '@gridstream/kafka';
+import { createKafka, fetchEndOffsets, groupLag, topicNames } from '@gridstream/kafka';
 import type { HandledOffset, KafkaAdmin } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { startBuildParts } from './build-parts.ts';
 import { BuildRegistry, buildCollectionName, buildGroupId, rebuildId } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
 import { READER_CACHE_MS } from './reader.ts';
-import { handledUpTo, runBuild } from './run-build.ts';
+import { handledUpTo, prepareBuild, runBuild } from './run-build.ts';
 import type { RunningBuild } from './run-build.ts';
 
 export const DEFAULT_CAUGHT_UP_LAG = 1_000;
@@ -87,26 +81,27 @@ export async function rebuildProjection<State extends Document>(
       `rebuild ${definition.name}: ${resumed ? 'resuming' : 'starting'} build ${buildId} beside the live build ${entry.active}`,
     );
 
+    await prepareBuild(config, mongo.db, definition, buildId);
     const names = topicNames(config.GS_TOPIC_PREFIX);
-    await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
     const topics = definition.topics.map((role) => names[role]);
+    // A few admin round trips per sample, on one connection, give both what is applied and
+    // what is left; events folded in memory since the last checkpoint count as applied. A build
+    // in parts also hands its offsets over through it as it stops.
     const admin = kafka.admin();
     await admin.connect();
-    const startEnds = await logEnds(admin, topics).catch(async (error: unknown) => {
-      await admin.disconnect();
-      throw error;
-    });
-    const buildOptions = {
-      checkpointAt: startEnds,
-      fetchBytes: config.GS_PROJECTION_REBUILD_FETCH_BYTES,
-      writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS, fresh: !resumed },
-      ...(config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND > 0
-        ? { maxEventsPerSecond: config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND }
-        : {}),
-    };
-    let build: Rebuilding;
+    let appliedEvents = 0;
     try {
+      const startEnds = await logEnds(admin, topics);
+      const buildOptions = {
+        checkpointAt: startEnds,
+        fetchBytes: config.GS_PROJECTION_REBUILD_FETCH_BYTES,
+        writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS, fresh: !resumed },
+        ...(config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND > 0
+          ? { maxEventsPerSecond: config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND }
+          : {}),
+      };
       const parts = await partsOf(config, definition, admin, topics);
+      let build: Rebuilding;
       if (parts.count > 1) {
         log(`rebuild ${definition.name}: folding in ${parts.count} parts, each in a worker thread`);
         build = await startBuildParts(
@@ -124,60 +119,55 @@ export async function rebuildProjection<State extends Document>(
         const running = await runBuild(config, mongo.db, definition, buildId, buildOptions);
         build = { ...running, partGroups: [running.groupId] };
       }
-    } catch (error) {
-      await admin.disconnect();
-      throw error;
-    }
-    // A few admin round trips per sample, on one connection, give both what is applied and
-    // what is left; events folded in memory since the last checkpoint count as applied.
-    const progressOf = () => groupLag(admin, build.partGroups, build.topics, build.handled());
-    let appliedEvents = 0;
-    try {
-      // (a resumed build's partitions done before never count here: their handled offsets
-      // are of this run only, and the rebuild then relies on its samples alone)
-      const reachedStartEnds = () => handledUpTo(startEnds, build.handled());
-      let sampledAtStartEnds = false;
-      let lastCheckpointMs = Date.now();
-      appliedEvents = (await progressOf()).committed;
-      let lastSample = { atMs: Date.now(), applied: appliedEvents };
-      let eventsPerSecond = 0;
-      for (;;) {
-        const { total: lag, committed } = await progressOf();
-        appliedEvents = committed;
-        const nowMs = Date.now();
-        const sampleRate =
-          ((appliedEvents - lastSample.applied) / Math.max(1, nowMs - lastSample.atMs)) * 1000;
-        eventsPerSecond =
-          eventsPerSecond === 0 ? sampleRate : 0.7 * eventsPerSecond + 0.3 * sampleRate;
-        lastSample = { atMs: nowMs, applied: appliedEvents };
-        options.progress?.({
-          buildId,
-          appliedEvents,
-          lag,
-          eventsPerSecond,
-          secondsLeft: eventsPerSecond > 0 ? lag / eventsPerSecond : undefined,
-        });
-        if (lag <= (options.caughtUpLag ?? DEFAULT_CAUGHT_UP_LAG)) break;
-        if (nowMs - lastCheckpointMs >= config.GS_PROJECTION_REBUILD_CHECKPOINT_MS) {
-          await build.checkpoint();
-          lastCheckpointMs = Date.now();
-        }
-        // Until the next sample, or until the build has handled the log as it was at the start:
-        // then a sample is taken at once (while the fold keeps the event loop busy, one sample
-        // can take a second, so the poll interval alone left the rebuild waiting that long).
-        const nextSampleMs =
-          Date.now() + Math.min(pollMs, config.GS_PROJECTION_REBUILD_CHECKPOINT_MS);
-        while (Date.now() < nextSampleMs) {
-          if (!sampledAtStartEnds && reachedStartEnds()) {
-            sampledAtStartEnds = true;
-            break;
+      const progressOf = () => groupLag(admin, build.partGroups, build.topics, build.handled());
+      try {
+        // (a resumed build's partitions done before never count here: their handled offsets
+        // are of this run only, and the rebuild then relies on its samples alone)
+        const reachedStartEnds = () => handledUpTo(startEnds, build.handled());
+        let sampledAtStartEnds = false;
+        let lastCheckpointMs = Date.now();
+        appliedEvents = (await progressOf()).committed;
+        let lastSample = { atMs: Date.now(), applied: appliedEvents };
+        let eventsPerSecond = 0;
+        for (;;) {
+          const { total: lag, committed } = await progressOf();
+          appliedEvents = committed;
+          const nowMs = Date.now();
+          const sampleRate =
+            ((appliedEvents - lastSample.applied) / Math.max(1, nowMs - lastSample.atMs)) * 1000;
+          eventsPerSecond =
+            eventsPerSecond === 0 ? sampleRate : 0.7 * eventsPerSecond + 0.3 * sampleRate;
+          lastSample = { atMs: nowMs, applied: appliedEvents };
+          options.progress?.({
+            buildId,
+            appliedEvents,
+            lag,
+            eventsPerSecond,
+            secondsLeft: eventsPerSecond > 0 ? lag / eventsPerSecond : undefined,
+          });
+          if (lag <= (options.caughtUpLag ?? DEFAULT_CAUGHT_UP_LAG)) break;
+          if (nowMs - lastCheckpointMs >= config.GS_PROJECTION_REBUILD_CHECKPOINT_MS) {
+            await build.checkpoint();
+            lastCheckpointMs = Date.now();
           }
-          await sleep(Math.min(25, pollMs));
+          // Until the next sample, or until the build has handled the log as it was at the start:
+          // then a sample is taken at once (while the fold keeps the event loop busy, one sample
+          // can take a second, so the poll interval alone left the rebuild waiting that long).
+          const nextSampleMs =
+            Date.now() + Math.min(pollMs, config.GS_PROJECTION_REBUILD_CHECKPOINT_MS);
+          while (Date.now() < nextSampleMs) {
+            if (!sampledAtStartEnds && reachedStartEnds()) {
+              sampledAtStartEnds = true;
+              break;
+            }
+            await sleep(Math.min(25, pollMs));
+          }
         }
+      } finally {
+        await build.stop();
       }
     } finally {
-      // (a build in parts hands its offsets over through the admin client as it stops)
-      await build.stop().finally(() => admin.disconnect());
+      await admin.disconnect();
     }
 
     const caughtUpMs = Date.now() - started;

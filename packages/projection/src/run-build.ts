@@ -68,12 +68,38 @@ export interface BuildOptions {
    * up and is about to be stopped, and its last writes start without waiting to be asked.
    */
   readonly checkpointAt?: readonly HandledOffset[];
-  /** Told each handled batch's next offset (write-behind only). */
-  readonly onHandled?: (handled: HandledOffset) => void;
+  /** Told, after each handled batch, what `handled()` returns then (write-behind only). */
+  readonly onHandled?: (handled: HandledOffset[]) => void;
 }
 
 /**
- * Consumes a projection's topics into one build's collection, from the build's committed
+ * What a build needs before anyone consumes into it: the projection's topics and the indexes of
+ * the build's collection. Once per build, not once per part of it.
+ */
+export async function prepareBuild<State extends Document>(
+  config: Config,
+  db: Db,
+  definition: ProjectionDefinition<State>,
+  buildId: string,
+): Promise<void> {
+  const kafka = createKafka({
+    brokers: config.GS_KAFKA_BROKERS,
+    clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}`,
+  });
+  await createTopicsIfMissing(
+    kafka,
+    topicNames(config.GS_TOPIC_PREFIX),
+    config.GS_TOPIC_PARTITIONS,
+  );
+  const collection = buildCollection(db, definition, buildId);
+  for (const index of definition.indexes ?? []) {
+    const { key, ...options } = index;
+    await collection.createIndex(key, options);
+  }
+}
+
+/**
+ * Consumes a projection's topics into one build's collection (prepared by prepareBuild), from the build's committed
  * offsets (from the start of the log for a new build). Checkpoints are the group's committed
  * offsets, and each document also records the position of the last event applied to it, so a
  * batch redone after a crash changes nothing. A slow or failing MongoDB pauses the partition
@@ -91,12 +117,7 @@ export async function runBuild<State extends Document>(
     brokers: config.GS_KAFKA_BROKERS,
     clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}${options.part === undefined ? '' : `-part-${options.part.index}`}`,
   });
-  await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
   const collection = buildCollection(db, definition, buildId);
-  for (const index of definition.indexes ?? []) {
-    const { key, ...options } = index;
-    await collection.createIndex(key, options);
-  }
   const buildGroup = buildGroupId(config.GS_TOPIC_PREFIX, definition.name, buildId);
   const groupId = options.part === undefined ? buildGroup : partGroupId(buildGroup, options.part);
   const topics = definition.topics.map((role) => names[role]);
@@ -158,7 +179,7 @@ export async function runBuild<State extends Document>(
           maxWaitMs: 100,
           deferCommits: (offset: HandledOffset) => {
             handled.set(`${offset.topic}/${offset.partition}`, offset);
-            options.onHandled?.(offset);
+            options.onHandled?.([...handled.values()]);
             if (checkpointAt !== undefined && handledUpTo(checkpointAt, handled.values())) {
               checkpointAt = undefined;
               // A failure here fails the next checkpoint too, which reports it.
