@@ -24,14 +24,9 @@ cd "$here"
 # into an empty module cache but never rewrites go.mod/go.sum.
 export CGO_ENABLED=0 GOFLAGS="-mod=readonly"
 
-# FerretDB v1.24.2 carries two bugs gridstream hits, fixed by the whole-file
-# replacements under patches/ (same paths as in the module; the changes are marked
-# "gridstream patch"):
-#  - internal/handler/msg_update.go: an update command keeps every statement's query
-#    open until the command ends, so a bulkWrite of ~100+ updates that match existing
-#    documents exhausts the 100-connection SQLite pool and hangs forever;
-#  - internal/handler/common/aggregations/stages/group.go: in a $group with several
-#    accumulators, all but the first get 0 (they share one consumed iterator).
+# FerretDB v1.24.2 carries bugs gridstream hits, fixed by the whole-file replacements
+# under patches/ (same paths as in the module; the changes are marked "gridstream patch").
+# patches/README.md lists them: what each bug is and what it did to gridstream.
 # Go refuses -overlay on module-cache files, so build against a patched copy of the
 # module (3 MB) through a temporary -modfile with a replace directive; go.mod and
 # go.sum stay untouched. patches/upstream.sha256 pins the files the patches replace.
