@@ -452,8 +452,15 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     const live = await documents();
     expect(live).toHaveLength(12);
     const liveBuild = projection.buildId();
-    // when it is rebuilt from the commands and gateway topics
-    const result = await rebuildProjection(config, commandsProjection, { caughtUpLag: 0 });
+    // when it is rebuilt from the commands and gateway topics, in two parts, each in a worker
+    // thread
+    const lines: string[] = [];
+    const result = await rebuildProjection(
+      { ...config, GS_PROJECTION_REBUILD_WORKERS: 2 },
+      commandsProjection,
+      { caughtUpLag: 0, log: (line) => lines.push(line) },
+    );
+    expect(lines).toContain('rebuild commands: folding in 2 parts, each in a worker thread');
     // then readers and the live service are on the new build, with the same documents
     expect(result.previous).toBe(liveBuild);
     expect(projection.buildId()).toBe(result.buildId);

@@ -19,6 +19,10 @@ export const commandsProjection: ProjectionDefinition<CommandView> = {
     { key: { 'state.tenant': 1, 'state.deviceId': 1, 'state.requestedAt': -1 } },
     { key: { 'state.tenant': 1, 'state.requestedAt': 1 } },
   ],
+  // A command is one device's: every event of it, on either topic, carries the device as its
+  // subject and key (decodeEvent refuses a data.deviceId that is not the subject), so a rebuild
+  // may fold it in parts.
+  parts: { module: import.meta.url, exportName: 'commandsProjection' },
 };
 
 export async function findCommand(
