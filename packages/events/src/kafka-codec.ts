@@ -210,11 +210,15 @@ export function decodeEvent(record: RawRecord, read: TextReader = readUtf8): Dec
     type = upcaster.to;
   }
   const entry = catalogue[type];
-  const data = entry.schema.safeParse(json);
-  if (!data.success) {
-    return { ok: false, reason: `invalid ${type} data: ${formatIssues(data.error.issues)}` };
+  let data = entry.accept?.(json);
+  if (data === undefined) {
+    const parsed = entry.schema.safeParse(json);
+    if (!parsed.success) {
+      return { ok: false, reason: `invalid ${type} data: ${formatIssues(parsed.error.issues)}` };
+    }
+    data = parsed.data;
   }
-  const subjectField = (data.data as { deviceId?: string }).deviceId;
+  const subjectField = (data as { deviceId?: string }).deviceId;
   if (subjectField !== undefined && subjectField !== a[CeHeader.subject]) {
     return {
       ok: false,
@@ -228,7 +232,7 @@ export function decodeEvent(record: RawRecord, read: TextReader = readUtf8): Dec
     subject: a[CeHeader.subject],
     time: a[CeHeader.time],
     tenant: a[CeHeader.tenant],
-    data: data.data,
+    data,
   } as GridstreamEvent;
   return { ok: true, event, topic: entry.topic };
 }
