@@ -84,9 +84,10 @@ export interface CatalogueEntry {
   readonly description: string;
   /**
    * A fast path for a type consumers decode by the million: the data itself when `schema` would
-   * pass it unchanged, undefined when `schema` must parse it (decodeEvent).
+   * pass it unchanged, undefined when `schema` must parse it (decodeEvent). `subject` is the
+   * event's, already checked to be a valid EntityId.
    */
-  readonly accept?: (json: unknown) => unknown;
+  readonly accept?: (json: unknown, subject: string) => unknown;
 }
 
 export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {

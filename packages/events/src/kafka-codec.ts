@@ -210,7 +210,7 @@ export function decodeEvent(record: RawRecord, read: TextReader = readUtf8): Dec
     type = upcaster.to;
   }
   const entry = catalogue[type];
-  let data = entry.accept?.(json);
+  let data = entry.accept?.(json, a[CeHeader.subject]);
   if (data === undefined) {
     const parsed = entry.schema.safeParse(json);
     if (!parsed.success) {

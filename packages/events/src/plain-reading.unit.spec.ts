@@ -82,10 +82,11 @@ describe('plainReading', () => {
   it('passes only what ReadingReportedV1 passes, into an equal object with the same key order', () => {
     let passed = 0;
     fc.assert(
-      fc.property(readingLike, fc.boolean(), (reading, asJson) => {
+      fc.property(readingLike, fc.boolean(), fc.boolean(), (reading, asJson, withSubject) => {
         // as decodeEvent sees it (JSON.parse), or as built
         const json: unknown = asJson ? JSON.parse(JSON.stringify(reading)) : reading;
-        const fast = plainReading(json);
+        // with the subject of the event, a valid id, as decodeEvent passes it
+        const fast = plainReading(json, withSubject ? 'plug-1' : undefined);
         if (fast === undefined) return;
         passed++;
         const parsed = ReadingReportedV1.safeParse(json);
