@@ -174,26 +174,40 @@ export async function rebuildProjection<State extends Document>(
     const previous = await registry.activate(definition.name, buildId);
     log(`rebuild ${definition.name}: readers switched from ${previous ?? 'nothing'} to ${buildId}`);
     if (previous !== undefined && previous !== buildId) {
-      const deadline = Date.now() + (options.servedTimeoutMs ?? 30_000);
-      while ((await registry.get(definition.name))?.served !== buildId && Date.now() < deadline) {
-        await sleep(200);
-      }
-      if ((await registry.get(definition.name))?.served !== buildId) {
-        log(
-          `rebuild ${definition.name}: no live service moved to ${buildId}; it will when started`,
-        );
-      }
-      // Readers that looked the build up just before the switch may still read the old one.
-      await sleep(2 * READER_CACHE_MS);
-      await mongo.db
-        .dropCollection(buildCollectionName(definition.name, previous))
-        .catch(() => false);
+      const liveGroup = buildGroupId(config.GS_TOPIC_PREFIX, definition.name, previous);
       const admin = kafka.admin();
       await admin.connect();
-      await admin
-        .deleteGroups([buildGroupId(config.GS_TOPIC_PREFIX, definition.name, previous)])
-        .catch(() => undefined)
-        .finally(() => admin.disconnect());
+      try {
+        // The live service consumes the old build in its group until it moves: with nobody in
+        // that group there is no service to wait for, and it takes the new build when it starts.
+        const { groups } = await admin.describeGroups([liveGroup]);
+        if ((groups[0]?.members.length ?? 0) === 0) {
+          log(
+            `rebuild ${definition.name}: no live service is running; it will serve ${buildId} when started`,
+          );
+        } else {
+          const deadline = Date.now() + (options.servedTimeoutMs ?? 30_000);
+          while (
+            (await registry.get(definition.name))?.served !== buildId &&
+            Date.now() < deadline
+          ) {
+            await sleep(200);
+          }
+          if ((await registry.get(definition.name))?.served !== buildId) {
+            log(
+              `rebuild ${definition.name}: no live service moved to ${buildId}; it will when started`,
+            );
+          }
+        }
+        // Readers that looked the build up just before the switch may still read the old one.
+        await sleep(2 * READER_CACHE_MS);
+        await mongo.db
+          .dropCollection(buildCollectionName(definition.name, previous))
+          .catch(() => false);
+        await admin.deleteGroups([liveGroup]).catch(() => undefined);
+      } finally {
+        await admin.disconnect();
+      }
       log(`rebuild ${definition.name}: dropped the old build ${previous}`);
     }
     return { buildId, previous, resumed, appliedEvents, caughtUpMs, ms: Date.now() - started };
