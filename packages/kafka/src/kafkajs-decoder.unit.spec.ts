@@ -181,3 +181,54 @@ describe('header values from the fast path', () => {
     expect(records.map((r) => r.offset)).toEqual(['42', '43', '44']);
   });
 });
+
+/*
+ * The same patch keeps a fetched partition's records as they are when all of them are from the
+ * fetched offset on and none is a control record, instead of two filtered copies.
+ */
+interface BatchRecord {
+  readonly offset: string;
+  readonly isControlRecord: boolean;
+}
+const Batch = require('kafkajs/src/consumer/batch.js') as new (
+  topic: string,
+  fetchedOffset: string,
+  partitionData: { partition: number; highWatermark: string; messages: BatchRecord[] },
+) => { messages: BatchRecord[]; rawMessages: BatchRecord[]; messagesWithinOffset: BatchRecord[] };
+
+describe("a fetched partition's records in a Batch", () => {
+  it('are those from the fetched offset on, control records left out, as kafkajs filters them', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.boolean()), { maxLength: 30 }),
+        fc.integer({ min: 0, max: 40 }),
+        (base, steps, ahead) => {
+          // offsets in order, with gaps (compaction), some control records
+          let offset = base;
+          const records = steps.map(([step, control]) => {
+            offset += step;
+            return { offset: String(offset), isControlRecord: control };
+          });
+          const fetched = String(base + ahead);
+          const batch = new Batch('t', fetched, {
+            partition: 0,
+            highWatermark: String(offset + 1),
+            messages: records,
+          });
+          const within = records.filter((r) => BigInt(r.offset) >= BigInt(fetched));
+          expect(batch.messagesWithinOffset).toEqual(within);
+          expect(batch.messages).toEqual(within.filter((r) => !r.isControlRecord));
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('are the fetched array itself in the usual case, not a copy', () => {
+    const records = ['7', '8', '9'].map((offset) => ({ offset, isControlRecord: false }));
+    const batch = new Batch('t', '7', { partition: 0, highWatermark: '10', messages: records });
+    expect(batch.messages).toBe(records);
+    expect(batch.messagesWithinOffset).toBe(records);
+  });
+});
