@@ -91,15 +91,15 @@ function settings(ports: z.infer<typeof StackPorts>) {
     GS_PROJECTION_REBUILD_CHECKPOINT_MS: positiveInt.default(30_000),
     GS_PROJECTION_REBUILD_MAX_DOCUMENTS: positiveInt.default(200_000),
     /**
+     * Worker threads a rebuild folds in, one part of the partitions each, for a projection whose
+     * documents follow the keys (devices, alerts, commands); 0 for one per core, 1 for none.
+     */
+    GS_PROJECTION_REBUILD_WORKERS: z.coerce.number().int().min(0).max(64).default(0),
+    /**
      * Events a rebuild applies a second at most, 0 for no limit. A rebuild at full speed takes a
      * core and much of Kafka's and MongoDB's time from the live services; an operator rebuilding
      * beside busy live traffic can hold it to a rate (as Elasticsearch's reindex does).
      */
-    /**
-     * Worker threads a rebuild folds in, one part of the partitions each, for a projection whose
-     * documents follow the keys (devices, alerts); 0 for one per core, 1 for none.
-     */
-    GS_PROJECTION_REBUILD_WORKERS: z.coerce.number().int().min(0).max(64).default(0),
     GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND: z.coerce.number().int().min(0).default(0),
     /** A dispatched command attempt not acknowledged within this is unanswered (docs/commands.md). */
     GS_COMMAND_ACK_TIMEOUT_MS: positiveInt.default(10_000),

@@ -7,9 +7,14 @@ export interface Part {
   readonly count: number;
 }
 
+/** Whether partition `partition` (of any of the topics) is one of `part`'s. */
+export function inPart(part: Part, partition: number): boolean {
+  return partition % part.count === part.index;
+}
+
 /** The partitions of `part` among `partitions`. */
 export function partitionsOfPart(part: Part, partitions: readonly number[]): number[] {
-  return partitions.filter((p) => p % part.count === part.index).sort((a, b) => a - b);
+  return partitions.filter((p) => inPart(part, p)).sort((a, b) => a - b);
 }
 
 /**

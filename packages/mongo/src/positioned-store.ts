@@ -24,12 +24,22 @@ export interface StoredDocument<State> {
   readonly _meta: DocumentMeta;
 }
 
-function samePartition(a: LogPosition, b: LogPosition): boolean {
-  return a.topic === b.topic && a.partition === b.partition;
+/**
+ * Where `positions` holds the position of `position`'s partition, or -1. A loop, not findIndex:
+ * no closure per event in a rebuild's million.
+ */
+function partitionIndex(positions: readonly LogPosition[], position: LogPosition): number {
+  const { topic, partition } = position;
+  for (let i = 0; i < positions.length; i++) {
+    const p = positions[i];
+    if (p !== undefined && p.partition === partition && p.topic === topic) return i;
+  }
+  return -1;
 }
 
 export function isApplied(positions: readonly LogPosition[], position: LogPosition): boolean {
-  const last = positions.find((p) => samePartition(p, position));
+  const at = partitionIndex(positions, position);
+  const last = at === -1 ? undefined : positions[at];
   return last !== undefined && offsetAtMost(position.offset, last.offset);
 }
 
@@ -121,16 +131,7 @@ export function foldDocument<State, Input>(
   let positions: LogPosition[] | undefined;
   for (const change of changes) {
     const current = positions ?? applied;
-    const { topic, partition } = change.position;
-    // (a loop, not findIndex: no closure per event in a rebuild's million)
-    let at = -1;
-    for (let i = 0; i < current.length; i++) {
-      const p = current[i];
-      if (p !== undefined && p.partition === partition && p.topic === topic) {
-        at = i;
-        break;
-      }
-    }
+    const at = partitionIndex(current, change.position);
     const last = at === -1 ? undefined : current[at];
     if (last !== undefined && offsetAtMost(change.position.offset, last.offset)) continue;
     state = fold(state, change.input);

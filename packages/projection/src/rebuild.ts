@@ -70,7 +70,13 @@ export async function rebuildProjection<State extends Document>(
     brokers: config.GS_KAFKA_BROKERS,
     clientId: `${config.GS_KAFKA_CLIENT_ID}-rebuild-${definition.name}`,
   });
+  // One admin connection for the whole rebuild. A few round trips per sample give both what is
+  // applied and what is left (events folded in memory since the last checkpoint count as
+  // applied); a build in parts hands its offsets over through it as it stops; and the old
+  // build's group is looked at and deleted through it after the switch.
+  const admin = kafka.admin();
   try {
+    await admin.connect();
     const registry = new BuildRegistry(mongo.db);
     const entry = await registry.ensure(definition.name, definition.version);
     const resumed = entry.building !== undefined;
@@ -84,90 +90,81 @@ export async function rebuildProjection<State extends Document>(
     await prepareBuild(config, mongo.db, definition, buildId);
     const names = topicNames(config.GS_TOPIC_PREFIX);
     const topics = definition.topics.map((role) => names[role]);
-    // A few admin round trips per sample, on one connection, give both what is applied and
-    // what is left; events folded in memory since the last checkpoint count as applied. A build
-    // in parts also hands its offsets over through it as it stops.
-    const admin = kafka.admin();
-    await admin.connect();
     let appliedEvents = 0;
+    const startEnds = await logEnds(admin, topics);
+    const buildOptions = {
+      checkpointAt: startEnds,
+      fetchBytes: config.GS_PROJECTION_REBUILD_FETCH_BYTES,
+      writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS, fresh: !resumed },
+      ...(config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND > 0
+        ? { maxEventsPerSecond: config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND }
+        : {}),
+    };
+    const parts = await partsOf(config, definition, admin, topics);
+    let build: Rebuilding;
+    if (parts.count > 1) {
+      log(`rebuild ${definition.name}: folding in ${parts.count} parts, each in a worker thread`);
+      build = await startBuildParts(
+        config,
+        definition,
+        buildId,
+        topics,
+        parts.count,
+        buildOptions,
+        admin,
+      );
+    } else {
+      if (parts.why !== undefined)
+        log(`rebuild ${definition.name}: folding in one part (${parts.why})`);
+      const running = await runBuild(config, mongo.db, definition, buildId, buildOptions);
+      build = { ...running, partGroups: [running.groupId] };
+    }
+    const progressOf = () => groupLag(admin, build.partGroups, build.topics, build.handled());
     try {
-      const startEnds = await logEnds(admin, topics);
-      const buildOptions = {
-        checkpointAt: startEnds,
-        fetchBytes: config.GS_PROJECTION_REBUILD_FETCH_BYTES,
-        writeBehind: { maxDocuments: config.GS_PROJECTION_REBUILD_MAX_DOCUMENTS, fresh: !resumed },
-        ...(config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND > 0
-          ? { maxEventsPerSecond: config.GS_PROJECTION_REBUILD_MAX_EVENTS_PER_SECOND }
-          : {}),
-      };
-      const parts = await partsOf(config, definition, admin, topics);
-      let build: Rebuilding;
-      if (parts.count > 1) {
-        log(`rebuild ${definition.name}: folding in ${parts.count} parts, each in a worker thread`);
-        build = await startBuildParts(
-          config,
-          definition,
+      // (a resumed build's partitions done before never count here: their handled offsets
+      // are of this run only, and the rebuild then relies on its samples alone)
+      const reachedStartEnds = () => handledUpTo(startEnds, build.handled());
+      let sampledAtStartEnds = false;
+      let lastCheckpointMs = Date.now();
+      appliedEvents = (await progressOf()).committed;
+      let lastSample = { atMs: Date.now(), applied: appliedEvents };
+      let eventsPerSecond = 0;
+      for (;;) {
+        const { total: lag, committed } = await progressOf();
+        appliedEvents = committed;
+        const nowMs = Date.now();
+        const sampleRate =
+          ((appliedEvents - lastSample.applied) / Math.max(1, nowMs - lastSample.atMs)) * 1000;
+        eventsPerSecond =
+          eventsPerSecond === 0 ? sampleRate : 0.7 * eventsPerSecond + 0.3 * sampleRate;
+        lastSample = { atMs: nowMs, applied: appliedEvents };
+        options.progress?.({
           buildId,
-          topics,
-          parts.count,
-          buildOptions,
-          admin,
-        );
-      } else {
-        if (parts.why !== undefined)
-          log(`rebuild ${definition.name}: folding in one part (${parts.why})`);
-        const running = await runBuild(config, mongo.db, definition, buildId, buildOptions);
-        build = { ...running, partGroups: [running.groupId] };
-      }
-      const progressOf = () => groupLag(admin, build.partGroups, build.topics, build.handled());
-      try {
-        // (a resumed build's partitions done before never count here: their handled offsets
-        // are of this run only, and the rebuild then relies on its samples alone)
-        const reachedStartEnds = () => handledUpTo(startEnds, build.handled());
-        let sampledAtStartEnds = false;
-        let lastCheckpointMs = Date.now();
-        appliedEvents = (await progressOf()).committed;
-        let lastSample = { atMs: Date.now(), applied: appliedEvents };
-        let eventsPerSecond = 0;
-        for (;;) {
-          const { total: lag, committed } = await progressOf();
-          appliedEvents = committed;
-          const nowMs = Date.now();
-          const sampleRate =
-            ((appliedEvents - lastSample.applied) / Math.max(1, nowMs - lastSample.atMs)) * 1000;
-          eventsPerSecond =
-            eventsPerSecond === 0 ? sampleRate : 0.7 * eventsPerSecond + 0.3 * sampleRate;
-          lastSample = { atMs: nowMs, applied: appliedEvents };
-          options.progress?.({
-            buildId,
-            appliedEvents,
-            lag,
-            eventsPerSecond,
-            secondsLeft: eventsPerSecond > 0 ? lag / eventsPerSecond : undefined,
-          });
-          if (lag <= (options.caughtUpLag ?? DEFAULT_CAUGHT_UP_LAG)) break;
-          if (nowMs - lastCheckpointMs >= config.GS_PROJECTION_REBUILD_CHECKPOINT_MS) {
-            await build.checkpoint();
-            lastCheckpointMs = Date.now();
-          }
-          // Until the next sample, or until the build has handled the log as it was at the start:
-          // then a sample is taken at once (while the fold keeps the event loop busy, one sample
-          // can take a second, so the poll interval alone left the rebuild waiting that long).
-          const nextSampleMs =
-            Date.now() + Math.min(pollMs, config.GS_PROJECTION_REBUILD_CHECKPOINT_MS);
-          while (Date.now() < nextSampleMs) {
-            if (!sampledAtStartEnds && reachedStartEnds()) {
-              sampledAtStartEnds = true;
-              break;
-            }
-            await sleep(Math.min(25, pollMs));
-          }
+          appliedEvents,
+          lag,
+          eventsPerSecond,
+          secondsLeft: eventsPerSecond > 0 ? lag / eventsPerSecond : undefined,
+        });
+        if (lag <= (options.caughtUpLag ?? DEFAULT_CAUGHT_UP_LAG)) break;
+        if (nowMs - lastCheckpointMs >= config.GS_PROJECTION_REBUILD_CHECKPOINT_MS) {
+          await build.checkpoint();
+          lastCheckpointMs = Date.now();
         }
-      } finally {
-        await build.stop();
+        // Until the next sample, or until the build has handled the log as it was at the start:
+        // then a sample is taken at once (while the fold keeps the event loop busy, one sample
+        // can take a second, so the poll interval alone left the rebuild waiting that long).
+        const nextSampleMs =
+          Date.now() + Math.min(pollMs, config.GS_PROJECTION_REBUILD_CHECKPOINT_MS);
+        while (Date.now() < nextSampleMs) {
+          if (!sampledAtStartEnds && reachedStartEnds()) {
+            sampledAtStartEnds = true;
+            break;
+          }
+          await sleep(Math.min(25, pollMs));
+        }
       }
     } finally {
-      await admin.disconnect();
+      await build.stop();
     }
 
     const caughtUpMs = Date.now() - started;
@@ -175,43 +172,35 @@ export async function rebuildProjection<State extends Document>(
     log(`rebuild ${definition.name}: readers switched from ${previous ?? 'nothing'} to ${buildId}`);
     if (previous !== undefined && previous !== buildId) {
       const liveGroup = buildGroupId(config.GS_TOPIC_PREFIX, definition.name, previous);
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        // The live service consumes the old build in its group until it moves: with nobody in
-        // that group there is no service to wait for, and it takes the new build when it starts.
-        const { groups } = await admin.describeGroups([liveGroup]);
-        if ((groups[0]?.members.length ?? 0) === 0) {
-          log(
-            `rebuild ${definition.name}: no live service is running; it will serve ${buildId} when started`,
-          );
-        } else {
-          const deadline = Date.now() + (options.servedTimeoutMs ?? 30_000);
-          while (
-            (await registry.get(definition.name))?.served !== buildId &&
-            Date.now() < deadline
-          ) {
-            await sleep(200);
-          }
-          if ((await registry.get(definition.name))?.served !== buildId) {
-            log(
-              `rebuild ${definition.name}: no live service moved to ${buildId}; it will when started`,
-            );
-          }
+      // The live service consumes the old build in its group until it moves: with nobody in
+      // that group there is no service to wait for, and it takes the new build when it starts.
+      const { groups } = await admin.describeGroups([liveGroup]);
+      if ((groups[0]?.members.length ?? 0) === 0) {
+        log(
+          `rebuild ${definition.name}: no live service is running; it will serve ${buildId} when started`,
+        );
+      } else {
+        const deadline = Date.now() + (options.servedTimeoutMs ?? 30_000);
+        while ((await registry.get(definition.name))?.served !== buildId && Date.now() < deadline) {
+          await sleep(200);
         }
-        // Readers that looked the build up just before the switch may still read the old one.
-        await sleep(2 * READER_CACHE_MS);
-        await mongo.db
-          .dropCollection(buildCollectionName(definition.name, previous))
-          .catch(() => false);
-        await admin.deleteGroups([liveGroup]).catch(() => undefined);
-      } finally {
-        await admin.disconnect();
+        if ((await registry.get(definition.name))?.served !== buildId) {
+          log(
+            `rebuild ${definition.name}: no live service moved to ${buildId}; it will when started`,
+          );
+        }
       }
+      // Readers that looked the build up just before the switch may still read the old one.
+      await sleep(2 * READER_CACHE_MS);
+      await mongo.db
+        .dropCollection(buildCollectionName(definition.name, previous))
+        .catch(() => false);
+      await admin.deleteGroups([liveGroup]).catch(() => undefined);
       log(`rebuild ${definition.name}: dropped the old build ${previous}`);
     }
     return { buildId, previous, resumed, appliedEvents, caughtUpMs, ms: Date.now() - started };
   } finally {
+    await admin.disconnect();
     await mongo.close();
   }
 }

@@ -3,6 +3,7 @@ import type { Config } from '@gridstream/config';
 import {
   createKafka,
   createTopicsIfMissing,
+  inPart,
   partAssigner,
   runEventConsumer,
   topicNames,
@@ -135,7 +136,7 @@ export async function runBuild<State extends Document>(
   const locks = new DocumentLocks();
   const part = options.part;
   let checkpointAt = options.checkpointAt?.filter(
-    (end) => part === undefined || end.partition % part.count === part.index,
+    (end) => part === undefined || inPart(part, end.partition),
   );
   /** The offset after the last handled batch of each `topic/partition` (write-behind). */
   const handled = new Map<string, HandledOffset>();

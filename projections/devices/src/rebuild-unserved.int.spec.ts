@@ -9,7 +9,7 @@ import {
 } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { BuildRegistry, rebuildProjection } from '@gridstream/projection';
-import { isolatedConfig } from '../../../test/support.ts';
+import { isolatedConfig, registration } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 import { devicesProjection } from './store.ts';
 
@@ -18,31 +18,16 @@ const stopAfterAll = teardown(config);
 
 /** Five devices, a registration and a reading each. */
 function history(): GridstreamEvent[] {
-  return Array.from({ length: 5 }, (_, d) => [
+  return Array.from({ length: 5 }, (_, d): GridstreamEvent[] => [
+    registration('acme', { deviceId: `dev-${d}`, siteId: 'site-1' }),
     {
-      id: `01930000-0000-7000-8004-${String(2 * d).padStart(12, '0')}`,
-      type: EventType.deviceRegistered,
-      source: 'test',
-      subject: `dev-${d}`,
-      time: '2026-11-24T00:00:00Z',
-      tenant: 'acme',
-      data: {
-        deviceId: `dev-${d}`,
-        siteId: 'site-1',
-        kind: 'smart_plug' as const,
-        role: 'consumer' as const,
-        name: `Plug ${d}`,
-        timeZone: 'UTC',
-      },
-    },
-    {
-      id: `01930000-0000-7000-8004-${String(2 * d + 1).padStart(12, '0')}`,
+      id: `01930000-0000-7000-8004-${String(d).padStart(12, '0')}`,
       type: EventType.readingReported,
       source: 'test',
       subject: `dev-${d}`,
       time: '2026-11-24T00:01:00Z',
       tenant: 'acme',
-      data: { deviceId: `dev-${d}`, powerW: 10 * d, quality: 'good' as const },
+      data: { deviceId: `dev-${d}`, powerW: 10 * d, quality: 'good' },
     },
   ]).flat();
 }
