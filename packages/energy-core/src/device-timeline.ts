@@ -2,22 +2,32 @@ import { addToBucket, bucketTotalOf, copyBucketSum, emptyBucketSum } from './buc
 import type { BucketSum } from './bucket-split.ts';
 import type { DeviceBucketTotal } from './bucket-total.ts';
 import { quarterHourStartMs, quarterHourStartsBetween } from './calendar-buckets.ts';
-import { sameEnergyReading } from './energy-reading.ts';
-import type { EnergyReading } from './energy-reading.ts';
-import { intervalEnergy } from './interval-energy.ts';
+import { affectedRange, isSpanBoundary, spanIntervals } from './counter-span.ts';
+import { mergeEnergyReadings, sameEnergyReading } from './energy-reading.ts';
+import type { EnergyReading, ReadingMerge } from './energy-reading.ts';
 import type { IntervalEnergy } from './interval-energy.ts';
 import type { EnergySettings } from './settings.ts';
-import type { InsertOutcome, ReadingDelta, TimelineLimits } from './timeline-outcome.ts';
+import type {
+  InsertOutcome,
+  InsertStatus,
+  ReadingDelta,
+  TimelineLimits,
+} from './timeline-outcome.ts';
 import { QUARTER_HOUR_MS } from './units.ts';
-
-interface Entry<R extends EnergyReading> {
-  reading: R;
-  /** The interval ending at this reading; null when its predecessor is not known. */
-  interval: IntervalEnergy | null;
-}
 
 /** Whether a rebuild was given the device's whole history or only its recent part. */
 export type LoadedHistory = 'whole' | 'recent';
+
+export interface RebuildOptions<R extends EnergyReading> {
+  /**
+   * With `recent` history: every stored reading from this instant on was loaded (default: the
+   * oldest loaded reading's time). Readings before it are unknown, and an anchor among them
+   * could bound a counter span up to `maxCounterSpanMs` later.
+   */
+  readonly loadedFromMs?: number;
+  /** How two readings at one instant combine; required for a reading type with more fields. */
+  readonly merge?: ReadingMerge<R>;
+}
 
 /**
  * One device's readings in event-time order, with the energy of each interval. Totals are
@@ -27,13 +37,17 @@ export type LoadedHistory = 'whole' | 'recent';
  * `insert` names the quarter hours a reading changed but does not total them, and it does not
  * evict: a caller totals each changed quarter hour once per batch of inserts (`quarterHour`),
  * then calls `evict`. The timeline holds whatever reading type the caller gives it (the
- * processor keeps whole stored rows, so a successor's row can be rewritten with its new delta).
+ * processor keeps whole stored rows, so a row can be rewritten with its new delta).
  */
 export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
   readonly deviceId: string;
   readonly #settings: EnergySettings;
   readonly #limits: TimelineLimits;
-  #entries: Entry<R>[] = [];
+  readonly #merge: ReadingMerge<R>;
+  /** The held readings in time order, distinct instants. */
+  #readings: R[] = [];
+  /** `#intervals[i]`: the interval ending at `#readings[i]`; null when its predecessor is not known. */
+  #intervals: (IntervalEnergy | null)[] = [];
   /** Buckets before this are only partly known (readings before it were never loaded). */
   #completeFromMs = -Infinity;
   /**
@@ -41,6 +55,8 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
    * cannot be placed (its predecessor is gone), so it is refused.
    */
   #heldFromMs = -Infinity;
+  /** Readings before this were never loaded (a rebuild from recent history). */
+  #unknownBeforeMs = -Infinity;
   /**
    * Per 15-minute bucket, the sum of the evicted intervals that fall in it, in time order. A
    * bucket's total continues from here over the held intervals, which all come after them, so
@@ -48,16 +64,24 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
    */
   readonly #sealed = new Map<number, BucketSum>();
 
-  constructor(deviceId: string, settings: EnergySettings, limits: TimelineLimits) {
+  constructor(
+    deviceId: string,
+    settings: EnergySettings,
+    limits: TimelineLimits,
+    merge?: ReadingMerge<R>,
+  ) {
     this.deviceId = deviceId;
     this.#settings = settings;
     this.#limits = limits;
+    // The default knows only the energy fields: a reading type with more passes its own.
+    this.#merge = merge ?? (mergeEnergyReadings as unknown as ReadingMerge<R>);
   }
 
   /**
    * A timeline from stored readings (e.g. loaded from QuestDB when a partition is assigned).
-   * With `recent` history, readings before the oldest loaded one are unknown, so the bucket it
-   * falls in is not reported and a later reading that would need its predecessor is refused.
+   * With `recent` history, readings before the loaded ones are unknown, so the buckets whose
+   * intervals could depend on them are not reported, and a reading that would change such an
+   * interval is refused.
    */
   static rebuild<R extends EnergyReading>(
     deviceId: string,
@@ -65,29 +89,35 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     settings: EnergySettings,
     limits: TimelineLimits,
     history: LoadedHistory,
+    options: RebuildOptions<R> = {},
   ): DeviceTimeline<R> {
-    const timeline = new DeviceTimeline<R>(deviceId, settings, limits);
+    const timeline = new DeviceTimeline<R>(deviceId, settings, limits, options.merge);
     const byTime = new Map<number, R>();
     for (const reading of readings) {
       timeline.#assertDevice(reading);
-      byTime.set(reading.timeMs, reading);
+      const held = byTime.get(reading.timeMs);
+      byTime.set(reading.timeMs, held === undefined ? reading : timeline.#merge(held, reading));
     }
     const sorted = [...byTime.values()].sort((a, b) => a.timeMs - b.timeMs);
-    let previous: R | undefined;
-    for (const reading of sorted) {
-      const interval = previous ? intervalEnergy(previous, reading, settings) : null;
-      timeline.#entries.push({ reading, interval });
-      previous = reading;
+    timeline.#readings = sorted;
+    timeline.#intervals = sorted.length === 0 ? [] : [null, ...spanIntervals(sorted, settings)];
+    const oldest = sorted[0];
+    if (history === 'recent' && oldest) {
+      const loadedFromMs = Math.min(options.loadedFromMs ?? oldest.timeMs, oldest.timeMs);
+      timeline.#unknownBeforeMs = loadedFromMs;
+      // An interval ending at least a span limit after the unknown part cannot be in a span
+      // with an anchor there; nor one after a reading that carries both counters.
+      const settledMs = Math.max(loadedFromMs + settings.maxCounterSpanMs, oldest.timeMs);
+      const bothCounters = sorted.find((r) => r.importWh !== undefined && r.exportWh !== undefined);
+      timeline.#markIncompleteBefore(Math.min(settledMs, bothCounters?.timeMs ?? Infinity));
     }
-    const oldest = timeline.#entries[0];
-    if (history === 'recent' && oldest) timeline.#markIncompleteBefore(oldest.reading.timeMs);
     // Not evicted here: the caller loaded these readings for the batch it is placing, which may
     // start well before the newest ones; it evicts once the batch is placed.
     return timeline;
   }
 
   get size(): number {
-    return this.#entries.length;
+    return this.#readings.length;
   }
 
   /** 15-minute buckets starting before this are incomplete (not loaded) and never reported. */
@@ -97,51 +127,58 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
 
   /** The time of the newest reading held; a quarter hour ending at or before it is closed. */
   get newestMs(): number | undefined {
-    return this.#entries.at(-1)?.reading.timeMs;
+    return this.#readings.at(-1)?.timeMs;
   }
 
   readings(): R[] {
-    return this.#entries.map((e) => e.reading);
+    return [...this.#readings];
   }
 
-  insert(reading: R): InsertOutcome<R> {
-    this.#assertDevice(reading);
-    const index = this.#firstIndexAtOrAfter(reading.timeMs);
-    const existing = this.#entries[index];
-    const isSameInstant = existing?.reading.timeMs === reading.timeMs;
-    const previous = this.#entries[index - 1];
-    if (
-      reading.timeMs < this.#heldFromMs ||
-      (previous?.reading.timeMs ?? reading.timeMs) < this.#completeFromMs
-    ) {
-      return { status: 'before_horizon', reading };
-    }
-    // A different reading at the instant of the oldest held one, whose predecessor was evicted:
-    // its interval cannot be recomputed here, and recomputing it as "first" would lose it.
-    const predecessorEvicted = previous === undefined && existing?.interval != null;
-    if (predecessorEvicted && isSameInstant && !sameEnergyReading(existing.reading, reading)) {
-      return { status: 'before_horizon', reading };
-    }
-    let status: 'inserted' | 'replaced' | 'duplicate' = 'inserted';
+  /**
+   * Places a reading, merged with one held at the same instant, and recomputes every interval
+   * it changes: with counter spans, from the anchor before it to the anchor after it.
+   */
+  insert(incoming: R): InsertOutcome<R> {
+    this.#assertDevice(incoming);
+    if (incoming.timeMs < this.#heldFromMs) return { status: 'before_horizon', reading: incoming };
+    const index = this.#firstIndexAtOrAfter(incoming.timeMs);
+    const existing = this.#readings[index];
+    const isSameInstant = existing?.timeMs === incoming.timeMs;
+    let status: InsertStatus = 'inserted';
+    let reading = incoming;
     if (existing && isSameInstant) {
-      status = sameEnergyReading(existing.reading, reading) ? 'duplicate' : 'replaced';
-      // The last write wins, also for what does not change the energy (e.g. a temperature).
-      existing.reading = reading;
+      reading = this.#merge(existing, incoming);
+      status = sameEnergyReading(existing, reading) ? 'duplicate' : 'merged';
+      // The oldest held reading, whose predecessor was evicted: its interval cannot be
+      // recomputed here, and recomputing it as "first" would lose it.
+      if (status === 'merged' && index === 0 && this.#intervals[0] != null)
+        return { status: 'before_horizon', reading: incoming };
+      this.#readings[index] = reading;
     } else {
-      this.#entries.splice(index, 0, { reading, interval: null });
+      this.#readings.splice(index, 0, reading);
+      this.#intervals.splice(index, 0, null);
     }
-    const successorIndex = index + 1;
-    if (status !== 'duplicate') {
-      this.#recomputeInterval(index);
-      this.#recomputeInterval(successorIndex);
+    const [lo, hi] = affectedRange(this.#readings, index, this.#settings);
+    if ((this.#readings[lo]?.timeMs ?? incoming.timeMs) < this.#completeFromMs) {
+      if (existing && isSameInstant) this.#readings[index] = existing;
+      else {
+        this.#readings.splice(index, 1);
+        this.#intervals.splice(index, 1);
+      }
+      return { status: 'before_horizon', reading: incoming };
     }
-    const successor = this.#entries[successorIndex];
-    const fromMs = previous?.reading.timeMs ?? reading.timeMs;
-    const toMs = successor?.reading.timeMs ?? reading.timeMs;
-    const own = this.#entries[index];
+    if (status !== 'duplicate' && hi > lo) {
+      const intervals = spanIntervals(this.#readings, this.#settings, lo + 1, hi);
+      for (const [offset, interval] of intervals.entries())
+        this.#intervals[lo + 1 + offset] = interval;
+    }
     const readingDeltas: ReadingDelta<R>[] = [];
-    if (own) readingDeltas.push({ reading: own.reading, interval: own.interval });
-    if (successor) readingDeltas.push({ reading: successor.reading, interval: successor.interval });
+    for (let i = Math.min(lo + 1, index); i <= hi; i++) {
+      const held = this.#readings[i];
+      if (held) readingDeltas.push({ reading: held, interval: this.#intervals[i] ?? null });
+    }
+    const fromMs = this.#readings[lo]?.timeMs ?? reading.timeMs;
+    const toMs = this.#readings[hi]?.timeMs ?? reading.timeMs;
     return { status, readingDeltas, quarterHourStartsMs: quarterHourStartsBetween(fromMs, toMs) };
   }
 
@@ -153,22 +190,13 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     const endMs = startMs + QUARTER_HOUR_MS;
     const sealed = this.#sealed.get(startMs);
     const sum = sealed === undefined ? emptyBucketSum() : copyBucketSum(sealed);
-    for (let i = this.#firstIndexAfter(startMs); i < this.#entries.length; i++) {
-      const interval = this.#entries[i]?.interval;
+    for (let i = this.#firstIndexAfter(startMs); i < this.#intervals.length; i++) {
+      const interval = this.#intervals[i];
       if (!interval) continue;
       if (interval.startMs >= endMs) break;
       addToBucket(sum, startMs, endMs, interval);
     }
     return bucketTotalOf(this.deviceId, 'quarter_hour', startMs, endMs, sum);
-  }
-
-  #recomputeInterval(index: number): void {
-    const entry = this.#entries[index];
-    if (!entry) return;
-    const previous = this.#entries[index - 1];
-    entry.interval = previous
-      ? intervalEnergy(previous.reading, entry.reading, this.#settings)
-      : null;
   }
 
   /**
@@ -177,19 +205,26 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
    * inserts changed. Readings older than the oldest kept one are refused from then on.
    */
   evict(): void {
-    const newest = this.#entries.at(-1);
+    const newest = this.#readings.at(-1);
     if (!newest) return;
-    const oldestKeptMs = newest.reading.timeMs - this.#limits.maxAgeMs;
+    const oldestKeptMs = newest.timeMs - this.#limits.maxAgeMs;
     let count = 0;
     while (
-      count < this.#entries.length - 1 &&
-      (this.#entries.length - count > this.#limits.maxReadings ||
-        (this.#entries[count]?.reading.timeMs ?? Infinity) < oldestKeptMs)
+      count < this.#readings.length - 1 &&
+      (this.#readings.length - count > this.#limits.maxReadings ||
+        (this.#readings[count]?.timeMs ?? Infinity) < oldestKeptMs)
     ) {
       count++;
     }
+    // Only at a span boundary: an interval after it may not depend on what is dropped. An open
+    // or short counter span is therefore held whole, beyond the limits (at most the span limit).
+    while (
+      count > 0 &&
+      !isSpanBoundary(this.#readings, count, this.#settings, this.#unknownBeforeMs)
+    )
+      count--;
     if (count === 0) return;
-    for (const { interval } of this.#entries.slice(0, count)) {
+    for (const interval of this.#intervals.slice(0, count)) {
       if (interval === null) continue;
       for (const startMs of quarterHourStartsBetween(interval.startMs, interval.endMs)) {
         let sum = this.#sealed.get(startMs);
@@ -200,15 +235,18 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
         addToBucket(sum, startMs, startMs + QUARTER_HOUR_MS, interval);
       }
     }
-    this.#entries.splice(0, count);
-    this.#heldFromMs = this.#entries[0]?.reading.timeMs ?? this.#heldFromMs;
+    this.#readings.splice(0, count);
+    this.#intervals.splice(0, count);
+    this.#heldFromMs = this.#readings[0]?.timeMs ?? this.#heldFromMs;
+    // What came before a span boundary no longer matters to any interval held.
+    this.#unknownBeforeMs = -Infinity;
     // No reading before the oldest held one is placed, so no bucket before its own changes.
     const firstChangeableMs = quarterHourStartMs(this.#heldFromMs);
     for (const startMs of this.#sealed.keys())
       if (startMs < firstChangeableMs) this.#sealed.delete(startMs);
   }
 
-  /** The oldest held reading's predecessor is unknown, so its bucket is only partly known. */
+  /** Intervals ending before this instant may be wrong, so its bucket is only partly known. */
   #markIncompleteBefore(oldestMs: number): void {
     const firstWholeMs =
       quarterHourStartMs(oldestMs) === oldestMs
@@ -219,10 +257,10 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
 
   #firstIndexAtOrAfter(timeMs: number): number {
     let low = 0;
-    let high = this.#entries.length;
+    let high = this.#readings.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((this.#entries[mid]?.reading.timeMs ?? Infinity) < timeMs) low = mid + 1;
+      if ((this.#readings[mid]?.timeMs ?? Infinity) < timeMs) low = mid + 1;
       else high = mid;
     }
     return low;
@@ -230,7 +268,7 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
 
   #firstIndexAfter(timeMs: number): number {
     const index = this.#firstIndexAtOrAfter(timeMs);
-    return this.#entries[index]?.reading.timeMs === timeMs ? index + 1 : index;
+    return this.#readings[index]?.timeMs === timeMs ? index + 1 : index;
   }
 
   #assertDevice(reading: R): void {

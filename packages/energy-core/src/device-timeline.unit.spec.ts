@@ -10,6 +10,7 @@ const t0 = Date.parse('2026-06-01T10:00:00Z');
 const settings: EnergySettings = {
   maxIntegrationGapMs: 15 * MINUTE_MS,
   counterRollover: undefined,
+  maxCounterSpanMs: 60 * MINUTE_MS,
 };
 const roomy = { maxReadings: 10_000, maxAgeMs: 30 * 24 * 60 * MINUTE_MS };
 
@@ -81,10 +82,10 @@ describe('DeviceTimeline.insert', () => {
     expect(timeline.size).toBe(2);
   });
 
-  it('a different reading at the same instant replaces the held one (last write wins)', () => {
+  it('a different reading at the same instant is merged with the held one (the larger counter)', () => {
     const timeline = wholeTimeline([at(0, 100), at(10, 160)]);
     const outcome = applied(timeline.insert(at(10, 190)));
-    expect(outcome.status).toBe('replaced');
+    expect(outcome.status).toBe('merged');
     expect(outcome.readingDeltas[0]?.interval?.importWh).toBe(90);
     expect(timeline.quarterHour(t0).importWh).toBe(90);
     expect(timeline.size).toBe(2);
@@ -170,10 +171,14 @@ describe('DeviceTimeline bounds', () => {
   });
 
   it('a rebuild from recent history does not report the bucket before its first reading', () => {
-    // given the I/O side loaded only readings from 10:05 on
+    // given the I/O side loaded only readings from 10:05 on, which count both directions (so
+    // no counter span can reach back before them)
     const timeline = DeviceTimeline.rebuild(
       'd1',
-      [at(5, 100), at(20, 130)],
+      [
+        { ...at(5, 100), exportWh: 0 },
+        { ...at(20, 130), exportWh: 0 },
+      ],
       settings,
       roomy,
       'recent',
@@ -183,13 +188,13 @@ describe('DeviceTimeline bounds', () => {
     expect(timeline.insert(at(2, 90)).status).toBe('before_horizon');
     expect(timeline.insert(at(10, 115)).status).toBe('before_horizon');
     // while a reading after the first whole bucket is placed
-    const { quarterHours } = insertBatch(timeline, at(25, 150));
+    const { quarterHours } = insertBatch(timeline, { ...at(25, 150), exportWh: 0 });
     // 10:15 gets 5 of the 15 minutes of 10:05-10:20 (30 Wh) and all of 10:20-10:25 (20 Wh)
     expect(quarterHours.map((q) => [minutesOf(q.startMs), q.importWh])).toEqual([[15, 30]]);
   });
 
-  it('a rebuild keeps the last of several readings given for the same instant', () => {
-    const timeline = wholeTimeline([at(0, 100), at(10, 150), at(10, 170)]);
+  it('a rebuild merges several readings given for the same instant (the larger counter)', () => {
+    const timeline = wholeTimeline([at(0, 100), at(10, 170), at(10, 150)]);
     expect(timeline.quarterHour(t0).importWh).toBe(70);
   });
 });

@@ -1,4 +1,5 @@
 import type { ReadingQuality, ReadingReportedV1 } from '@gridstream/events';
+import { worstQuality } from './quality.ts';
 
 /**
  * What the energy core needs of one reading. `timeMs` is the event time (when it was measured),
@@ -70,4 +71,53 @@ export function sameEnergyReading(a: EnergyReading, b: EnergyReading): boolean {
     a.quality === b.quality &&
     PHASES.every((phase) => a.phasePowersW?.[phase] === b.phasePowersW?.[phase])
   );
+}
+
+/** Combines two readings of one device at one instant into one (`mergeEnergyReadings`). */
+export type ReadingMerge<R extends EnergyReading> = (a: R, b: R) => R;
+
+/**
+ * The larger of two values a merged reading could take; a value beats a missing one. `max` is
+ * commutative, associative and idempotent, so a merge built from it does not depend on the
+ * order or the number of times the parts arrive.
+ */
+export function largerOf(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.max(a, b);
+}
+
+/**
+ * Two readings of one device at the same instant are one reading with the fields of both (a
+ * gateway may send power and counter separately). A field both carry with different values
+ * takes the larger: for a counter, which only grows, that is the later count. Quality takes the
+ * worse. Any arrival order and any duplication give the same reading (docs/energy.md).
+ */
+export function mergeEnergyReadings(a: EnergyReading, b: EnergyReading): EnergyReading {
+  if (a.deviceId !== b.deviceId || a.timeMs !== b.timeMs)
+    throw new RangeError('only readings of one device at one instant are merged');
+  return {
+    deviceId: a.deviceId,
+    timeMs: a.timeMs,
+    powerW: largerOf(a.powerW, b.powerW),
+    importWh: largerOf(a.importWh, b.importWh),
+    exportWh: largerOf(a.exportWh, b.exportWh),
+    phasePowersW: mergePhasePowers(a.phasePowersW, b.phasePowersW),
+    quality: worstQuality(a.quality, b.quality),
+  };
+}
+
+/** Phase by phase, the larger power; undefined when neither reports a phase. */
+export function mergePhasePowers(
+  a: PhasePowersW | undefined,
+  b: PhasePowersW | undefined,
+): PhasePowersW | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const powers: Partial<Record<Phase, number>> = {};
+  for (const phase of PHASES) {
+    const powerW = largerOf(a[phase], b[phase]);
+    if (powerW !== undefined) powers[phase] = powerW;
+  }
+  return powers;
 }

@@ -6,6 +6,7 @@ export * from './counter-delta.ts';
 export * from './power-integration.ts';
 export * from './phase-energy.ts';
 export * from './interval-energy.ts';
+export * from './counter-span.ts';
 export * from './bucket-total.ts';
 export * from './bucket-split.ts';
 export * from './local-time.ts';

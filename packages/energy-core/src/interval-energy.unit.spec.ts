@@ -8,6 +8,7 @@ const t0 = Date.parse('2026-06-01T10:00:00Z');
 const settings: EnergySettings = {
   maxIntegrationGapMs: 15 * MINUTE_MS,
   counterRollover: { wrapAtWh: 1_000_000, maxDeltaWh: 10_000 },
+  maxCounterSpanMs: 60 * MINUTE_MS,
 };
 
 const at = (minutes: number, fields: Partial<EnergyReading> = {}): EnergyReading => ({

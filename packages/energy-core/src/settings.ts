@@ -31,9 +31,17 @@ export interface EnergySettings {
   readonly maxIntegrationGapMs: number;
   /** Undefined: the device's counters never roll over, every decrease is a reset. */
   readonly counterRollover: CounterRollover | undefined;
+  /**
+   * Two consecutive counter readings at most this far apart are a counter span: the readings
+   * between them only split its delta (counter-span.ts). Farther apart, with readings between,
+   * the intervals between are measured by power as if the counters were not there. It bounds
+   * what a timeline must hold and what a reload must read (docs/energy.md).
+   */
+  readonly maxCounterSpanMs: number;
 }
 
 export const DEFAULT_ENERGY_SETTINGS: EnergySettings = {
   maxIntegrationGapMs: 15 * 60_000,
   counterRollover: undefined,
+  maxCounterSpanMs: 60 * 60_000,
 };

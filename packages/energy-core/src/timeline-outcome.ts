@@ -18,17 +18,21 @@ export interface TimelineLimits {
 
 /**
  * - inserted: a reading at a new instant.
- * - replaced: a different reading at an instant already held (last write wins, as QuestDB's
- *   DEDUP UPSERT on (ts, device)).
- * - duplicate: the same reading again; no figure changes, but the current figures are returned
- *   anyway, because an earlier attempt may have stored the reading and not the buckets.
+ * - merged: a reading at an instant already held, with fields or values that change it: the
+ *   two are one reading with the fields of both (`mergeEnergyReadings`).
+ * - duplicate: nothing the energy depends on changed (the same reading again, or one adding
+ *   only other fields); no figure changes, but the current figures are returned anyway,
+ *   because an earlier attempt may have stored the reading and not the buckets.
  */
-export type InsertStatus = 'inserted' | 'replaced' | 'duplicate';
+export type InsertStatus = 'inserted' | 'merged' | 'duplicate';
 
 export type InsertOutcome<R extends EnergyReading = EnergyReading> =
   | {
       readonly status: InsertStatus;
-      /** The reading's own delta, then its successor's if it has one. */
+      /**
+       * In time order, every held reading whose delta may have changed: the reading's own, its
+       * successor's, and those of the counter spans it is in (the merged reading, if merged).
+       */
       readonly readingDeltas: readonly ReadingDelta<R>[];
       /** The start of every 15-minute bucket whose total may have changed, in order. */
       readonly quarterHourStartsMs: readonly number[];

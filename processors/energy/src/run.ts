@@ -20,7 +20,7 @@ import {
   storedReadingOf,
 } from '@gridstream/questdb';
 import type { Sender, StoredReading } from '@gridstream/questdb';
-import { deviceEnergySettings } from '@gridstream/energy-core';
+import { DEFAULT_ENERGY_SETTINGS, deviceEnergySettings } from '@gridstream/energy-core';
 import { EnergyBatch } from './energy-batch.ts';
 import { quarterHourEnergyEvent } from './energy-events.ts';
 import { bufferDeviceQuarterRow } from './energy-rows.ts';
@@ -93,7 +93,7 @@ export async function startEnergyProcessor(
   });
   await registryTable.caughtUp();
 
-  const settings = { maxIntegrationGapMs: config.GS_ENERGY_MAX_GAP_MS, counterRollover: undefined };
+  const settings = { ...DEFAULT_ENERGY_SETTINGS, maxIntegrationGapMs: config.GS_ENERGY_MAX_GAP_MS };
   const timelines = new DeviceTimelines({
     reader,
     readingsTable: tables.readings,
