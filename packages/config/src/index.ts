@@ -120,10 +120,31 @@ function settings(ports: z.infer<typeof StackPorts>) {
      * it (`queue-full`), so a flood of commands to an offline device stays bounded.
      */
     GS_COMMAND_MAX_PENDING_PER_DEVICE: positiveInt.max(10_000).default(100),
+    /**
+     * Plausibility of event times (docs/events.md): no event before this instant, and none more
+     * than GS_EVENT_MAX_AHEAD_MS ahead of the clock that received it (the API's, or the broker's
+     * append time for a record sent straight to Kafka). Others are refused (400) or dead-lettered.
+     */
+    GS_EVENT_EARLIEST_TIME: z.iso
+      .datetime({ offset: true })
+      .default('2000-01-01T00:00:00Z')
+      .transform((time) => Date.parse(time)),
+    GS_EVENT_MAX_AHEAD_MS: positiveInt.max(7 * 24 * 3600_000).default(5 * 60_000),
+    /**
+     * Times a consumer hands one message to its handler when it fails with an error that is
+     * neither an outage nor known bad data (a bug, an unforeseen refusal): after that many tries
+     * the message goes to the DLQ and its partition moves on (docs/events.md).
+     */
+    GS_CONSUMER_MAX_ATTEMPTS: positiveInt.max(1000).default(5),
   });
 }
 
 export type Config = z.infer<ReturnType<typeof settings>> & z.infer<typeof StackPorts>;
+
+/** The bounds on event times, in the shape the event catalogue's checks take (TimePlausibility). */
+export function eventTimeBounds(config: Config) {
+  return { earliestMs: config.GS_EVENT_EARLIEST_TIME, maxAheadMs: config.GS_EVENT_MAX_AHEAD_MS };
+}
 
 /** QuestDB's PG-wire connection, in the shape createQuestDbReader takes. */
 export function questDbConnection(config: Config) {

@@ -5,4 +5,5 @@ export * from './catalogue.ts';
 export * from './envelope.ts';
 export * from './kafka-codec.ts';
 export * from './issues.ts';
+export * from './plausibility.ts';
 export * from './json-schema.ts';

@@ -6,6 +6,8 @@ import { KnownValid } from './known-valid.ts';
 import { CLOUDEVENTS_SPEC_VERSION } from './envelope.ts';
 import type { GridstreamEvent } from './envelope.ts';
 import { formatIssues } from './issues.ts';
+import { DEFAULT_TIME_PLAUSIBILITY, implausibleTime } from './plausibility.ts';
+import type { TimePlausibility } from './plausibility.ts';
 
 /** Header names of CloudEvents binary mode on Kafka (CloudEvents Kafka protocol binding). */
 export const CeHeader = {
@@ -33,6 +35,12 @@ export interface RawRecord {
   readonly headers?: Readonly<
     Record<string, Uint8Array | string | (Uint8Array | string)[] | undefined>
   >;
+  /**
+   * The record's timestamp in ms (Kafka clients give it as decimal text). gridstream's topics
+   * take the broker's append time (`message.timestamp.type=LogAppendTime`), so it is the clock an
+   * event's time is checked against, the same in a replay as it was live.
+   */
+  readonly timestamp?: string | number;
 }
 
 export type DecodeResult =
@@ -151,6 +159,12 @@ export function validAttributes(
   };
 }
 
+function receivedMs(timestamp: RawRecord['timestamp']): number | undefined {
+  if (timestamp === undefined) return undefined;
+  const ms = Number(timestamp);
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
 /**
  * Decodes and validates one Kafka record into the newest version of its event, or says in
  * one line why it cannot be used (the reason goes into the DLQ headers).
@@ -159,7 +173,11 @@ export function validAttributes(
  * whole (every header) and parsed with `Attributes`, for the reason. A header that is not one of
  * ours is not looked at on the way.
  */
-export function decodeEvent(record: RawRecord, read: TextReader = readUtf8): DecodeResult {
+export function decodeEvent(
+  record: RawRecord,
+  read: TextReader = readUtf8,
+  timeBounds: TimePlausibility = DEFAULT_TIME_PLAUSIBILITY,
+): DecodeResult {
   let a: Attributes | undefined;
   let value: string | undefined;
   let key: string | undefined;
@@ -194,6 +212,13 @@ export function decodeEvent(record: RawRecord, read: TextReader = readUtf8): Dec
       reason: `message key ${JSON.stringify(key)} is not the subject ${a[CeHeader.subject]}`,
     };
   }
+  const timeProblem = implausibleTime(
+    Date.parse(a[CeHeader.time]),
+    receivedMs(record.timestamp),
+    timeBounds,
+  );
+  if (timeProblem !== undefined)
+    return { ok: false, reason: `implausible time: ${a[CeHeader.time]} ${timeProblem}` };
   if (value === undefined) return { ok: false, reason: 'message has no value' };
   let json: unknown;
   try {

@@ -144,6 +144,37 @@ describe('Kafka binary-mode codec', () => {
     expect(!decoded.ok && decoded.reason).toMatch(reason);
   });
 
+  it('rejects an implausible time or value, saying which, and takes a time just within the lead', () => {
+    // given readings dated before 2000, far ahead of the broker's append time, or with a value
+    // no device can measure
+    const appendedAt = Date.parse('2026-12-04T12:00:00Z');
+    const at = (time: string, value = '{"deviceId":"plug-1","powerW":1}') => ({
+      ...withHeader('ce_time', time),
+      value,
+      timestamp: String(appendedAt),
+    });
+    const reasons = [
+      at('1970-01-01T00:00:00Z'),
+      at('9999-12-31T00:00:00Z'),
+      at('2026-12-04T12:05:00.001Z'),
+      at('2026-12-04T12:00:00Z', '{"deviceId":"plug-1","importWh":1e308}'),
+    ].map((raw) => {
+      const decoded = decodeEvent(raw);
+      return decoded.ok ? 'accepted' : decoded.reason;
+    });
+    // then each is refused with the reason
+    expect(reasons[0]).toMatch(/implausible time: 1970-01-01T00:00:00Z is before the earliest/);
+    expect(reasons[1]).toMatch(
+      /implausible time: 9999-12-31T00:00:00Z is more than 300000 ms ahead/,
+    );
+    expect(reasons[2]).toMatch(/implausible time/);
+    expect(reasons[3]).toMatch(/importWh/);
+    // and the bounds are the caller's to set, and a time just within them passes
+    expect(decodeEvent(at('2026-12-04T12:05:00Z')).ok).toBe(true);
+    const later = { earliestMs: Date.parse('2026-01-01T00:00:00Z'), maxAheadMs: 0 };
+    expect(decodeEvent(at('2025-12-31T23:59:59Z'), undefined, later).ok).toBe(false);
+  });
+
   it('rejects a registration in an unknown time zone', () => {
     const record = encodeEvent({
       ...registered,

@@ -1,15 +1,23 @@
 import { z } from 'zod';
 import { CommandAction } from './device-actions.ts';
 import { DeviceKind, DeviceRole, EntityId, TimeZone, Timestamp } from './domain.ts';
+import { PhysicalLimit } from './plausibility.ts';
 
 // zod 4's number refuses Infinity and NaN itself (payloads.unit.spec.ts); a refine checking it
 // again was 2 % of a rebuild's CPU.
 const finite = z.number();
 
+/** Measured quantities, within what is physically possible (plausibility.ts). */
+const powerW = finite.min(-PhysicalLimit.powerW).max(PhysicalLimit.powerW);
+const counterWh = finite.min(0).max(PhysicalLimit.counterWh);
+const voltageV = finite.min(0).max(PhysicalLimit.voltageV);
+const currentA = finite.min(-PhysicalLimit.currentA).max(PhysicalLimit.currentA);
+const temperatureC = finite.min(PhysicalLimit.temperatureMinC).max(PhysicalLimit.temperatureMaxC);
+
 export const PhaseValues = z.strictObject({
-  powerW: finite.optional(),
-  voltageV: finite.min(0).optional(),
-  currentA: finite.optional(),
+  powerW: powerW.optional(),
+  voltageV: voltageV.optional(),
+  currentA: currentA.optional(),
 });
 export type PhaseValues = z.infer<typeof PhaseValues>;
 
@@ -22,11 +30,11 @@ export type ReadingQuality = z.infer<typeof ReadingQuality>;
  */
 export const ReadingFields = z.strictObject({
   deviceId: EntityId,
-  powerW: finite.optional(),
-  importWh: finite.min(0).optional(),
-  exportWh: finite.min(0).optional(),
-  voltageV: finite.min(0).optional(),
-  currentA: finite.optional(),
+  powerW: powerW.optional(),
+  importWh: counterWh.optional(),
+  exportWh: counterWh.optional(),
+  voltageV: voltageV.optional(),
+  currentA: currentA.optional(),
   phases: z
     .strictObject({
       l1: PhaseValues.optional(),
@@ -35,7 +43,7 @@ export const ReadingFields = z.strictObject({
     })
     .optional(),
   socPct: finite.min(0).max(100).optional(),
-  temperatureC: finite.optional(),
+  temperatureC: temperatureC.optional(),
   quality: ReadingQuality.default('good'),
 });
 
@@ -68,7 +76,7 @@ export const DeviceRegisteredV1 = z.strictObject({
   role: DeviceRole,
   name: z.string().min(1).max(200),
   timeZone: TimeZone,
-  ratedPowerW: finite.positive().optional(),
+  ratedPowerW: finite.positive().max(PhysicalLimit.powerW).optional(),
   /**
    * The size of the device's energy counter registers in Wh: a counter that reaches it reads 0
    * again (a register showing 6 digits of kWh wraps at 1,000,000,000 Wh). Set at registration
@@ -77,6 +85,7 @@ export const DeviceRegisteredV1 = z.strictObject({
    */
   counterWrapWh: finite
     .positive()
+    .max(PhysicalLimit.counterWh)
     .describe(
       "The size of the energy counters' register in Wh: a counter that reaches it reads 0 again. Set at registration only.",
     )
@@ -88,7 +97,7 @@ export const DeviceUpdatedV1 = z.strictObject({
   deviceId: EntityId,
   name: z.string().min(1).max(200).optional(),
   role: DeviceRole.optional(),
-  ratedPowerW: finite.positive().optional(),
+  ratedPowerW: finite.positive().max(PhysicalLimit.powerW).optional(),
 });
 export type DeviceUpdatedV1 = z.infer<typeof DeviceUpdatedV1>;
 

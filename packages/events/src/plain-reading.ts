@@ -1,5 +1,6 @@
 import { EntityId } from './domain.ts';
 import { KnownValid } from './known-valid.ts';
+import { PhysicalLimit } from './plausibility.ts';
 import type { ReadingReportedV1 } from './payloads.ts';
 
 /**
@@ -8,13 +9,13 @@ import type { ReadingReportedV1 } from './payloads.ts';
  */
 const FIELDS = [
   ['deviceId'],
-  ['powerW', -Infinity, Infinity],
-  ['importWh', 0, Infinity],
-  ['exportWh', 0, Infinity],
-  ['voltageV', 0, Infinity],
-  ['currentA', -Infinity, Infinity],
+  ['powerW', -PhysicalLimit.powerW, PhysicalLimit.powerW],
+  ['importWh', 0, PhysicalLimit.counterWh],
+  ['exportWh', 0, PhysicalLimit.counterWh],
+  ['voltageV', 0, PhysicalLimit.voltageV],
+  ['currentA', -PhysicalLimit.currentA, PhysicalLimit.currentA],
   ['socPct', 0, 100],
-  ['temperatureC', -Infinity, Infinity],
+  ['temperatureC', PhysicalLimit.temperatureMinC, PhysicalLimit.temperatureMaxC],
   ['quality'],
 ] as const;
 

@@ -1,7 +1,14 @@
 import secureJsonParse from 'secure-json-parse';
 import { z } from 'zod';
-import { EventType, hasMeasurement, ReadingFields, Timestamp } from '@gridstream/events';
-import type { EventOf } from '@gridstream/events';
+import {
+  DEFAULT_TIME_PLAUSIBILITY,
+  EventType,
+  hasMeasurement,
+  implausibleTime,
+  ReadingFields,
+  Timestamp,
+} from '@gridstream/events';
+import type { EventOf, TimePlausibility } from '@gridstream/events';
 
 export const MAX_READINGS_PER_REQUEST = 1000;
 
@@ -33,16 +40,23 @@ export type ParsedBatch =
 const EMPTY_BODY = "Body cannot be empty when content-type is set to 'application/json'";
 const NOT_JSON = "Body is not valid JSON but content-type is set to 'application/json'";
 
+/** The clock a batch's times are checked against, and the bounds (docs/events.md). */
+export interface ReceivedAt {
+  readonly nowMs: number;
+  readonly bounds: TimePlausibility;
+}
+
 /**
  * The body of POST /v1/readings, as raw JSON bytes, checked and turned into the tenant's
- * reading events. Pure but for `newEventId`: it runs in an ingest worker thread or, with none,
- * in the API's own. JSON is parsed as Fastify parses it (`__proto__` and `constructor` keys
+ * reading events. Pure but for `newEventId` and the clock: it runs in an ingest worker thread
+ * or, with none, in the API's own. JSON is parsed as Fastify parses it (`__proto__` and `constructor` keys
  * refused), so moving the route off the main thread changes no answer.
  */
 export function parseReadingBatch(
   body: Uint8Array,
   tenant: string,
   newEventId: () => string,
+  received: ReceivedAt = { nowMs: Date.now(), bounds: DEFAULT_TIME_PLAUSIBILITY },
 ): ParsedBatch {
   if (body.length === 0) return { ok: false, message: EMPTY_BODY, issues: [] };
   let json: unknown;
@@ -63,9 +77,21 @@ export function parseReadingBatch(
         message: issue.message,
       })),
     };
-  // Readings of one batch mostly share their time: each distinct one is normalised once.
+  // Readings of one batch mostly share their time: each distinct one is checked and normalised once.
   let lastTime = '';
   let lastIso = '';
+  let lastProblem: string | undefined;
+  const timeIssues: BodyIssue[] = [];
+  parsed.data.readings.forEach(({ time }, index) => {
+    if (time !== lastTime) {
+      lastTime = time;
+      lastProblem = implausibleTime(Date.parse(time), received.nowMs, received.bounds);
+    }
+    if (lastProblem !== undefined)
+      timeIssues.push({ path: `readings.${index}.time`, message: `${time} ${lastProblem}` });
+  });
+  if (timeIssues.length > 0) return { ok: false, issues: timeIssues };
+  lastTime = '';
   const events = parsed.data.readings.map(({ time, id, ...data }): ReadingEvent => {
     if (time !== lastTime) {
       lastTime = time;

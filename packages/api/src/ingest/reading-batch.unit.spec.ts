@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EventType } from '@gridstream/events';
+import { DEFAULT_TIME_PLAUSIBILITY, EventType } from '@gridstream/events';
 import { parseReadingBatch } from './reading-batch.ts';
 
 const bytes = (value: unknown) =>
@@ -11,6 +11,36 @@ const counter = () => {
 };
 
 describe('parseReadingBatch (the body of POST /v1/readings)', () => {
+  it('refuses implausible times and values, naming each field', () => {
+    // given a batch with a reading of 9999, one of 1900, one with an absurd counter, one good
+    const received = {
+      nowMs: Date.parse('2026-12-04T12:00:00Z'),
+      bounds: DEFAULT_TIME_PLAUSIBILITY,
+    };
+    const body = bytes({
+      readings: [
+        { deviceId: 'meter-1', time: '9999-12-31T00:00:00Z', powerW: 5 },
+        { deviceId: 'meter-1', time: '1900-01-01T00:00:00Z', powerW: 5 },
+        { deviceId: 'meter-1', time: '2026-12-04T11:59:00Z', powerW: 5 },
+      ],
+    });
+    // when it is parsed
+    const parsed = parseReadingBatch(body, 'acme', counter(), received);
+    // then nothing of it is taken, and each bad time is named
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.issues.map((issue) => issue.path)).toEqual([
+      'readings.0.time',
+      'readings.1.time',
+    ]);
+    const absurd = parseReadingBatch(
+      bytes({ readings: [{ deviceId: 'meter-1', time: '2026-12-04T11:59:00Z', importWh: 1e308 }] }),
+      'acme',
+      counter(),
+      received,
+    );
+    expect(!absurd.ok && absurd.issues.map((issue) => issue.path)).toEqual(['readings.0.importWh']);
+  });
+
   it("makes one reading event per reading, of the key's tenant, with the time in UTC", () => {
     const id = '0190b6a4-51c2-7f00-8000-000000000001';
     const parsed = parseReadingBatch(
