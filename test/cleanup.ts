@@ -1,9 +1,8 @@
 import { afterAll } from 'vitest';
-import { createKafka, fetchEndOffsets, topicNames } from '@gridstream/kafka';
+import { createKafka, readTopicToEnd, topicNames } from '@gridstream/kafka';
 import type { TopicRole } from '@gridstream/kafka';
 import type { Config } from '@gridstream/config';
 import { dropRunData, namesOf } from '../packages/cli/src/bench/cleanup.ts';
-import { consumeFromStart } from './support.ts';
 
 /**
  * Removes what a test created on the shared servers: every topic, QuestDB table and view, and
@@ -31,13 +30,8 @@ export async function readTopic(
   role: TopicRole,
 ): Promise<Letter[]> {
   const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `test-${role}-reader` });
-  const admin = kafka.admin();
-  await admin.connect();
   const topic = topicNames(config.GS_TOPIC_PREFIX)[role];
-  const offsets = await fetchEndOffsets(admin, topic).finally(() => admin.disconnect());
-  const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  if (total === 0) return [];
-  return (await consumeFromStart(kafka, topic, total)).map((message) => ({
+  return (await readTopicToEnd(kafka, topic)).map((message) => ({
     value: message.value?.toString('utf8') ?? '',
     headers: Object.fromEntries(
       Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),

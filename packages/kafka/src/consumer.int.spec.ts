@@ -147,6 +147,7 @@ describe('an event the handler cannot process', () => {
 
   it('is never dead-lettered when every event fails alone: that is a sink fault, retried', async () => {
     // given a sink that refuses everything, with a non-transient error, for its first calls
+    // (fewer than the attempt limit: consumer-faults.int.spec.ts covers a sink past it)
     const handled = new Set<string>();
     let refusals = 0;
     const consumer = await runEventConsumer({
@@ -154,6 +155,7 @@ describe('an event the handler cannot process', () => {
       groupId: `${prefix}group-sink`,
       topics: [topics.readings],
       dlqTopic: topics.dlq,
+      maxAttempts: 10,
       handle: async (events) => {
         if (refusals < 6) {
           refusals++;

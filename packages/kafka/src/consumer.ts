@@ -1,19 +1,12 @@
-import { Partitioners } from 'kafkajs';
-import type {
-  Consumer,
-  EachBatchPayload,
-  Kafka,
-  KafkaMessage,
-  PartitionAssigner,
-  Producer,
-} from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import { isPoison, isRetriable } from '@gridstream/errors';
-import { decodeEvent } from '@gridstream/events';
+import { decodeEvent, DEFAULT_TIME_PLAUSIBILITY } from '@gridstream/events';
+import type { GridstreamEvent, TimePlausibility } from '@gridstream/events';
 import { readRecordText } from './record-text.ts';
-import type { GridstreamEvent } from '@gridstream/events';
 import { logLine } from './client.ts';
-import { sendToDlq } from './dlq.ts';
+import { DeadLetterWriter } from './dlq.ts';
 import type { DeadLetter } from './dlq.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, topicMaxMessageBytes, topicRoleOf } from './topics.ts';
 
 /** An event together with where it sits in the log: its position is its identity for idempotency. */
 export interface PositionedEvent {
@@ -75,6 +68,14 @@ export interface EventConsumerOptions {
   readonly maxWaitMs?: number;
   /** How the group's partitions are shared out (kafkajs's round robin when absent). */
   readonly partitionAssigners?: readonly PartitionAssigner[];
+  /** Bounds on event times (GS_EVENT_EARLIEST_TIME, GS_EVENT_MAX_AHEAD_MS); defaults when absent. */
+  readonly timeBounds?: TimePlausibility;
+  /**
+   * Deliveries of one message whose handling fails with an error that is neither an outage
+   * (retried without end, with backoff) nor known bad data (dead-lettered at once), before it
+   * is dead-lettered so its partition can move on (GS_CONSUMER_MAX_ATTEMPTS, default 5).
+   */
+  readonly maxAttempts?: number;
 }
 
 /** The offset after a handled batch: where a restart of its partition may begin. */
@@ -136,6 +137,43 @@ interface PoisonEvent {
   readonly reason: string;
 }
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The last resort for a batch that keeps failing with an error that is neither transient nor
+ * about its data (a bug, a refusal nobody foresaw): hands its events over one at a time. The
+ * first that fails is given up (dead-lettered with the error and the attempts made) only if
+ * the event after it then succeeds, or it is the last: if the next one fails too, the fault is
+ * not in the events, and the batch is thrown to be tried again later, as an outage would be.
+ * Transient errors are thrown as ever. So at most one message is given up per exhausted run of
+ * attempts, and a sink that refuses everything costs no good message.
+ */
+async function handleGivingUpFirstFailure(
+  handle: EventBatchHandler,
+  events: readonly PositionedEvent[],
+  context: BatchContext,
+  attempts: number,
+): Promise<PoisonEvent[]> {
+  for (const [index, event] of events.entries()) {
+    try {
+      await handle([event], context);
+    } catch (error) {
+      if (isRetriable(error)) throw error;
+      const next = events[index + 1];
+      if (next !== undefined) await handle([next], context); // throws when the fault is general
+      const given: PoisonEvent = {
+        event,
+        reason: `failed ${attempts + 1} times, given up: ${messageOf(error)}`,
+      };
+      const rest = events.slice(index + 2);
+      return rest.length === 0
+        ? [given]
+        : [given, ...(await handleIsolatingPoison(handle, rest, context))];
+    }
+  }
+  return [];
+}
+
 /**
  * Hands the batch over; if that fails with an error that speaks about an event (isPoison),
  * hands the events over one at a time to find the ones that fail on their own that way: those
@@ -160,7 +198,7 @@ async function handleIsolatingPoison(
         await handle([event], context);
       } catch (error) {
         if (!isPoison(error)) throw error;
-        poison.push({ event, reason: error instanceof Error ? error.message : String(error) });
+        poison.push({ event, reason: messageOf(error) });
       }
     }
     if (poison.length === events.length) throw batchError;
@@ -170,14 +208,20 @@ async function handleIsolatingPoison(
 
 export async function runEventConsumer(options: EventConsumerOptions): Promise<RunningConsumer> {
   const maxBytesPerPartition = options.maxBytesPerPartition ?? 4 * 1024 * 1024;
-  const producer: Producer = options.kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+  const timeBounds = options.timeBounds ?? DEFAULT_TIME_PLAUSIBILITY;
+  const maxAttempts = options.maxAttempts ?? 5;
+  let dlqMaxBytes: Promise<number> | undefined;
+  const deadLetters = new DeadLetterWriter(options.kafka, options.groupId, options.dlqTopic, () => {
+    dlqMaxBytes ??= topicMaxMessageBytes(options.kafka, options.dlqTopic).catch(
+      () => DEFAULT_MAX_MESSAGE_BYTES,
+    );
+    return dlqMaxBytes;
   });
-  await producer.connect();
 
   /** Per partition, the current pause after a transient failure; absent once a batch succeeds. */
   const backoffMs = new Map<string, number>();
+  /** Per partition, the batch that keeps failing with a non-transient error, and how often it did. */
+  const failing = new Map<string, { offset: string; attempts: number }>();
 
   const onBatch = async (payload: EachBatchPayload) => {
     try {
@@ -191,10 +235,16 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const events: PositionedEvent[] = [];
-    const deadLetters: DeadLetter[] = [];
+    const letters: DeadLetter[] = [];
+    const role = topicRoleOf(batch.topic);
     for (const message of batch.messages) {
-      const decoded = decodeEvent(message, readRecordText);
-      if (decoded.ok) {
+      const decoded = decodeEvent(message, readRecordText, timeBounds);
+      let reason = decoded.ok ? undefined : decoded.reason;
+      // Each topic carries only the types catalogued for it: a registration among readings
+      // would otherwise be applied by some consumers and not others, and they would disagree.
+      if (decoded.ok && role !== undefined && decoded.topic !== role)
+        reason = `type ${decoded.event.type} does not belong on topic ${batch.topic}`;
+      if (decoded.ok && reason === undefined) {
         events.push({
           event: decoded.event,
           topic: batch.topic,
@@ -202,16 +252,15 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           offset: message.offset,
         });
       } else {
-        deadLetters.push({
+        letters.push({
           message,
           topic: batch.topic,
           partition: batch.partition,
-          reason: decoded.reason,
+          reason: reason ?? 'unusable',
           stage: 'decode',
         });
       }
     }
-    await sendToDlq(producer, options.dlqTopic, deadLetters);
     if (events.length > 0) {
       const context: BatchContext = {
         topic: batch.topic,
@@ -219,6 +268,9 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         heartbeat: () => payload.heartbeat(),
       };
       const partitionKey = `${batch.topic}/${batch.partition}`;
+      const firstOffset = batch.messages[0]?.offset ?? '';
+      const failed = failing.get(partitionKey);
+      const attempts = failed?.offset === firstOffset ? failed.attempts : 0;
       let poison: PoisonEvent[];
       // kafkajs heartbeats only between batches or when asked. While the handler works the
       // member heartbeats on its own, like the Java client's background thread, so a slow batch
@@ -228,8 +280,12 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         payload.heartbeat().catch(() => undefined);
       }, HEARTBEAT_INTERVAL_MS);
       try {
-        poison = await handleIsolatingPoison(options.handle, events, context);
+        poison =
+          attempts + 1 >= maxAttempts
+            ? await handleGivingUpFirstFailure(options.handle, events, context, attempts)
+            : await handleIsolatingPoison(options.handle, events, context);
         backoffMs.delete(partitionKey);
+        failing.delete(partitionKey);
         restartDelayMs = FIRST_RESTART_DELAY_MS;
       } catch (error) {
         if (isRetriable(error)) {
@@ -237,6 +293,17 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           backoffMs.set(partitionKey, delayMs);
           const resume = payload.pause();
           setTimeout(resume, delayMs * (0.75 + Math.random() / 2)).unref();
+        } else {
+          failing.set(partitionKey, { offset: firstOffset, attempts: attempts + 1 });
+          logLine('error', 'consumer', 'a batch failed; it is tried again', {
+            groupId: options.groupId,
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: firstOffset,
+            attempt: attempts + 1,
+            maxAttempts,
+            error: messageOf(error),
+          });
         }
         throw error;
       } finally {
@@ -247,33 +314,35 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         poison.length === 0
           ? new Map<string, KafkaMessage>()
           : new Map(batch.messages.map((m) => [m.offset, m]));
-      await sendToDlq(
-        producer,
-        options.dlqTopic,
-        poison.flatMap(({ event, reason }) => {
-          const message = byOffset.get(event.offset);
-          return message === undefined
-            ? []
-            : [
-                {
-                  message,
-                  topic: batch.topic,
-                  partition: batch.partition,
-                  reason,
-                  stage: 'process' as const,
-                },
-              ];
-        }),
-      );
+      for (const { event, reason } of poison) {
+        const message = byOffset.get(event.offset);
+        if (message !== undefined)
+          letters.push({
+            message,
+            topic: batch.topic,
+            partition: batch.partition,
+            reason,
+            stage: 'process',
+          });
+      }
     }
     // resolveOffset moves this member's fetch position; the commit makes it survive a restart.
     // Committed through the batch so a group error reaches kafkajs's fetch loop, which re-joins.
-    payload.resolveOffset(batch.lastOffset());
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    const handled: HandledOffset = { topic: batch.topic, partition: batch.partition, offset: next };
     if (options.deferCommits !== undefined) {
-      options.deferCommits({ topic: batch.topic, partition: batch.partition, offset: next });
+      await deadLetters.write(letters);
+      payload.resolveOffset(batch.lastOffset());
+      options.deferCommits(handled);
       return;
     }
+    if (letters.length > 0) {
+      // The letters and the offset past them in one transaction: each letter once per group.
+      await deadLetters.write(letters, [handled]);
+      payload.resolveOffset(batch.lastOffset());
+      return;
+    }
+    payload.resolveOffset(batch.lastOffset());
     await payload.commitOffsetsIfNecessary({
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
     });
@@ -359,7 +428,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       stopping = true;
       clearTimeout(restartTimer);
       await consumer.disconnect();
-      await producer.disconnect();
+      await deadLetters.close();
     },
   };
 }

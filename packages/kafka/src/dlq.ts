@@ -1,4 +1,6 @@
-import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import { createHash, randomUUID } from 'node:crypto';
+import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { HandledOffset } from './consumer.ts';
 
 /** Headers a dead letter carries besides the original ones. */
 export const DlqHeader = {
@@ -8,6 +10,13 @@ export const DlqHeader = {
   sourcePartition: 'x-source-partition',
   sourceOffset: 'x-source-offset',
   failedAt: 'x-failed-at',
+  /** The consumer group that could not use the message: each group dead-letters it once. */
+  consumerGroup: 'x-consumer-group',
+  /** Present when the letter had to be cut to fit the topic: what was cut (`value`, `headers`, `key`). */
+  truncated: 'x-truncated',
+  /** The original value's size in bytes and SHA-256 (hex), on a truncated letter. */
+  originalSize: 'x-original-size',
+  originalSha256: 'x-original-sha256',
 } as const;
 
 /** Where in the pipeline a message was found unusable. */
@@ -21,30 +30,213 @@ export interface DeadLetter {
   readonly stage: DlqStage;
 }
 
-/** The original key, value and headers, plus headers that say why and where from. */
-export function deadLetterRecord(letter: DeadLetter, failedAt: Date) {
-  const headers: IHeaders = {
-    ...letter.message.headers,
+/** What a letter is sent as. */
+export interface DeadLetterRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders;
+}
+
+/** Bytes a record takes besides its key, value and headers (record and batch framing), at most. */
+const RECORD_OVERHEAD_BYTES = 512;
+/** An original header value longer than this is cut when the headers alone would not fit. */
+const MAX_KEPT_HEADER_BYTES = 256;
+const MAX_KEY_BYTES = 1024;
+
+function bytesOf(value: Buffer | string | null | undefined): Buffer | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? Buffer.from(value) : value;
+}
+
+function headerBytes(headers: IHeaders): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const single of values)
+      total += Buffer.byteLength(name) + 8 + (bytesOf(single)?.length ?? 0);
+  }
+  return total;
+}
+
+/** The record's size as the limit counts it (key, value, headers, framing). */
+export function deadLetterBytes(record: DeadLetterRecord): number {
+  return (
+    (record.key?.length ?? 0) +
+    (record.value?.length ?? 0) +
+    headerBytes(record.headers) +
+    RECORD_OVERHEAD_BYTES
+  );
+}
+
+/**
+ * The original key, value and headers, plus headers that say why, where from and which group.
+ * A letter that would be larger than `maxBytes` (the dlq topic's max.message.bytes) keeps its
+ * reason and its source, and the original value's size and SHA-256; the value, and if need be
+ * the original headers and key, are cut to fit. Without that, the DLQ write fails, the batch is
+ * redone, and the consumer loops on the same letter for ever.
+ */
+export function deadLetterRecord(
+  letter: DeadLetter,
+  group: string,
+  failedAt: Date,
+  maxBytes: number,
+): DeadLetterRecord {
+  const ours: IHeaders = {
     [DlqHeader.error]: letter.reason.slice(0, 4000),
     [DlqHeader.stage]: letter.stage,
     [DlqHeader.sourceTopic]: letter.topic,
     [DlqHeader.sourcePartition]: String(letter.partition),
     [DlqHeader.sourceOffset]: letter.message.offset,
     [DlqHeader.failedAt]: failedAt.toISOString(),
+    [DlqHeader.consumerGroup]: group,
   };
-  return { key: letter.message.key, value: letter.message.value, headers };
+  let key = bytesOf(letter.message.key);
+  const value = bytesOf(letter.message.value);
+  let original: IHeaders = letter.message.headers ?? {};
+  const whole = { key, value, headers: { ...original, ...ours } };
+  if (deadLetterBytes(whole) <= maxBytes) return whole;
+
+  const cut: string[] = [];
+  const budget = maxBytes - RECORD_OVERHEAD_BYTES - headerBytes(ours) - 256;
+  if (headerBytes(original) > budget / 2) {
+    original = Object.fromEntries(
+      Object.entries(original).map(([name, header]) => {
+        const single = bytesOf(Array.isArray(header) ? header[0] : header);
+        return [name, single === null ? undefined : single.subarray(0, MAX_KEPT_HEADER_BYTES)];
+      }),
+    );
+    cut.push('headers');
+  }
+  if (key !== null && key.length > MAX_KEY_BYTES) {
+    key = key.subarray(0, MAX_KEY_BYTES);
+    cut.push('key');
+  }
+  const room = Math.max(0, budget - headerBytes(original) - (key?.length ?? 0));
+  const headers: IHeaders = { ...original, ...ours };
+  let keptValue = value;
+  if (value !== null && value.length > room) {
+    keptValue = value.subarray(0, room);
+    cut.unshift('value');
+    headers[DlqHeader.originalSize] = String(value.length);
+    headers[DlqHeader.originalSha256] = createHash('sha256').update(value).digest('hex');
+  }
+  headers[DlqHeader.truncated] = cut.join(',');
+  return { key, value: keptValue, headers };
 }
 
-export async function sendToDlq(
-  producer: Producer,
-  dlqTopic: string,
-  letters: readonly DeadLetter[],
-): Promise<void> {
-  if (letters.length === 0) return;
-  const now = new Date();
-  await producer.send({
-    topic: dlqTopic,
-    acks: -1,
-    messages: letters.map((l) => deadLetterRecord(l, now)),
-  });
+/**
+ * Splits records into requests of at most `maxBytes` each, in order, so that no partition's
+ * record batch can exceed a topic's max.message.bytes. A record larger than that alone is
+ * sent alone (the broker then says so; the caller cuts records first).
+ */
+export function chunkBySize<T>(
+  records: readonly T[],
+  sizeOf: (record: T) => number,
+  maxBytes: number,
+): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let currentBytes = 0;
+  for (const record of records) {
+    const bytes = sizeOf(record);
+    if (current.length > 0 && currentBytes + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(record);
+    currentBytes += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Writes one consumer group's dead letters. Letters and the offsets past them are committed in
+ * one Kafka transaction, so a letter is in the DLQ exactly once per message and group: a crash
+ * before the commit leaves neither (the batch comes again and is dead-lettered again, once), a
+ * crash after it leaves both. Readers of the DLQ read committed records (kafkajs's default).
+ * Transactions are one at a time per producer, so concurrent batches take turns.
+ */
+export class DeadLetterWriter {
+  readonly #kafka: Kafka;
+  readonly #group: string;
+  readonly #topic: string;
+  readonly #maxBytes: () => Promise<number>;
+  #producer: Promise<Producer> | undefined;
+  #turn: Promise<void> = Promise.resolve();
+
+  constructor(kafka: Kafka, group: string, topic: string, maxBytes: () => Promise<number>) {
+    this.#kafka = kafka;
+    this.#group = group;
+    this.#topic = topic;
+    this.#maxBytes = maxBytes;
+  }
+
+  /**
+   * Writes the letters and, when given, commits `offsets` for the group in the same
+   * transaction. Resolves once both are durable.
+   */
+  write(letters: readonly DeadLetter[], offsets?: readonly HandledOffset[]): Promise<void> {
+    const run = this.#turn.then(() => this.#write(letters, offsets));
+    this.#turn = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #write(letters: readonly DeadLetter[], offsets?: readonly HandledOffset[]): Promise<void> {
+    if (letters.length === 0 && (offsets === undefined || offsets.length === 0)) return;
+    const maxBytes = await this.#maxBytes();
+    const now = new Date();
+    const records = letters.map((letter) => deadLetterRecord(letter, this.#group, now, maxBytes));
+    const producer = await this.#connected();
+    const transaction = await producer.transaction();
+    try {
+      for (const chunk of chunkBySize(records, deadLetterBytes, maxBytes)) {
+        await transaction.send({ topic: this.#topic, acks: -1, messages: chunk });
+      }
+      if (offsets !== undefined && offsets.length > 0) {
+        await transaction.sendOffsets({
+          consumerGroupId: this.#group,
+          topics: offsets.map(({ topic, partition, offset }) => ({
+            topic,
+            partitions: [{ partition, offset }],
+          })),
+        });
+      }
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      // A producer whose transaction failed may be fenced or in a bad state: start afresh.
+      await this.close();
+      throw error;
+    }
+  }
+
+  #connected(): Promise<Producer> {
+    this.#producer ??= (async () => {
+      const producer = this.#kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        // One per consumer instance: instances of a group must not fence each other.
+        transactionalId: `${this.#group}.dlq.${randomUUID()}`,
+      });
+      await producer.connect();
+      return producer;
+    })();
+    const pending = this.#producer;
+    pending.catch(() => {
+      if (this.#producer === pending) this.#producer = undefined;
+    });
+    return pending;
+  }
+
+  async close(): Promise<void> {
+    const producer = this.#producer;
+    this.#producer = undefined;
+    if (producer !== undefined) await (await producer.catch(() => undefined))?.disconnect();
+  }
 }

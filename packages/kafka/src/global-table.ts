@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { decodeEvent } from '@gridstream/events';
+import type { TimePlausibility } from '@gridstream/events';
 import { readRecordText } from './record-text.ts';
 import type { PositionedEvent } from './consumer.ts';
-import { fetchEndOffsets } from './topics.ts';
+import { fetchEndOffsets, topicRoleOf } from './topics.ts';
 
 export interface GlobalTable {
   /** Resolves once every event that was in the topic when the table started has been applied. */
@@ -18,6 +19,8 @@ export interface GlobalTableOptions {
   readonly apply: (event: PositionedEvent) => void;
   /** Identifies the member in logs and the throwaway group id. */
   readonly name: string;
+  /** The same bounds on event times as the topic's consumers use (runEventConsumer). */
+  readonly timeBounds?: TimePlausibility;
 }
 
 /**
@@ -49,12 +52,15 @@ export async function startGlobalTable(options: GlobalTableOptions): Promise<Glo
   });
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  const role = topicRoleOf(options.topic);
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       for (const message of batch.messages) {
-        const decoded = decodeEvent(message, readRecordText);
-        if (decoded.ok) {
+        const decoded = decodeEvent(message, readRecordText, options.timeBounds);
+        // What the topic's consumers dead-letter (bad data, a type that belongs elsewhere) is
+        // not applied here either, so the table and the read models agree.
+        if (decoded.ok && (role === undefined || decoded.topic === role)) {
           options.apply({
             event: decoded.event,
             topic: batch.topic,

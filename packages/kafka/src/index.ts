@@ -7,3 +7,4 @@ export * from './global-table.ts';
 export * from './group-progress.ts';
 export * from './record-text.ts';
 export * from './part-assigner.ts';
+export * from './read-to-end.ts';

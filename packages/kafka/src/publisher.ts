@@ -2,7 +2,29 @@ import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { catalogue, encodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
+import { chunkBySize } from './dlq.ts';
 import type { TopicNames } from './topics.ts';
+
+/**
+ * Bytes of events one produce request carries at most. A request's records for one partition
+ * form one record batch, which the broker refuses above the topic's max.message.bytes (1 MiB by
+ * default): a processor publishing a large backlog's events in one request crash-looped on it.
+ */
+export const MAX_PUBLISH_REQUEST_BYTES = 900 * 1024;
+
+/** A record's size as it counts against a request: key, value, headers, and framing. */
+function recordBytes(topicMessage: { readonly message: Message }): number {
+  const { key, value, headers } = topicMessage.message;
+  let bytes = 64 + byteLength(key) + byteLength(value);
+  for (const [name, header] of Object.entries(headers ?? {}))
+    bytes += name.length + 8 + byteLength(Array.isArray(header) ? header[0] : header);
+  return bytes;
+}
+
+function byteLength(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
 
 /**
  * Publishes events in CloudEvents binary mode, keyed by device so a device's events keep
@@ -17,6 +39,7 @@ export interface EventPublisher {
 export async function createEventPublisher(
   kafka: Kafka,
   topics: TopicNames,
+  maxRequestBytes = MAX_PUBLISH_REQUEST_BYTES,
 ): Promise<EventPublisher> {
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: false,
@@ -26,19 +49,29 @@ export async function createEventPublisher(
   return {
     async publish(events) {
       if (events.length === 0) return;
-      const byTopic = new Map<string, Message[]>();
-      for (const event of events) {
-        const topic = topics[catalogue[event.type].topic];
+      const records = events.map((event) => {
         const record = encodeEvent(event);
-        let messages = byTopic.get(topic);
-        if (messages === undefined) byTopic.set(topic, (messages = []));
-        messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
-      }
-      await producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        const message: Message = {
+          key: record.key,
+          value: record.value,
+          headers: { ...record.headers },
+        };
+        return { topic: topics[catalogue[event.type].topic], message };
       });
+      // In order, one request after the other: a device's events keep their order.
+      for (const chunk of chunkBySize(records, recordBytes, maxRequestBytes)) {
+        const byTopic = new Map<string, Message[]>();
+        for (const { topic, message } of chunk) {
+          let messages = byTopic.get(topic);
+          if (messages === undefined) byTopic.set(topic, (messages = []));
+          messages.push(message);
+        }
+        await producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.None,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+      }
     },
     async disconnect() {
       await producer.disconnect();

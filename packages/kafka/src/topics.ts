@@ -1,4 +1,5 @@
 import { setTimeout } from 'node:timers/promises';
+import kafkajs from 'kafkajs';
 import type { Admin, Kafka } from 'kafkajs';
 import { isRetriable } from '@gridstream/errors';
 import type { LogicalTopic } from '@gridstream/events';
@@ -24,9 +25,49 @@ export function topicNames(prefix: string): TopicNames {
 }
 
 /**
+ * The role of a topic named by `topicNames`, whatever the prefix: a name is its prefix followed
+ * by its role, and no role ends another. Undefined for a topic that is not one of ours.
+ */
+export function topicRoleOf(topic: string): TopicRole | undefined {
+  return TOPIC_ROLES.find((role) => topic.endsWith(role));
+}
+
+/** Kafka's default max.message.bytes, for a topic whose configuration cannot be read. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/** The largest record batch the topic takes (its max.message.bytes). */
+export async function topicMaxMessageBytes(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        {
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name: topic,
+          configNames: ['max.message.bytes'],
+        },
+      ],
+    });
+    const value = described.resources[0]?.configEntries.find(
+      (entry) => entry.configName === 'max.message.bytes',
+    )?.configValue;
+    const bytes = Number(value);
+    return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : DEFAULT_MAX_MESSAGE_BYTES;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * Creates the topics if they are missing. The log is the system of record that analysts
  * replay, so retention is unlimited on every topic, the DLQ included (a dead letter is
  * evidence, and it may be replayed once the bug is fixed).
+ *
+ * Records take the broker's append time as their timestamp (LogAppendTime), not the producer's
+ * claim: an event's time is checked against it (docs/events.md, "Plausibility"), so a producer
+ * writing straight to Kafka cannot push an event into the future by lying about both.
  */
 export async function ensureTopics(
   admin: Admin,
@@ -46,6 +87,7 @@ export async function ensureTopics(
         configEntries: [
           { name: 'retention.ms', value: '-1' },
           { name: 'retention.bytes', value: '-1' },
+          { name: 'message.timestamp.type', value: 'LogAppendTime' },
         ],
       })),
     })

@@ -1,16 +1,55 @@
 import { Sender } from '@questdb/nodejs-client';
+import { GridstreamError } from '@gridstream/errors';
 
 /**
  * Rows go over ILP on HTTP: one flush is one HTTP request, and QuestDB answers only once the
  * rows are committed to the table's WAL. That answer is what lets a processor commit offsets.
  * Auto-flush is off so that a batch is flushed exactly when the caller decides.
+ *
+ * A failed flush says what kind of failure it is (ilpFlushError), so that the consumer loop
+ * retries an outage and isolates a row QuestDB refuses instead of retrying it for ever.
  */
 export async function createIlpSender(httpUrl: string): Promise<Sender> {
   const url = new URL(httpUrl);
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
-  return Sender.fromConfig(
+  const sender = await Sender.fromConfig(
     `${scheme}::addr=${url.hostname}:${url.port || '9000'};auto_flush=off;request_timeout=30000;retry_timeout=10000;`,
   );
+  const flush = sender.flush.bind(sender);
+  sender.flush = async () => {
+    try {
+      return await flush();
+    } catch (error) {
+      throw ilpFlushError(error);
+    }
+  };
+  return sender;
+}
+
+/**
+ * The client reports an HTTP answer only in its message (`HTTP request failed, statusCode=400,
+ * error=...`), so this is the one place that reads it. 400 is QuestDB refusing the rows
+ * themselves (a value it cannot convert, a line it cannot parse): a failure of the data, which
+ * the consumer isolates to the event that causes it and dead-letters. 5xx, 401/403 (the server
+ * or its configuration) and anything without a status stay what they are: transient errors
+ * (network codes) are retried, unknown ones count against the message's attempt limit.
+ */
+export function ilpFlushError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const status = /statusCode=(\d{3})/.exec(error.message)?.[1];
+  if (status === undefined) return error;
+  const code = Number(status);
+  if (code === 400 || code === 413 || code === 422)
+    return new GridstreamError('POISON_MESSAGE', `QuestDB refused the rows: ${error.message}`, {
+      cause: error,
+    });
+  if (code >= 500 || code === 401 || code === 403 || code === 408 || code === 429)
+    return new GridstreamError(
+      'DEPENDENCY_UNAVAILABLE',
+      `QuestDB did not take the rows: ${error.message}`,
+      { cause: error },
+    );
+  return error;
 }
 
 export type { Sender } from '@questdb/nodejs-client';

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { fetchEndOffsets } from './topics.ts';
+
+/**
+ * Every committed record of a topic up to its end as it was when called, in partition and
+ * offset order. The end is found by offset, not by counting records: a topic written in
+ * transactions (the DLQ) has offsets that hold transaction markers, never delivered as records,
+ * and aborted records are skipped (a read-committed consumer, kafkajs's default).
+ */
+export async function readTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  timeoutMs = 30_000,
+): Promise<KafkaMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `read-to-end.${randomUUID()}`;
+  try {
+    const ends = new Map(
+      (await fetchEndOffsets(admin, topic))
+        .filter((p) => BigInt(p.high) > BigInt(p.low))
+        .map((p) => [p.partition, BigInt(p.high)]),
+    );
+    if (ends.size === 0) return [];
+    const byPartition = new Map<number, KafkaMessage[]>();
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`reading ${topic} to its end took over ${timeoutMs} ms`));
+        }, timeoutMs);
+        // Emitted for every batch, one holding only markers or aborted records included.
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          const end = ends.get(payload.partition);
+          if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end)
+            ends.delete(payload.partition);
+          if (ends.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const limits = new Map(ends);
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          const end = limits.get(batch.partition) ?? 0n;
+          const kept = byPartition.get(batch.partition) ?? [];
+          for (const message of batch.messages)
+            if (BigInt(message.offset) < end) kept.push(message);
+          byPartition.set(batch.partition, kept);
+        },
+      });
+      await done;
+    } finally {
+      await consumer.disconnect();
+    }
+    return [...byPartition].sort(([a], [b]) => a - b).flatMap(([, messages]) => messages);
+  } finally {
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
