@@ -146,6 +146,11 @@ export function eventTimeBounds(config: Config) {
   return { earliestMs: config.GS_EVENT_EARLIEST_TIME, maxAheadMs: config.GS_EVENT_MAX_AHEAD_MS };
 }
 
+/** What every consumer loop takes from the settings (runEventConsumer's options). */
+export function consumerSettings(config: Config) {
+  return { timeBounds: eventTimeBounds(config), maxAttempts: config.GS_CONSUMER_MAX_ATTEMPTS };
+}
+
 /** QuestDB's PG-wire connection, in the shape createQuestDbReader takes. */
 export function questDbConnection(config: Config) {
   return {

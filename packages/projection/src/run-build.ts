@@ -1,4 +1,5 @@
 import type { Collection, Db, Document } from 'mongodb';
+import { consumerSettings } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createKafka,
@@ -145,6 +146,7 @@ export async function runBuild<State extends Document>(
     groupId,
     topics,
     dlqTopic: names.dlq,
+    ...consumerSettings(config),
     fromBeginning: true,
     maxBytesPerPartition: options.fetchBytes ?? config.GS_PROJECTION_FETCH_BYTES,
     // A projection's batch is one bulk write, far shorter than this; a killed member's

@@ -1,4 +1,4 @@
-import { questDbConnection } from '@gridstream/config';
+import { consumerSettings, questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createKafka,
@@ -48,6 +48,7 @@ export async function startArchive(config: Config): Promise<{ stop(): Promise<vo
     groupId: archiveGroupId(config),
     topics: ARCHIVED_TOPICS.map((role) => names[role]),
     dlqTopic: names.dlq,
+    ...consumerSettings(config),
     async handle(events) {
       try {
         for (const event of events) await bufferEventRow(sender, table, event);
