@@ -3,7 +3,7 @@ import { addMissingColumns } from './columns.ts';
 import type { QuestDbReader } from './reader.ts';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent, ReadingQuality } from '@gridstream/events';
-import { PHASES, phasePowers } from '@gridstream/energy-core';
+import { PHASES, largerOf, mergeEnergyReadings, phasePowers } from '@gridstream/energy-core';
 import type { EnergyReading, IntervalEnergy } from '@gridstream/energy-core';
 
 export const READINGS_TABLE = 'readings';
@@ -30,7 +30,8 @@ const ENERGY_COLUMNS: readonly (readonly [name: string, type: string])[] = [
  * Raw readings, one row per device and instant, with the energy of the interval that ends at
  * each (the `delta_*` columns). DEDUP UPSERT KEYS makes a redelivered reading replace its row
  * instead of adding one, so writing twice is harmless; it also replaces the whole row, so a
- * reading whose delta changes (a late predecessor arrived) is written again whole.
+ * reading whose delta changes (a late predecessor arrived) is written again whole. The energy
+ * processor writes the merged reading of an instant (`mergeStoredReadings`), not the last part.
  */
 export function readingsTableDdl(table: string): string {
   return `CREATE TABLE IF NOT EXISTS "${table}" (
@@ -75,6 +76,36 @@ export interface StoredReading extends EnergyReading {
   readonly eventId: string;
   readonly kafkaPartition: number;
   readonly kafkaOffset: number;
+}
+
+/**
+ * Two stored readings of one device at one instant as one row (docs/energy.md): the energy
+ * fields as `mergeEnergyReadings` (the larger value of a field both carry, the worse quality),
+ * the other measured values the larger too, and the event id and log position of the part with
+ * the smallest event id. Each choice is commutative, associative and idempotent, so the row
+ * does not depend on the order or the number of deliveries, and merging a row read back from
+ * QuestDB with a part again gives the same row.
+ */
+export function mergeStoredReadings(a: StoredReading, b: StoredReading): StoredReading {
+  if (a.tenant !== b.tenant) throw new RangeError('only readings of one tenant are merged');
+  const origin =
+    a.eventId < b.eventId ||
+    (a.eventId === b.eventId &&
+      (a.kafkaPartition < b.kafkaPartition ||
+        (a.kafkaPartition === b.kafkaPartition && a.kafkaOffset <= b.kafkaOffset)))
+      ? a
+      : b;
+  return {
+    ...mergeEnergyReadings(a, b),
+    tenant: a.tenant,
+    voltageV: largerOf(a.voltageV, b.voltageV),
+    currentA: largerOf(a.currentA, b.currentA),
+    socPct: largerOf(a.socPct, b.socPct),
+    temperatureC: largerOf(a.temperatureC, b.temperatureC),
+    eventId: origin.eventId,
+    kafkaPartition: origin.kafkaPartition,
+    kafkaOffset: origin.kafkaOffset,
+  };
 }
 
 /** A reading's computed energy, as the `delta_*` columns store it. */

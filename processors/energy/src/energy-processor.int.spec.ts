@@ -20,10 +20,12 @@ import { dropTestData, readTopic } from '../../../test/cleanup.ts';
 import {
   DEFAULT_ENERGY_SETTINGS,
   DeviceTimeline,
-  intervalEnergy,
+  mergeEnergyReadings,
   quarterHourStartsBetween,
+  spanIntervals,
   toEnergyReading,
 } from '@gridstream/energy-core';
+import type { EnergyReading } from '@gridstream/energy-core';
 import { ENERGY_PROCESSOR_NODE_FLAGS, committedReadings, startEnergyProcessor } from './run.ts';
 
 const tenant = 'acme';
@@ -109,6 +111,7 @@ interface QuarterFigures {
 function expectedQuarterHours(
   all: readonly EventOf<typeof EventType.readingReported>[],
   withPhases = false,
+  untilMs = START_MS + READINGS_PER_DEVICE * 60_000,
 ) {
   const expected = new Map<string, QuarterFigures>();
   for (const deviceId of new Set(all.map((e) => e.subject))) {
@@ -123,10 +126,7 @@ function expectedQuarterHours(
       unbounded,
       'whole',
     );
-    for (const startMs of quarterHourStartsBetween(
-      START_MS,
-      START_MS + READINGS_PER_DEVICE * 60_000,
-    )) {
+    for (const startMs of quarterHourStartsBetween(START_MS, untilMs)) {
       const q = timeline.quarterHour(startMs);
       expected.set(`${deviceId} ${new Date(startMs).toISOString()}`, {
         importWh: q.importWh,
@@ -189,19 +189,26 @@ async function storedDeltas(reader: QuestDbReader, config: Config) {
   ]);
 }
 
+/** Each device's readings as the core sees them: the parts of an instant merged, in time order. */
+function mergedReadings(
+  all: readonly EventOf<typeof EventType.readingReported>[],
+  deviceId: string,
+): EnergyReading[] {
+  const mine = all
+    .filter((e) => e.subject === deviceId)
+    .map((e) => toEnergyReading(Date.parse(e.time), e.data));
+  return [...Map.groupBy(mine, (r) => r.timeMs).values()]
+    .map((parts) => parts.reduce(mergeEnergyReadings))
+    .sort((a, b) => a.timeMs - b.timeMs);
+}
+
 function expectedDeltas(all: readonly EventOf<typeof EventType.readingReported>[]) {
-  const byKey = new Map(all.map((e) => [`${e.subject} ${e.time.replace('Z', '')}`, e]));
   const rows: (string | number | null)[][] = [];
   for (const deviceId of [...new Set(all.map((e) => e.subject))].sort()) {
-    const mine = [...byKey.values()]
-      .filter((e) => e.subject === deviceId)
-      .map((e) => toEnergyReading(Date.parse(e.time), e.data))
-      .sort((a, b) => a.timeMs - b.timeMs);
+    const mine = mergedReadings(all, deviceId);
+    const intervals = spanIntervals(mine, DEFAULT_ENERGY_SETTINGS);
     mine.forEach((reading, i) => {
-      const previous = mine[i - 1];
-      const interval = previous
-        ? intervalEnergy(previous, reading, DEFAULT_ENERGY_SETTINGS)
-        : undefined;
+      const interval = i === 0 ? undefined : intervals[i - 1];
       rows.push([
         `${deviceId} ${new Date(reading.timeMs).toISOString()}`,
         interval?.method ?? 'first',
@@ -392,6 +399,91 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
       [200, 'import_reset'],
       [500, ''],
     ]);
+  });
+
+  it('books a counter delta across power-only readings between, in any order, from QuestDB too', async () => {
+    const { config: base, publisher } = await prepare();
+    await publisher.publish([registration('gw-meter', 'grid')]);
+    // given an hour of a meter whose gateway sends power every 10 s and the counter every
+    // minute on its own: 5 s after the power for half an hour, then at the same instant
+    const hourMs = 3_600_000;
+    const powerW = (ms: number) => 900 + 500 * Math.sin((2 * Math.PI * ms) / 1_200_000);
+    let countedWh = 0;
+    const counterAt = new Map<number, number>();
+    for (let ms = 0; ms <= hourMs; ms += 1_000) {
+      if (ms > 0) countedWh += (powerW(ms - 1_000) + powerW(ms)) / 2 / 3_600;
+      counterAt.set(ms, 20_000 + Math.floor(countedWh));
+    }
+    const event = (
+      kind: number,
+      ms: number,
+      data: { powerW?: number; importWh?: number },
+    ): EventOf<typeof EventType.readingReported> => ({
+      id: `00000000-0000-7003-800${kind}-${String(ms / 1_000).padStart(12, '0')}`,
+      type: EventType.readingReported,
+      source: 'test',
+      subject: 'gw-meter',
+      time: new Date(START_MS + ms).toISOString(),
+      tenant,
+      data: { deviceId: 'gw-meter', ...data, quality: 'good' },
+    });
+    const all: EventOf<typeof EventType.readingReported>[] = [];
+    for (let ms = 0; ms <= hourMs; ms += 10_000) {
+      all.push(event(0, ms, { powerW: powerW(ms) }));
+      if (ms % 60_000 !== 0) continue;
+      const counterMs = ms < hourMs / 2 ? ms + 5_000 : ms;
+      all.push(event(1, counterMs, { importWh: counterAt.get(counterMs) ?? 0 }));
+    }
+    // delivered in time order but for every seventh reading, which comes at the end, and the
+    // counters of minutes 20 to 25, which come last and backwards; some twice. Timelines hold
+    // four readings and ten minutes, so most late readings are placed from QuestDB.
+    const late = all.filter(
+      (e, i) =>
+        i % 7 === 3 ||
+        (e.id.includes('-8001-') && e.time >= '2026-03-29T00:20' && e.time < '2026-03-29T00:26'),
+    );
+    const input = [
+      ...all.filter((e) => !late.includes(e)),
+      ...late.filter((e) => e.id.includes('-8000-')),
+      ...late.filter((e) => e.id.includes('-8001-')).reverse(),
+      ...all.filter((_, i) => i % 20 === 0),
+    ];
+    const config = {
+      ...base,
+      GS_ENERGY_TIMELINE_READINGS: 4,
+      GS_ENERGY_TIMELINE_HORIZON_MS: 10 * 60_000,
+    };
+    // when the processor handles them
+    const processor = await startEnergyProcessor(config);
+    try {
+      await publisher.publish(input);
+      await eventually(
+        'everything committed',
+        async () => ((await committedReadings(config)) >= input.length ? true : undefined),
+        90_000,
+      );
+    } finally {
+      await processor.stop();
+    }
+    // then every quarter hour and every reading's delta are those of the readings in time order,
+    // the two parts of a same-instant reading stored as one row
+    const untilMs = START_MS + hourMs;
+    expect(await storedQuarterHours(reader, config)).toEqual(
+      expectedQuarterHours(all, false, untilMs),
+    );
+    const deltas = await storedDeltas(reader, config);
+    expect(deltas).toEqual(expectedDeltas(all));
+    expect(deltas).toHaveLength(new Set(all.map((e) => e.time)).size);
+    // and the hour holds what the meter counted between its first and last counter reading
+    // (the 5 s before the first are unknown: a power reading next to a counter-only one)
+    const table = energyTables(config.GS_QDB_TABLE_PREFIX).deviceEnergy15m;
+    const [sums] = await reader.query<{ import_wh: number; unknown_ms: string }>(
+      `SELECT sum(import_wh) import_wh, sum(unknown_ms) unknown_ms FROM "${table}"`,
+    );
+    const delta = (counterAt.get(hourMs) ?? 0) - (counterAt.get(5_000) ?? 0);
+    expect(sums?.import_wh).toBeCloseTo(delta, 6);
+    expect(Number(sums?.unknown_ms)).toBe(5_000);
+    expect(deltas.filter(([, method]) => method === 'counter')).toHaveLength(deltas.length - 2);
   });
 
   it('places readings older than its bounded memory from QuestDB, with the same result', async () => {

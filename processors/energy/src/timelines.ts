@@ -1,6 +1,7 @@
 import type { QuestDbReader, StoredReading, StoredReadingRow } from '@gridstream/questdb';
 import {
   STORED_READING_COLUMNS,
+  mergeStoredReadings,
   storedReadingFromRow,
   waitForWalApplied,
 } from '@gridstream/questdb';
@@ -60,8 +61,12 @@ export class DeviceTimelines {
     for (const [tenant, devices] of byTenant) {
       // Everything from the window's start up to the newest stored reading: a timeline must not
       // miss stored readings after the ones it holds, or it would compute intervals across them.
+      // A counter span limit more: a span may reach back that far from the window's readings.
+      const spanLimitMs = Math.max(
+        ...devices.map((d) => this.#options.settingsOf(tenant, d.deviceId).maxCounterSpanMs),
+      );
       const fromMs = quarterHourStartMs(
-        Math.min(...devices.map((d) => d.fromMs)) - limits.maxAgeMs,
+        Math.min(...devices.map((d) => d.fromMs)) - limits.maxAgeMs - spanLimitMs,
       );
 
       const ids = devices.map((d) => d.deviceId);
@@ -90,6 +95,7 @@ export class DeviceTimelines {
             this.#options.settingsOf(tenant, deviceId),
             limits,
             history,
+            { loadedFromMs: fromMs, merge: mergeStoredReadings },
           ),
         );
       }
@@ -151,15 +157,19 @@ export class DeviceTimelines {
   }
 
   /**
-   * A reading older than the device's timeline: its neighbours and the readings around their
-   * quarter hours are read from QuestDB into a temporary timeline that holds every interval
-   * touching the quarter hours the reading changes. Bounded by the gap around the reading.
+   * A reading older than the device's timeline: the readings whose intervals it can change and
+   * those of the quarter hours around them are read from QuestDB into a temporary timeline.
+   * It changes intervals from the anchor (counter reading) before it to the anchor after it, at
+   * most a counter span limit away, or its neighbours if they are farther; an interval there
+   * may in turn be in a span reaching a limit further. Bounded by those limits and the gaps.
    */
   async #insertLate(
     reading: StoredReading,
   ): Promise<{ timeline: StoredTimeline; outcome: PlacedOutcome }> {
     const { tenant } = reading;
     const { reader, readingsTable, settingsOf } = this.#options;
+    const settings = settingsOf(tenant, reading.deviceId);
+    const spanLimitMs = settings.maxCounterSpanMs;
     await waitForWalApplied(reader, readingsTable);
     const one = async (condition: string, order: 'ASC' | 'DESC', timeMs: number) =>
       (
@@ -170,32 +180,41 @@ export class DeviceTimelines {
       )[0]?.ts.getTime();
     const predecessor = await one('ts < $3', 'DESC', reading.timeMs);
     const successor = await one('ts > $3', 'ASC', reading.timeMs);
-    const before =
-      predecessor === undefined
-        ? undefined
-        : await one('ts < $3', 'DESC', quarterHourStartMs(predecessor));
-    const after =
-      successor === undefined
-        ? undefined
-        : await one('ts >= $3', 'ASC', quarterHourStartMs(successor) + QUARTER_HOUR_MS);
-    // Without a reading before the predecessor's quarter hour, that quarter hour starts the
-    // device's history: load all of it, not just from the predecessor on.
-    const fromMs = before ?? quarterHourStartMs(predecessor ?? reading.timeMs);
-    const toMs =
-      after ??
-      (successor === undefined ? reading.timeMs : quarterHourStartMs(successor) + QUARTER_HOUR_MS);
+    // The first quarter hour the reading can change, and every interval that overlaps it with
+    // its spans: from a limit before that quarter hour, and at least from the reading before it
+    // (else that quarter hour is the device's first, and all of it is loaded).
+    const firstQuarterMs = quarterHourStartMs(
+      Math.min(predecessor ?? reading.timeMs, reading.timeMs - spanLimitMs),
+    );
+    const before = await one('ts < $3', 'DESC', firstQuarterMs);
+    const fromMs =
+      before === undefined
+        ? firstQuarterMs - spanLimitMs
+        : Math.min(before, firstQuarterMs - spanLimitMs);
+    // Likewise after the last quarter hour it can change: up to the first reading at least a
+    // limit after that quarter hour's end (or everything, if there is none).
+    const lastQuarterEndMs =
+      quarterHourStartMs(Math.max(successor ?? reading.timeMs, reading.timeMs + spanLimitMs)) +
+      QUARTER_HOUR_MS;
+    const after = await one('ts >= $3', 'ASC', lastQuarterEndMs + spanLimitMs);
     const rows = await reader.query<StoredReadingRow>(
-      `SELECT ${STORED_READING_COLUMNS} FROM "${readingsTable}" WHERE tenant = $1 AND device_id = $2 AND ts >= $3 AND ts <= $4`,
-      [tenant, reading.deviceId, new Date(fromMs).toISOString(), new Date(toMs).toISOString()],
+      `SELECT ${STORED_READING_COLUMNS} FROM "${readingsTable}" WHERE tenant = $1 AND device_id = $2 AND ts >= $3${after === undefined ? '' : ' AND ts <= $4'}`,
+      [
+        tenant,
+        reading.deviceId,
+        new Date(fromMs).toISOString(),
+        ...(after === undefined ? [] : [new Date(after).toISOString()]),
+      ],
     );
     const unbounded = { maxReadings: Number.MAX_SAFE_INTEGER, maxAgeMs: Number.MAX_SAFE_INTEGER };
     const history = before === undefined ? 'whole' : 'recent';
     const timeline = DeviceTimeline.rebuild(
       reading.deviceId,
       rows.map(storedReadingFromRow),
-      settingsOf(tenant, reading.deviceId),
+      settings,
       unbounded,
       history,
+      { loadedFromMs: fromMs, merge: mergeStoredReadings },
     );
     const outcome = timeline.insert(reading);
     if (outcome.status === 'before_horizon')
