@@ -1,3 +1,4 @@
+import { PartitionAssigners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import { isPoison, isRetriable } from '@gridstream/errors';
 import { decodeEvent, DEFAULT_TIME_PLAUSIBILITY } from '@gridstream/events';
@@ -5,6 +6,7 @@ import type { GridstreamEvent, TimePlausibility } from '@gridstream/events';
 import { readRecordText } from './record-text.ts';
 import { logLine } from './client.ts';
 import { DeadLetterWriter } from './dlq.ts';
+import { coPartitionedAssigner } from './group-assigners.ts';
 import type { DeadLetter } from './dlq.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicMaxMessageBytes, topicRoleOf } from './topics.ts';
 
@@ -66,7 +68,11 @@ export interface EventConsumerOptions {
    * (a rebuild) uses a short one.
    */
   readonly maxWaitMs?: number;
-  /** How the group's partitions are shared out (kafkajs's round robin when absent). */
+  /**
+   * How the group's partitions are shared out. By default partition p of every topic goes to
+   * one member (coPartitionedAssigner), kafkajs's round robin only while a member that knows no
+   * better is in the group.
+   */
   readonly partitionAssigners?: readonly PartitionAssigner[];
   /** Bounds on event times (GS_EVENT_EARLIEST_TIME, GS_EVENT_MAX_AHEAD_MS); defaults when absent. */
   readonly timeBounds?: TimePlausibility;
@@ -365,9 +371,9 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       maxWaitTimeInMs: options.maxWaitMs ?? 5_000,
-      ...(options.partitionAssigners === undefined
-        ? {}
-        : { partitionAssigners: [...options.partitionAssigners] }),
+      partitionAssigners: [
+        ...(options.partitionAssigners ?? [coPartitionedAssigner, PartitionAssigners.roundRobin]),
+      ],
     });
     // kafkajs restarts a consumer after a retriable crash on its own; after any other it only
     // disconnects, and the process would live on consuming nothing. A new consumer takes over

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import type { KafkaMessage } from 'kafkajs';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { chunkBySize, deadLetterBytes, deadLetterRecord, DlqHeader } from './dlq.ts';
 
-function message(value: Buffer, headers: KafkaMessage['headers'] = {}): KafkaMessage {
+function message(value: Buffer, headers: IHeaders = {}): KafkaMessage {
   return {
     key: Buffer.from('meter-1'),
     value,
@@ -12,11 +12,10 @@ function message(value: Buffer, headers: KafkaMessage['headers'] = {}): KafkaMes
     offset: '42',
     timestamp: '0',
     attributes: 0,
-    size: value.length,
-  } as KafkaMessage;
+  };
 }
 
-const letter = (value: Buffer, headers?: KafkaMessage['headers']) => ({
+const letter = (value: Buffer, headers?: IHeaders) => ({
   message: message(value, headers),
   topic: 'gridstream.readings',
   partition: 3,

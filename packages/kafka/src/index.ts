@@ -8,3 +8,4 @@ export * from './group-progress.ts';
 export * from './record-text.ts';
 export * from './part-assigner.ts';
 export * from './read-to-end.ts';
+export * from './group-assigners.ts';

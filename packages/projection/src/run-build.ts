@@ -6,6 +6,7 @@ import {
   createTopicsIfMissing,
   inPart,
   partAssigner,
+  singleActiveAssigner,
   runEventConsumer,
   topicNames,
 } from '@gridstream/kafka';
@@ -158,7 +159,15 @@ export async function runBuild<State extends Document>(
     // FerretDB does not honour the version guard of applyPositionedBatch between concurrent
     // writes. The guard still holds off another process's writes on MongoDB.
     partitionsConsumedConcurrently: 3,
-    ...(options.part === undefined ? {} : { partitionAssigners: [partAssigner(options.part)] }),
+    // A rebuild's part takes its own partitions. Live instances share a projection whose
+    // documents follow the keys partition by partition (the default assigner); one whose
+    // documents gather events of every partition (site days) runs on one instance at a time,
+    // the others standing by: FerretDB does not guard concurrent writers of one document.
+    ...(options.part !== undefined
+      ? { partitionAssigners: [partAssigner(options.part)] }
+      : definition.parts === undefined
+        ? { partitionAssigners: [singleActiveAssigner] }
+        : {}),
     handle:
       writeBehind === undefined
         ? (events) => {
