@@ -173,7 +173,7 @@ describe('DeviceTimeline bounds', () => {
   it('a rebuild from recent history does not report the bucket before its first reading', () => {
     // given the I/O side loaded only readings from 10:05 on, which count both directions (so
     // no counter span can reach back before them)
-    const timeline = DeviceTimeline.rebuild(
+    const timeline = DeviceTimeline.rebuild<EnergyReading>(
       'd1',
       [
         { ...at(5, 100), exportWh: 0 },
