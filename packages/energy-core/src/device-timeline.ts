@@ -149,9 +149,7 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     if (existing && isSameInstant) {
       reading = this.#merge(existing, incoming);
       status = sameEnergyReading(existing, reading) ? 'duplicate' : 'merged';
-      // The oldest held reading, whose predecessor was evicted: its interval cannot be
-      // recomputed here, and recomputing it as "first" would lose it.
-      if (status === 'merged' && index === 0 && this.#intervals[0] != null)
+      if (index === 0 && !this.#oldestIntervalKnown(status))
         return { status: 'before_horizon', reading: incoming };
       this.#readings[index] = reading;
     } else {
@@ -244,6 +242,21 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     const firstChangeableMs = quarterHourStartMs(this.#heldFromMs);
     for (const startMs of this.#sealed.keys())
       if (startMs < firstChangeableMs) this.#sealed.delete(startMs);
+  }
+
+  /**
+   * Whether a reading at the instant of the oldest held one can be answered with that reading's
+   * row. Its predecessor is not held: evicted (its interval is known, but cannot be recomputed,
+   * so only a duplicate is answered, and only where the interval is known to be right) or never
+   * loaded (its interval is unknown; writing it as "first" would lose it). Only a device's very
+   * first reading has no predecessor at all.
+   */
+  #oldestIntervalKnown(status: InsertStatus): boolean {
+    const oldest = this.#readings[0];
+    if (oldest === undefined) return true;
+    if (this.#intervals[0] === null)
+      return this.#heldFromMs === -Infinity && this.#unknownBeforeMs === -Infinity;
+    return status === 'duplicate' && oldest.timeMs > this.#completeFromMs;
   }
 
   /** Intervals ending before this instant may be wrong, so its bucket is only partly known. */

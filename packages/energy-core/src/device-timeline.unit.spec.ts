@@ -193,6 +193,48 @@ describe('DeviceTimeline bounds', () => {
     expect(quarterHours.map((q) => [minutesOf(q.startMs), q.importWh])).toEqual([[15, 30]]);
   });
 
+  it('a rebuild from recent history waits a span limit for a direction it has no counter of', () => {
+    // given readings from 10:05 on that count import only: an export counter before 10:05 (not
+    // loaded) could bound a span reaching up to an hour into them
+    const timeline = DeviceTimeline.rebuild(
+      'd1',
+      [at(5, 100), at(20, 130)],
+      settings,
+      roomy,
+      'recent',
+    );
+    // then buckets are complete only from the first quarter hour an hour after 10:05
+    expect(timeline.completeFromMs).toBe(t0 + 75 * MINUTE_MS);
+    expect(timeline.insert(at(25, 150)).status).toBe('before_horizon');
+    // unless the loader says it loaded everything from an hour before
+    const loaded = DeviceTimeline.rebuild(
+      'd1',
+      [at(5, 100), at(20, 130)],
+      settings,
+      roomy,
+      'recent',
+      {
+        loadedFromMs: t0 - 60 * MINUTE_MS,
+      },
+    );
+    expect(loaded.completeFromMs).toBe(t0 + 15 * MINUTE_MS);
+    expect(loaded.insert(at(25, 150)).status).toBe('inserted');
+  });
+
+  it('refuses a reading at the instant of the oldest loaded one, whose interval is unknown', () => {
+    // given a rebuild from recent history whose oldest reading is on a quarter-hour boundary
+    const timeline = DeviceTimeline.rebuild(
+      'd1',
+      [at(15, 100), at(20, 130)],
+      settings,
+      roomy,
+      'recent',
+      { loadedFromMs: t0 - 60 * MINUTE_MS },
+    );
+    // then even its duplicate is refused: answering it would store it as a device's first
+    expect(timeline.insert(at(15, 100)).status).toBe('before_horizon');
+  });
+
   it('a rebuild merges several readings given for the same instant (the larger counter)', () => {
     const timeline = wholeTimeline([at(0, 100), at(10, 170), at(10, 150)]);
     expect(timeline.quarterHour(t0).importWh).toBe(70);
