@@ -60,11 +60,16 @@ function anchorBefore(
   return undefined;
 }
 
-/** Per interval index, its share of a span's delta in one direction, and the change flags. */
+/**
+ * Per interval index, its share of a span's delta in one direction, and the change flags.
+ * Created only when a span is split: a device without counters allocates nothing per reading.
+ */
 interface DirectionShares {
   readonly wh: Map<number, number>;
   readonly flags: Map<number, IntervalFlag>;
 }
+
+const newShares = (): DirectionShares => ({ wh: new Map(), flags: new Map() });
 
 /**
  * The power of each reading of [a, b] for weighting: the reading's own, or interpolated in time
@@ -108,7 +113,7 @@ function splitSpan(
   direction: Direction,
   settings: EnergySettings,
   shares: DirectionShares,
-): void {
+): DirectionShares {
   const startReading = readings[a];
   const endReading = readings[b];
   const startWh = startReading && counterOf(startReading, direction);
@@ -118,7 +123,7 @@ function splitSpan(
   if (delta.change !== 'increase') shares.flags.set(b, `${direction}_${delta.change}`);
   if (b === a + 1) {
     shares.wh.set(b, delta.deltaWh);
-    return;
+    return shares;
   }
   const powers = spanPowersW(readings, a, b);
   const weights: number[] = [];
@@ -143,6 +148,7 @@ function splitSpan(
       : (timeAt(readings, i) - timeAt(readings, i - 1)) / spanMs;
     shares.wh.set(i, delta.deltaWh * share);
   }
+  return shares;
 }
 
 /** The shares, in one direction, of every span that overlaps the intervals first..last. */
@@ -152,13 +158,13 @@ function directionShares(
   last: number,
   direction: Direction,
   settings: EnergySettings,
-): DirectionShares {
-  const shares: DirectionShares = { wh: new Map(), flags: new Map() };
+): DirectionShares | undefined {
+  let shares: DirectionShares | undefined;
   let a = anchorBefore(readings, first - 1, direction, settings);
   for (let k = (a ?? first - 1) + 1; k < readings.length; k++) {
     if (isAnchor(readings, k, direction)) {
       if (a !== undefined && spanCounts(readings, a, k, settings))
-        splitSpan(readings, a, k, direction, settings, shares);
+        shares = splitSpan(readings, a, k, direction, settings, shares ?? newShares());
       a = k;
       if (k >= last) break;
     } else if (k >= last) {
@@ -184,16 +190,15 @@ export function spanIntervals(
 ): IntervalEnergy[] {
   if (first < 1) throw new RangeError('the first reading has no interval');
   if (last < first) return [];
-  const [importShares, exportShares] = DIRECTIONS.map((d) =>
-    directionShares(readings, first, last, d, settings),
-  ) as [DirectionShares, DirectionShares];
+  const importShares = directionShares(readings, first, last, 'import', settings);
+  const exportShares = directionShares(readings, first, last, 'export', settings);
   const intervals: IntervalEnergy[] = [];
   for (let i = first; i <= last; i++) {
     const previous = readings[i - 1];
     const next = readings[i];
     if (previous === undefined || next === undefined) throw new RangeError(`no reading at ${i}`);
-    const importWh = importShares.wh.get(i);
-    const exportWh = exportShares.wh.get(i);
+    const importWh = importShares?.wh.get(i);
+    const exportWh = exportShares?.wh.get(i);
     if (importWh === undefined && exportWh === undefined) {
       intervals.push(intervalEnergy(previous, next, settings));
       continue;
@@ -201,8 +206,8 @@ export function spanIntervals(
     const durationMs = next.timeMs - previous.timeMs;
     const isGap = durationMs > settings.maxIntegrationGapMs;
     const flags: IntervalFlag[] = isGap ? ['gap'] : [];
-    const importFlag = importShares.flags.get(i);
-    const exportFlag = exportShares.flags.get(i);
+    const importFlag = importShares?.flags.get(i);
+    const exportFlag = exportShares?.flags.get(i);
     if (importFlag !== undefined) flags.push(importFlag);
     if (exportFlag !== undefined) flags.push(exportFlag);
     intervals.push({

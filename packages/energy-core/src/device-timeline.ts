@@ -5,6 +5,10 @@ import { quarterHourStartMs, quarterHourStartsBetween } from './calendar-buckets
 import { affectedRange, isSpanBoundary, spanIntervals } from './counter-span.ts';
 import { mergeEnergyReadings, sameEnergyReading } from './energy-reading.ts';
 import type { EnergyReading, ReadingMerge } from './energy-reading.ts';
+
+const hasCounter = (reading: EnergyReading) =>
+  reading.importWh !== undefined || reading.exportWh !== undefined;
+import { intervalEnergy } from './interval-energy.ts';
 import type { IntervalEnergy } from './interval-energy.ts';
 import type { EnergySettings } from './settings.ts';
 import type {
@@ -58,6 +62,12 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
   /** Readings before this were never loaded (a rebuild from recent history). */
   #unknownBeforeMs = -Infinity;
   /**
+   * How many held readings carry a counter. Without any, every interval is its two readings'
+   * alone (power), and inserting and evicting skip the search for counter spans: the figures
+   * are the same, for a power-only device without that cost per reading.
+   */
+  #withCounters = 0;
+  /**
    * Per 15-minute bucket, the sum of the evicted intervals that fall in it, in time order. A
    * bucket's total continues from here over the held intervals, which all come after them, so
    * it is the sum over all its intervals in time order, as if nothing had been evicted.
@@ -100,6 +110,7 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     }
     const sorted = [...byTime.values()].sort((a, b) => a.timeMs - b.timeMs);
     timeline.#readings = sorted;
+    timeline.#withCounters = sorted.filter(hasCounter).length;
     timeline.#intervals = sorted.length === 0 ? [] : [null, ...spanIntervals(sorted, settings)];
     const oldest = sorted[0];
     if (history === 'recent' && oldest) {
@@ -152,13 +163,21 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
       if (index === 0 && !this.#oldestIntervalKnown(status))
         return { status: 'before_horizon', reading: incoming };
       this.#readings[index] = reading;
+      this.#withCounters += Number(hasCounter(reading)) - Number(hasCounter(existing));
     } else {
       this.#readings.splice(index, 0, reading);
+      this.#withCounters += Number(hasCounter(reading));
       this.#intervals.splice(index, 0, null);
     }
-    const [lo, hi] = affectedRange(this.#readings, index, this.#settings);
+    const [lo, hi] =
+      this.#withCounters === 0
+        ? [Math.max(0, index - 1), Math.min(this.#readings.length - 1, index + 1)]
+        : affectedRange(this.#readings, index, this.#settings);
     if ((this.#readings[lo]?.timeMs ?? incoming.timeMs) < this.#completeFromMs) {
-      if (existing && isSameInstant) this.#readings[index] = existing;
+      const restored = existing && isSameInstant ? existing : undefined;
+      this.#withCounters +=
+        (restored ? Number(hasCounter(restored)) : 0) - Number(hasCounter(reading));
+      if (restored) this.#readings[index] = restored;
       else {
         this.#readings.splice(index, 1);
         this.#intervals.splice(index, 1);
@@ -166,7 +185,10 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
       return { status: 'before_horizon', reading: incoming };
     }
     if (status !== 'duplicate' && hi > lo) {
-      const intervals = spanIntervals(this.#readings, this.#settings, lo + 1, hi);
+      const intervals =
+        this.#withCounters === 0
+          ? this.#powerIntervals(lo + 1, hi)
+          : spanIntervals(this.#readings, this.#settings, lo + 1, hi);
       for (const [offset, interval] of intervals.entries())
         this.#intervals[lo + 1 + offset] = interval;
     }
@@ -216,11 +238,7 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     }
     // Only at a span boundary: an interval after it may not depend on what is dropped. An open
     // or short counter span is therefore held whole, beyond the limits (at most the span limit).
-    while (
-      count > 0 &&
-      !isSpanBoundary(this.#readings, count, this.#settings, this.#unknownBeforeMs)
-    )
-      count--;
+    while (count > 0 && !this.#isSpanBoundary(count)) count--;
     if (count === 0) return;
     for (const interval of this.#intervals.slice(0, count)) {
       if (interval === null) continue;
@@ -233,7 +251,8 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
         addToBucket(sum, startMs, startMs + QUARTER_HOUR_MS, interval);
       }
     }
-    this.#readings.splice(0, count);
+    for (const evicted of this.#readings.splice(0, count))
+      this.#withCounters -= Number(hasCounter(evicted));
     this.#intervals.splice(0, count);
     this.#heldFromMs = this.#readings[0]?.timeMs ?? this.#heldFromMs;
     // What came before a span boundary no longer matters to any interval held.
@@ -242,6 +261,27 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     const firstChangeableMs = quarterHourStartMs(this.#heldFromMs);
     for (const startMs of this.#sealed.keys())
       if (startMs < firstChangeableMs) this.#sealed.delete(startMs);
+  }
+
+  /** The intervals ending at first..last from their two readings alone (no counter held). */
+  #powerIntervals(first: number, last: number): IntervalEnergy[] {
+    const intervals: IntervalEnergy[] = [];
+    for (let i = first; i <= last; i++) {
+      const previous = this.#readings[i - 1];
+      const next = this.#readings[i];
+      if (previous && next) intervals.push(intervalEnergy(previous, next, this.#settings));
+    }
+    return intervals;
+  }
+
+  #isSpanBoundary(index: number): boolean {
+    if (this.#withCounters > 0)
+      return isSpanBoundary(this.#readings, index, this.#settings, this.#unknownBeforeMs);
+    // No counter held: only one before what was loaded could still reach past this reading.
+    const atMs = this.#readings[index]?.timeMs ?? -Infinity;
+    const oldestMs = this.#readings[0]?.timeMs ?? atMs;
+    const limitMs = this.#settings.maxCounterSpanMs;
+    return atMs - this.#unknownBeforeMs >= limitMs || (index > 0 && atMs - oldestMs >= limitMs);
   }
 
   /**
