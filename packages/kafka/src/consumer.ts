@@ -74,6 +74,13 @@ export interface EventConsumerOptions {
    * better is in the group.
    */
   readonly partitionAssigners?: readonly PartitionAssigner[];
+  /**
+   * Called each time this member joins its group (its first join, and after every rebalance),
+   * before its first batch of the new generation, with what it now holds. State a member keeps
+   * in memory for its partitions' keys must be dropped or checked here: a partition may come
+   * back after another member has moved its keys on.
+   */
+  readonly onAssignment?: (assignment: Assignment) => void;
   /** Bounds on event times (GS_EVENT_EARLIEST_TIME, GS_EVENT_MAX_AHEAD_MS); defaults when absent. */
   readonly timeBounds?: TimePlausibility;
   /**
@@ -94,8 +101,16 @@ export interface HandledOffset {
 export interface RunningConsumer {
   /** The current kafkajs consumer; a new one replaces it after kafkajs gives up on the old. */
   readonly consumer: Consumer;
+  /**
+   * The partitions this member holds now, by topic (empty before it joined and while it has
+   * none): work outside the batches (a timer sweep) keeps to the devices of these.
+   */
+  assignment(): ReadonlyMap<string, ReadonlySet<number>>;
   stop(): Promise<void>;
 }
+
+/** The partitions a member was given when it joined its group, by topic. */
+export type Assignment = ReadonlyMap<string, ReadonlySet<number>>;
 
 /**
  * Group errors kafkajs answers by re-joining the group, when they reach its fetch loop bare.
@@ -354,6 +369,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     });
   };
 
+  let current: Assignment = new Map();
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   let restartDelayMs = FIRST_RESTART_DELAY_MS;
@@ -378,6 +394,15 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     // kafkajs restarts a consumer after a retriable crash on its own; after any other it only
     // disconnects, and the process would live on consuming nothing. A new consumer takes over
     // from the committed offsets, so nothing is lost and the handler's idempotency covers the rest.
+    next.on(next.events.GROUP_JOIN, ({ payload }) => {
+      current = new Map(
+        Object.entries(payload.memberAssignment).map(([topic, partitions]) => [
+          topic,
+          new Set(partitions),
+        ]),
+      );
+      options.onAssignment?.(current);
+    });
     next.on(next.events.CRASH, ({ payload }) => {
       if (payload.restart || stopping) return;
       logLine(
@@ -430,6 +455,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     get consumer() {
       return consumer;
     },
+    assignment: () => current,
     async stop() {
       stopping = true;
       clearTimeout(restartTimer);

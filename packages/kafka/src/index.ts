@@ -9,3 +9,4 @@ export * from './record-text.ts';
 export * from './part-assigner.ts';
 export * from './read-to-end.ts';
 export * from './group-assigners.ts';
+export * from './key-partition.ts';
