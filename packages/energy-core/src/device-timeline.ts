@@ -141,6 +141,30 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     return this.#readings.at(-1)?.timeMs;
   }
 
+  /**
+   * Until when the held intervals are final unless late data arrives: a reading after the
+   * newest can change the intervals back to the last counter reading within a counter span
+   * limit (closing its span), in each direction; without one, only the interval it ends. A
+   * quarter hour ending by then is closed.
+   */
+  get settledMs(): number | undefined {
+    const newest = this.#readings.at(-1);
+    if (newest === undefined || this.#withCounters === 0) return newest?.timeMs;
+    let settledMs = newest.timeMs;
+    for (const key of ['importWh', 'exportWh'] as const) {
+      for (let k = this.#readings.length - 1; k >= 0; k--) {
+        const reading = this.#readings[k];
+        if (reading === undefined) break;
+        if (newest.timeMs - reading.timeMs >= this.#settings.maxCounterSpanMs) break;
+        if (reading[key] !== undefined) {
+          settledMs = Math.min(settledMs, reading.timeMs);
+          break;
+        }
+      }
+    }
+    return settledMs;
+  }
+
   readings(): R[] {
     return [...this.#readings];
   }

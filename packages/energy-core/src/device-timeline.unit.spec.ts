@@ -97,6 +97,23 @@ describe('DeviceTimeline.insert', () => {
   });
 });
 
+describe('DeviceTimeline.settledMs', () => {
+  it('is the newest reading, or the last counter reading while its span may still close', () => {
+    // given a power-only device, then a counter at 10:05 and power readings after it
+    const timeline = new DeviceTimeline('d1', settings, roomy);
+    timeline.insert({ ...at(0, 0), importWh: undefined, powerW: 100 });
+    expect(timeline.settledMs).toBe(t0);
+    timeline.insert(at(5, 100));
+    timeline.insert({ ...at(20, 0), importWh: undefined, powerW: 100 });
+    // then a quarter hour is settled only up to 10:05: the next counter reading would split
+    // the power readings' intervals again
+    expect(timeline.settledMs).toBe(t0 + 5 * MINUTE_MS);
+    // and once that counter is more than a span limit back, up to the newest reading again
+    timeline.insert({ ...at(66, 0), importWh: undefined, powerW: 100 });
+    expect(timeline.settledMs).toBe(t0 + 66 * MINUTE_MS);
+  });
+});
+
 describe('DeviceTimeline bounds', () => {
   it('evicts the oldest readings beyond maxReadings and refuses readings it can no longer place', () => {
     // given room for three readings, and readings every 5 minutes from 10:00

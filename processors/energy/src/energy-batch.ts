@@ -12,7 +12,10 @@ export type PlacedOutcome = Exclude<InsertOutcome<StoredReading>, { status: 'bef
 export interface QuarterHourResult {
   readonly tenant: string;
   readonly total: DeviceBucketTotal;
-  /** The device has reported at or after the quarter hour's end: the total is final until late data. */
+  /**
+   * The device has reported at or after the quarter hour's end, and no open counter span reaches
+   * into it: the total is final until late data.
+   */
   readonly closed: boolean;
 }
 
@@ -47,13 +50,15 @@ export class EnergyBatch {
     const pending = this.#pending.get(timeline);
     if (pending === undefined) return;
     this.#pending.delete(timeline);
-    const newestMs = timeline.newestMs ?? -Infinity;
+    // Closed: the device reported past the quarter hour's end, and no counter span still open
+    // reaches into it (its closing counter reading would change the quarter hour again).
+    const settledMs = timeline.settledMs ?? -Infinity;
     for (const startMs of pending.startsMs) {
       const total = timeline.quarterHour(startMs);
       this.#quarterHours.set(`${pending.tenant}/${timeline.deviceId}/${startMs}`, {
         tenant: pending.tenant,
         total,
-        closed: total.endMs <= newestMs,
+        closed: total.endMs <= settledMs,
       });
     }
   }

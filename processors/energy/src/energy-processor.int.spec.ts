@@ -484,6 +484,11 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     expect(sums?.import_wh).toBeCloseTo(delta, 6);
     expect(Number(sums?.unknown_ms)).toBe(5_000);
     expect(deltas.filter(([, method]) => method === 'counter')).toHaveLength(deltas.length - 2);
+    // and the last published figures of each quarter hour are the stored ones
+    const published = await publishedQuarterHours(config);
+    expect([...published].map(([key, q]) => [key, q.importWh])).toEqual(
+      [...(await storedQuarterHours(reader, config))].map(([key, q]) => [key, q.importWh]),
+    );
   });
 
   it('places readings older than its bounded memory from QuestDB, with the same result', async () => {
