@@ -1,3 +1,4 @@
+import { bucketEndMs, localHourStartMs } from '@gridstream/energy-core';
 import type { EnergyTables } from './energy-tables.ts';
 import type { QuestDbReader } from './reader.ts';
 
@@ -12,16 +13,22 @@ export interface RollupQuery {
   readonly timeZone: string;
 }
 
-export interface DeviceEnergyBucket {
+/** A bucket's span: an absolute stretch of time, [start, end). */
+export interface BucketSpan {
   readonly start: Date;
+  /** Its end: 15 minutes on; a local hour (60 or, where a zone shifts by half an hour, 30
+   * minutes); a local day of 23, 24 or 25 hours. */
+  readonly end: Date;
+}
+
+export interface DeviceEnergyBucket extends BucketSpan {
   readonly importWh: number;
   readonly exportWh: number;
   readonly measuredMs: number;
   readonly unknownMs: number;
 }
 
-export interface SiteEnergyBucket {
-  readonly start: Date;
+export interface SiteEnergyBucket extends BucketSpan {
   readonly gridImportWh: number;
   readonly gridExportWh: number;
   readonly productionWh: number;
@@ -34,15 +41,52 @@ export interface SiteEnergyBucket {
 }
 
 /**
- * Hour and day rollups are computed at query time from the 15-minute rows, with QuestDB's
- * SAMPLE BY ... ALIGN TO CALENDAR TIME ZONE: every site has its own time zone and a
- * materialized view has exactly one, while a local hour or day is always a whole number of
- * UTC quarter hours. A day of one site is at most 96-100 rows per device, so this stays cheap.
+ * Rollups are computed at query time from the 15-minute rows: every site has its own time zone
+ * and a materialized view has exactly one, while a local hour or day is always a whole number
+ * of UTC quarter hours. A day of one site is at most 96-100 rows per device, so this stays cheap.
+ *
+ * - 15 minutes: UTC quarter hours, the same in every zone in use (QuestDB's SAMPLE BY 15m).
+ * - Hours: absolute spans from one local hour start to the next (`localHourStartMs`), summed
+ *   here from the quarter hours. QuestDB's SAMPLE BY 1h ALIGN TO CALENDAR TIME ZONE groups by
+ *   local wall time, so the hour repeated at a DST fall-back came back as one "hour" of twice the
+ *   energy and 24 buckets on a 25-hour day; here it is two buckets, +02:00 then +01:00.
+ * - Days: local days (SAMPLE BY 1d ALIGN TO CALENDAR TIME ZONE), 23 to 25 hours long.
  */
 function alignment(query: RollupQuery): string {
   if (!/^[A-Za-z0-9_+\-/]+$/.test(query.timeZone))
     throw new RangeError(`not a time zone name: ${query.timeZone}`);
-  return `SAMPLE BY ${query.size} ALIGN TO CALENDAR TIME ZONE '${query.timeZone}'`;
+  return query.size === '1d'
+    ? `SAMPLE BY 1d ALIGN TO CALENDAR TIME ZONE '${query.timeZone}'`
+    : 'SAMPLE BY 15m ALIGN TO CALENDAR';
+}
+
+/**
+ * The buckets of the query's size from rows of `alignment`: quarter hours and days as they
+ * come, with their ends; quarter hours gathered into local hours for hours.
+ */
+function bucketsOf<T extends { readonly start: Date }>(
+  rows: readonly T[],
+  query: RollupQuery,
+  add: (sum: T, row: T) => T,
+): (T & BucketSpan)[] {
+  const size = query.size === '15m' ? 'quarter_hour' : query.size === '1h' ? 'hour' : 'day';
+  if (size !== 'hour')
+    return rows.map((row) => ({
+      ...row,
+      end: new Date(bucketEndMs(row.start.getTime(), size, query.timeZone)),
+    }));
+  const hours = new Map<number, T>();
+  for (const row of rows) {
+    const startMs = localHourStartMs(row.start.getTime(), query.timeZone);
+    const sum = hours.get(startMs);
+    hours.set(startMs, sum === undefined ? { ...row, start: new Date(startMs) } : add(sum, row));
+  }
+  return [...hours.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([startMs, sum]) => ({
+      ...sum,
+      end: new Date(bucketEndMs(startMs, 'hour', query.timeZone)),
+    }));
 }
 
 const num = (value: unknown) => Number(value ?? 0);
@@ -66,13 +110,23 @@ export async function deviceEnergyRollup(
      ${alignment(query)}`,
     [query.tenant, deviceId, query.from.toISOString(), query.to.toISOString()],
   );
-  return rows.map((r) => ({
-    start: r.ts,
-    importWh: num(r.import_wh),
-    exportWh: num(r.export_wh),
-    measuredMs: num(r.measured_ms),
-    unknownMs: num(r.unknown_ms),
-  }));
+  return bucketsOf(
+    rows.map((r) => ({
+      start: r.ts,
+      importWh: num(r.import_wh),
+      exportWh: num(r.export_wh),
+      measuredMs: num(r.measured_ms),
+      unknownMs: num(r.unknown_ms),
+    })),
+    query,
+    (sum, row) => ({
+      start: sum.start,
+      importWh: sum.importWh + row.importWh,
+      exportWh: sum.exportWh + row.exportWh,
+      measuredMs: sum.measuredMs + row.measuredMs,
+      unknownMs: sum.unknownMs + row.unknownMs,
+    }),
+  );
 }
 
 export async function siteEnergyRollup(
@@ -91,15 +145,29 @@ export async function siteEnergyRollup(
      ${alignment(query)}`,
     [query.tenant, siteId, query.from.toISOString(), query.to.toISOString()],
   );
-  return rows.map((r) => ({
-    start: r.ts,
-    gridImportWh: num(r['grid_import_wh']),
-    gridExportWh: num(r['grid_export_wh']),
-    productionWh: num(r['production_wh']),
-    batteryChargeWh: num(r['battery_charge_wh']),
-    batteryDischargeWh: num(r['battery_discharge_wh']),
-    meteredConsumersWh: num(r['metered_consumers_wh']),
-    deviceQuarterHours: num(r['devices']),
-    gridMeterQuarterHours: num(r['grid_meters']),
-  }));
+  return bucketsOf(
+    rows.map((r) => ({
+      start: r.ts,
+      gridImportWh: num(r['grid_import_wh']),
+      gridExportWh: num(r['grid_export_wh']),
+      productionWh: num(r['production_wh']),
+      batteryChargeWh: num(r['battery_charge_wh']),
+      batteryDischargeWh: num(r['battery_discharge_wh']),
+      meteredConsumersWh: num(r['metered_consumers_wh']),
+      deviceQuarterHours: num(r['devices']),
+      gridMeterQuarterHours: num(r['grid_meters']),
+    })),
+    query,
+    (sum, row) => ({
+      start: sum.start,
+      gridImportWh: sum.gridImportWh + row.gridImportWh,
+      gridExportWh: sum.gridExportWh + row.gridExportWh,
+      productionWh: sum.productionWh + row.productionWh,
+      batteryChargeWh: sum.batteryChargeWh + row.batteryChargeWh,
+      batteryDischargeWh: sum.batteryDischargeWh + row.batteryDischargeWh,
+      meteredConsumersWh: sum.meteredConsumersWh + row.meteredConsumersWh,
+      deviceQuarterHours: sum.deviceQuarterHours + row.deviceQuarterHours,
+      gridMeterQuarterHours: sum.gridMeterQuarterHours + row.gridMeterQuarterHours,
+    }),
+  );
 }
