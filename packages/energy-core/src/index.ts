@@ -10,6 +10,7 @@ export * from './counter-span.ts';
 export * from './bucket-total.ts';
 export * from './bucket-split.ts';
 export * from './local-time.ts';
+export * from './local-iso.ts';
 export * from './calendar-buckets.ts';
 export * from './rollup.ts';
 export * from './site-energy.ts';
