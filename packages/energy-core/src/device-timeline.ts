@@ -113,6 +113,8 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     timeline.#withCounters = sorted.filter(hasCounter).length;
     timeline.#intervals = sorted.length === 0 ? [] : [null, ...spanIntervals(sorted, settings)];
     const oldest = sorted[0];
+    // Nothing loaded of a device with a history: any reading needs a predecessor it lacks.
+    if (history === 'recent' && !oldest) timeline.#completeFromMs = Infinity;
     if (history === 'recent' && oldest) {
       const loadedFromMs = Math.min(options.loadedFromMs ?? oldest.timeMs, oldest.timeMs);
       timeline.#unknownBeforeMs = loadedFromMs;

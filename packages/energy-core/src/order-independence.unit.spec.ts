@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucketTotal } from './bucket-split.ts';
 import type { DeviceBucketTotal } from './bucket-total.ts';
-import { quarterHourStartsBetween } from './calendar-buckets.ts';
+import { quarterHourStartMs, quarterHourStartsBetween } from './calendar-buckets.ts';
 import { DeviceTimeline } from './device-timeline.ts';
 import { mergeEnergyReadings } from './energy-reading.ts';
 import type { EnergyReading } from './energy-reading.ts';
 import { spanIntervals } from './counter-span.ts';
 import type { EnergySettings } from './settings.ts';
-import type { ReadingDelta } from './timeline-outcome.ts';
+import type { InsertOutcome, ReadingDelta, TimelineLimits } from './timeline-outcome.ts';
 
 const t0 = Date.parse('2026-10-24T22:00:00Z');
 const settings: EnergySettings = {
@@ -156,6 +156,105 @@ function process(delivery: readonly EnergyReading[], restartAt: number, batchSiz
 }
 
 /**
+ * The processor's temporary timeline for a late reading (`#insertLate` in
+ * processors/energy/src/timelines.ts): the stored readings of the window it reads.
+ */
+function lateTimeline(stored: readonly EnergyReading[], reading: EnergyReading): DeviceTimeline {
+  const limitMs = settings.maxCounterSpanMs;
+  const times = stored.map((r) => r.timeMs).sort((a, b) => a - b);
+  const lastBefore = (ms: number) => times.filter((t) => t < ms).at(-1);
+  const firstFrom = (ms: number) => times.find((t) => t >= ms);
+  const predecessor = lastBefore(reading.timeMs);
+  const successor = firstFrom(reading.timeMs + 1);
+  const firstQuarterMs = quarterHourStartMs(
+    Math.min(predecessor ?? reading.timeMs, reading.timeMs - limitMs),
+  );
+  const before = lastBefore(firstQuarterMs);
+  const fromMs =
+    before === undefined ? firstQuarterMs - limitMs : Math.min(before, firstQuarterMs - limitMs);
+  const lastQuarterEndMs =
+    quarterHourStartMs(Math.max(successor ?? reading.timeMs, reading.timeMs + limitMs)) + 900_000;
+  const after = firstFrom(lastQuarterEndMs + limitMs);
+  const window = stored.filter(
+    (r) => r.timeMs >= fromMs && (after === undefined || r.timeMs <= after),
+  );
+  const history = before === undefined ? 'whole' : 'recent';
+  return DeviceTimeline.rebuild(reading.deviceId, window, settings, roomy, history, {
+    loadedFromMs: fromMs,
+  });
+}
+
+/**
+ * As the processor does it with bounded memory (processors/energy/src/timelines.ts): a device's
+ * timeline is loaded from the store on first use, from a horizon and a counter span limit
+ * before the reading (`recent` history if the store holds older readings); a reading the
+ * timeline refuses is placed in a temporary timeline of the stored readings around it, whose
+ * changed quarter hours are totalled at once, and the in-memory timeline is dropped (totalled
+ * first) to be loaded again by the device's next reading.
+ */
+function processBounded(
+  delivery: readonly EnergyReading[],
+  restartAt: number,
+  batchSize: number,
+  limits: TimelineLimits,
+): Store {
+  const store: Store = { raw: new Map(), deltas: new Map(), quarters: new Map() };
+  let timelines = new Map<string, DeviceTimeline>();
+  const changed = new Map<DeviceTimeline, Set<number>>();
+  const settle = (timeline: DeviceTimeline) => {
+    for (const q of changed.get(timeline) ?? [])
+      store.quarters.set(`${timeline.deviceId}@${q}`, timeline.quarterHour(q));
+    changed.delete(timeline);
+  };
+  const endBatch = () => {
+    for (const timeline of [...changed.keys()]) {
+      settle(timeline);
+      timeline.evict();
+    }
+  };
+  const storedOf = (deviceId: string) =>
+    [...store.raw.values()].filter((r) => r.deviceId === deviceId);
+  const load = (deviceId: string, atMs: number) => {
+    const fromMs = quarterHourStartMs(atMs - limits.maxAgeMs - settings.maxCounterSpanMs);
+    const stored = storedOf(deviceId);
+    const recent = stored.filter((r) => r.timeMs >= fromMs);
+    const history = recent.length < stored.length ? 'recent' : 'whole';
+    return DeviceTimeline.rebuild(deviceId, recent, settings, limits, history, {
+      loadedFromMs: fromMs,
+    });
+  };
+  const record = (timeline: DeviceTimeline, outcome: InsertOutcome) => {
+    if (outcome.status === 'before_horizon') throw new Error('a refused reading recorded');
+    for (const d of outcome.readingDeltas) {
+      store.raw.set(`${d.reading.deviceId}@${d.reading.timeMs}`, d.reading);
+      store.deltas.set(`${d.reading.deviceId}@${d.reading.timeMs}`, d);
+    }
+    const starts = changed.get(timeline) ?? new Set<number>();
+    for (const q of outcome.quarterHourStartsMs) starts.add(q);
+    changed.set(timeline, starts);
+  };
+  delivery.forEach((reading, index) => {
+    if (index % batchSize === 0 || index === restartAt) endBatch();
+    if (index === restartAt) timelines = new Map();
+    const { deviceId } = reading;
+    const timeline = timelines.get(deviceId) ?? load(deviceId, reading.timeMs);
+    timelines.set(deviceId, timeline);
+    const outcome = timeline.insert(reading);
+    if (outcome.status !== 'before_horizon') {
+      record(timeline, outcome);
+      return;
+    }
+    settle(timeline);
+    timelines.delete(deviceId);
+    const temporary = lateTimeline(storedOf(deviceId), reading);
+    record(temporary, temporary.insert(reading));
+    settle(temporary);
+  });
+  endBatch();
+  return store;
+}
+
+/**
  * The reference, computed directly: the parts of each instant merged into one reading, then each
  * device's readings once, in time order.
  */
@@ -186,6 +285,25 @@ function reference(parts: readonly EnergyReading[]) {
 const sortedEntries = <T>(map: Map<string, T>) => [...map].sort(([a], [b]) => (a < b ? -1 : 1));
 
 describe('order independence', () => {
+  it('holds with bounded memory too: reloads from recent history, eviction and late placement', () => {
+    const bounded = fc.tuple(
+      scenario,
+      fc.record({
+        maxReadings: fc.integer({ min: 2, max: 6 }),
+        maxAgeMs: fc.integer({ min: 5, max: 120 }).map((minutes) => minutes * 60_000),
+      }),
+    );
+    fc.assert(
+      fc.property(bounded, ([{ distinct, delivery, restartAt, batchSize }, limits]) => {
+        const store = processBounded(delivery, restartAt, batchSize, limits);
+        const expected = reference(distinct);
+        expect(sortedEntries(store.deltas)).toEqual(sortedEntries(expected.deltas));
+        expect(sortedEntries(store.quarters)).toEqual(sortedEntries(expected.quarters));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('any order, duplication, same-instant parts and restart point give the totals of the merged readings in time order', () => {
     fc.assert(
       fc.property(scenario, ({ distinct, delivery, restartAt, batchSize }) => {
