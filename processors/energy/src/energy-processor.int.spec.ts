@@ -26,7 +26,12 @@ import {
   toEnergyReading,
 } from '@gridstream/energy-core';
 import type { EnergyReading } from '@gridstream/energy-core';
-import { ENERGY_PROCESSOR_NODE_FLAGS, committedReadings, startEnergyProcessor } from './run.ts';
+import {
+  ENERGY_PROCESSOR_NODE_FLAGS,
+  committedReadings,
+  energyProcessorGroupId,
+  startEnergyProcessor,
+} from './run.ts';
 
 const tenant = 'acme';
 const START_MS = Date.UTC(2026, 2, 29, 0, 0); // the Berlin DST day
@@ -519,6 +524,52 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     }
     // then every quarter-hour is still the in-order result
     expect(await storedQuarterHours(reader, config)).toEqual(expectedQuarterHours(all));
+  });
+
+  it('gives the in-order figures when a second instance takes partitions and gives them back', async () => {
+    // given an instance that has handled the first hour of four sites' readings
+    const { config, publisher } = await prepare();
+    const all = readings(4);
+    const hour = (h: number) =>
+      all.filter((e) => {
+        const ms = Date.parse(e.time) - START_MS;
+        return ms >= h * 3_600_000 && ms < (h + 1) * 3_600_000;
+      });
+    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-energy-group' });
+    const admin = kafka.admin();
+    await admin.connect();
+    const members = (count: number) =>
+      eventually(`${count} members in the group, settled`, async () => {
+        const [group] = (await admin.describeGroups([energyProcessorGroupId(config)])).groups;
+        return group?.state === 'Stable' && group.members.length === count ? true : undefined;
+      });
+    const committed = (count: number) =>
+      eventually(
+        `${count} readings committed`,
+        async () => ((await committedReadings(config)) >= count ? true : undefined),
+        90_000,
+      );
+    const first = await startEnergyProcessor(config);
+    try {
+      await publisher.publish(hour(0));
+      await committed(hour(0).length);
+      // when a second instance joins, takes some partitions for the second hour, and leaves,
+      // so the first gets them back, with their devices moved on, for the third hour
+      const second = await startEnergyProcessor(config);
+      await members(2);
+      await publisher.publish(hour(1));
+      await committed(hour(0).length + hour(1).length);
+      await second.stop();
+      await members(1);
+      await publisher.publish(hour(2));
+      await committed(all.length);
+    } finally {
+      await first.stop();
+      await admin.disconnect();
+    }
+    // then every quarter hour and every row is what the readings give in time order
+    expect(await storedQuarterHours(reader, config)).toEqual(expectedQuarterHours(all));
+    expect(await storedDeltas(reader, config)).toEqual(expectedDeltas(all));
   });
 
   it('loses nothing and counts nothing twice when killed with -9 in the middle of the work', async () => {

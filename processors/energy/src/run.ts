@@ -1,4 +1,4 @@
-import { questDbConnection } from '@gridstream/config';
+import { consumerSettings, eventTimeBounds, questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   committedMessages,
@@ -87,6 +87,7 @@ export async function startEnergyProcessor(
     kafka,
     topic: topics.devices,
     name: `${config.GS_TOPIC_PREFIX}energy`,
+    timeBounds: eventTimeBounds(config),
     apply: ({ event }) => {
       registry.apply(event);
     },
@@ -160,7 +161,12 @@ export async function startEnergyProcessor(
     groupId: energyProcessorGroupId(config),
     topics: [topics.readings],
     dlqTopic: topics.dlq,
+    ...consumerSettings(config),
     partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
+    // Joins come between batches: nothing is being computed when the timelines are dropped.
+    onAssignment: () => {
+      timelines.forgetAll();
+    },
     async handle(events) {
       const sender = idleSenders.pop();
       if (sender === undefined) throw new Error('more concurrent batches than senders');

@@ -43,6 +43,15 @@ export class DeviceTimelines {
     this.#options = options;
   }
 
+  /**
+   * Drops every timeline: after a rebalance a partition may come back from another instance
+   * that moved its devices on meanwhile, so what this one held of them is stale. Each device is
+   * loaded again from QuestDB when its next reading comes.
+   */
+  forgetAll(): void {
+    this.#timelines.clear();
+  }
+
   /** Loads, in one query per tenant, every device of the batch that is not in memory. */
   async ensureLoaded(windows: readonly DeviceWindow[]): Promise<void> {
     const missing: DeviceWindow[] = [];
