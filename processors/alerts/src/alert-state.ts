@@ -31,6 +31,13 @@ export interface DeviceAlertState {
   /** The counters of the newest reading that carried them. */
   readonly lastImportWh?: number;
   readonly lastExportWh?: number;
+  /**
+   * The event time of the reading each counter came from: another part of that instant (a
+   * gateway that sends a meter's power and counters apart) merges with it instead of being
+   * compared with it. Absent in states stored before it was kept.
+   */
+  readonly lastImportAtMs?: number;
+  readonly lastExportAtMs?: number;
   /** At most one open alert per kind. */
   readonly open: readonly AlertRaisedV1[];
   /**

@@ -18,22 +18,46 @@ function counterResets(state: DeviceAlertState, reading: EnergyReading): Counter
   const rollover = counterRolloverOf(state.counterWrapWh);
   const drops: CounterDrop[] = [];
   const pairs = [
-    ['importWh', state.lastImportWh, reading.importWh],
-    ['exportWh', state.lastExportWh, reading.exportWh],
+    ['importWh', state.lastImportWh, state.lastImportAtMs, reading.importWh],
+    ['exportWh', state.lastExportWh, state.lastExportAtMs, reading.exportWh],
   ] as const;
-  for (const [counter, previousWh, newWh] of pairs) {
-    if (previousWh === undefined || newWh === undefined) continue;
+  for (const [counter, previousWh, previousAtMs, newWh] of pairs) {
+    // A counter of this same instant was seen already: this part merges with it (energy-core's
+    // rule for parts of one instant: the larger value), it does not follow it.
+    if (previousWh === undefined || newWh === undefined || previousAtMs === reading.timeMs)
+      continue;
     if (counterDeltaWh(previousWh, newWh, rollover).change === 'reset')
       drops.push({ counter, previousWh, newWh });
   }
   return drops;
 }
 
+/** Whether the reading carries a counter not seen at its instant yet (that can clear a reset). */
+function carriesNewCounter(state: DeviceAlertState, reading: EnergyReading): boolean {
+  return (
+    (reading.importWh !== undefined && state.lastImportAtMs !== reading.timeMs) ||
+    (reading.exportWh !== undefined && state.lastExportAtMs !== reading.timeMs)
+  );
+}
+
+/** A counter to remember: a part of the instant it came from keeps the larger value. */
+function rememberedCounter(
+  previousWh: number | undefined,
+  previousAtMs: number | undefined,
+  newWh: number,
+  timeMs: number,
+): number {
+  return previousWh !== undefined && previousAtMs === timeMs ? Math.max(previousWh, newWh) : newWh;
+}
+
 /**
  * Folds one reading into a device's alert state (pure; the only time it uses is the reading's).
  *
- * - A reading at or before the newest one seen (late or duplicate) changes nothing and raises
- *   nothing: alerts are live signals; the energy figures are where late data is corrected.
+ * - A reading before the newest one seen (late) changes nothing and raises nothing: alerts are
+ *   live signals; the energy figures are where late data is corrected. A reading at the instant
+ *   of the newest is another part of it (a gateway may send a meter's power and its counters
+ *   apart): what it adds is checked too, but it clears nothing raised at that instant, so a
+ *   duplicate never clears what its twin raised.
  * - device-offline: the reading clears an open one. If none is open but the silence before this
  *   reading was longer than `offlineAfterMs`, the device was offline by the rule the sweep
  *   applies, so the alert is raised and cleared here, with the ids the sweep would have used.
@@ -51,12 +75,33 @@ export function foldReading(
 ): AlertFold {
   const lastMs = state.lastReadingMs;
   const timeMs = reading.timeMs;
-  if (lastMs !== undefined && timeMs <= lastMs) return { state, transitions: [] };
-  const remembered = {
+  if (lastMs !== undefined && timeMs < lastMs) return { state, transitions: [] };
+  const raisedBefore = (alert: AlertRaisedV1) => Date.parse(alert.at) < timeMs;
+  const remembered: DeviceAlertState = {
     ...state,
     lastReadingMs: timeMs,
-    ...(reading.importWh === undefined ? {} : { lastImportWh: reading.importWh }),
-    ...(reading.exportWh === undefined ? {} : { lastExportWh: reading.exportWh }),
+    ...(reading.importWh === undefined
+      ? {}
+      : {
+          lastImportWh: rememberedCounter(
+            state.lastImportWh,
+            state.lastImportAtMs,
+            reading.importWh,
+            timeMs,
+          ),
+          lastImportAtMs: timeMs,
+        }),
+    ...(reading.exportWh === undefined
+      ? {}
+      : {
+          lastExportWh: rememberedCounter(
+            state.lastExportWh,
+            state.lastExportAtMs,
+            reading.exportWh,
+            timeMs,
+          ),
+          lastExportAtMs: timeMs,
+        }),
   };
   if (state.decommissioned) return { state: withWatch(remembered), transitions: [] };
 
@@ -95,10 +140,7 @@ export function foldReading(
         kind: 'meter-reset',
         detail: { counters: resets },
       });
-  } else if (
-    reset !== undefined &&
-    (reading.importWh !== undefined || reading.exportWh !== undefined)
-  ) {
+  } else if (reset !== undefined && raisedBefore(reset) && carriesNewCounter(state, reading)) {
     alerts.clear(reset, timeMs, 'recovered');
   }
 
@@ -112,7 +154,11 @@ export function foldReading(
         kind: 'power-threshold',
         detail: { powerW, ratedPowerW },
       });
-    else if (over !== undefined && Math.abs(powerW) <= POWER_CLEAR_RATIO * ratedPowerW)
+    else if (
+      over !== undefined &&
+      raisedBefore(over) &&
+      Math.abs(powerW) <= POWER_CLEAR_RATIO * ratedPowerW
+    )
       alerts.clear(over, timeMs, 'recovered');
   }
 
@@ -183,6 +229,8 @@ export function foldRegistryEvent(state: DeviceAlertState, event: RegistryEvent)
         lastReadingMs: _ms,
         lastImportWh: _importWh,
         lastExportWh: _exportWh,
+        lastImportAtMs: _importAtMs,
+        lastExportAtMs: _exportAtMs,
         ...rest
       } = state;
       return { state: withWatch({ ...rest, decommissioned: false }), transitions: [] };

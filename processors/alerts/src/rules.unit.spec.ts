@@ -267,6 +267,22 @@ describe('late readings and the lifecycle', () => {
     expect(duplicate).toEqual({ state, transitions: [] });
   });
 
+  it("raises a meter reset carried by a counter sent apart from the same instant's power, in either order", () => {
+    // given a meter whose gateway sends power and counters as separate readings of one instant
+    const before = [reading(0, { importWh: 5000 }), reading(0, { powerW: 10 })];
+    const power = reading(1, { powerW: 20 });
+    const counter = reading(1, { importWh: 3 });
+    // when the counter that went down comes after, or before, the power of its instant
+    for (const parts of [
+      [power, counter],
+      [counter, power],
+    ]) {
+      // then the reset is raised at that instant, once, and a copy of either part changes nothing
+      const folded = foldAll([...before, ...parts, ...parts]);
+      expect(summary(folded.transitions)).toEqual(['raised meter-reset 2026-06-01T10:01:00.000Z']);
+    }
+  });
+
   it('clears every open alert on decommissioning, raises nothing until restored, then starts afresh', () => {
     const { state } = foldAll([
       reading(0, { importWh: 5000, powerW: 10 }),
@@ -314,6 +330,32 @@ describe('properties', () => {
       }),
     );
   const readings = fc.array(arbitraryReading, { maxLength: 40 });
+
+  it('gives the same alerts whether an instant comes as one reading or as its parts, in any order', () => {
+    fc.assert(
+      fc.property(readings, fc.array(fc.boolean()), (list, powerFirst) => {
+        // (one reading per instant, in time order: the parts of one instant are what is varied)
+        const distinct = [...new Map(list.map((r) => [r.timeMs, r])).values()].sort(
+          (a, b) => a.timeMs - b.timeMs,
+        );
+        const split = distinct.flatMap((r, i) => {
+          const { importWh, exportWh, powerW, ...base } = r;
+          const parts: EnergyReading[] = [
+            { ...base, ...(powerW === undefined ? {} : { powerW }) },
+            {
+              ...base,
+              ...(importWh === undefined ? {} : { importWh }),
+              ...(exportWh === undefined ? {} : { exportWh }),
+            },
+          ];
+          return powerFirst[i % Math.max(1, powerFirst.length)] === false ? parts.reverse() : parts;
+        });
+        expect(summary(foldAll(split).transitions).sort()).toEqual(
+          summary(foldAll(distinct).transitions).sort(),
+        );
+      }),
+    );
+  });
 
   it('duplicating readings changes no alert', () => {
     fc.assert(
