@@ -6,6 +6,7 @@ import type { Config } from '@gridstream/config';
 import { benchApi } from './api.ts';
 import { dropRunData, EVERY_RUN, namesOf } from './cleanup.ts';
 import { benchEnergy } from './energy.ts';
+import { benchFaults, faultCounts } from './faults.ts';
 import { benchRebuild } from './rebuild.ts';
 
 const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name> ...)
@@ -25,6 +26,23 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --devices N (default 5000)  --query-clients N (default 4)
            --paced N (readings/s of the paced phase; default half the full-speed rate)
            --profile DIR (the API writes a V8 CPU profile there; its summary is printed)
+
+  faults   start a stack of its own (temporary GS_HOME, free ports: the running stack is not
+           touched) and two instances of every service, put a steady load on it (through the
+           API and straight to Kafka) and inject faults at random times: kill -9 of every
+           service, outages of Kafka, QuestDB and FerretDB (stopped, and frozen with SIGSTOP),
+           instances added and removed, poison of every class; then check that every reading
+           answered 202 is in QuestDB once, energy equals a recomputation, projections equal a
+           rebuild, the DLQ holds each poison message once per group and nothing else, and no
+           service went over its memory bound. Ends with one line:
+           faults: F injected, A readings accepted, L lost, D duplicated, E energy mismatches,
+           P projection mismatches, S API 5xx other than 503
+           --minutes N (of load, default 10)  --short (one of each fault, about 3 minutes: CI)
+           --rate N (readings/s offered, default 5000)  --kafka-share F (default 0.1)
+           --devices N (default 1000)  --instances N (of each service, default 2)
+           --outage-seconds N (default 30; 6 with --short)  --clients N (default 8)
+           --batch N (default 500)  --rss-bound-mib N (per instance, default 1024)
+           --json FILE (the figures as JSON)  --keep (keep the stack's data)
 
   clean    remove what earlier runs left (every bench-* topic, bench_* table, view and
            database), e.g. after a run was interrupted
@@ -52,6 +70,14 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       paced: { type: 'string' },
       profile: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      minutes: { type: 'string', default: '10' },
+      short: { type: 'boolean', default: false },
+      rate: { type: 'string', default: '5000' },
+      'kafka-share': { type: 'string', default: '0.1' },
+      instances: { type: 'string', default: '2' },
+      'outage-seconds': { type: 'string' },
+      'rss-bound-mib': { type: 'string', default: '1024' },
+      json: { type: 'string' },
     },
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -67,6 +93,26 @@ export async function runBench(argv: readonly string[]): Promise<void> {
     log(
       `bench clean: dropped ${dropped.topics} topics, ${dropped.tables} tables and views, ${dropped.databases} databases`,
     );
+    return;
+  }
+  if (positionals[0] === 'faults') {
+    // Its own stack, ports and names: nothing of the running stack to clean up afterwards.
+    const result = await benchFaults({
+      minutes: Number(values.minutes),
+      short: values.short,
+      rate: Number(values.rate),
+      kafkaShare: Number(values['kafka-share']),
+      devices: Number(argv.includes('--devices') ? values.devices : '1000'),
+      instances: Number(values.instances),
+      outageSeconds: Number(values['outage-seconds'] ?? (values.short ? '6' : '30')),
+      clients: Number(values.clients),
+      batch: Number(argv.includes('--batch') ? values.batch : '500'),
+      rssBoundMiB: Number(values['rss-bound-mib']),
+      keep: values.keep,
+      json: values.json === undefined ? undefined : resolve(values.json),
+      log,
+    });
+    if (faultCounts(result).some(([, n]) => n > 0)) process.exitCode = 1;
     return;
   }
   if (!['energy', 'rebuild', 'api'].includes(positionals[0] ?? '')) {

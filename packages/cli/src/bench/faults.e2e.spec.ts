@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { faultCounts } from './faults.ts';
+import type { FaultsResult } from './faults.ts';
+import { POISON_CLASSES } from './faults-poison.ts';
+import { SERVICES } from '../services.ts';
+
+const CLI = fileURLToPath(new URL('../main.ts', import.meta.url));
+const dir = await mkdtemp(join(tmpdir(), 'faults-e2e-'));
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * The short fault suite, `gridstream bench faults --short`: one of each fault under load, on a
+ * stack of its own (a temporary GS_HOME on free ports, so the stack this suite runs against is
+ * never stopped or frozen), two instances of every service. Any reading lost or doubled, any
+ * energy or projection mismatch, any API 5xx but 503, any poison letter missing or doubled, any
+ * other letter, any service over its memory bound fails it.
+ */
+describe('gridstream bench faults --short', () => {
+  it('loses, doubles and miscounts nothing through one of each fault', async () => {
+    const json = join(dir, 'faults.json');
+    const child = spawn(
+      process.execPath,
+      [CLI, 'bench', 'faults', '--short', '--rate', '1000', '--devices', '300', '--json', json],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.stderr.resume();
+    await once(child, 'exit');
+    // The table and the closing line, so a failure says which fault caused what.
+    process.stdout.write(output);
+    const lines = output.trimEnd().split('\n');
+    expect(lines.at(-1)).toMatch(
+      /^faults: \d+ injected, \d+ readings accepted, \d+ lost, \d+ duplicated, \d+ energy mismatches, \d+ projection mismatches, \d+ API 5xx other than 503$/,
+    );
+    const result = JSON.parse(await readFile(json, 'utf8')) as FaultsResult;
+    // Every fault happened: a kill of each service, each server out twice, scale out and in,
+    // every class of poison.
+    expect(result.faultsByKind['kill -9']).toBeGreaterThanOrEqual(SERVICES.length);
+    expect(result.faultsByKind['outage (stop)']).toBe(3);
+    expect(result.faultsByKind['outage (SIGSTOP)']).toBe(3);
+    expect(result.faultsByKind['instance added']).toBe(1);
+    expect(result.faultsByKind['instance removed']).toBe(1);
+    expect(result.faultsByKind['poison message']).toBeGreaterThanOrEqual(POISON_CLASSES.length);
+    expect(result.accepted).toBeGreaterThan(10_000);
+    expect(Object.fromEntries(faultCounts(result))).toEqual(
+      Object.fromEntries(faultCounts(result).map(([name]) => [name, 0])),
+    );
+    expect(child.exitCode).toBe(0);
+  }, 300_000);
+});
