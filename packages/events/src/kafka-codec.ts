@@ -110,6 +110,31 @@ export function isTimestamp(time: string): boolean {
   return PLAIN_UTC.test(time) || Timestamp.safeParse(time).success;
 }
 
+const digit = (text: string, at: number) => text.charCodeAt(at) - 48;
+
+/**
+ * The instant of a valid timestamp in ms, as Date.parse gives it. The plain UTC form is read
+ * digit by digit: Date.parse took about 0.2 µs an event, a few per cent of a rebuild, and every
+ * event's time is checked (plausibility.ts). A property test holds it to Date.parse.
+ */
+export function timestampMs(time: string): number {
+  // (Date.UTC reads years 0-99 as 1900-1999)
+  if (!PLAIN_UTC.test(time) || time.startsWith('00')) return Date.parse(time);
+  let ms = 0;
+  // fraction digits after the third are below a millisecond: Date.parse drops them too
+  for (let at = 20, scale = 100; at < time.length - 1 && scale >= 1; at++, scale /= 10)
+    ms += digit(time, at) * scale;
+  return Date.UTC(
+    digit(time, 0) * 1000 + digit(time, 1) * 100 + digit(time, 2) * 10 + digit(time, 3),
+    digit(time, 5) * 10 + digit(time, 6) - 1,
+    digit(time, 8) * 10 + digit(time, 9),
+    digit(time, 11) * 10 + digit(time, 12),
+    digit(time, 14) * 10 + digit(time, 15),
+    digit(time, 17) * 10 + digit(time, 18),
+    ms,
+  );
+}
+
 const validBy = (schema: z.ZodType<string>) => (value: string) => schema.safeParse(value).success;
 const known = {
   type: new KnownValid(validBy(Attributes.shape[CeHeader.type])),
@@ -213,7 +238,7 @@ export function decodeEvent(
     };
   }
   const timeProblem = implausibleTime(
-    Date.parse(a[CeHeader.time]),
+    timestampMs(a[CeHeader.time]),
     receivedMs(record.timestamp),
     timeBounds,
   );

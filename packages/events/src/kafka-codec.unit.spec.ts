@@ -8,6 +8,7 @@ import {
   encodeEvent,
   EventType,
   isTimestamp,
+  timestampMs,
   Timestamp,
   validAttributes,
 } from './index.ts';
@@ -258,6 +259,27 @@ describe('decodeEvent on text that is not ASCII', () => {
     const broken = { ...raw, headers: { ...raw.headers, ce_source: new Uint8Array([0x61, 0xc3]) } };
     const refused = decodeEvent(broken);
     expect(!refused.ok && refused.reason).toMatch(/UTF-8/);
+  });
+});
+
+describe('timestampMs', () => {
+  it('gives what Date.parse gives for every valid timestamp, the usual UTC form read by hand', () => {
+    const utc = fc
+      .record({
+        ms: fc.integer({ min: Date.UTC(-1, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }),
+        fraction: fc.stringMatching(/^(\.\d{1,9})?$/),
+      })
+      .map(({ ms, fraction }) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, `${fraction}Z`));
+    const offset = fc
+      .date({ min: new Date('1900-01-01'), max: new Date('2200-01-01'), noInvalidDate: true })
+      .map((date) => date.toISOString().replace('Z', '+05:30'));
+    fc.assert(
+      fc.property(fc.oneof(utc, offset), (time) => {
+        fc.pre(isTimestamp(time));
+        expect(timestampMs(time)).toBe(Date.parse(time));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
