@@ -27,11 +27,9 @@ afterAll(async () => {
 describe('gridstream bench faults --short', () => {
   it('loses, doubles and miscounts nothing through one of each fault', async () => {
     const json = join(dir, 'faults.json');
-    const child = spawn(
-      process.execPath,
-      [CLI, 'bench', 'faults', '--short', '--rate', '1000', '--devices', '300', '--json', json],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [CLI, 'bench', 'faults', '--short', '--json', json], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -53,7 +51,7 @@ describe('gridstream bench faults --short', () => {
     expect(result.faultsByKind['instance added']).toBe(1);
     expect(result.faultsByKind['instance removed']).toBe(1);
     expect(result.faultsByKind['poison message']).toBeGreaterThanOrEqual(POISON_CLASSES.length);
-    expect(result.accepted).toBeGreaterThan(10_000);
+    expect(result.accepted).toBeGreaterThan(5_000);
     expect(Object.fromEntries(faultCounts(result))).toEqual(
       Object.fromEntries(faultCounts(result).map(([name]) => [name, 0])),
     );

@@ -396,7 +396,7 @@ async function runFaults(
         lastLag.length > 0 &&
         lastLag.every((l) => l.lag === 0) &&
         faults.every((f) => f.endedMs !== undefined),
-      options.short ? 120_000 : 600_000,
+      options.short ? 150_000 : 600_000,
       'every consumer group to catch up',
     );
     drained = true;
@@ -417,7 +417,7 @@ async function runFaults(
   log('  checking: the DLQ, every accepted reading in QuestDB, energy, projections');
   const dlq = await checkDlq(kafka, config, poison.sent, poison.tried, groupsLag);
   const store = await checkStore(config, ledger, options.devices);
-  const projections = await checkProjections(config, log);
+  const projections = await checkProjections(config, kafka, log);
 
   const result = summarise(options, {
     faults,

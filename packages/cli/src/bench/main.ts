@@ -38,8 +38,9 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            faults: F injected, A readings accepted, L lost, D duplicated, E energy mismatches,
            P projection mismatches, S API 5xx other than 503
            --minutes N (of load, default 10)  --short (one of each fault, about 3 minutes: CI)
-           --rate N (readings/s offered, default 5000)  --kafka-share F (default 0.1)
-           --devices N (default 1000)  --instances N (of each service, default 2)
+           --rate N (readings/s offered, default 5000; 500 with --short)
+           --kafka-share F (default 0.1)  --devices N (default 1000; 200 with --short)
+           --instances N (of each service, default 2)
            --outage-seconds N (default 30; 6 with --short)  --clients N (default 8)
            --batch N (default 500)  --rss-bound-mib N (per instance, default 1024)
            --json FILE (the figures as JSON)  --keep (keep the stack's data)
@@ -72,7 +73,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       keep: { type: 'boolean', default: false },
       minutes: { type: 'string', default: '10' },
       short: { type: 'boolean', default: false },
-      rate: { type: 'string', default: '5000' },
+      rate: { type: 'string' },
       'kafka-share': { type: 'string', default: '0.1' },
       instances: { type: 'string', default: '2' },
       'outage-seconds': { type: 'string' },
@@ -100,9 +101,9 @@ export async function runBench(argv: readonly string[]): Promise<void> {
     const result = await benchFaults({
       minutes: Number(values.minutes),
       short: values.short,
-      rate: Number(values.rate),
+      rate: Number(values.rate ?? (values.short ? '500' : '5000')),
       kafkaShare: Number(values['kafka-share']),
-      devices: Number(argv.includes('--devices') ? values.devices : '1000'),
+      devices: Number(argv.includes('--devices') ? values.devices : values.short ? '200' : '1000'),
       instances: Number(values.instances),
       outageSeconds: Number(values['outage-seconds'] ?? (values.short ? '6' : '30')),
       clients: Number(values.clients),
