@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,13 @@ import { Ledger, ReadingSource, registration, sleep, startLoad } from './faults-
 import { POISON_CLASSES, PoisonStream } from './faults-poison.ts';
 import { Fleet, hasRunCommand } from './faults-services.ts';
 import type { Instance } from './faults-services.ts';
-import { createOwnStack, freePorts, SERVERS, withoutStackAddresses } from './faults-stack.ts';
+import {
+  createOwnStack,
+  freePorts,
+  REPO_ROOT,
+  SERVERS,
+  withoutStackAddresses,
+} from './faults-stack.ts';
 import type { OwnStack, Server } from './faults-stack.ts';
 
 export interface FaultsOptions {
@@ -537,7 +544,7 @@ function summarise(options: FaultsOptions, o: Outcome): FaultsResult {
     crashes += s.crashes;
   }
   return {
-    commit: process.env['GS_COMMIT'],
+    commit: treeDescription(),
     faults: o.faults.length + o.poisonSent,
     accepted: o.ledger.size,
     lost: o.store.lost,
@@ -569,6 +576,7 @@ function printTable(
   const { log } = options;
   const s = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
   log(TABLE_RULE);
+  log(`tree: ${t.result.commit ?? 'unknown'}`);
   log(
     `faults injected (recovered = a reading answered 202 and every group within ${t.lagThreshold.toLocaleString('en-US')} messages of the log end, after the fault ended)`,
   );
@@ -645,6 +653,20 @@ function printTable(
     `  rate reached: ${t.result.rate.toLocaleString('en-US')} readings/s accepted; crashes (exits the bench did not cause): ${t.result.crashes}; faults not recovered: ${t.result.notRecovered}; services over ${options.rssBoundMiB} MiB: ${t.result.rssOverBound}`,
   );
   log(TABLE_RULE);
+}
+
+/** The commit the run is on, and whether the shared working tree had changes beside it. */
+function treeDescription(): string | undefined {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain', '--untracked-files=no')
+      .split('\n')
+      .filter((l) => l !== '').length;
+    return `${git('rev-parse', '--short', 'HEAD')}${changed === 0 ? '' : ` + uncommitted changes to ${changed} files`}`;
+  } catch {
+    return undefined;
+  }
 }
 
 async function waitFor(
