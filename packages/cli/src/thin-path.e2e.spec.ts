@@ -166,6 +166,13 @@ describe('the thin path: HTTP in, Kafka, QuestDB and MongoDB, HTTP out', () => {
     });
     expect(poisoned.statusCode).toBe(400);
     expect(poisoned.json()).toMatchObject({ code: 'VALIDATION' });
+    // and a request with no body and no content type at all (it answered 500)
+    const none = await api.app.inject({ method: 'POST', url: '/v1/readings', headers });
+    expect(none.statusCode).toBe(400);
+    expect(none.json()).toMatchObject({
+      code: 'VALIDATION',
+      issues: [{ in: 'body', path: '', message: 'a JSON body is required' }],
+    });
     // Other routes still parse JSON themselves: this route's raw-bytes parser is its own.
     const otherRoute = await api.app.inject({
       method: 'POST',

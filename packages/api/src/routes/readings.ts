@@ -31,8 +31,15 @@ export const readingRoutes: FastifyPluginAsyncZod<{
     },
     async (request, reply) => {
       const tenant = tenantOf(request);
-      // The content type parser above made it a Buffer; the schema's type is what it will be.
-      const body = request.body as unknown as Buffer;
+      // The content type parser above made a JSON body a Buffer. A request with no body and no
+      // content type has none at all: it is the empty body it is, not a crash (it answered 500).
+      const body: unknown = request.body;
+      if (!(body instanceof Uint8Array))
+        throw new GridstreamError(
+          'VALIDATION',
+          'The body must be a JSON object {"readings": [...]}, sent with content-type: application/json',
+          { issues: [{ in: 'body', path: '', message: 'a JSON body is required' }] },
+        );
       const outcome = await ingest.submit(tenant, body);
       if (!outcome.ok) {
         const { message } = validationError('body', outcome);
