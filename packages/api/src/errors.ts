@@ -81,6 +81,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error instanceof GridstreamError) {
       if (error.code === 'UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer');
+      // A backing service that is down (Kafka for ingest and commands): the client tries again.
+      if (error.code === 'DEPENDENCY_UNAVAILABLE' && !reply.hasHeader('retry-after'))
+        void reply.header('retry-after', '1');
       return reply.code(error.status).send({
         code: error.code,
         message: error.message,
