@@ -48,6 +48,8 @@ export interface DlqResult {
   readonly byClass: Map<PoisonClass, { sent: number; expected: number; found: number }>;
   readonly unexpectedReasons: Map<string, number>;
   readonly missingExamples: string[];
+  /** Each poison message a group dead-lettered more than once, with when each letter was written. */
+  readonly doubled: { kind: PoisonClass; group: string; failedAtMs: number[] }[];
 }
 
 /**
@@ -70,6 +72,7 @@ export async function checkDlq(
     groupsOf.set(topic, set);
   }
   const found = new Map<string, Map<string, number>>();
+  const failedAt = new Map<string, number[]>();
   let unexpected = 0;
   const unexpectedReasons = new Map<string, number>();
   for (const letter of letters) {
@@ -84,6 +87,9 @@ export async function checkDlq(
       const byGroup = found.get(at) ?? new Map<string, number>();
       byGroup.set(group, (byGroup.get(group) ?? 0) + 1);
       found.set(at, byGroup);
+      const times = failedAt.get(`${at} ${group}`) ?? [];
+      times.push(Date.parse(header(h, DlqHeader.failedAt) ?? ''));
+      failedAt.set(`${at} ${group}`, times);
       continue;
     }
     // A poison send that failed on our side but reached Kafka is poison all the same.
@@ -96,6 +102,7 @@ export async function checkDlq(
   let missing = 0;
   let duplicated = 0;
   const missingExamples: string[] = [];
+  const doubled: DlqResult['doubled'] = [];
   const byClass = new Map<PoisonClass, { sent: number; expected: number; found: number }>();
   for (const [at, message] of poison) {
     const groups = groupsOf.get(message.topic) ?? new Set<string>();
@@ -113,8 +120,11 @@ export async function checkDlq(
       }
       if (n > 1) {
         duplicated += n - 1;
-        if (missingExamples.length < 12)
-          missingExamples.push(`${message.kind} dead-lettered ${n} times by ${group}`);
+        doubled.push({
+          kind: message.kind,
+          group,
+          failedAtMs: (failedAt.get(`${at} ${group}`) ?? []).sort((a, b) => a - b),
+        });
       }
     }
     for (const [group, n] of byGroup)
@@ -132,6 +142,7 @@ export async function checkDlq(
     byClass,
     unexpectedReasons,
     missingExamples,
+    doubled,
   };
 }
 

@@ -13,6 +13,8 @@ export interface Fault {
   startedMs?: number;
   endedMs?: number;
   recoveredMs?: number;
+  /** Messages the consumer groups were behind, in all, when the fault began. */
+  lagBefore?: number;
   instance?: Instance;
   note?: string;
 }
