@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { DASHBOARD_PATH } from '@gridstream/api';
@@ -19,13 +19,16 @@ import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
 import { printDeviceState } from './state.ts';
 import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
 import { createApiKey, KEYS_USAGE, keysCommand } from './keys.ts';
-import { SERVICES, startService, waitUntilReady } from './services.ts';
+import { mainFileOf, SERVICES, waitUntilReady } from './services.ts';
+import { ServiceSupervisor } from './supervisor.ts';
 
 const USAGE = `usage: gridstream <command> [options]
 
 commands:
   up         start the energy, alerts and commands processors, the projections (devices, site
-             energy, alerts, commands), the event archive, the API and a fleet that answers commands
+             energy, alerts, commands), the event archive, the API and a fleet that answers commands;
+             a service that crashes is started again, the others go on
+  run S      run one service S in the foreground, as systemd or Kubernetes would (run --help)
   simulate   run only a simulated fleet against a running API
   schema     print the JSON Schema of the event catalogue
   replay     write the events of a time range, filtered, as NDJSON or CSV (replay --help)
@@ -131,30 +134,19 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
     topicNames(config.GS_TOPIC_PREFIX),
     config.GS_TOPIC_PARTITIONS,
   );
-  const children: ChildProcess[] = SERVICES.map(({ name, entry, nodeFlags }) =>
-    startService(name, entry, log, nodeFlags),
-  );
+  const supervisor = new ServiceSupervisor(log);
+  for (const service of SERVICES) supervisor.start(service);
   let shuttingDown = false;
   /** The simulated fleet stops first: it would otherwise post to an API that is going away. */
   let stopFleet: () => Promise<void> = async () => undefined;
   const shutdown = (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    void stopFleet().catch(() => undefined);
-    for (const child of children) child.kill('SIGTERM');
-    setTimeout(() => process.exit(code), 3000).unref();
-    void Promise.all(children.map((c) => new Promise((resolve) => c.once('exit', resolve)))).then(
-      () => process.exit(code),
-    );
+    void stopFleet()
+      .catch(() => undefined)
+      .then(() => supervisor.stop())
+      .then(() => process.exit(code));
   };
-  for (const child of children) {
-    child.once('exit', (code) => {
-      if (!shuttingDown) {
-        log(`gridstream: a service exited with code ${String(code)}; stopping everything`);
-        shutdown(1);
-      }
-    });
-  }
   process.once('SIGINT', () => {
     shutdown(0);
   });
@@ -193,7 +185,41 @@ simulating ${fleet.devices.length} devices on ${values.sites} sites for tenant '
 `);
 }
 
+const RUN_USAGE = `usage: gridstream run <service>
+
+Runs one service in the foreground, as systemd or Kubernetes would: its log on stderr, SIGTERM
+or SIGINT stops it gracefully, its exit code is the service's. Configuration comes from the
+environment (README, "Configuration"); any number of instances may run in one consumer group.
+
+services: ${SERVICES.map((service) => service.name).join(', ')}`;
+
+/** Runs one service as a child with its node flags, passing signals on, and exits as it does. */
+function runOne(name: string | undefined): void {
+  const service = SERVICES.find((candidate) => candidate.name === name);
+  if (service === undefined) {
+    log(name === undefined ? RUN_USAGE : `gridstream: no service '${name}'\n\n${RUN_USAGE}`);
+    process.exitCode = 64;
+    return;
+  }
+  const child = spawn(process.execPath, [...service.nodeFlags, mainFileOf(service.entry)], {
+    stdio: 'inherit',
+    env: process.env,
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      child.kill(signal);
+    });
+  child.once('exit', (code, signal) => {
+    process.exit(code ?? (signal === null ? 1 : 128 + 15));
+  });
+}
+
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'run') {
+    if (argv.includes('--help') || argv.includes('-h')) log(RUN_USAGE);
+    else runOne(argv[1]);
+    return;
+  }
   if (argv[0] === 'replay') {
     if (argv.includes('--help') || argv.includes('-h')) {
       log(REPLAY_USAGE);

@@ -25,7 +25,7 @@ export const SERVICES: readonly {
   { name: 'api', entry: '@gridstream/api', nodeFlags: [] },
 ];
 
-function mainFileOf(packageName: string): string {
+export function mainFileOf(packageName: string): string {
   // Each service package keeps its process entry point beside its index.
   return fileURLToPath(new URL('./main.ts', import.meta.resolve(packageName)));
 }

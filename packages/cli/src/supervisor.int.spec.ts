@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { eventually, isolatedConfig } from '../../../test/support.ts';
+import { teardown } from '../../../test/cleanup.ts';
+import { SERVICES } from './services.ts';
+import { ServiceSupervisor } from './supervisor.ts';
+
+const config = isolatedConfig();
+const stopAfterAll = teardown(config);
+
+describe('the supervisor of gridstream up, with real services on the real servers', () => {
+  it('starts a service killed with -9 again, and leaves the others running', async () => {
+    // given two services under the supervisor, on servers and names of this test's own
+    Object.assign(process.env, {
+      GS_KAFKA_BROKERS: config.GS_KAFKA_BROKERS.join(','),
+      GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
+      GS_TOPIC_PARTITIONS: String(config.GS_TOPIC_PARTITIONS),
+      GS_QDB_HTTP_URL: config.GS_QDB_HTTP_URL,
+      GS_QDB_PG_HOST: config.GS_QDB_PG_HOST,
+      GS_QDB_PG_PORT: String(config.GS_QDB_PG_PORT),
+      GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
+      GS_MONGO_URL: config.GS_MONGO_URL,
+      GS_MONGO_DB: config.GS_MONGO_DB,
+    });
+    const lines: string[] = [];
+    const supervisor = new ServiceSupervisor(
+      (line) => lines.push(line),
+      () => 0.5,
+    );
+    stopAfterAll(() => supervisor.stop());
+    const archive = SERVICES.find((s) => s.name === 'archive');
+    const devices = SERVICES.find((s) => s.name === 'devices');
+    if (archive === undefined || devices === undefined) throw new Error('services renamed');
+    supervisor.start(archive);
+    supervisor.start(devices);
+    const running = (name: string, times: number) =>
+      eventually(
+        `${name} running ${times} time(s)`,
+        async () =>
+          lines.filter((l) => l.startsWith(`[${name}]`) && l.includes(' running')).length >= times
+            ? true
+            : undefined,
+        60_000,
+      );
+    await running('archive', 1);
+    await running('devices', 1);
+    const killed = supervisor.process('archive');
+    const other = supervisor.process('devices');
+    // when the archive is killed with -9
+    killed?.kill('SIGKILL');
+    // then it is started again after a second, and the devices projection was never touched
+    await running('archive', 2);
+    expect(supervisor.process('archive')?.pid).not.toBe(killed?.pid);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/archive ended \(SIGKILL\); starting it again in 1000 ms/),
+    );
+    expect(supervisor.process('devices')).toBe(other);
+    expect(other?.exitCode).toBeNull();
+    expect(supervisor.restarts).toEqual(new Map([['archive', 1]]));
+  }, 120_000);
+});
