@@ -358,3 +358,41 @@ describe('alerts processor offline sweep (Kafka, MongoDB)', () => {
     });
   });
 });
+
+describe('two alerts processors in one group (Kafka, MongoDB)', () => {
+  const config = isolatedConfig({ GS_DEVICE_OFFLINE_AFTER_MS: '1500' });
+
+  it('sweep the devices of their own partitions: every silent device raised once', async () => {
+    // given two instances, each sweeping the devices of the partitions it holds
+    const pipeline = await startPipeline(config, 200);
+    const second = await startAlertsProcessor(config, { sweepIntervalMs: 200 });
+    const stopAfterAll = teardown(config);
+    stopAfterAll(() => second.stop());
+    await eventually('both members in the group', async () => {
+      const admin = pipeline.kafka.admin();
+      await admin.connect();
+      try {
+        const [group] = (await admin.describeGroups([alertsProcessorGroupId(config)])).groups;
+        return group?.state === 'Stable' && group.members.length === 2 ? true : undefined;
+      } finally {
+        await admin.disconnect();
+      }
+    });
+    // when twelve devices on every partition report once and fall silent
+    const devices = Array.from({ length: 12 }, (_, i) => `silent-${i}`);
+    const firstMs = Date.now();
+    await pipeline.publisher.publish(
+      devices.flatMap((id) => [registration(id), reading(id, firstMs, { powerW: 10 })]),
+    );
+    // then each is raised offline exactly once, whichever instance holds it
+    const raised = await eventually('an offline alert for every device', async () => {
+      const offline = (await alertsOnTopic(config)).filter(
+        (r) => r.type === EventType.alertRaised && r.data.kind === 'device-offline',
+      );
+      return new Set(offline.map((r) => r.data.deviceId)).size === devices.length
+        ? offline
+        : undefined;
+    });
+    expect(raised.map((r) => r.data.deviceId).sort()).toEqual([...devices].sort());
+  });
+});

@@ -1,3 +1,4 @@
+import { consumerSettings } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
@@ -103,12 +104,16 @@ export async function startAlertsProcessor(
   // Batches and sweeps take turns: they read and write the same documents.
   const turns = new SerialQueue();
 
+  // Each instance sweeps the devices of the partitions it holds, so no two instances write one
+  // device's state at once (FerretDB does not guard concurrent writers: docs/projections.md).
+  let held: () => readonly number[] = () => [];
   const sweep = async () => {
     const nowMs = now();
     const ids = await silentDeviceIds(
       collection,
       nowMs - settings.offlineAfterMs,
       OFFLINE_SWEEP_DEVICES,
+      held(),
     );
     if (ids.length === 0) return;
     /** What an earlier attempt of this sweep published already, by device. */
@@ -127,6 +132,7 @@ export async function startAlertsProcessor(
     groupId: alertsProcessorGroupId(config),
     topics: [topics.readings, topics.devices],
     dlqTopic: topics.dlq,
+    ...consumerSettings(config),
     handle: (events) =>
       turns.run(async () => {
         const ids = [
@@ -137,6 +143,8 @@ export async function startAlertsProcessor(
         );
       }),
   });
+
+  held = () => [...(consumer.assignment().get(topics.readings) ?? [])];
 
   const timer = setInterval(() => {
     turns.run(sweep).catch((error: unknown) => {

@@ -41,17 +41,24 @@ export async function writeDeviceStates(
   return writeVersioned(collection, operations);
 }
 
-/** Ids of watched devices whose newest reading is older than `beforeMs`, oldest first. */
+/**
+ * Ids of watched devices whose newest reading is older than `beforeMs`, oldest first, among the
+ * devices of `partitions` (those of this instance: a device's events all come from the same
+ * partition number of each topic, which its document's positions name).
+ */
 export async function silentDeviceIds(
   collection: DeviceStateCollection,
   beforeMs: number,
   limit: number,
+  partitions: readonly number[],
 ): Promise<string[]> {
+  if (partitions.length === 0) return [];
   const documents = await collection
     .find(
       {
         'state.watchOffline': true,
         'state.lastReadingMs': { $lt: beforeMs },
+        '_meta.positions.partition': { $in: [...partitions] },
       } as Filter<DeviceStateDocument>,
       { projection: { _id: 1 } },
     )
