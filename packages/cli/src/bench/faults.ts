@@ -95,6 +95,17 @@ export async function benchFaults(options: FaultsOptions): Promise<FaultsResult>
   const stack = await createOwnStack(log);
   let fleet: Fleet | undefined;
   let result: FaultsResult;
+  // Ctrl-C must not leave the own stack and 18 services running.
+  const interrupted = () => {
+    log('  interrupted: stopping the services and the own stack');
+    void (async () => {
+      await fleet?.stopAll();
+      await stack.destroy(options.keep);
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const t0 = Date.now();
     await stack.start();
@@ -122,6 +133,8 @@ export async function benchFaults(options: FaultsOptions): Promise<FaultsResult>
     });
     result = await runFaults(options, config, stack, fleet, useRun);
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await fleet?.stopAll();
     await stack.destroy(options.keep);
   }
