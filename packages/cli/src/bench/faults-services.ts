@@ -16,7 +16,7 @@ const CLI_MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
  */
 export function hasRunCommand(): boolean {
   try {
-    return /case 'run':/.test(readFileSync(CLI_MAIN, 'utf8'));
+    return /(case|===)\s*'run'/.test(readFileSync(CLI_MAIN, 'utf8'));
   } catch {
     return false;
   }
@@ -164,11 +164,28 @@ export class Fleet {
     );
   }
 
-  /** kill -9 of one running instance; it is started again after the backoff. */
-  kill(instance: Instance): void {
+  /**
+   * kill -9 of one running instance; it is started again after the backoff. Under `gridstream
+   * run` the service is the wrapper's child: that process is killed (the wrapper then exits as
+   * its service did), so no orphaned service keeps running.
+   */
+  async kill(instance: Instance): Promise<void> {
     instance.expected = 'kill';
     this.statsOf(instance.service).kills++;
-    instance.child.kill('SIGKILL');
+    const pid = instance.child.pid;
+    const below = pid === undefined ? [] : await descendantsOf(pid);
+    for (const p of below) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (below.length === 0) instance.child.kill('SIGKILL');
+    else
+      setTimeout(() => {
+        if (instance.running && instance.expected === 'kill') instance.child.kill('SIGKILL');
+      }, 5_000).unref();
   }
 
   /** Scales in: SIGTERM, waits for the exit, never restarted. */
@@ -189,7 +206,10 @@ export class Fleet {
     for (const instance of this.running()) {
       const pid = instance.child.pid;
       if (pid === undefined) continue;
-      const mib = await treeRssMiB(pid);
+      // Under `gridstream run`, the service is the wrapper's child: its memory, not the wrapper's.
+      const mib = this.#useRun
+        ? (await Promise.all((await childrenOf(pid)).map(treeRssMiB))).reduce((a, b) => a + b, 0)
+        : await treeRssMiB(pid);
       const stats = this.statsOf(instance.service);
       if (mib > stats.peakRssMiB) stats.peakRssMiB = mib;
     }
@@ -235,7 +255,13 @@ async function childrenOf(pid: number): Promise<number[]> {
   return out;
 }
 
-/** Resident memory of a process and its descendants (a `gridstream run` wrapper and its service). */
+async function descendantsOf(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const child of await childrenOf(pid)) out.push(child, ...(await descendantsOf(child)));
+  return out;
+}
+
+/** Resident memory of a process and its descendants (worker processes, if any). */
 export async function treeRssMiB(pid: number): Promise<number> {
   let total = 0;
   const queue = [pid];

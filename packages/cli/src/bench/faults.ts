@@ -320,7 +320,7 @@ async function runFaults(
           break;
         }
         fault.instance = victim;
-        fleet.kill(victim);
+        await fleet.kill(victim);
         fault.endedMs = Date.now();
         log(`  ${at}  kill -9 ${fault.target}#${victim.index} (pid ${victim.child.pid ?? '?'})`);
         break;
