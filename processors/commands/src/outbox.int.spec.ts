@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
+import { partitionOfKey, topicNames } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
 import { dropTestData, readTopic } from '../../../test/cleanup.ts';
@@ -55,7 +56,17 @@ describe('the command saga outbox', () => {
           },
         ],
       },
-      _meta: { version: 1, positions: [] },
+      // the request it came from: a device's saga is its instance's by that partition
+      _meta: {
+        version: 1,
+        positions: [
+          {
+            topic: topicNames(config.GS_TOPIC_PREFIX).commands,
+            partition: partitionOfKey('plug-1', config.GS_TOPIC_PARTITIONS),
+            offset: '0',
+          },
+        ],
+      },
       outbox: [dispatched],
       hasOutbox: true,
       dueAtMs: nowMs + 600_000,

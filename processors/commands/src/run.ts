@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Command, CommandBus, CommandHandler, CqrsModule } from '@nestjs/cqrs';
 import type { ICommandHandler } from '@nestjs/cqrs';
+import { consumerSettings } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
@@ -68,6 +69,11 @@ export interface SagaPorts {
   /** Where each input may come from (input-topics.ts). */
   readonly topics: TopicNames;
   readonly log: (line: string) => void;
+  /**
+   * The partitions this instance holds: its timers are those of their devices, so no two
+   * instances write one device's saga at once (FerretDB does not guard concurrent writers).
+   */
+  readonly heldPartitions: () => readonly number[];
 }
 
 /**
@@ -127,6 +133,7 @@ export class FireDueTimersHandler implements ICommandHandler<FireDueTimers> {
       this.#ports.collection,
       this.#ports.nowMs(),
       TIMER_SWEEP_DEVICES,
+      this.#ports.heldPartitions(),
     );
     await runSagas(this.#ports, ids, []);
   }
@@ -171,6 +178,7 @@ export async function startCommandsProcessor(
   const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
   const collection = await openDeviceCommands(mongo.db);
   const publisher = await createEventPublisher(kafka, topics);
+  let held: () => readonly number[] = () => [];
   const ports: SagaPorts = {
     collection,
     publisher,
@@ -178,6 +186,7 @@ export async function startCommandsProcessor(
     timings: commandTimings(config),
     topics,
     log,
+    heldPartitions: () => held(),
   };
 
   // Nest modules are classes that only carry metadata.
@@ -209,9 +218,11 @@ export async function startCommandsProcessor(
     groupId: commandsProcessorGroupId(config),
     topics: [topics.commands, topics.gateway],
     dlqTopic: topics.dlq,
+    ...consumerSettings(config),
     sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
     handle: (events) => turns.run(() => commandBus.execute(new HandleCommandEvents(events))),
   });
+  held = () => [...(consumer.assignment().get(topics.commands) ?? [])];
 
   let sweeping = false;
   let stopped = false;

@@ -87,15 +87,19 @@ export async function dueDeviceIds(
   collection: DeviceCommandsCollection,
   nowMs: number,
   limit: number,
+  /** This instance's partitions: a device's events all come from one partition number. */
+  partitions: readonly number[],
 ): Promise<string[]> {
+  if (partitions.length === 0) return [];
+  const mine = { '_meta.positions.partition': { $in: [...partitions] } };
   const [due, unpublished] = await Promise.all([
     collection
-      .find({ dueAtMs: { $lte: nowMs } }, { projection: { _id: 1 } })
+      .find({ dueAtMs: { $lte: nowMs }, ...mine }, { projection: { _id: 1 } })
       .sort({ dueAtMs: 1 })
       .limit(limit)
       .toArray(),
     collection
-      .find({ hasOutbox: true }, { projection: { _id: 1 } })
+      .find({ hasOutbox: true, ...mine }, { projection: { _id: 1 } })
       .limit(limit)
       .toArray(),
   ]);
