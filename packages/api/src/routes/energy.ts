@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { siteEnergy } from '@gridstream/energy-core';
+import { localIsoTime, siteEnergy } from '@gridstream/energy-core';
 import type { SiteDeviceEnergy } from '@gridstream/energy-core';
 import { EntityId, Timestamp } from '@gridstream/events';
 import { deviceEnergyRollup, siteEnergyRollup } from '@gridstream/questdb';
@@ -41,6 +41,26 @@ const EnergyQuery = z.object({
 });
 
 const isoStart = z.string().describe('the bucket start, ISO 8601 UTC');
+/**
+ * Where a bucket is in time and in the zone's clock. Sub-day buckets are absolute spans: the hour
+ * repeated at a DST fall-back is two buckets, told apart by their offsets (02:00+02:00 and
+ * 02:00+01:00); days are local days of 23 to 25 hours.
+ */
+const span = {
+  start: isoStart,
+  end: z.string().describe('the bucket end (exclusive), ISO 8601 UTC'),
+  localStart: z
+    .string()
+    .describe('the bucket start on the clock of `timeZone`, with its UTC offset (RFC 3339)'),
+};
+
+function spanOf(bucket: { start: Date; end: Date }, timeZone: string) {
+  return {
+    start: bucket.start.toISOString(),
+    end: bucket.end.toISOString(),
+    localStart: localIsoTime(bucket.start.getTime(), timeZone),
+  };
+}
 
 const DeviceEnergyResponse = z.object({
   deviceId: z.string(),
@@ -50,7 +70,7 @@ const DeviceEnergyResponse = z.object({
   to: z.string(),
   buckets: z.array(
     z.object({
-      start: isoStart,
+      ...span,
       importWh: z.number(),
       exportWh: z.number(),
       measuredMs: z.number().describe('time covered by readings'),
@@ -67,7 +87,7 @@ const SiteEnergyResponse = z.object({
   to: z.string(),
   buckets: z.array(
     z.object({
-      start: isoStart,
+      ...span,
       gridImportWh: z.number().nullable().describe('null without a grid meter: unknown, not 0'),
       gridExportWh: z.number().nullable(),
       productionWh: z.number(),
@@ -174,7 +194,13 @@ export const energyRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
       return {
         deviceId: request.params.id,
         ...period,
-        buckets: buckets.map((b) => ({ ...b, start: b.start.toISOString() })),
+        buckets: buckets.map((b) => ({
+          ...spanOf(b, period.timeZone),
+          importWh: b.importWh,
+          exportWh: b.exportWh,
+          measuredMs: b.measuredMs,
+          unknownMs: b.unknownMs,
+        })),
       };
     },
   );
@@ -191,7 +217,11 @@ export const energyRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
     },
     async (request) => {
       const { buckets, ...period } = await rolledUp(request, siteEnergyRollup);
-      return { siteId: request.params.id, ...period, buckets: buckets.map(siteFigures) };
+      return {
+        siteId: request.params.id,
+        ...period,
+        buckets: buckets.map((b) => ({ ...siteFigures(b), ...spanOf(b, period.timeZone) })),
+      };
     },
   );
 };
