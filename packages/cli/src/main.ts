@@ -48,6 +48,9 @@ options (up, simulate):
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The first of the health ports `up` gives its services (9464: Prometheus exporters' range). */
+const FIRST_HEALTH_PORT = 9464;
+
 function apiUrl(config: Config): string {
   return `http://${config.GS_API_HOST}:${config.GS_API_PORT}`;
 }
@@ -135,7 +138,13 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
     config.GS_TOPIC_PARTITIONS,
   );
   const supervisor = new ServiceSupervisor(log);
-  for (const service of SERVICES) supervisor.start(service);
+  // Each service its own health and metrics port (/healthz, /readyz, /metrics), from 9464 on.
+  const healthPorts = new Map(SERVICES.map(({ name }, index) => [name, FIRST_HEALTH_PORT + index]));
+  for (const service of SERVICES)
+    supervisor.start({
+      ...service,
+      env: { GS_HEALTH_PORT: String(healthPorts.get(service.name)) },
+    });
   let shuttingDown = false;
   /** The simulated fleet stops first: it would otherwise post to an API that is going away. */
   let stopFleet: () => Promise<void> = async () => undefined;
@@ -180,6 +189,8 @@ gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gri
   command stats       curl -H "$AUTH" ${base}/v1/commands/stats
                       (first: export AUTH='authorization: Bearer ${key}')
   QuestDB console     http://127.0.0.1:${process.env['GS_QDB_HTTP_PORT'] ?? '9000'}  (SQL over HTTP: /exec?query=...)
+  service health      ${[...healthPorts].map(([name, port]) => `${name} :${port}`).join(', ')}
+                      (each: /healthz, /readyz, /metrics on 127.0.0.1)
 
 simulating ${fleet.devices.length} devices on ${values.sites} sites for tenant '${values.tenant}', one reading each per ${values['interval-ms']} ms
 `);

@@ -35,10 +35,12 @@ export function startService(
   packageName: string,
   log: (line: string) => void,
   nodeFlags: readonly string[] = [],
+  /** Settings of this service alone (its health port), over the environment's. */
+  env: Readonly<Record<string, string>> = {},
 ): ChildProcess {
   const child = spawn(process.execPath, [...nodeFlags, mainFileOf(packageName)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: process.env,
+    env: { ...process.env, ...env },
   });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {

@@ -31,7 +31,9 @@ describe('the supervisor of gridstream up, with real services on the real server
     const devices = SERVICES.find((s) => s.name === 'devices');
     if (archive === undefined || devices === undefined) throw new Error('services renamed');
     supervisor.start(archive);
-    supervisor.start(devices);
+    // (the devices projection with a health port of its own, as gridstream up gives each)
+    const healthPort = 20_000 + Math.floor(Math.random() * 20_000);
+    supervisor.start({ ...devices, env: { GS_HEALTH_PORT: String(healthPort) } });
     const running = (name: string, times: number) =>
       eventually(
         `${name} running ${times} time(s)`,
@@ -43,6 +45,8 @@ describe('the supervisor of gridstream up, with real services on the real server
       );
     await running('archive', 1);
     await running('devices', 1);
+    const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', service: 'devices projection' });
     const killed = supervisor.process('archive');
     const other = supervisor.process('devices');
     // when the archive is killed with -9

@@ -26,6 +26,8 @@ export interface SupervisedService {
   readonly name: string;
   readonly entry: string;
   readonly nodeFlags: readonly string[];
+  /** Settings of this service alone, e.g. its GS_HEALTH_PORT. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -50,7 +52,13 @@ export class ServiceSupervisor {
   start(service: SupervisedService, previousDelayMs = 0): void {
     if (this.#stopping) return;
     const startedAt = Date.now();
-    const child = startService(service.name, service.entry, this.#log, service.nodeFlags);
+    const child = startService(
+      service.name,
+      service.entry,
+      this.#log,
+      service.nodeFlags,
+      service.env,
+    );
     this.#running.set(service.name, child);
     child.once('exit', (code, signal) => {
       if (this.#running.get(service.name) === child) this.#running.delete(service.name);

@@ -46,6 +46,12 @@ function settings(ports: z.infer<typeof StackPorts>) {
       .regex(/^[A-Za-z0-9_-]{1,63}$/, 'a database name: letters, digits, _ and -')
       .default('gridstream'),
     GS_API_HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * A service's own port for /healthz, /readyz and /metrics (probes, Prometheus); unset for
+     * none. `gridstream up` gives each service one from 9464 on (README, "Running one service").
+     */
+    GS_HEALTH_PORT: port.optional(),
+    GS_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
     GS_API_PORT: z.coerce
       .number()
       .int()

@@ -2,6 +2,11 @@ import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { loadConfigOrExit } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { isRetriable } from '@gridstream/errors';
+import { startHealthServer } from './health-server.ts';
+import type { HealthServer } from './health-server.ts';
+
+export { startHealthServer } from './health-server.ts';
+export type { HealthServer } from './health-server.ts';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -26,6 +31,17 @@ export async function runService(
 ): Promise<void> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const config = loadConfigOrExit();
+  // Alive from the first moment, ready once started. Worker threads share their process's port:
+  // the thread that started them serves it (runWorkers).
+  let health: HealthServer | undefined;
+  if (config.GS_HEALTH_PORT !== undefined && isMainThread) {
+    try {
+      health = await startHealthServer(name, config.GS_HEALTH_PORT, config.GS_HEALTH_HOST);
+    } catch (error) {
+      log(`gridstream: ${name} could not serve its health port: ${(error as Error).message}`);
+      process.exit(1);
+    }
+  }
   const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
   let delayMs = 250;
   let service: Stoppable | undefined;
@@ -45,8 +61,12 @@ export async function runService(
     }
   }
   log(`gridstream: ${name} running`);
+  health?.setReady(true);
   const running = service;
-  const stop = () => void running.stop().finally(() => process.exit(0));
+  const stop = () => {
+    health?.setReady(false);
+    void running.stop().finally(() => process.exit(0));
+  };
   // A worker thread gets no signals: the thread that started it asks it to stop (runWorkers).
   if (!isMainThread) parentPort?.once('message', stop);
   else for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
@@ -65,6 +85,13 @@ export async function runWorkers(
   options: { readonly log?: (line: string) => void } = {},
 ): Promise<void> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const config = loadConfigOrExit();
+  // Ready from the start: a copy that ends takes the whole process down (below), and with it the port.
+  const health =
+    config.GS_HEALTH_PORT === undefined
+      ? undefined
+      : await startHealthServer(name, config.GS_HEALTH_PORT, config.GS_HEALTH_HOST);
+  health?.setReady(true);
   let stopping = false;
   const exits = Array.from({ length: count }, (_, index) => {
     const worker = new Worker(entry);
