@@ -8,16 +8,13 @@ import {
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
-import { connectMongo } from '@gridstream/mongo';
-import { buildGroupId, ProjectionReader } from '@gridstream/projection';
+import { buildGroupId } from '@gridstream/projection';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
-import { evolveDevice } from './evolve.ts';
-import type { DeviceView } from './evolve.ts';
+import { expectDocumentsFolded } from './folded-documents.fixture.ts';
 import { startDevicesProjection } from './run.ts';
-import { deviceDocumentId, devicesProjection } from './store.ts';
 
 const config = isolatedConfig();
 const stopAfterAll = teardown(config);
@@ -113,19 +110,7 @@ describe('the live devices projection on the real Kafka and MongoDB', () => {
       90_000,
       250,
     );
-    // then every document is the fold of its device's events, each applied once
-    const expected = new Map<string, DeviceView | null>();
-    for (const event of history) {
-      const id = deviceDocumentId(event.tenant, event.subject);
-      expected.set(id, evolveDevice(expected.get(id) ?? null, event));
-    }
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
-    try {
-      const collection = await new ProjectionReader(mongo.db, devicesProjection).collection();
-      const stored = await collection.find({}).toArray();
-      expect(new Map(stored.map((d) => [d._id, d.state]))).toEqual(expected);
-    } finally {
-      await mongo.close();
-    }
+    // then every document is the fold of its device's events, each applied once, in order
+    await expectDocumentsFolded(config, history);
   }, 120_000);
 });

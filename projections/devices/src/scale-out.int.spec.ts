@@ -1,21 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import {
   createEventPublisher,
   createKafka,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
-import { connectMongo } from '@gridstream/mongo';
-import { ProjectionReader } from '@gridstream/projection';
 import type { LiveProjection } from '@gridstream/projection';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
-import { evolveDevice } from './evolve.ts';
-import type { DeviceView } from './evolve.ts';
+import { expectDocumentsFolded } from './folded-documents.fixture.ts';
 import { startDevicesProjection } from './run.ts';
-import { deviceDocumentId, devicesProjection } from './store.ts';
 
 // Small fetches make many small batches, so instances overlap on the same devices often.
 const config = isolatedConfig({ GS_PROJECTION_FETCH_BYTES: '4096' });
@@ -100,18 +96,6 @@ describe('the devices projection as several live instances on the real Kafka and
     await caughtUp(second);
     await caughtUp(third);
     // then every document is the fold of its device's events, each applied once, in order
-    const expected = new Map<string, DeviceView | null>();
-    for (const event of history.flat()) {
-      const id = deviceDocumentId(event.tenant, event.subject);
-      expected.set(id, evolveDevice(expected.get(id) ?? null, event));
-    }
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
-    try {
-      const collection = await new ProjectionReader(mongo.db, devicesProjection).collection();
-      const stored = await collection.find({}).toArray();
-      expect(new Map(stored.map((d) => [d._id, d.state]))).toEqual(expected);
-    } finally {
-      await mongo.close();
-    }
+    await expectDocumentsFolded(config, history.flat());
   }, 150_000);
 });
