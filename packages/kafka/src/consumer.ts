@@ -361,6 +361,15 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       // The letters and the offset past them in one transaction: each letter once per group.
       await deadLetters.write(letters, [handled]);
       payload.resolveOffset(batch.lastOffset());
+      // And committed plainly too: a transaction's offsets become visible to the member that
+      // takes the partition next only once the coordinator has written the commit markers
+      // (kafkajs cannot ask it to wait for them, KIP-447's require_stable), so a rebalance right
+      // after would read the old offset and write the letters again (the fault suite saw it).
+      await payload.commitOffsetsIfNecessary({
+        topics: [
+          { topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] },
+        ],
+      });
       return;
     }
     payload.resolveOffset(batch.lastOffset());
