@@ -55,11 +55,18 @@ export class BuildRegistry {
 
   /** The registry entry, created with the version's initial build as active if missing. */
   async ensure(projection: string, version: number): Promise<BuildsDocument> {
-    const entry = await this.#collection.findOneAndUpdate(
-      { _id: projection },
-      { $setOnInsert: { active: initialBuildId(version) } },
-      { upsert: true, returnDocument: 'after' },
-    );
+    const upsert = () =>
+      this.#collection.findOneAndUpdate(
+        { _id: projection },
+        { $setOnInsert: { active: initialBuildId(version) } },
+        { upsert: true, returnDocument: 'after' },
+      );
+    // Instances starting together race to create the entry; the loser's upsert fails on the key
+    // (FerretDB does not retry it as MongoDB does) and finds the winner's entry when tried again.
+    const entry = await upsert().catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 11000) return upsert();
+      throw error;
+    });
     if (entry === null) throw new Error(`projection registry entry ${projection} not written`);
     return entry;
   }
