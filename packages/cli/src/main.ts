@@ -19,7 +19,7 @@ import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
 import { printDeviceState } from './state.ts';
 import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
 import { createApiKey, KEYS_USAGE, keysCommand } from './keys.ts';
-import { mainFileOf, SERVICES, waitUntilReady } from './services.ts';
+import { RUN_USAGE, serviceArgv, serviceNamed, SERVICES, waitUntilReady } from './services.ts';
 import { ServiceSupervisor } from './supervisor.ts';
 
 const USAGE = `usage: gridstream <command> [options]
@@ -196,23 +196,19 @@ simulating ${fleet.devices.length} devices on ${values.sites} sites for tenant '
 `);
 }
 
-const RUN_USAGE = `usage: gridstream run <service>
-
-Runs one service in the foreground, as systemd or Kubernetes would: its log on stderr, SIGTERM
-or SIGINT stops it gracefully, its exit code is the service's. Configuration comes from the
-environment (README, "Configuration"); any number of instances may run in one consumer group.
-
-services: ${SERVICES.map((service) => service.name).join(', ')}`;
-
-/** Runs one service as a child with its node flags, passing signals on, and exits as it does. */
+/**
+ * Runs one service as a child with its node flags, passing signals on, and exits as it does:
+ * `node packages/cli/src/main.ts run <service>`. `./gridstream run` does without this process:
+ * it execs the service's own node process (run-argv.ts).
+ */
 function runOne(name: string | undefined): void {
-  const service = SERVICES.find((candidate) => candidate.name === name);
+  const service = name === undefined ? undefined : serviceNamed(name);
   if (service === undefined) {
     log(name === undefined ? RUN_USAGE : `gridstream: no service '${name}'\n\n${RUN_USAGE}`);
     process.exitCode = 64;
     return;
   }
-  const child = spawn(process.execPath, [...service.nodeFlags, mainFileOf(service.entry)], {
+  const child = spawn(process.execPath, serviceArgv(service), {
     stdio: 'inherit',
     env: process.env,
   });

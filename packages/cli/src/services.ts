@@ -2,28 +2,93 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ENERGY_PROCESSOR_NODE_FLAGS } from '@gridstream/processor-energy';
+import { ENERGY_PROCESSOR_NODE_FLAGS } from '@gridstream/processor-energy/node-flags';
 
-/** The long-running services `gridstream up` starts, each as its own process. */
-export const SERVICES: readonly {
+/** A long-running service: what `gridstream up`, `gridstream run` and the fault suite start. */
+export interface ServiceSpec {
   readonly name: string;
+  /** The package whose `main.ts` is the service's process. */
   readonly entry: string;
+  /** Node flags of its own (the heap limit comes from `memoryMiB`). */
   readonly nodeFlags: readonly string[];
-}[] = [
+  /**
+   * The resident memory one instance is meant to stay within, in MiB: V8's old generation is
+   * limited to half of it (the rest is the young generation, code, and buffers outside the heap),
+   * so a leak ends the process (and its supervisor restarts it) rather than the machine. The fault
+   * suite fails when an instance goes over it. `GS_SERVICE_MEMORY_MIB` overrides it for one run.
+   */
+  readonly memoryMiB: number;
+}
+
+/**
+ * The long-running services `gridstream up` starts, each as its own process. Memory bounds are
+ * the peak resident memory the fault suite measured at 5,000 readings/s with faults (energy
+ * 430 MiB, API 500 MiB, devices 350 MiB, alerts 290 MiB, the others under 100 MiB: docs/benchmarks.md)
+ * with room to spare.
+ */
+export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'energy',
     entry: '@gridstream/processor-energy',
     nodeFlags: ENERGY_PROCESSOR_NODE_FLAGS,
+    memoryMiB: 1024,
   },
-  { name: 'devices', entry: '@gridstream/projection-devices', nodeFlags: [] },
-  { name: 'archive', entry: '@gridstream/processor-archive', nodeFlags: [] },
-  { name: 'site-energy', entry: '@gridstream/projection-site-energy', nodeFlags: [] },
-  { name: 'alerts', entry: '@gridstream/processor-alerts', nodeFlags: [] },
-  { name: 'alerts-projection', entry: '@gridstream/projection-alerts', nodeFlags: [] },
-  { name: 'commands', entry: '@gridstream/processor-commands', nodeFlags: [] },
-  { name: 'commands-projection', entry: '@gridstream/projection-commands', nodeFlags: [] },
-  { name: 'api', entry: '@gridstream/api', nodeFlags: [] },
+  { name: 'devices', entry: '@gridstream/projection-devices', nodeFlags: [], memoryMiB: 768 },
+  { name: 'archive', entry: '@gridstream/processor-archive', nodeFlags: [], memoryMiB: 384 },
+  {
+    name: 'site-energy',
+    entry: '@gridstream/projection-site-energy',
+    nodeFlags: [],
+    memoryMiB: 384,
+  },
+  { name: 'alerts', entry: '@gridstream/processor-alerts', nodeFlags: [], memoryMiB: 768 },
+  {
+    name: 'alerts-projection',
+    entry: '@gridstream/projection-alerts',
+    nodeFlags: [],
+    memoryMiB: 384,
+  },
+  { name: 'commands', entry: '@gridstream/processor-commands', nodeFlags: [], memoryMiB: 384 },
+  {
+    name: 'commands-projection',
+    entry: '@gridstream/projection-commands',
+    nodeFlags: [],
+    memoryMiB: 384,
+  },
+  { name: 'api', entry: '@gridstream/api', nodeFlags: [], memoryMiB: 1024 },
 ];
+
+export const RUN_USAGE = `usage: gridstream run <service>
+
+Runs one service in the foreground, as systemd or Kubernetes would: one process (node, with the
+service's flags and heap limit), its log on stderr, SIGTERM or SIGINT stops it gracefully, its
+exit code is the service's. Configuration comes from the environment (README, "Configuration");
+GS_SERVICE_MEMORY_MIB sets its memory bound (V8's old generation gets half). Any number of
+instances may run in one consumer group.
+
+services: ${SERVICES.map((service) => `${service.name} (${service.memoryMiB} MiB)`).join(', ')}`;
+
+export function serviceNamed(name: string): ServiceSpec | undefined {
+  return SERVICES.find((service) => service.name === name);
+}
+
+/** The memory bound of a service: its own, or GS_SERVICE_MEMORY_MIB when set to a positive integer. */
+export function memoryBoundMiB(
+  service: ServiceSpec,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): number {
+  const override = Number(env.GS_SERVICE_MEMORY_MIB);
+  return Number.isInteger(override) && override > 0 ? override : service.memoryMiB;
+}
+
+/** The arguments of the node process that is one instance of the service. */
+export function serviceArgv(
+  service: ServiceSpec,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] {
+  const heapMiB = Math.max(64, Math.floor(memoryBoundMiB(service, env) / 2));
+  return [...service.nodeFlags, `--max-old-space-size=${heapMiB}`, mainFileOf(service.entry)];
+}
 
 export function mainFileOf(packageName: string): string {
   // Each service package keeps its process entry point beside its index.
@@ -31,17 +96,17 @@ export function mainFileOf(packageName: string): string {
 }
 
 export function startService(
-  name: string,
-  packageName: string,
+  service: ServiceSpec,
   log: (line: string) => void,
-  nodeFlags: readonly string[] = [],
   /** Settings of this service alone (its health port), over the environment's. */
   env: Readonly<Record<string, string>> = {},
 ): ChildProcess {
-  const child = spawn(process.execPath, [...nodeFlags, mainFileOf(packageName)], {
+  const merged = { ...process.env, ...env };
+  const child = spawn(process.execPath, serviceArgv(service, merged), {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: merged,
   });
+  const { name } = service;
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       log(`[${name}] ${line}`);

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { startService } from './services.ts';
+import type { ServiceSpec } from './services.ts';
 
 /** A crashed service waits this long before it is started again; it doubles while it keeps crashing. */
 export const FIRST_RESTART_DELAY_MS = 1_000;
@@ -22,10 +23,7 @@ export function restartDelayMs(previousMs: number, ranMs: number, random: number
   return Math.round(baseMs * (0.75 + random / 2));
 }
 
-export interface SupervisedService {
-  readonly name: string;
-  readonly entry: string;
-  readonly nodeFlags: readonly string[];
+export interface SupervisedService extends ServiceSpec {
   /** Settings of this service alone, e.g. its GS_HEALTH_PORT. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -52,13 +50,7 @@ export class ServiceSupervisor {
   start(service: SupervisedService, previousDelayMs = 0): void {
     if (this.#stopping) return;
     const startedAt = Date.now();
-    const child = startService(
-      service.name,
-      service.entry,
-      this.#log,
-      service.nodeFlags,
-      service.env,
-    );
+    const child = startService(service, this.#log, service.env);
     this.#running.set(service.name, child);
     child.once('exit', (code, signal) => {
       if (this.#running.get(service.name) === child) this.#running.delete(service.name);

@@ -29,15 +29,9 @@ import { DeviceTimelines } from './timelines.ts';
 import { ViewRefresher } from './view-refresh.ts';
 import type { DeviceWindow } from './timelines.ts';
 
-const CONCURRENT_PARTITIONS = 3;
+export { ENERGY_PROCESSOR_NODE_FLAGS } from './node-flags.ts';
 
-/**
- * Node flags the processor runs with. A batch allocates many short-lived objects (decoded
- * events, stored readings, ILP rows); a 64 MiB young generation (V8's default is 16 MiB) lets
- * them die in fewer scavenges. Measured: 25,412 -> 30,869 readings/s and processor CPU per
- * reading 37 -> 30 µs (`pnpm bench energy --readings 1000000`, docs/benchmarks.md).
- */
-export const ENERGY_PROCESSOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+const CONCURRENT_PARTITIONS = 3;
 
 /** The consumer group of every energy-processor instance. */
 export function energyProcessorGroupId(config: Config): string {

@@ -1,30 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { SERVICES } from '../services.ts';
-
-const CLI_MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
-
-/**
- * Whether `gridstream run <service>` exists (it runs one service as systemd would); until it
- * does, the bench spawns the service's main.ts as `gridstream up` does.
- */
-export function hasRunCommand(): boolean {
-  try {
-    return /(case|===)\s*'run'/.test(readFileSync(CLI_MAIN, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-function mainFileOf(packageName: string): string {
-  return fileURLToPath(new URL('./main.ts', import.meta.resolve(packageName)));
-}
+import { SERVICES, serviceArgv, serviceNamed } from '../services.ts';
 
 export type ExitCause = 'kill' | 'stop' | 'crash';
 
@@ -61,7 +42,6 @@ export class Fleet {
   readonly stats = new Map<string, ServiceStats>();
   readonly #logDir: string;
   readonly #baseEnv: Readonly<Record<string, string>>;
-  readonly #useRun: boolean;
   readonly #restartMs: number;
   readonly #logs = new Map<Instance, WriteStream>();
   readonly #tails = new Map<Instance, string[]>();
@@ -71,12 +51,10 @@ export class Fleet {
   constructor(options: {
     logDir: string;
     baseEnv: Readonly<Record<string, string>>;
-    useRun: boolean;
     restartMs: number;
   }) {
     this.#logDir = options.logDir;
     this.#baseEnv = options.baseEnv;
-    this.#useRun = options.useRun;
     this.#restartMs = options.restartMs;
     for (const { name } of SERVICES)
       this.stats.set(name, {
@@ -119,13 +97,12 @@ export class Fleet {
   }
 
   #spawn(instance: Instance): void {
-    const spec = SERVICES.find((s) => s.name === instance.service);
+    const spec = serviceNamed(instance.service);
     if (spec === undefined) throw new Error(`unknown service ${instance.service}`);
-    const args = this.#useRun
-      ? [CLI_MAIN, 'run', spec.name]
-      : [...spec.nodeFlags, mainFileOf(spec.entry)];
-    const child = spawn(process.execPath, args, {
-      env: { ...this.#baseEnv, ...instance.env },
+    const env = { ...this.#baseEnv, ...instance.env };
+    // The process `gridstream run <service>` execs: node with the service's flags and heap limit.
+    const child = spawn(process.execPath, serviceArgv(spec, env), {
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     instance.child = child;
@@ -164,28 +141,19 @@ export class Fleet {
     );
   }
 
-  /**
-   * kill -9 of one running instance; it is started again after the backoff. Under `gridstream
-   * run` the service is the wrapper's child: that process is killed (the wrapper then exits as
-   * its service did), so no orphaned service keeps running.
-   */
+  /** kill -9 of one running instance (and any process it started); it is started again after the backoff. */
   async kill(instance: Instance): Promise<void> {
     instance.expected = 'kill';
     this.statsOf(instance.service).kills++;
     const pid = instance.child.pid;
-    const below = pid === undefined ? [] : await descendantsOf(pid);
-    for (const p of below) {
+    for (const p of pid === undefined ? [] : await descendantsOf(pid)) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {
         // already gone
       }
     }
-    if (below.length === 0) instance.child.kill('SIGKILL');
-    else
-      setTimeout(() => {
-        if (instance.running && instance.expected === 'kill') instance.child.kill('SIGKILL');
-      }, 5_000).unref();
+    instance.child.kill('SIGKILL');
   }
 
   /** Scales in: SIGTERM, waits for the exit, never restarted. */
@@ -206,10 +174,7 @@ export class Fleet {
     for (const instance of this.running()) {
       const pid = instance.child.pid;
       if (pid === undefined) continue;
-      // Under `gridstream run`, the service is the wrapper's child: its memory, not the wrapper's.
-      const mib = this.#useRun
-        ? (await Promise.all((await childrenOf(pid)).map(treeRssMiB))).reduce((a, b) => a + b, 0)
-        : await treeRssMiB(pid);
+      const mib = await treeRssMiB(pid);
       const stats = this.statsOf(instance.service);
       if (mib > stats.peakRssMiB) stats.peakRssMiB = mib;
     }

@@ -13,14 +13,14 @@ import {
 } from '@gridstream/kafka';
 import type { TopicLag } from '@gridstream/kafka';
 import { createApiKey } from '../keys.ts';
-import { SERVICES } from '../services.ts';
+import { memoryBoundMiB, SERVICES, serviceNamed } from '../services.ts';
 import { checkDlq, checkProjections, checkStore } from './faults-checks.ts';
 import type { DlqResult, ProjectionResult, StoreResult } from './faults-checks.ts';
 import { Ledger, ReadingSource, registration, sleep, startLoad } from './faults-load.ts';
 import { POISON_CLASSES, PoisonStream } from './faults-poison.ts';
 import { planFaults } from './faults-plan.ts';
 import type { Fault } from './faults-plan.ts';
-import { Fleet, hasRunCommand } from './faults-services.ts';
+import { Fleet } from './faults-services.ts';
 import type { Instance } from './faults-services.ts';
 import { createOwnStack, freePorts, REPO_ROOT, withoutStackAddresses } from './faults-stack.ts';
 import type { OwnStack, Server } from './faults-stack.ts';
@@ -40,8 +40,6 @@ export interface FaultsOptions {
   readonly outageSeconds: number;
   readonly clients: number;
   readonly batch: number;
-  /** Resident memory one instance (with its children) may reach, in MiB. */
-  readonly rssBoundMiB: number;
   readonly keep: boolean;
   /** Where to write the figures as JSON (the e2e test reads them). */
   readonly json: string | undefined;
@@ -91,7 +89,6 @@ const TABLE_RULE = '-'.repeat(100);
 export async function benchFaults(options: FaultsOptions): Promise<FaultsResult> {
   const { log } = options;
   const run = randomBytes(3).toString('hex');
-  const useRun = hasRunCommand();
   const stack = await createOwnStack(log);
   let fleet: Fleet | undefined;
   let result: FaultsResult;
@@ -128,10 +125,9 @@ export async function benchFaults(options: FaultsOptions): Promise<FaultsResult>
         GS_LOG_LEVEL: 'warn',
         GS_API_RATE_LIMIT_PER_MINUTE: String(1_000_000_000),
       },
-      useRun,
       restartMs: 1_000,
     });
-    result = await runFaults(options, config, stack, fleet, useRun);
+    result = await runFaults(options, config, stack, fleet);
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
@@ -149,7 +145,6 @@ async function runFaults(
   config: Config,
   stack: OwnStack,
   fleet: Fleet,
-  useRun: boolean,
 ): Promise<FaultsResult> {
   const { log } = options;
   // Quiet: the outages the bench causes would fill its output with kafkajs's retries.
@@ -190,7 +185,7 @@ async function runFaults(
   for (const { name } of SERVICES)
     for (let i = 0; i < options.instances; i++) await addInstance(name);
   log(
-    `  ${fleet.instances.length} service instances (${options.instances} of each of ${SERVICES.length} services), started ${useRun ? 'with `gridstream run <service>`' : "from each service's main.ts (no `gridstream run` yet)"}; logs in ${join(stack.home, 'logs', 'services')}`,
+    `  ${fleet.instances.length} service instances (${options.instances} of each of ${SERVICES.length} services), each the process \`gridstream run <service>\` runs, with its memory bound; logs in ${join(stack.home, 'logs', 'services')}`,
   );
   const apiBases = () =>
     fleet
@@ -456,6 +451,12 @@ async function runFaults(
   return result;
 }
 
+/** The memory bound of a service's instances, as `gridstream run` gives it (services.ts). */
+function boundOf(service: string): number {
+  const spec = serviceNamed(service);
+  return spec === undefined ? Number.POSITIVE_INFINITY : memoryBoundMiB(spec);
+}
+
 function pendingRestarts(fleet: Fleet, service: string): number {
   // Killed instances not yet restarted come back by themselves.
   return fleet.instances.filter(
@@ -485,8 +486,8 @@ function summarise(options: FaultsOptions, o: Outcome): FaultsResult {
     if (status.startsWith('5') && status !== '503') api5xxNot503 += n;
   let rssOverBound = 0;
   let crashes = 0;
-  for (const s of o.fleet.stats.values()) {
-    if (s.peakRssMiB > options.rssBoundMiB) rssOverBound++;
+  for (const [name, s] of o.fleet.stats) {
+    if (s.peakRssMiB > boundOf(name)) rssOverBound++;
     crashes += s.crashes;
   }
   return {
@@ -587,12 +588,12 @@ function printTable(
   for (const [reason, n] of t.dlq.unexpectedReasons) log(`    unexpected x${n}: ${reason}`);
   log('  services (per instance: peak RSS of the process tree, sampled every second from /proc):');
   log(
-    `    ${'service'.padEnd(22)} ${'peak RSS'.padStart(10)} ${'kills'.padStart(6)} ${'crashes'.padStart(8)} ${'restarts'.padStart(9)} ${'added'.padStart(6)} ${'removed'.padStart(8)}`,
+    `    ${'service'.padEnd(22)} ${'peak RSS'.padStart(10)} ${'bound'.padStart(9)} ${'kills'.padStart(6)} ${'crashes'.padStart(8)} ${'restarts'.padStart(9)} ${'added'.padStart(6)} ${'removed'.padStart(8)}`,
   );
   for (const [name, st] of t.fleet.stats) {
-    const over = st.peakRssMiB > options.rssBoundMiB ? `  OVER ${options.rssBoundMiB} MiB` : '';
+    const over = st.peakRssMiB > boundOf(name) ? '  OVER ITS BOUND' : '';
     log(
-      `    ${name.padEnd(22)} ${`${st.peakRssMiB.toFixed(0)} MiB`.padStart(10)} ${String(st.kills).padStart(6)} ${String(st.crashes).padStart(8)} ${String(st.restarts).padStart(9)} ${String(st.added).padStart(6)} ${String(st.removed).padStart(8)}${over}`,
+      `    ${name.padEnd(22)} ${`${st.peakRssMiB.toFixed(0)} MiB`.padStart(10)} ${`${boundOf(name)} MiB`.padStart(9)} ${String(st.kills).padStart(6)} ${String(st.crashes).padStart(8)} ${String(st.restarts).padStart(9)} ${String(st.added).padStart(6)} ${String(st.removed).padStart(8)}${over}`,
     );
     if (st.lastCrash !== undefined) log(`      last crash: ${st.lastCrash}`);
   }
@@ -611,7 +612,7 @@ function printTable(
   for (const e of t.store.examples) log(`    ${e}`);
   for (const p of t.projections) for (const e of p.examples) log(`    ${e}`);
   log(
-    `  rate reached: ${t.result.rate.toLocaleString('en-US')} readings/s accepted; crashes (exits the bench did not cause): ${t.result.crashes}; faults not recovered: ${t.result.notRecovered}; services over ${options.rssBoundMiB} MiB: ${t.result.rssOverBound}`,
+    `  rate reached: ${t.result.rate.toLocaleString('en-US')} readings/s accepted; crashes (exits the bench did not cause): ${t.result.crashes}; faults not recovered: ${t.result.notRecovered}; services over their memory bound: ${t.result.rssOverBound}`,
   );
   log(TABLE_RULE);
 }

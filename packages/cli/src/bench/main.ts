@@ -42,7 +42,7 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --kafka-share F (default 0.1)  --devices N (default 1000; 200 with --short)
            --instances N (of each service, default 2)
            --outage-seconds N (default 30; 6 with --short)  --clients N (default 8)
-           --batch N (default 500)  --rss-bound-mib N (per instance, default 1024)
+           --batch N (default 500)
            --json FILE (the figures as JSON)  --keep (keep the stack's data)
 
   clean    remove what earlier runs left (every bench-* topic, bench_* table, view and
@@ -77,7 +77,6 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       'kafka-share': { type: 'string', default: '0.1' },
       instances: { type: 'string', default: '2' },
       'outage-seconds': { type: 'string' },
-      'rss-bound-mib': { type: 'string', default: '1024' },
       json: { type: 'string' },
     },
   });
@@ -108,7 +107,6 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       outageSeconds: Number(values['outage-seconds'] ?? (values.short ? '6' : '30')),
       clients: Number(values.clients),
       batch: Number(argv.includes('--batch') ? values.batch : '500'),
-      rssBoundMiB: Number(values['rss-bound-mib']),
       keep: values.keep,
       json: values.json === undefined ? undefined : resolve(values.json),
       log,

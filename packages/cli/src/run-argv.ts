@@ -1,0 +1,18 @@
+// What `./gridstream run <service>` execs: it prints the node arguments of the service's process,
+// one per line, and the script replaces itself with that process, so the service is the one
+// process systemd or Kubernetes watches and signals (no wrapper in between). Kept apart from
+// main.ts so that it loads nothing but the table of services.
+import { RUN_USAGE, serviceArgv, serviceNamed } from './services.ts';
+
+const [name, ...rest] = process.argv.slice(2);
+if (name === undefined || name === '--help' || name === '-h' || rest.length > 0) {
+  process.stderr.write(`${RUN_USAGE}\n`);
+  // Nothing printed: nothing to run. Asked for help is not an error.
+  process.exitCode = name === '--help' || name === '-h' ? 0 : 64;
+} else {
+  const service = serviceNamed(name);
+  if (service === undefined) {
+    process.stderr.write(`gridstream: no service '${name}'\n\n${RUN_USAGE}\n`);
+    process.exitCode = 64;
+  } else process.stdout.write(`${serviceArgv(service).join('\n')}\n`);
+}
