@@ -31,11 +31,19 @@ export async function createIlpSender(httpUrl: string): Promise<Sender> {
  * error=...`), so this is the one place that reads it. 400 is QuestDB refusing the rows
  * themselves (a value it cannot convert, a line it cannot parse): a failure of the data, which
  * the consumer isolates to the event that causes it and dead-letters. 5xx, 401/403 (the server
- * or its configuration) and anything without a status stay what they are: transient errors
- * (network codes) are retried, unknown ones count against the message's attempt limit.
+ * or its configuration) are an outage, and so is no answer in time (a server frozen or
+ * overloaded: the fault suite's SIGSTOP of QuestDB); anything else without a status stays what
+ * it is: transient errors (network codes) are retried, unknown ones count against the message's
+ * attempt limit.
  */
 export function ilpFlushError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
+  if (/request timeout|no response from server/i.test(error.message))
+    return new GridstreamError(
+      'DEPENDENCY_UNAVAILABLE',
+      `QuestDB did not answer in time: ${error.message}`,
+      { cause: error },
+    );
   const status = /statusCode=(\d{3})/.exec(error.message)?.[1];
   if (status === undefined) return error;
   const code = Number(status);

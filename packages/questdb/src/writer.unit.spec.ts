@@ -21,6 +21,13 @@ describe('ilpFlushError', () => {
     }
   });
 
+  it('makes no answer in time (a frozen server) an outage, not a count against the attempt limit', () => {
+    // the client's own words when QuestDB took the request but never answered
+    const error = ilpFlushError(new Error('HTTP request timeout, no response from server in time'));
+    expect(isRetriable(error)).toBe(true);
+    expect(isPoison(error)).toBe(false);
+  });
+
   it('leaves an error without a status as it is', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     expect(ilpFlushError(refused)).toBe(refused);
