@@ -157,7 +157,18 @@ export function chunkBySize<T>(
  * before the commit leaves neither (the batch comes again and is dead-lettered again, once), a
  * crash after it leaves both. Readers of the DLQ read committed records (kafkajs's default).
  * Transactions are one at a time per producer, so concurrent batches take turns.
+ *
+ * The writer also remembers the messages it has dead-lettered (the most recent
+ * REMEMBERED_LETTERS), and writes none of them again: a batch redone in the same process after
+ * its letters were written (its sink failed later, or the commit after the letters did, as the
+ * fault suite saw when QuestDB or Kafka stopped right then) does not write them twice.
  */
+/** How many dead-lettered messages a writer remembers, so as not to write them again. */
+export const REMEMBERED_LETTERS = 10_000;
+
+const letterKey = (letter: DeadLetter) =>
+  `${letter.topic}/${letter.partition}/${letter.message.offset}`;
+
 export class DeadLetterWriter {
   readonly #kafka: Kafka;
   readonly #group: string;
@@ -165,6 +176,8 @@ export class DeadLetterWriter {
   readonly #maxBytes: () => Promise<number>;
   #producer: Promise<Producer> | undefined;
   #turn: Promise<void> = Promise.resolve();
+  /** `topic/partition/offset` of the messages written, oldest first. */
+  readonly #written = new Set<string>();
 
   constructor(kafka: Kafka, group: string, topic: string, maxBytes: () => Promise<number>) {
     this.#kafka = kafka;
@@ -186,7 +199,8 @@ export class DeadLetterWriter {
     return run;
   }
 
-  async #write(letters: readonly DeadLetter[], offsets?: readonly HandledOffset[]): Promise<void> {
+  async #write(all: readonly DeadLetter[], offsets?: readonly HandledOffset[]): Promise<void> {
+    const letters = all.filter((letter) => !this.#written.has(letterKey(letter)));
     if (letters.length === 0 && (offsets === undefined || offsets.length === 0)) return;
     const maxBytes = await this.#maxBytes();
     const now = new Date();
@@ -207,11 +221,20 @@ export class DeadLetterWriter {
         });
       }
       await transaction.commit();
+      for (const letter of letters) this.#remember(letterKey(letter));
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       // A producer whose transaction failed may be fenced or in a bad state: start afresh.
       await this.close();
       throw error;
+    }
+  }
+
+  #remember(key: string): void {
+    this.#written.add(key);
+    if (this.#written.size > REMEMBERED_LETTERS) {
+      const oldest = this.#written.values().next().value;
+      if (oldest !== undefined) this.#written.delete(oldest);
     }
   }
 
