@@ -399,7 +399,7 @@ async function runFaults(
         lastLag.length > 0 &&
         lastLag.every((l) => l.lag === 0) &&
         faults.every((f) => f.endedMs !== undefined),
-      options.short ? 150_000 : 600_000,
+      options.short ? 150_000 : Math.max(600_000, 2 * loadMs),
       'every consumer group to catch up',
     );
     drained = true;
