@@ -22,6 +22,7 @@ import {
   DeviceTimeline,
   quarterHourStartMs,
   QUARTER_HOUR_MS,
+  spanIntervals,
 } from '../../../energy-core/src/index.ts';
 import type { EnergyReading } from '../../../energy-core/src/index.ts';
 import { PROJECTIONS } from '../rebuild.ts';
@@ -166,6 +167,9 @@ interface ReadingRow {
   import_wh: number | null;
   export_wh: number | null;
   quality: string | null;
+  delta_import_wh: number | null;
+  kafka_partition: number | null;
+  kafka_offset: number | null;
 }
 
 interface EnergyRow {
@@ -177,6 +181,42 @@ interface EnergyRow {
 
 const close = (a: number, b: number) =>
   Math.abs(a - b) <= 1e-6 + 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+
+function rowsOfDevice(rows: readonly ReadingRow[], deviceId: string): ReadingRow[] {
+  return rows
+    .filter((r) => r.device_id === deviceId)
+    .sort((a, b) => a.ts.getTime() - b.ts.getTime());
+}
+
+/**
+ * Where a device's stored interval energies first differ from a recomputation: the reading,
+ * what was stored and recomputed, and the Kafka position the processor took it from. A
+ * mismatch then says which batch (and which fault near it) to look at.
+ */
+function firstDivergence(
+  readings: readonly EnergyReading[],
+  rows: readonly ReadingRow[],
+  settings: typeof DEFAULT_ENERGY_SETTINGS,
+): string {
+  const sorted = [...readings].sort((a, b) => a.timeMs - b.timeMs);
+  if (sorted.length < 2 || sorted.length !== rows.length) return '    (no per-reading comparison)';
+  const intervals = spanIntervals(sorted, settings);
+  for (let i = 1; i < sorted.length; i++) {
+    const row = rows[i];
+    const want = intervals[i - 1]?.importWh ?? 0;
+    if (row !== undefined && !close(row.delta_import_wh ?? 0, want)) {
+      const around = rows
+        .slice(Math.max(0, i - 2), i + 2)
+        .map(
+          (r) =>
+            `${r.ts.toISOString()} p${r.kafka_partition}@${r.kafka_offset} import ${r.import_wh} delta ${r.delta_import_wh}`,
+        )
+        .join('; ');
+      return `    first divergence at reading ${i} of ${sorted.length}: stored delta ${row.delta_import_wh}, recomputed ${want}; around it: ${around}`;
+    }
+  }
+  return '    every stored reading delta equals its recomputation: the quarter-hour row alone differs';
+}
 
 /**
  * Every ledgered reading is in QuestDB exactly once, as it was sent; every device's 15-minute
@@ -221,7 +261,7 @@ export async function checkStore(
       );
       const rows = await queryDevices<ReadingRow>(
         reader,
-        `SELECT ts, device_id, event_id, power_w, import_wh, export_wh, quality FROM "${tables.readings}"`,
+        `SELECT ts, device_id, event_id, power_w, import_wh, export_wh, quality, delta_import_wh, kafka_partition, kafka_offset FROM "${tables.readings}"`,
         ids,
       );
       const energy = await queryDevices<EnergyRow>(
@@ -309,6 +349,8 @@ export async function checkStore(
             example(
               `energy: ${deviceId} ${new Date(start).toISOString()} stored ${got === undefined ? 'nothing' : `${got.import_wh}/${got.export_wh}`} Wh, recomputed ${want.importWh}/${want.exportWh} Wh`,
             );
+            if (energyMismatches <= 3)
+              example(firstDivergence(readings, rowsOfDevice(rows, deviceId), settings));
           }
         }
       }
