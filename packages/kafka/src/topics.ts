@@ -1,7 +1,7 @@
 import { setTimeout } from 'node:timers/promises';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka } from 'kafkajs';
-import { isRetriable } from '@gridstream/errors';
+import { GridstreamError, isRetriable } from '@gridstream/errors';
 import type { LogicalTopic } from '@gridstream/events';
 
 export type TopicRole = LogicalTopic | 'dlq';
@@ -61,6 +61,28 @@ export async function topicMaxMessageBytes(kafka: Kafka, topic: string): Promise
 }
 
 /**
+ * The topics the cluster has. kafkajs answers a metadata request no broker answered (all of them
+ * in a leader election, as right after Kafka restarts) with a TypeError from inside itself
+ * (`Cannot destructure property 'topicMetadata'`); that is Kafka not being ready, so it is
+ * reported as an outage, which a starting service waits out instead of exiting.
+ */
+export async function listTopics(admin: Pick<Admin, 'listTopics'>): Promise<string[]> {
+  try {
+    return await admin.listTopics();
+  } catch (error) {
+    if (error instanceof TypeError && /topicMetadata/.test(error.message))
+      throw new GridstreamError(
+        'DEPENDENCY_UNAVAILABLE',
+        'no Kafka broker answered the metadata request',
+        {
+          cause: error,
+        },
+      );
+    throw error;
+  }
+}
+
+/**
  * Creates the topics if they are missing. The log is the system of record that analysts
  * replay, so retention is unlimited on every topic, the DLQ included (a dead letter is
  * evidence, and it may be replayed once the bug is fixed).
@@ -74,7 +96,7 @@ export async function ensureTopics(
   names: TopicNames,
   partitions: number,
 ): Promise<void> {
-  const existing = new Set(await admin.listTopics());
+  const existing = new Set(await listTopics(admin));
   const missing = Object.values(names).filter((name) => !existing.has(name));
   if (missing.length === 0) return;
   await admin
@@ -93,7 +115,7 @@ export async function ensureTopics(
     })
     .catch(async (error: unknown) => {
       // Services start together and race to create the same topics; losing that race is fine.
-      const present = new Set(await admin.listTopics());
+      const present = new Set(await listTopics(admin));
       if (!missing.every((name) => present.has(name))) throw error;
     });
   // A topic is listed before its partitions have leaders, and whoever lost the race above did
