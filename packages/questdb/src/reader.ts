@@ -54,6 +54,17 @@ export function createQuestDbReader(settings: QuestDbPgSettings, poolSize = 4): 
             { cause: error },
           );
         }
+        // node-postgres's words for a connection not made within connectionTimeoutMillis (a
+        // frozen QuestDB accepts the TCP connection and never answers), and for one QuestDB
+        // dropped (stopped mid-query): outages, not failures of the batch.
+        if (
+          error instanceof Error &&
+          /^(timeout exceeded when trying to connect|Connection terminated)/.test(error.message)
+        ) {
+          throw new GridstreamError('DEPENDENCY_UNAVAILABLE', `QuestDB: ${error.message}`, {
+            cause: error,
+          });
+        }
         throw error;
       }
     },
