@@ -358,6 +358,23 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       return;
     }
     if (letters.length > 0) {
+      // First a plain commit up to the first letter: it carries this member's generation, so a
+      // member the group has dropped (a zombie whose partition another member already read)
+      // fails here instead of writing the letters a second time. kafkajs's transactional offset
+      // commit carries no generation (KIP-447), so the transaction alone cannot fence it; the
+      // fault suite saw one letter written twice that way after an instance was added.
+      const firstLetter = letters.reduce(
+        (min, l) => (BigInt(l.message.offset) < min ? BigInt(l.message.offset) : min),
+        BigInt(next),
+      );
+      await payload.commitOffsetsIfNecessary({
+        topics: [
+          {
+            topic: batch.topic,
+            partitions: [{ partition: batch.partition, offset: firstLetter.toString() }],
+          },
+        ],
+      });
       // The letters and the offset past them in one transaction: each letter once per group.
       await deadLetters.write(letters, [handled]);
       payload.resolveOffset(batch.lastOffset());
