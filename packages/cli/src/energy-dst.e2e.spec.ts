@@ -129,6 +129,17 @@ describe("energy buckets on Paris's DST days, through the API", () => {
     expect(day.buckets.map((b) => [b.localStart, b.end, b.gridImportWh])).toEqual([
       ['2026-10-25T00:00:00+02:00', '2026-10-25T23:00:00.000Z', 600],
     ]);
+    // and a month asked from mid-October is the whole local October, 745 hours long
+    const month = await get<{ from: string; to: string; buckets: DeviceBucket[] }>(
+      '/v1/devices/paris-meter/energy?bucket=1mo&timeZone=Europe/Paris&from=2026-10-10T12:00:00Z&to=2026-10-26T00:00:00Z',
+    );
+    expect([month.from, month.to]).toEqual([
+      '2026-09-30T22:00:00.000Z',
+      '2026-10-31T23:00:00.000Z',
+    ]);
+    expect(month.buckets.map((b) => [b.localStart, b.start, b.end, b.importWh])).toEqual([
+      ['2026-10-01T00:00:00+02:00', '2026-09-30T22:00:00.000Z', '2026-10-31T23:00:00.000Z', 600],
+    ]);
   });
 
   it('skips the hour of the spring change: 01:00+01:00 is followed by 03:00+02:00', async () => {
@@ -151,6 +162,20 @@ describe("energy buckets on Paris's DST days, through the API", () => {
     );
     expect(day.buckets.map((b) => [b.start, b.end, b.importWh])).toEqual([
       ['2026-03-28T23:00:00.000Z', '2026-03-29T22:00:00.000Z', 360],
+    ]);
+  });
+
+  it("puts both nights in the site's local year and each in its own month", async () => {
+    const url = (bucket: string) =>
+      `/v1/sites/paris/energy?bucket=${bucket}&timeZone=Europe/Paris&from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z`;
+    const year = await night<SiteBucket>(url('1y'), siteTotal, 960);
+    expect(year.map((b) => [b.localStart, b.start, b.end, b.gridImportWh])).toEqual([
+      ['2026-01-01T00:00:00+01:00', '2025-12-31T23:00:00.000Z', '2026-12-31T23:00:00.000Z', 960],
+    ]);
+    const months = await get<{ buckets: SiteBucket[] }>(url('1mo'));
+    expect(months.buckets.map((b) => [b.localStart, b.end, b.gridImportWh])).toEqual([
+      ['2026-03-01T00:00:00+01:00', '2026-03-31T22:00:00.000Z', 360],
+      ['2026-10-01T00:00:00+02:00', '2026-10-31T23:00:00.000Z', 600],
     ]);
   });
 });

@@ -50,6 +50,41 @@ export function localDayStartMs(instantMs: number, timeZone: string): number {
   return localBucketStartMs(instantMs, timeZone, dayKey, 24 * MS_PER_HOUR);
 }
 
+/**
+ * Start of local midnight on the first day of a month or year, found from noon that day: `guessMs`
+ * is noon local by the offset at `instantMs`, off by an offset change at most (a few hours), so
+ * still inside that first day.
+ */
+function localFirstDayStartMs(
+  instantMs: number,
+  timeZone: string,
+  first: (t: LocalTime) => [year: number, monthIndex: number],
+): number {
+  const here = localTime(instantMs, timeZone);
+  const [year, monthIndex] = first(here);
+  return localDayStartMs(Date.UTC(year, monthIndex, 1, 12) - here.offsetMs, timeZone);
+}
+
+/** Start of the local calendar month (in `timeZone`) that holds `instantMs`. */
+export function localMonthStartMs(instantMs: number, timeZone: string): number {
+  return localFirstDayStartMs(instantMs, timeZone, (t) => [t.year, t.month - 1]);
+}
+
+/** Start of the local month after the one holding `instantMs`: the end of that month. */
+export function localMonthEndMs(instantMs: number, timeZone: string): number {
+  return localFirstDayStartMs(instantMs, timeZone, (t) => [t.year, t.month]);
+}
+
+/** Start of the local calendar year (in `timeZone`) that holds `instantMs`. */
+export function localYearStartMs(instantMs: number, timeZone: string): number {
+  return localFirstDayStartMs(instantMs, timeZone, (t) => [t.year, 0]);
+}
+
+/** Start of the local year after the one holding `instantMs`: the end of that year. */
+export function localYearEndMs(instantMs: number, timeZone: string): number {
+  return localFirstDayStartMs(instantMs, timeZone, (t) => [t.year + 1, 0]);
+}
+
 export function bucketStartMs(instantMs: number, size: BucketSize, timeZone: string): number {
   if (size === 'quarter_hour') return quarterHourStartMs(instantMs);
   if (size === 'hour') return localHourStartMs(instantMs, timeZone);

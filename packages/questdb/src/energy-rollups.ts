@@ -1,8 +1,15 @@
-import { bucketEndMs, localHourStartMs } from '@gridstream/energy-core';
+import {
+  bucketEndMs,
+  localHourStartMs,
+  localMonthEndMs,
+  localMonthStartMs,
+  localYearEndMs,
+  localYearStartMs,
+} from '@gridstream/energy-core';
 import type { EnergyTables } from './energy-tables.ts';
 import type { QuestDbReader } from './reader.ts';
 
-export type RollupSize = '15m' | '1h' | '1d';
+export type RollupSize = '15m' | '1h' | '1d' | '1mo' | '1y';
 
 export interface RollupQuery {
   readonly tenant: string;
@@ -17,7 +24,8 @@ export interface RollupQuery {
 export interface BucketSpan {
   readonly start: Date;
   /** Its end: 15 minutes on; a local hour (60 or, where a zone shifts by half an hour, 30
-   * minutes); a local day of 23, 24 or 25 hours. */
+   * minutes); a local day of 23, 24 or 25 hours; a local month or year from local midnight on
+   * its first day to local midnight on the next one's. */
   readonly end: Date;
 }
 
@@ -51,42 +59,57 @@ export interface SiteEnergyBucket extends BucketSpan {
  *   local wall time, so the hour repeated at a DST fall-back came back as one "hour" of twice the
  *   energy and 24 buckets on a 25-hour day; here it is two buckets, +02:00 then +01:00.
  * - Days: local days (SAMPLE BY 1d ALIGN TO CALENDAR TIME ZONE), 23 to 25 hours long.
+ * - Months and years: local calendar months and years, summed here from the local days (a
+ *   local day never straddles a month), so October in Paris is 745 hours and March 743.
  */
 function alignment(query: RollupQuery): string {
   if (!/^[A-Za-z0-9_+\-/]+$/.test(query.timeZone))
     throw new RangeError(`not a time zone name: ${query.timeZone}`);
-  return query.size === '1d'
-    ? `SAMPLE BY 1d ALIGN TO CALENDAR TIME ZONE '${query.timeZone}'`
-    : 'SAMPLE BY 15m ALIGN TO CALENDAR';
+  return query.size === '15m' || query.size === '1h'
+    ? 'SAMPLE BY 15m ALIGN TO CALENDAR'
+    : `SAMPLE BY 1d ALIGN TO CALENDAR TIME ZONE '${query.timeZone}'`;
 }
+
+/** How the rows of `alignment` gather into a query's buckets: their start and end. */
+const GATHER: Record<
+  Exclude<RollupSize, '15m' | '1d'>,
+  { start: (ms: number, timeZone: string) => number; end: (ms: number, timeZone: string) => number }
+> = {
+  '1h': {
+    start: localHourStartMs,
+    end: (startMs, timeZone) => bucketEndMs(startMs, 'hour', timeZone),
+  },
+  '1mo': { start: localMonthStartMs, end: localMonthEndMs },
+  '1y': { start: localYearStartMs, end: localYearEndMs },
+};
 
 /**
  * The buckets of the query's size from rows of `alignment`: quarter hours and days as they
- * come, with their ends; quarter hours gathered into local hours for hours.
+ * come, with their ends; quarter hours gathered into local hours, days into local months and
+ * years.
  */
 function bucketsOf<T extends { readonly start: Date }>(
   rows: readonly T[],
   query: RollupQuery,
   add: (sum: T, row: T) => T,
 ): (T & BucketSpan)[] {
-  const size = query.size === '15m' ? 'quarter_hour' : query.size === '1h' ? 'hour' : 'day';
-  if (size !== 'hour')
+  if (query.size === '15m' || query.size === '1d') {
+    const size = query.size === '15m' ? 'quarter_hour' : 'day';
     return rows.map((row) => ({
       ...row,
       end: new Date(bucketEndMs(row.start.getTime(), size, query.timeZone)),
     }));
-  const hours = new Map<number, T>();
-  for (const row of rows) {
-    const startMs = localHourStartMs(row.start.getTime(), query.timeZone);
-    const sum = hours.get(startMs);
-    hours.set(startMs, sum === undefined ? { ...row, start: new Date(startMs) } : add(sum, row));
   }
-  return [...hours.entries()]
+  const gather = GATHER[query.size];
+  const buckets = new Map<number, T>();
+  for (const row of rows) {
+    const startMs = gather.start(row.start.getTime(), query.timeZone);
+    const sum = buckets.get(startMs);
+    buckets.set(startMs, sum === undefined ? { ...row, start: new Date(startMs) } : add(sum, row));
+  }
+  return [...buckets.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([startMs, sum]) => ({
-      ...sum,
-      end: new Date(bucketEndMs(startMs, 'hour', query.timeZone)),
-    }));
+    .map(([startMs, sum]) => ({ ...sum, end: new Date(gather.end(startMs, query.timeZone)) }));
 }
 
 const num = (value: unknown) => Number(value ?? 0);

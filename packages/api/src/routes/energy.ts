@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { localIsoTime, siteEnergy } from '@gridstream/energy-core';
+import {
+  bucketEndMs,
+  localDayStartMs,
+  localIsoTime,
+  localMonthEndMs,
+  localMonthStartMs,
+  localYearEndMs,
+  localYearStartMs,
+  siteEnergy,
+} from '@gridstream/energy-core';
 import type { SiteDeviceEnergy } from '@gridstream/energy-core';
 import { EntityId, Timestamp } from '@gridstream/events';
 import { deviceEnergyRollup, siteEnergyRollup } from '@gridstream/questdb';
@@ -15,27 +24,66 @@ import type {
 import { tenantOf } from '../auth/authenticate.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { boundedRange, emptyIfNoTable, isTimeZone } from './time-range.ts';
+import type { TimeRange } from './time-range.ts';
 
 /** The longest range per bucket size: about 3,000 buckets at most. */
 const MAX_RANGE_MS: Record<RollupSize, number> = {
   '15m': 31 * 86_400_000,
   '1h': 124 * 86_400_000,
   '1d': 3 * 366 * 86_400_000,
+  '1mo': 10 * 366 * 86_400_000,
+  '1y': 30 * 366 * 86_400_000,
 };
 const DEFAULT_RANGE_MS: Record<RollupSize, number> = {
   '15m': 86_400_000,
   '1h': 86_400_000,
   '1d': 31 * 86_400_000,
+  '1mo': 366 * 86_400_000,
+  '1y': 5 * 366 * 86_400_000,
 };
 
+/**
+ * Where a calendar bucket holding an instant starts in the query's zone. A range is widened to
+ * whole days, months or years, so that every bucket answered holds its whole span, as its start
+ * and end say, never only the part of it the range happened to cover.
+ */
+const CALENDAR: Partial<
+  Record<
+    RollupSize,
+    { start: (ms: number, tz: string) => number; end: (ms: number, tz: string) => number }
+  >
+> = {
+  '1d': {
+    start: localDayStartMs,
+    end: (ms, tz) => bucketEndMs(localDayStartMs(ms, tz), 'day', tz),
+  },
+  '1mo': { start: localMonthStartMs, end: localMonthEndMs },
+  '1y': { start: localYearStartMs, end: localYearEndMs },
+};
+
+function wholeBuckets(range: TimeRange, size: RollupSize, timeZone: string): TimeRange {
+  const calendar = CALENDAR[size];
+  if (calendar === undefined) return range;
+  // from the start of the bucket holding `from` to the end of the one holding the last instant
+  return {
+    fromMs: calendar.start(range.fromMs, timeZone),
+    toMs: calendar.end(range.toMs - 1, timeZone),
+  };
+}
+
 const EnergyQuery = z.object({
-  bucket: z.enum(['15m', '1h', '1d']).default('1h'),
+  bucket: z
+    .enum(['15m', '1h', '1d', '1mo', '1y'])
+    .default('1h')
+    .describe(
+      'UTC quarter hours; local hours (a fall-back repeats one: two buckets); local days, calendar months or years (the range is widened to whole ones)',
+    ),
   timeZone: z
     .string()
     .max(64)
     .refine(isTimeZone, { message: 'an IANA time zone, e.g. Europe/Berlin' })
     .default('UTC')
-    .describe('whose local hours and days the buckets follow (DST included)'),
+    .describe('whose local hours, days, months and years the buckets follow (DST included)'),
   from: Timestamp.optional(),
   to: Timestamp.optional(),
 });
@@ -44,7 +92,8 @@ const isoStart = z.string().describe('the bucket start, ISO 8601 UTC');
 /**
  * Where a bucket is in time and in the zone's clock. Sub-day buckets are absolute spans: the hour
  * repeated at a DST fall-back is two buckets, told apart by their offsets (02:00+02:00 and
- * 02:00+01:00); days are local days of 23 to 25 hours.
+ * 02:00+01:00); days are local days of 23 to 25 hours, months and years run from local
+ * midnight on their first day.
  */
 const span = {
   start: isoStart,
@@ -144,7 +193,10 @@ function siteFigures(bucket: SiteEnergyBucket) {
   };
 }
 
-/** Energy per bucket (15 min, local hour, local day) of a device or a site, from QuestDB. */
+/**
+ * Energy per bucket (15 min, local hour, local day, month or year) of a device or a site, from
+ * QuestDB.
+ */
 export const energyRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
   app,
   { deps },
@@ -160,11 +212,15 @@ export const energyRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
     ) => Promise<Bucket[]>,
   ) => {
     const { bucket, timeZone } = request.query;
-    const { fromMs, toMs } = boundedRange(request.query, deps.now().getTime(), {
-      defaultMs: DEFAULT_RANGE_MS[bucket],
-      maxMs: MAX_RANGE_MS[bucket],
-      what: `for ${bucket} buckets`,
-    });
+    const { fromMs, toMs } = wholeBuckets(
+      boundedRange(request.query, deps.now().getTime(), {
+        defaultMs: DEFAULT_RANGE_MS[bucket],
+        maxMs: MAX_RANGE_MS[bucket],
+        what: `for ${bucket} buckets`,
+      }),
+      bucket,
+      timeZone,
+    );
     const from = new Date(fromMs);
     const to = new Date(toMs);
     const buckets = await emptyIfNoTable(
