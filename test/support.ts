@@ -98,7 +98,7 @@ interface KeyMaker {
   readonly apiKeys: {
     create(request: {
       tenant: string;
-      scopes: readonly ('read' | 'ingest' | 'command' | 'admin')[];
+      scopes: readonly ('read' | 'ingest' | 'command' | 'manage' | 'admin')[];
     }): Promise<{ key: string }>;
   };
 }
@@ -107,7 +107,7 @@ interface KeyMaker {
 export async function bearer(
   api: KeyMaker,
   tenant: string,
-  scopes: readonly ('read' | 'ingest' | 'command' | 'admin')[] = ['admin'],
+  scopes: readonly ('read' | 'ingest' | 'command' | 'manage' | 'admin')[] = ['admin'],
 ): Promise<string> {
   return `Bearer ${(await api.apiKeys.create({ tenant, scopes })).key}`;
 }

@@ -15,6 +15,7 @@ import { deviceHistoryRoutes } from './routes/device-history.ts';
 import { deviceListRoutes } from './routes/device-list.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { siteRoutes } from './routes/sites.ts';
+import { registryRoutes } from './routes/registry.ts';
 import { healthRoutes } from './routes/health.ts';
 import { readingRoutes } from './routes/readings.ts';
 import { streamRoutes } from './routes/stream.ts';
@@ -61,6 +62,7 @@ export async function buildApp(
   await app.register(deviceListRoutes, { deps });
   await app.register(deviceHistoryRoutes, { deps });
   await app.register(siteRoutes, { deps });
+  await app.register(registryRoutes, { deps });
   await app.register(alertRoutes, { deps });
   await app.register(commandRoutes, { deps });
   await app.register(streamRoutes, { feed: deps.live });

@@ -3,9 +3,10 @@ import type { KafkaObservation } from '@gridstream/kafka';
 import type { ProjectionReader } from '@gridstream/projection';
 import type { AlertView } from '@gridstream/projection-alerts';
 import type { CommandView } from '@gridstream/projection-commands';
-import type { DeviceView } from '@gridstream/projection-devices';
+import type { DeviceView, SiteView } from '@gridstream/projection-devices';
 import type { SiteDayView } from '@gridstream/projection-site-energy';
 import type { EnergyTables, QuestDbReader } from '@gridstream/questdb';
+import type { RegistryWriteSide } from '@gridstream/registry';
 import type { ApiKeyStore } from './auth/api-keys.ts';
 import type { ReadingIngest } from './ingest/ingest.ts';
 import type { LiveFeed } from './live/live-feed.ts';
@@ -24,6 +25,10 @@ export interface ApiDependencies {
   readonly live: LiveFeed;
   /** The devices read model, in whichever build is active (rebuilds switch it). */
   readonly devices: ProjectionReader<DeviceView>;
+  /** The sites read model. */
+  readonly sites: ProjectionReader<SiteView>;
+  /** Where registry commands go (packages/registry: the write side's facts, decide, publish). */
+  readonly registryBus: RegistryWriteSide['commandBus'];
   /** The site-energy read model (per site and local day). */
   readonly siteEnergy: ProjectionReader<SiteDayView>;
   /** The alerts read model (one document per alert). */

@@ -17,7 +17,13 @@ import { ProjectionReader } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
 import { commandsProjection, FINAL_STATUSES, findCommand } from '@gridstream/projection-commands';
 import type { CommandStatus } from '@gridstream/projection-commands';
-import { devicesProjection, findDevice } from '@gridstream/projection-devices';
+import {
+  devicesProjection,
+  findDevice,
+  findSite,
+  sitesProjection,
+} from '@gridstream/projection-devices';
+import { openRegistryStore, startRegistryWriteSide } from '@gridstream/registry';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import {
   createQuestDbReader,
@@ -104,6 +110,27 @@ export async function startApi(
       maxTtlMs: config.GS_COMMAND_MAX_TTL_MS,
     },
   });
+  const sites = new ProjectionReader(mongo.db, sitesProjection);
+  const registry = await startRegistryWriteSide({
+    store: await openRegistryStore(mongo.db),
+    readSite: async (tenant, siteId) => findSite(await sites.collection(), tenant, siteId),
+    readDevice: async (tenant, deviceId) => {
+      const view = await findDevice(await devices.collection(), tenant, deviceId);
+      return view === undefined ? undefined : { ...view, deviceId };
+    },
+    readActiveDeviceIds: async (tenant, siteId) =>
+      (
+        await (
+          await devices.collection()
+        )
+          .find({ 'state.tenant': tenant, 'state.siteId': siteId, 'state.status': 'active' })
+          .project<{ state: { deviceId: string } }>({ 'state.deviceId': 1 })
+          .toArray()
+      ).map((d) => d.state.deviceId),
+    publish: (events) => publisher.publish(events),
+    nowMs: Date.now,
+    newEventId: uuidv7,
+  });
   // A readiness probe must answer quickly even when a server hangs; client retries would not.
   const answers = async (probe: () => Promise<unknown>) =>
     Promise.race([
@@ -122,6 +149,8 @@ export async function startApi(
       devices,
       commands,
       commandBus: writeSide.commandBus,
+      sites,
+      registryBus: registry.commandBus,
       siteEnergy: new ProjectionReader(mongo.db, siteEnergyProjection),
       alerts: new ProjectionReader(mongo.db, alertsProjection),
       questdb,
@@ -157,6 +186,7 @@ export async function startApi(
       await ingest.close();
       await live.stop();
       await writeSide.close();
+      await registry.close();
       await Promise.allSettled([
         publisher.disconnect(),
         admin.disconnect(),

@@ -12,7 +12,7 @@ import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startLiveProjection } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
 import { commandsProjection } from '@gridstream/projection-commands';
-import { devicesProjection } from '@gridstream/projection-devices';
+import { devicesProjection, sitesProjection } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
@@ -121,7 +121,50 @@ const FIXTURES: Record<string, Fixture> = {
     url: () => `/v1/commands/${commandId}/cancel`,
     body: () => ({ reason: 'access test' }),
   },
+  // the registry: tenant B registering a site of its own is its own, not A's
+  'POST /v1/sites': {
+    url: () => '/v1/sites',
+    body: () => ({ siteId: 'site-new', name: 'New', timeZone: 'Europe/Berlin' }),
+  },
+  'GET /v1/sites': {
+    url: () => '/v1/sites',
+    showsA: (body) => (body as { sites: unknown[] }).sites.length > 0,
+  },
+  'GET /v1/sites/{id}': {
+    url: () => '/v1/sites/site-a',
+    showsA: (body) => (body as { siteId?: string }).siteId === 'site-a',
+  },
+  'PATCH /v1/sites/{id}': { url: () => '/v1/sites/site-a', body: () => ({ name: 'Site A' }) },
+  'POST /v1/sites/{id}/close': { url: () => '/v1/sites/site-a/close', body: () => ({}) },
+  'POST /v1/sites/{id}/reopen': { url: () => '/v1/sites/site-a/reopen', body: () => ({}) },
+  'GET /v1/sites/{id}/history': {
+    url: () => '/v1/sites/site-a/history',
+    showsA: (body) => (body as { events: unknown[] }).events.length > 0,
+  },
+  'POST /v1/devices': { url: () => '/v1/devices', body: () => newDeviceOfA('new-a') },
+  'POST /v1/devices/batch': {
+    url: () => '/v1/devices/batch',
+    body: () => ({ devices: [newDeviceOfA('batch-a')] }),
+  },
+  'PATCH /v1/devices/{id}': { url: () => '/v1/devices/spare-a', body: () => ({ name: 'Spare' }) },
+  'POST /v1/devices/{id}/decommission': {
+    url: () => '/v1/devices/spare-a/decommission',
+    body: () => ({}),
+  },
+  'POST /v1/devices/{id}/restore': { url: () => '/v1/devices/spare-a/restore', body: () => ({}) },
 };
+
+/** A registration on tenant A's site (B has no such site: 404, or refused lines in a batch). */
+function newDeviceOfA(deviceId: string) {
+  return { deviceId, siteId: 'site-a', kind: 'smart_plug', role: 'consumer', name: deviceId };
+}
+
+/** Writes that make something in the caller's own tenant, or answer per line, not 404. */
+const WRITES_OF_ONES_OWN = new Set([
+  'POST /v1/readings',
+  'POST /v1/sites',
+  'POST /v1/devices/batch',
+]);
 
 /** Whether an answer of the route shows tenant A's data: by default, that it names tenant A. */
 const showsA =
@@ -152,7 +195,7 @@ async function call(key: string, method: string, authorization: string | undefin
   const fixture = fixtureOf(key);
   const body = fixture.body?.();
   return api.app.inject({
-    method: method as 'GET' | 'POST',
+    method: method as 'GET' | 'POST' | 'PATCH',
     url: fixture.url(),
     headers: {
       ...(authorization === undefined ? {} : { authorization }),
@@ -189,6 +232,7 @@ function expectDocumented(
 const registrations: GridstreamEvent[] = [
   ['meter-a', 'meter', 'grid'],
   ['plug-a', 'smart_plug', 'consumer'],
+  ['spare-a', 'smart_plug', 'consumer'],
 ].map(([deviceId = '', kind, role]) => ({
   id: `reg-${deviceId}`,
   type: EventType.deviceRegistered,
@@ -212,6 +256,7 @@ beforeAll(async () => {
     startArchive(config),
     startAlertsProcessor(config),
     startLiveProjection(config, devicesProjection, { lagLogIntervalMs: 0 }),
+    startLiveProjection(config, sitesProjection, { lagLogIntervalMs: 0 }),
     startLiveProjection(config, siteEnergyProjection, { lagLogIntervalMs: 0 }),
     startLiveProjection(config, alertsProjection, { lagLogIntervalMs: 0 }),
     startLiveProjection(config, commandsProjection, { lagLogIntervalMs: 0 }),
@@ -222,6 +267,13 @@ beforeAll(async () => {
   keyOf.aAdmin = await bearer(api, A);
   keyOf.bAdmin = await bearer(api, B);
   document = (await api.app.inject({ method: 'GET', url: OPENAPI_JSON_URL })).json();
+  const site = await api.app.inject({
+    method: 'POST',
+    url: '/v1/sites',
+    headers: { authorization: keyOf.aAdmin },
+    payload: { siteId: 'site-a', name: 'Site A', timeZone: 'Europe/Berlin' },
+  });
+  expect(site.statusCode, site.body).toBe(201);
 
   // Tenant A: two devices, an hour of meter counters (energy, a site day), a meter reset (an
   // alert), and a command.
@@ -319,7 +371,7 @@ describe('every route, as the OpenAPI document lists it', () => {
         expect(showsA(key)(response.json()), `${key}: ${response.body}`).toBe(false);
       }
       // A write addressed at A's device or command is not found in B's tenant.
-      if (method === 'POST' && key !== 'POST /v1/readings')
+      if ((method === 'POST' || method === 'PATCH') && !WRITES_OF_ONES_OWN.has(key))
         expect(response.statusCode, `${key}: ${response.body}`).toBe(404);
     }
     // and A's command is untouched by B's attempt to cancel it
@@ -397,7 +449,7 @@ describe('every route, as the OpenAPI document lists it', () => {
         }
         const body = fixture.body?.();
         const response = await api.app.inject({
-          method: method as 'GET' | 'POST',
+          method: method as 'GET' | 'POST' | 'PATCH',
           url: `${url.pathname}${url.search}`,
           headers: { authorization: keyOf.aAdmin, ...fixture.headers?.() },
           ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),

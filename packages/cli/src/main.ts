@@ -44,7 +44,7 @@ options (up, simulate):
   --interval-ms N   time between readings of each device (default 1000)
   --tenant T        tenant the fleet belongs to (default demo)
   --seed N          random seed of the fleet (default 1)
-  --key K           (simulate) an API key with the ingest scope; without it one is made`;
+  --key K           (simulate) an API key with the ingest and manage scopes; without it one is made`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -74,8 +74,6 @@ async function startFleet(
     sites: Number(values.sites),
     intervalMs: Number(values['interval-ms']),
     seed: Number(values.seed),
-    register: (events) => publisher.publish(events),
-    newEventId: uuidv7,
     log,
   });
   // The fleet's gateway: it answers the commands dispatched to its devices.
@@ -118,7 +116,7 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
   // The demo's key: the fleet posts with it and the printed examples use it.
   const { key } = await createApiKey(config, {
     tenant: values.tenant,
-    scopes: ['read', 'ingest', 'command'],
+    scopes: ['read', 'ingest', 'command', 'manage'],
     name: 'gridstream up',
   });
   // The dashboard's key may only read: it sits in a URL the user opens and may share.
@@ -181,7 +179,7 @@ gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gri
   health / readiness  ${base}/healthz  ${base}/readyz
   metrics             ${base}/metrics
   API key             ${key}
-                      tenant '${values.tenant}', scopes read,ingest,command (gridstream keys create makes more)
+                      tenant '${values.tenant}', scopes read,ingest,command,manage (gridstream keys create makes more)
   a device            curl -H "$AUTH" ${base}/v1/devices/${example}
   its readings        curl -H "$AUTH" '${base}/v1/devices/${example}/readings'
   live readings       curl -N -H "$AUTH" '${base}/v1/stream?deviceId=${example}'
@@ -313,7 +311,7 @@ async function main(argv: readonly string[]): Promise<void> {
         (
           await createApiKey(config, {
             tenant: values.tenant,
-            scopes: ['ingest'],
+            scopes: ['ingest', 'manage'],
             name: 'gridstream simulate',
           })
         ).key;

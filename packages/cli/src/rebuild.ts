@@ -3,13 +3,14 @@ import { rebuildProjection } from '@gridstream/projection';
 import type { RebuildOptions, RebuildProgress } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
 import { commandsProjection } from '@gridstream/projection-commands';
-import { devicesProjection } from '@gridstream/projection-devices';
+import { devicesProjection, sitesProjection } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { progressLine } from './progress-line.ts';
 
 /** The projections `gridstream rebuild` knows, by name. */
 export const PROJECTIONS = {
   devices: devicesProjection,
+  sites: sitesProjection,
   'site-energy': siteEnergyProjection,
   alerts: alertsProjection,
   commands: commandsProjection,

@@ -22,6 +22,12 @@ import {
   QuarterHourEnergyComputedV1,
   ReadingReportedV1,
 } from './payloads.ts';
+import {
+  SiteClosedV1,
+  SiteRegisteredV1,
+  SiteReopenedV1,
+  SiteUpdatedV1,
+} from './registry-payloads.ts';
 import { plainReading } from './plain-reading.ts';
 
 /** The logical topics; the Kafka layer adds the configured prefix. */
@@ -34,6 +40,10 @@ export const EventType = {
   deviceUpdated: 'gridstream.device.updated.v1',
   deviceDecommissioned: 'gridstream.device.decommissioned.v1',
   deviceRestored: 'gridstream.device.restored.v1',
+  siteRegistered: 'gridstream.site.registered.v1',
+  siteUpdated: 'gridstream.site.updated.v1',
+  siteClosed: 'gridstream.site.closed.v1',
+  siteReopened: 'gridstream.site.reopened.v1',
   commandRequested: 'gridstream.command.requested.v1',
   commandCancellationRequested: 'gridstream.command.cancellation-requested.v1',
   commandDispatched: 'gridstream.command.dispatched.v1',
@@ -60,6 +70,10 @@ export interface EventDataByType {
   'gridstream.device.updated.v1': DeviceUpdatedV1;
   'gridstream.device.decommissioned.v1': DeviceDecommissionedV1;
   'gridstream.device.restored.v1': DeviceRestoredV1;
+  'gridstream.site.registered.v1': SiteRegisteredV1;
+  'gridstream.site.updated.v1': SiteUpdatedV1;
+  'gridstream.site.closed.v1': SiteClosedV1;
+  'gridstream.site.reopened.v1': SiteReopenedV1;
   'gridstream.command.requested.v1': CommandRequestedV1;
   'gridstream.command.cancellation-requested.v1': CommandCancellationRequestedV1;
   'gridstream.command.dispatched.v1': CommandDispatchedV1;
@@ -116,6 +130,26 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     topic: 'devices',
     schema: DeviceRestoredV1,
     description: 'A decommissioned device is back in service.',
+  },
+  [EventType.siteRegistered]: {
+    topic: 'devices',
+    schema: SiteRegisteredV1,
+    description: 'A site was registered: its name, IANA time zone and location. Keyed by site id.',
+  },
+  [EventType.siteUpdated]: {
+    topic: 'devices',
+    schema: SiteUpdatedV1,
+    description: 'A site was renamed or its location changed.',
+  },
+  [EventType.siteClosed]: {
+    topic: 'devices',
+    schema: SiteClosedV1,
+    description: 'A site was closed: it takes no new devices; its history stays.',
+  },
+  [EventType.siteReopened]: {
+    topic: 'devices',
+    schema: SiteReopenedV1,
+    description: 'A closed site is open again.',
   },
   [EventType.commandRequested]: {
     topic: 'commands',
@@ -223,4 +257,16 @@ export const upcasters: Readonly<Record<string, Upcaster>> = {};
 
 export function isEventType(type: string): type is EventType {
   return Object.hasOwn(catalogue, type);
+}
+
+const SITE_EVENT_TYPES: ReadonlySet<string> = new Set([
+  EventType.siteRegistered,
+  EventType.siteUpdated,
+  EventType.siteClosed,
+  EventType.siteReopened,
+]);
+
+/** Whether an event is about a site (its subject a site id) rather than a device. */
+export function isSiteEvent(event: { readonly type: string }): boolean {
+  return SITE_EVENT_TYPES.has(event.type);
 }

@@ -1,6 +1,7 @@
 export * from './domain.ts';
 export * from './device-actions.ts';
 export * from './payloads.ts';
+export * from './registry-payloads.ts';
 export * from './catalogue.ts';
 export * from './envelope.ts';
 export * from './kafka-codec.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CommandAction } from './device-actions.ts';
 import { DeviceKind, DeviceRole, EntityId, TimeZone, Timestamp } from './domain.ts';
 import { PhysicalLimit } from './plausibility.ts';
+import { Actor } from './registry-payloads.ts';
 
 // zod 4's number refuses Infinity and NaN itself (payloads.unit.spec.ts); a refine checking it
 // again was 2 % of a rebuild's CPU.
@@ -90,6 +91,7 @@ export const DeviceRegisteredV1 = z.strictObject({
       "The size of the energy counters' register in Wh: a counter that reaches it reads 0 again. Set at registration only.",
     )
     .optional(),
+  actor: Actor.optional(),
 });
 export type DeviceRegisteredV1 = z.infer<typeof DeviceRegisteredV1>;
 
@@ -98,18 +100,21 @@ export const DeviceUpdatedV1 = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   role: DeviceRole.optional(),
   ratedPowerW: finite.positive().max(PhysicalLimit.powerW).optional(),
+  actor: Actor.optional(),
 });
 export type DeviceUpdatedV1 = z.infer<typeof DeviceUpdatedV1>;
 
 export const DeviceDecommissionedV1 = z.strictObject({
   deviceId: EntityId,
   reason: z.string().max(500).optional(),
+  actor: Actor.optional(),
 });
 export type DeviceDecommissionedV1 = z.infer<typeof DeviceDecommissionedV1>;
 
 export const DeviceRestoredV1 = z.strictObject({
   deviceId: EntityId,
   reason: z.string().max(500).optional(),
+  actor: Actor.optional(),
 });
 export type DeviceRestoredV1 = z.infer<typeof DeviceRestoredV1>;
 

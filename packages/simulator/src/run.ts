@@ -1,21 +1,17 @@
-import { EventType } from '@gridstream/events';
-import type { EventOf } from '@gridstream/events';
 import { createFleet, nextReading, seededRandom } from './fleet.ts';
 import type { SimulatedDevice } from './fleet.ts';
 
 export interface FleetOptions {
   readonly apiUrl: string;
   readonly tenant: string;
-  /** A key of that tenant with the ingest scope: the fleet posts its readings with it. */
+  /**
+   * A key of that tenant with the ingest scope (the fleet posts its readings with it) and the
+   * manage scope (it registers its sites and devices through the API, as an installer would).
+   */
   readonly apiKey: string;
   readonly sites: number;
   readonly intervalMs: number;
   readonly seed: number;
-  /** Registers devices; the simulator plays the installer who adds them to the registry. */
-  readonly register: (
-    events: readonly EventOf<typeof EventType.deviceRegistered>[],
-  ) => Promise<void>;
-  readonly newEventId: () => string;
   readonly log: (line: string) => void;
 }
 
@@ -24,22 +20,72 @@ export interface RunningFleet {
   stop(): Promise<void>;
 }
 
+interface BatchAnswer {
+  readonly registered: number;
+  readonly unchanged: number;
+  readonly refused: number;
+  readonly results: readonly {
+    index: number;
+    deviceId?: string;
+    outcome: string;
+    error?: { reason: string; message: string };
+  }[];
+}
+
+/**
+ * Registers the fleet through the API: each site (POST /v1/sites), then its devices in one
+ * batch (POST /v1/devices/batch). A fleet started again registers the same again, which
+ * changes nothing; anything refused is logged and the rest goes on.
+ */
+async function registerFleet(
+  options: FleetOptions,
+  devices: readonly SimulatedDevice[],
+): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${options.apiUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${options.apiKey}`,
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status >= 300)
+      throw new Error(`${path}: the API answered ${response.status}: ${text}`);
+    return JSON.parse(text) as unknown;
+  };
+  const sites = new Map<string, string>();
+  for (const { registration } of devices) sites.set(registration.siteId, registration.timeZone);
+  for (const [siteId, timeZone] of sites) {
+    try {
+      await post('/v1/sites', { siteId, name: `Simulated ${siteId}`, timeZone });
+    } catch (error) {
+      options.log(`simulator: site ${siteId} not registered: ${(error as Error).message}`);
+    }
+  }
+  const answer = (await post('/v1/devices/batch', {
+    devices: devices.map(({ registration }) => {
+      const { timeZone: _zone, ...device } = registration;
+      return device;
+    }),
+  })) as BatchAnswer;
+  for (const result of answer.results)
+    if (result.outcome === 'refused')
+      options.log(
+        `simulator: device ${result.deviceId ?? `#${result.index}`} not registered: ${result.error?.message ?? 'refused'}`,
+      );
+  options.log(
+    `simulator: registered ${answer.registered} devices, ${answer.unchanged} already were, ${answer.refused} refused`,
+  );
+}
+
 /** Registers a fleet and then posts one batch of readings for all devices every interval. */
 export async function runFleet(options: FleetOptions): Promise<RunningFleet> {
   const random = seededRandom(options.seed);
   const now = new Date();
   const devices = createFleet(options.sites, random, now);
-  await options.register(
-    devices.map((device) => ({
-      id: options.newEventId(),
-      type: EventType.deviceRegistered,
-      source: 'simulator',
-      subject: device.registration.deviceId,
-      time: now.toISOString(),
-      tenant: options.tenant,
-      data: device.registration,
-    })),
-  );
+  await registerFleet(options, devices);
   let last = Date.now();
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();

@@ -97,7 +97,8 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
   const current = state ?? initial(event);
   switch (event.type) {
     case EventType.deviceRegistered: {
-      const { deviceId: _deviceId, ...registry } = event.data;
+      // who registered it is history (GET /v1/devices/:id/history), not the device's state
+      const { deviceId: _deviceId, actor: _actor, ...registry } = event.data;
       return {
         ...current,
         ...registry,
@@ -106,7 +107,7 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
       };
     }
     case EventType.deviceUpdated: {
-      const { deviceId: _deviceId, ...changes } = event.data;
+      const { deviceId: _deviceId, actor: _actor, ...changes } = event.data;
       return { ...current, ...changes };
     }
     case EventType.deviceDecommissioned:

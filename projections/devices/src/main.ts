@@ -1,6 +1,6 @@
 import { runService } from '@gridstream/runtime';
-import { startDevicesProjection } from './run.ts';
+import { startRegistryProjections } from './run.ts';
 
 await runService('devices projection', (config) =>
-  startDevicesProjection(config, { log: (line) => process.stderr.write(`${line}\n`) }),
+  startRegistryProjections(config, { log: (line) => process.stderr.write(`${line}\n`) }),
 );

@@ -1,4 +1,5 @@
 import type { Collection } from 'mongodb';
+import { isSiteEvent } from '@gridstream/events';
 import type { StoredDocument } from '@gridstream/mongo';
 import type { ProjectionDefinition } from '@gridstream/projection';
 import { evolveDevice } from './evolve.ts';
@@ -17,7 +18,9 @@ export const devicesProjection: ProjectionDefinition<DeviceView> = {
   // Version 2 folds the energy topic too (today's energy).
   version: 2,
   topics: ['devices', 'readings', 'energy'],
-  documentId: (event) => deviceDocumentId(event.tenant, event.subject),
+  // site events share the devices topic; their subject is a site id
+  documentId: (event) =>
+    isSiteEvent(event) ? undefined : deviceDocumentId(event.tenant, event.subject),
   evolve: evolveDevice,
   indexes: [{ key: { 'state.tenant': 1, 'state.siteId': 1 } }],
   // A device's events all carry its id as their key: a rebuild may fold it in parts.

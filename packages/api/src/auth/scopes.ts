@@ -2,10 +2,11 @@ import { z } from 'zod';
 
 /**
  * What an API key may do. `read` for every query and the live stream, `ingest` to post
- * readings, `command` to request and cancel device commands, `admin` for everything the others
- * allow (within the key's one tenant).
+ * readings, `command` to request and cancel device commands, `manage` to register, change,
+ * move, decommission and restore sites and devices, `admin` for everything the others allow
+ * (within the key's one tenant).
  */
-export const Scope = z.enum(['read', 'ingest', 'command', 'admin']);
+export const Scope = z.enum(['read', 'ingest', 'command', 'manage', 'admin']);
 export type Scope = z.infer<typeof Scope>;
 
 export const SCOPES: readonly Scope[] = Scope.options;

@@ -1,0 +1,259 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Command, CommandBus, CommandHandler, CqrsModule } from '@nestjs/cqrs';
+import type { ICommandHandler } from '@nestjs/cqrs';
+import { requestFingerprint } from '@gridstream/commands';
+import type { Refusal } from '@gridstream/commands';
+import type { GridstreamEvent } from '@gridstream/events';
+import { GridstreamError } from '@gridstream/errors';
+import { decideRegistry, evolveDeviceFacts, evolveSiteFacts, subjectOf } from './decide.ts';
+import type { DeviceFacts, RegistryCommand, RegistryEvent, SiteFacts } from './decide.ts';
+import type { EntityKind, RegistryOutcome, RegistryStore } from './store.ts';
+
+/** What the registry's handler reads and writes; the API and the CLI wire the real servers in. */
+export interface RegistryPorts {
+  readonly store: RegistryStore;
+  /** The read models, for entities registered straight on Kafka (the write side never saw them). */
+  readonly readSite: (tenant: string, siteId: string) => Promise<SiteFacts | undefined>;
+  readonly readDevice: (tenant: string, deviceId: string) => Promise<DeviceFacts | undefined>;
+  readonly readActiveDeviceIds: (tenant: string, siteId: string) => Promise<string[]>;
+  readonly publish: (events: readonly GridstreamEvent[]) => Promise<void>;
+  readonly nowMs: () => number;
+  readonly newEventId: () => string;
+}
+
+export interface RegistryAnswer {
+  readonly outcomes: readonly RegistryOutcome[];
+  /** True when the Idempotency-Key had made this request before: nothing new was done. */
+  readonly replayed: boolean;
+}
+
+/**
+ * Registry commands of one request (one, or a batch of registrations), by `actor` (taken from
+ * the authenticated context by the caller), for `tenant`.
+ */
+export class RunRegistryCommands extends Command<RegistryAnswer> {
+  readonly tenant: string;
+  readonly actor: string;
+  readonly commands: readonly RegistryCommand[];
+  readonly idempotencyKey: string | undefined;
+  constructor(
+    tenant: string,
+    actor: string,
+    commands: readonly RegistryCommand[],
+    idempotencyKey?: string,
+  ) {
+    super();
+    this.tenant = tenant;
+    this.actor = actor;
+    this.commands = commands;
+    this.idempotencyKey = idempotencyKey;
+  }
+}
+
+const ATTEMPTS = 5;
+
+interface Known<F> {
+  readonly facts: F | undefined;
+  /** The write side's version; 0 when it has no document (facts from a read model, or none). */
+  readonly version: number;
+}
+
+interface Change {
+  readonly kind: EntityKind;
+  readonly id: string;
+  readonly previous: SiteFacts | DeviceFacts | undefined;
+  readonly version: number;
+}
+
+const entityOf = (command: RegistryCommand): { kind: EntityKind; id: string } => {
+  const subject = subjectOf(command);
+  return subject.device === undefined
+    ? { kind: 'site', id: subject.site ?? '' }
+    : { kind: 'device', id: subject.device };
+};
+
+/**
+ * A shell around decideRegistry: the key's record, the facts (the write side's, else the read
+ * models'), decide, compare-and-set the entity's facts (a lost race is judged again on the new
+ * facts), record the key, publish the events of the whole request at once. If publishing fails
+ * the facts are put back and the key forgotten, so the request can be made again.
+ */
+export class RunRegistryCommandsHandler implements ICommandHandler<RunRegistryCommands> {
+  readonly #ports: RegistryPorts;
+  constructor(ports: RegistryPorts) {
+    this.#ports = ports;
+  }
+
+  async execute(request: RunRegistryCommands): Promise<RegistryAnswer> {
+    const { store } = this.#ports;
+    const { tenant, idempotencyKey } = request;
+    const fingerprint = requestFingerprint({ tenant, commands: request.commands });
+    if (idempotencyKey !== undefined) {
+      const record = await store.findKey(tenant, idempotencyKey);
+      if (record !== undefined) return this.#replay(request, record, fingerprint);
+    }
+    const outcomes: RegistryOutcome[] = [];
+    const changes: Change[] = [];
+    const events: RegistryEvent[] = [];
+    for (const command of request.commands) {
+      const outcome = await this.#run(request, command, changes);
+      outcomes.push(outcome);
+      if (outcome.outcome === 'changed' && outcome.event !== undefined) events.push(outcome.event);
+    }
+    const recorded =
+      idempotencyKey !== undefined &&
+      (await store.insertKey(tenant, idempotencyKey, fingerprint, outcomes));
+    if (events.length > 0) {
+      try {
+        await this.#ports.publish(events);
+      } catch (error) {
+        for (const change of changes.reverse())
+          await store.revert(tenant, change.kind, change.id, change.previous, change.version);
+        if (recorded) await store.deleteKey(tenant, idempotencyKey);
+        throw error;
+      }
+      if (recorded) await store.markPublished(tenant, idempotencyKey);
+    }
+    return { outcomes, replayed: false };
+  }
+
+  async #replay(
+    request: RunRegistryCommands,
+    record: { fingerprint: string; outcomes: readonly RegistryOutcome[]; published: boolean },
+    fingerprint: string,
+  ): Promise<RegistryAnswer> {
+    const key = request.idempotencyKey ?? '';
+    if (record.fingerprint !== fingerprint)
+      throw new GridstreamError(
+        'CONFLICT',
+        `Idempotency-Key ${JSON.stringify(key)} was used for another request`,
+        {
+          reason: 'idempotency-key-reused',
+          issues: [
+            {
+              in: 'headers',
+              path: 'idempotency-key',
+              message: 'already used for a different request',
+            },
+          ],
+        },
+      );
+    if (!record.published) {
+      const events = record.outcomes.flatMap((o) =>
+        o.outcome === 'changed' && o.event !== undefined ? [o.event] : [],
+      );
+      await this.#ports.publish(events);
+      await this.#ports.store.markPublished(request.tenant, key);
+    }
+    return { outcomes: record.outcomes, replayed: true };
+  }
+
+  async #site(tenant: string, siteId: string | undefined): Promise<Known<SiteFacts>> {
+    if (siteId === undefined) return { facts: undefined, version: 0 };
+    const document = await this.#ports.store.facts(tenant, 'site', siteId);
+    if (document !== undefined) return { facts: document.facts, version: document.version };
+    return { facts: await this.#ports.readSite(tenant, siteId), version: 0 };
+  }
+
+  async #device(tenant: string, deviceId: string | undefined): Promise<Known<DeviceFacts>> {
+    if (deviceId === undefined) return { facts: undefined, version: 0 };
+    const document = await this.#ports.store.facts(tenant, 'device', deviceId);
+    if (document !== undefined) return { facts: document.facts, version: document.version };
+    return { facts: await this.#ports.readDevice(tenant, deviceId), version: 0 };
+  }
+
+  async #run(
+    request: RunRegistryCommands,
+    command: RegistryCommand,
+    changes: Change[],
+  ): Promise<RegistryOutcome> {
+    const { tenant, actor } = request;
+    const { kind, id } = entityOf(command);
+    const subject = subjectOf(command);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const site = await this.#site(tenant, subject.site);
+      const device = await this.#device(tenant, subject.device);
+      const deviceSiteId = device.facts?.siteId;
+      // a device's own site, for restoring it (not on a closed site)
+      const ownSite =
+        subject.site === undefined && deviceSiteId !== undefined
+          ? await this.#site(tenant, deviceSiteId)
+          : site;
+      const activeDevicesOnSite =
+        command.type === 'close-site' ? await this.#activeDevices(tenant, command.siteId) : 0;
+      const decision = decideRegistry(
+        command,
+        { site: ownSite.facts, device: device.facts, activeDevicesOnSite },
+        { tenant, actor, nowMs: this.#ports.nowMs(), eventId: this.#ports.newEventId() },
+      );
+      if (decision.kind === 'refused')
+        return { outcome: 'refused', kind, id, refusal: decision.refusal };
+      if (decision.kind === 'unchanged')
+        return {
+          outcome: 'unchanged',
+          kind,
+          id,
+          facts: kind === 'site' ? site.facts : device.facts,
+        };
+      const known: Known<SiteFacts | DeviceFacts> = kind === 'site' ? site : device;
+      const next =
+        kind === 'site'
+          ? evolveSiteFacts(site.facts, decision.event)
+          : evolveDeviceFacts(device.facts, decision.event);
+      if (!(await this.#ports.store.compareAndSet(tenant, kind, id, next, known.version))) continue;
+      changes.push({ kind, id, previous: known.facts, version: known.version + 1 });
+      return { outcome: 'changed', kind, id, event: decision.event, facts: next };
+    }
+    const refusal: Refusal = {
+      code: 'CONFLICT',
+      reason: 'concurrent-change',
+      message: `${kind} ${id} kept changing while this request was judged; try again`,
+    };
+    return { outcome: 'refused', kind, id, refusal };
+  }
+
+  async #activeDevices(tenant: string, siteId: string): Promise<number> {
+    const [written, read] = await Promise.all([
+      this.#ports.store.activeDeviceIds(tenant, siteId),
+      this.#ports.readActiveDeviceIds(tenant, siteId),
+    ]);
+    let count = 0;
+    for (const deviceId of new Set([...written, ...read])) {
+      // the write side's facts are the newer: a device it moved off or decommissioned is gone
+      const known = await this.#device(tenant, deviceId);
+      if (known.facts?.status === 'active' && known.facts.siteId === siteId) count++;
+    }
+    return count;
+  }
+}
+
+CommandHandler(RunRegistryCommands)(RunRegistryCommandsHandler);
+
+export interface RegistryWriteSide {
+  readonly commandBus: CommandBus;
+  close(): Promise<void>;
+}
+
+/** A Nest application context with the CQRS module and the registry's handler (no HTTP layer). */
+export async function startRegistryWriteSide(ports: RegistryPorts): Promise<RegistryWriteSide> {
+  // Nest modules are classes that only carry metadata.
+  // eslint-disable-next-line @typescript-eslint/no-extraneous-class
+  class RegistryWriteModule {}
+  Module({
+    imports: [CqrsModule.forRoot()],
+    providers: [
+      {
+        provide: RunRegistryCommandsHandler,
+        useFactory: () => new RunRegistryCommandsHandler(ports),
+      },
+    ],
+  })(RegistryWriteModule);
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+  const context = await NestFactory.createApplicationContext(RegistryWriteModule, {
+    logger: false,
+  });
+  await context.init();
+  return { commandBus: context.get(CommandBus), close: () => context.close() };
+}
