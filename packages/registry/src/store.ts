@@ -4,11 +4,14 @@ import type { RegistryEvent } from './decide.ts';
 import type { DeviceFacts, SiteFacts } from './decide.ts';
 
 /**
- * The registry's write side keeps its own facts, one document per site and device, changed
- * only by compare-and-set on `version`: two requests racing on one entity are judged one after
- * the other, and a request sees every change the API accepted before it (the read models
- * follow Kafka a moment later). Entities registered straight on Kafka are not here; the write
- * side falls back to the read models for them.
+ * The registry's write side keeps its own facts, as numbered versions of each site and device:
+ * a change inserts version n + 1, and the unique `_id` (entity and version) lets only one of
+ * two racing requests insert it, so requests on one entity are judged one after the other and
+ * each sees every change the API accepted before it (the read models follow Kafka a moment
+ * later). An insert is the one write whose check and effect are atomic on every server we run:
+ * FerretDB's `updateOne` with a version in its filter is not (eight racing renames made three
+ * events). Entities registered straight on Kafka are not here; the write side falls back to the
+ * read models for them.
  */
 export const REGISTRY_FACTS_COLLECTION = 'registry_facts';
 export const REGISTRY_KEYS_COLLECTION = 'registry_idempotency_keys';
@@ -18,11 +21,13 @@ export type EntityKind = 'site' | 'device';
 type FactsOf<K extends EntityKind> = K extends 'site' ? SiteFacts : DeviceFacts;
 
 export interface FactsDocument<K extends EntityKind = EntityKind> {
+  /** `<tenant>/<kind>/<id>#<version>` */
   readonly _id: string;
   readonly tenant: string;
   readonly kind: K;
   readonly id: string;
-  readonly facts: FactsOf<K>;
+  /** Null: the entity does not exist (a registration taken back because it was not published). */
+  readonly facts: FactsOf<K> | null;
   readonly version: number;
 }
 
@@ -52,19 +57,21 @@ export interface KeyDocument {
   readonly published: boolean;
 }
 
-const factsId = (tenant: string, kind: EntityKind, id: string) => `${tenant}/${kind}/${id}`;
+const factsId = (tenant: string, kind: EntityKind, id: string, version: number) =>
+  `${tenant}/${kind}/${id}#${version}`;
 const keyId = (tenant: string, key: string) => `${tenant}/${key}`;
 const isDuplicate = (error: unknown) => (error as { code?: unknown }).code === 11000;
 /** JSON drops undefined fields, which the driver would otherwise store as null. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 export interface RegistryStore {
+  /** The entity's newest version (`facts` null if it was taken back), or undefined if none. */
   facts<K extends EntityKind>(
     tenant: string,
     kind: K,
     id: string,
   ): Promise<FactsDocument<K> | undefined>;
-  /** Device ids the write side knows in service on a site. */
+  /** Device ids the write side has known in service on a site (check each one's newest version). */
   activeDeviceIds(tenant: string, siteId: string): Promise<string[]>;
   /**
    * Writes an entity's facts if its version is still `expectedVersion` (0: it has no document
@@ -103,45 +110,53 @@ export interface RegistryStore {
 export async function openRegistryStore(db: Db): Promise<RegistryStore> {
   const facts: Collection<FactsDocument> = db.collection(REGISTRY_FACTS_COLLECTION);
   const keys: Collection<KeyDocument> = db.collection(REGISTRY_KEYS_COLLECTION);
+  await facts.createIndex({ tenant: 1, kind: 1, id: 1, version: -1 });
   await facts.createIndex({ tenant: 1, kind: 1, 'facts.siteId': 1 });
+  const insertVersion = async <K extends EntityKind>(
+    tenant: string,
+    kind: K,
+    id: string,
+    next: FactsOf<K> | null,
+    version: number,
+  ): Promise<boolean> => {
+    try {
+      await facts.insertOne({
+        _id: factsId(tenant, kind, id, version),
+        tenant,
+        kind,
+        id,
+        facts: next === null ? null : plain(next),
+        version,
+      });
+      return true;
+    } catch (error) {
+      if (isDuplicate(error)) return false;
+      throw error;
+    }
+  };
   return {
     async facts<K extends EntityKind>(tenant: string, kind: K, id: string) {
-      const document = await facts.findOne({ _id: factsId(tenant, kind, id) });
-      return (document ?? undefined) as FactsDocument<K> | undefined;
+      const [newest] = await facts
+        .find({ tenant, kind, id })
+        .sort({ version: -1 })
+        .limit(1)
+        .toArray();
+      return newest as FactsDocument<K> | undefined;
     },
     async activeDeviceIds(tenant, siteId) {
       const documents = await facts
         .find({ tenant, kind: 'device', 'facts.siteId': siteId, 'facts.status': 'active' })
         .project<{ id: string }>({ id: 1 })
         .toArray();
-      return documents.map((d) => d.id);
+      return [...new Set(documents.map((d) => d.id))];
     },
     async compareAndSet(tenant, kind, id, next, expectedVersion) {
-      const _id = factsId(tenant, kind, id);
       if (next === undefined) return true;
-      if (expectedVersion === 0) {
-        try {
-          await facts.insertOne({ _id, tenant, kind, id, facts: plain(next), version: 1 });
-          return true;
-        } catch (error) {
-          if (isDuplicate(error)) return false;
-          throw error;
-        }
-      }
-      const updated = await facts.updateOne(
-        { _id, version: expectedVersion },
-        { $set: { facts: plain(next), version: expectedVersion + 1 } },
-      );
-      return updated.matchedCount === 1;
+      return insertVersion(tenant, kind, id, next, expectedVersion + 1);
     },
     async revert(tenant, kind, id, previous, version) {
-      const _id = factsId(tenant, kind, id);
-      if (previous === undefined) await facts.deleteOne({ _id, version });
-      else
-        await facts.updateOne(
-          { _id, version },
-          { $set: { facts: plain(previous), version: version + 1 } },
-        );
+      // only if nothing changed it since: else the newer change stands
+      await insertVersion(tenant, kind, id, previous ?? null, version + 1);
     },
     async findKey(tenant, key) {
       return (await keys.findOne({ _id: keyId(tenant, key) })) ?? undefined;

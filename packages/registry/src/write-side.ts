@@ -9,7 +9,7 @@ import type { GridstreamEvent } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
 import { decideRegistry, evolveDeviceFacts, evolveSiteFacts, subjectOf } from './decide.ts';
 import type { DeviceFacts, RegistryCommand, RegistryEvent, SiteFacts } from './decide.ts';
-import type { EntityKind, RegistryOutcome, RegistryStore } from './store.ts';
+import type { EntityKind, KeyDocument, RegistryOutcome, RegistryStore } from './store.ts';
 
 /** What the registry's handler reads and writes; the API and the CLI wire the real servers in. */
 export interface RegistryPorts {
@@ -53,6 +53,9 @@ export class RunRegistryCommands extends Command<RegistryAnswer> {
 }
 
 const ATTEMPTS = 5;
+/** How long a replay waits for the first request to publish what it recorded. */
+const REPLAY_GRACE_MS = 5_000;
+const REPLAY_POLL_MS = 50;
 
 interface Known<F> {
   readonly facts: F | undefined;
@@ -121,9 +124,10 @@ export class RunRegistryCommandsHandler implements ICommandHandler<RunRegistryCo
 
   async #replay(
     request: RunRegistryCommands,
-    record: { fingerprint: string; outcomes: readonly RegistryOutcome[]; published: boolean },
+    recorded: KeyDocument,
     fingerprint: string,
   ): Promise<RegistryAnswer> {
+    let record = recorded;
     const key = request.idempotencyKey ?? '';
     if (record.fingerprint !== fingerprint)
       throw new GridstreamError(
@@ -140,6 +144,18 @@ export class RunRegistryCommandsHandler implements ICommandHandler<RunRegistryCo
           ],
         },
       );
+    // The request that recorded the key is likely publishing right now: give it time before
+    // publishing its events again (a crash between recording and publishing leaves it to us).
+    for (
+      let waitedMs = 0;
+      !record.published && waitedMs < REPLAY_GRACE_MS;
+      waitedMs += REPLAY_POLL_MS
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+      const again = await this.#ports.store.findKey(request.tenant, key);
+      if (again === undefined) break;
+      record = again;
+    }
     if (!record.published) {
       const events = record.outcomes.flatMap((o) =>
         o.outcome === 'changed' && o.event !== undefined ? [o.event] : [],
@@ -153,14 +169,16 @@ export class RunRegistryCommandsHandler implements ICommandHandler<RunRegistryCo
   async #site(tenant: string, siteId: string | undefined): Promise<Known<SiteFacts>> {
     if (siteId === undefined) return { facts: undefined, version: 0 };
     const document = await this.#ports.store.facts(tenant, 'site', siteId);
-    if (document !== undefined) return { facts: document.facts, version: document.version };
+    if (document !== undefined)
+      return { facts: document.facts ?? undefined, version: document.version };
     return { facts: await this.#ports.readSite(tenant, siteId), version: 0 };
   }
 
   async #device(tenant: string, deviceId: string | undefined): Promise<Known<DeviceFacts>> {
     if (deviceId === undefined) return { facts: undefined, version: 0 };
     const document = await this.#ports.store.facts(tenant, 'device', deviceId);
-    if (document !== undefined) return { facts: document.facts, version: document.version };
+    if (document !== undefined)
+      return { facts: document.facts ?? undefined, version: document.version };
     return { facts: await this.#ports.readDevice(tenant, deviceId), version: 0 };
   }
 
