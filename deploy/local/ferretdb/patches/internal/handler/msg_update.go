@@ -17,6 +17,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/FerretDB/wire"
 
@@ -67,6 +68,20 @@ func (h *Handler) MsgUpdate(connCtx context.Context, msg *wire.OpMsg) (*wire.OpM
 	)
 }
 
+// gridstream patch: one update statement at a time per collection. Upstream reads the
+// matching documents and writes them back as two steps, so a statement whose filter
+// guards a version (`{_id, version: n}`, optimistic concurrency) could match a document
+// another statement had already changed: of eight concurrent replaceOne calls with the
+// same guard, up to six "won". Holding this lock from the query to the write makes the
+// guard hold, as it does on MongoDB.
+var updateLocks sync.Map // "<db>.<collection>" -> *sync.Mutex
+
+func updateLock(db, collection string) *sync.Mutex {
+	mu, _ := updateLocks.LoadOrStore(db+"."+collection, new(sync.Mutex))
+
+	return mu.(*sync.Mutex)
+}
+
 // updateDocument iterate through all documents in collection and update them.
 func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParams) (int32, int32, *types.Array, error) {
 	var matched, modified int32
@@ -112,8 +127,13 @@ func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParam
 			qp.Filter = u.Filter
 		}
 
+		// gridstream patch: see updateLock.
+		lock := updateLock(params.DB, params.Collection)
+		lock.Lock()
+
 		res, err := c.Query(ctx, &qp)
 		if err != nil {
+			lock.Unlock()
 			return 0, 0, nil, lazyerrors.Error(err)
 		}
 
@@ -134,6 +154,7 @@ func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParam
 		// command with ~100 statements that match documents exhausts the database's
 		// 100-connection pool and hangs forever.
 		closer.Close()
+		lock.Unlock()
 
 		if err != nil {
 			return 0, 0, nil, lazyerrors.Error(err)
