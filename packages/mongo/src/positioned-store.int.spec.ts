@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collection } from 'mongodb';
 import { inject } from 'vitest';
-import { applyPositionedBatch, connectMongo } from './index.ts';
+import {
+  applyPositionedBatch,
+  connectMongo,
+  versionedWriteOperation,
+  writeVersioned,
+} from './index.ts';
 import type { MongoConnection, PositionedChange, StoredDocument } from './index.ts';
 
 interface Counter {
@@ -90,5 +95,33 @@ describe('applyPositionedBatch against the real MongoDB-compatible server', () =
     const docs = await collection.find({ _id: { $in: ids } }).toArray();
     expect(docs).toHaveLength(20);
     for (const doc of docs) expect(doc.state.total).toBe(2);
+  });
+});
+
+describe('the version guard, on the real server', () => {
+  it('lets one of eight concurrent writers of one version through, in every round', async () => {
+    // FerretDB 1.24 read the matches and wrote them back in two steps: up to eight of eight
+    // "won" (deploy/local/ferretdb/patches: msg_update.go, patch 2)
+    const winners: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const id = `guarded-${round}`;
+      const first = { state: { total: 0, seen: [] }, positions: [] };
+      expect(
+        await writeVersioned(collection, [versionedWriteOperation(id, undefined, first)]),
+      ).toBe(true);
+      const before = (await collection.findOne({ _id: id })) ?? undefined;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          writeVersioned(collection, [
+            versionedWriteOperation(id, before, {
+              state: { total: i, seen: [`writer ${i}`] },
+              positions: [],
+            }),
+          ]),
+        ),
+      );
+      winners.push(results.filter(Boolean).length);
+    }
+    expect(winners).toEqual(Array.from({ length: 10 }, () => 1));
   });
 });
