@@ -8,10 +8,11 @@ import type { DeviceFacts, SiteFacts } from './decide.ts';
  * a change inserts version n + 1, and the unique `_id` (entity and version) lets only one of
  * two racing requests insert it, so requests on one entity are judged one after the other and
  * each sees every change the API accepted before it (the read models follow Kafka a moment
- * later). An insert is the one write whose check and effect are atomic on every server we run:
- * FerretDB's `updateOne` with a version in its filter is not (eight racing renames made three
- * events). Entities registered straight on Kafka are not here; the write side falls back to the
- * read models for them.
+ * later). An insert's check and effect are atomic on any server: a version-guarded `updateOne`
+ * holds on FerretDB only with our patch (deploy/local/ferretdb/patches; unpatched, eight
+ * racing renames made three events), and the versions are the registry's audit trail too.
+ * Entities registered straight on Kafka are not here; the write side falls back to the read
+ * models for them.
  */
 export const REGISTRY_FACTS_COLLECTION = 'registry_facts';
 export const REGISTRY_KEYS_COLLECTION = 'registry_idempotency_keys';
