@@ -105,7 +105,7 @@ describe('the version guard, on the real server', () => {
     const winners: number[] = [];
     for (let round = 0; round < 10; round++) {
       const id = `guarded-${round}`;
-      const first = { state: { total: 0, seen: [] }, positions: [] };
+      const first = { state: { total: 0, seen: [] as string[] }, positions: [] };
       expect(
         await writeVersioned(collection, [versionedWriteOperation(id, undefined, first)]),
       ).toBe(true);
