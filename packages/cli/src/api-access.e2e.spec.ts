@@ -152,6 +152,10 @@ const FIXTURES: Record<string, Fixture> = {
     body: () => ({}),
   },
   'POST /v1/devices/{id}/restore': { url: () => '/v1/devices/spare-a/restore', body: () => ({}) },
+  'POST /v1/devices/{id}/move': {
+    url: () => '/v1/devices/spare-a/move',
+    body: () => ({ toSiteId: 'site-a2' }),
+  },
 };
 
 /** A registration on tenant A's site (B has no such site: 404, or refused lines in a batch). */
@@ -274,6 +278,13 @@ beforeAll(async () => {
     payload: { siteId: 'site-a', name: 'Site A', timeZone: 'Europe/Berlin' },
   });
   expect(site.statusCode, site.body).toBe(201);
+  const second = await api.app.inject({
+    method: 'POST',
+    url: '/v1/sites',
+    headers: { authorization: keyOf.aAdmin },
+    payload: { siteId: 'site-a2', name: 'Site A2', timeZone: 'Europe/Berlin' },
+  });
+  expect(second.statusCode, second.body).toBe(201);
 
   // Tenant A: two devices, an hour of meter counters (energy, a site day), a meter reset (an
   // alert), and a command.

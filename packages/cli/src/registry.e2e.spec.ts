@@ -175,6 +175,52 @@ describe('devices through the API', () => {
     expect(reused.body).toMatchObject({ reason: 'idempotency-key-reused' });
   });
 
+  it('moves a device at an instant: its energy before stays with the old site, after goes to the new', async () => {
+    const cabin = { siteId: 'cabin', name: 'Cabin', timeZone: 'Europe/Berlin' };
+    expect((await call('POST', '/v1/sites', cabin)).statusCode).toBe(201);
+    const moved = await call('POST', '/v1/devices/home-meter/move', {
+      toSiteId: 'cabin',
+      effectiveAt: '2026-11-20T10:15:00Z',
+    });
+    expect(moved.statusCode, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body).toMatchObject({
+      outcome: 'changed',
+      device: { siteId: 'cabin', movedAt: '2026-11-20T10:15:00.000Z' },
+    });
+    const back = await call('POST', '/v1/devices/home-meter/move', {
+      toSiteId: 'home',
+      effectiveAt: '2026-11-20T10:10:00Z',
+    });
+    expect(back.statusCode).toBe(409);
+    expect(back.body).toMatchObject({ reason: 'move-out-of-order' });
+    const hour = (siteId: string) =>
+      `/v1/sites/${siteId}/energy?bucket=1h&timeZone=Europe/Berlin&from=2026-11-20T10:00:00Z&to=2026-11-20T11:00:00Z`;
+    const split = await eventually(
+      'the half hour split between the sites',
+      async () => {
+        const [home, cabinHour] = await Promise.all([
+          call('GET', hour('home')),
+          call('GET', hour('cabin')),
+        ]);
+        const wh = (answer: Answer) =>
+          (answer.body['buckets'] as { gridImportWh: number | null }[] | undefined)?.[0]
+            ?.gridImportWh;
+        const figures = [wh(home), wh(cabinHour)];
+        return figures[0] === 30 && figures[1] === 30 ? figures : undefined;
+      },
+      60_000,
+    );
+    expect(split).toEqual([30, 30]);
+    const device = await eventually('the device on its new site in the read model', async () => {
+      const answer = await call('GET', '/v1/devices/home-meter');
+      return answer.body['siteId'] === 'cabin' ? answer.body : undefined;
+    });
+    expect(device).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      movedAt: '2026-11-20T10:15:00.000Z',
+    });
+  });
+
   it('registers a batch line by line: refusals name the line and the reason', async () => {
     const answer = await call('POST', '/v1/devices/batch', {
       devices: [
@@ -219,13 +265,14 @@ describe('the audit trail', () => {
       const events = (
         answer.body['events'] as { type: string; data: { actor?: string } }[] | undefined
       )?.filter((e) => e.type.startsWith('gridstream.device.'));
-      return events !== undefined && events.length >= 4 ? events : undefined;
+      return events !== undefined && events.length >= 5 ? events : undefined;
     });
     expect(device.map((e) => [e.type, e.data.actor])).toEqual([
       ['gridstream.device.registered.v1', `key:${keyId}`],
       ['gridstream.device.decommissioned.v1', `key:${keyId}`],
       ['gridstream.device.restored.v1', `key:${keyId}`],
       ['gridstream.device.updated.v1', `key:${keyId}`],
+      ['gridstream.device.moved.v1', `key:${keyId}`],
     ]);
   });
 

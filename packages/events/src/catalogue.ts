@@ -23,6 +23,7 @@ import {
   ReadingReportedV1,
 } from './payloads.ts';
 import {
+  DeviceMovedV1,
   SiteClosedV1,
   SiteRegisteredV1,
   SiteReopenedV1,
@@ -40,6 +41,7 @@ export const EventType = {
   deviceUpdated: 'gridstream.device.updated.v1',
   deviceDecommissioned: 'gridstream.device.decommissioned.v1',
   deviceRestored: 'gridstream.device.restored.v1',
+  deviceMoved: 'gridstream.device.moved.v1',
   siteRegistered: 'gridstream.site.registered.v1',
   siteUpdated: 'gridstream.site.updated.v1',
   siteClosed: 'gridstream.site.closed.v1',
@@ -70,6 +72,7 @@ export interface EventDataByType {
   'gridstream.device.updated.v1': DeviceUpdatedV1;
   'gridstream.device.decommissioned.v1': DeviceDecommissionedV1;
   'gridstream.device.restored.v1': DeviceRestoredV1;
+  'gridstream.device.moved.v1': DeviceMovedV1;
   'gridstream.site.registered.v1': SiteRegisteredV1;
   'gridstream.site.updated.v1': SiteUpdatedV1;
   'gridstream.site.closed.v1': SiteClosedV1;
@@ -130,6 +133,12 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     topic: 'devices',
     schema: DeviceRestoredV1,
     description: 'A decommissioned device is back in service.',
+  },
+  [EventType.deviceMoved]: {
+    topic: 'devices',
+    schema: DeviceMovedV1,
+    description:
+      'A device moved to another site at effectiveAt: energy before it stays with the old site, after it goes to the new one.',
   },
   [EventType.siteRegistered]: {
     topic: 'devices',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EntityId, TimeZone } from './domain.ts';
+import { EntityId, TimeZone, Timestamp } from './domain.ts';
 
 /**
  * Who made a registry change: `key:<id>` for an API key, `operator:<name>` for the CLI. It is
@@ -56,3 +56,18 @@ export const SiteReopenedV1 = z.strictObject({
   actor: Actor.optional(),
 });
 export type SiteReopenedV1 = z.infer<typeof SiteReopenedV1>;
+
+/**
+ * A device moved to another site at `effectiveAt`: its energy before that instant stays with
+ * `fromSiteId`, its energy from then on goes to `toSiteId` (docs/registry.md). Keyed by device id.
+ */
+export const DeviceMovedV1 = z.strictObject({
+  deviceId: EntityId,
+  fromSiteId: EntityId,
+  toSiteId: EntityId,
+  effectiveAt: Timestamp,
+  /** The new site's time zone: the device's local days follow it from `effectiveAt` on. */
+  timeZone: TimeZone,
+  actor: Actor.optional(),
+});
+export type DeviceMovedV1 = z.infer<typeof DeviceMovedV1>;

@@ -28,6 +28,8 @@ export interface DeviceFacts {
   readonly timeZone?: string | undefined;
   readonly ratedPowerW?: number | undefined;
   readonly counterWrapWh?: number | undefined;
+  /** When it last moved to another site (RFC 3339): a move must not go back before it. */
+  readonly movedAt?: string | undefined;
 }
 
 export interface DeviceRegistration {
@@ -74,6 +76,13 @@ export type RegistryCommand =
       readonly type: 'restore-device';
       readonly deviceId: string;
       readonly reason?: string | undefined;
+    }
+  | {
+      readonly type: 'move-device';
+      readonly deviceId: string;
+      readonly toSiteId: string;
+      /** The instant from which its energy goes to the new site (RFC 3339). */
+      readonly effectiveAt: string;
     };
 
 export type RegistryEvent = EventOf<
@@ -85,6 +94,7 @@ export type RegistryEvent = EventOf<
   | typeof EventType.deviceUpdated
   | typeof EventType.deviceDecommissioned
   | typeof EventType.deviceRestored
+  | typeof EventType.deviceMoved
 >;
 
 /** The facts a command is judged against: its site and its device, as far as they exist. */
@@ -101,7 +111,14 @@ export interface DecideContext {
   readonly actor: string;
   readonly nowMs: number;
   readonly eventId: string;
+  /** How far back a move may take effect (its energy is re-totalled from then on). */
+  readonly maxMovePastMs?: number | undefined;
 }
+
+/** A month: how far back a move may take effect unless the deployment says otherwise. */
+export const DEFAULT_MAX_MOVE_PAST_MS = 31 * 86_400_000;
+/** A move may name an instant this far ahead of the clock (clocks differ), no further. */
+const MOVE_CLOCK_SKEW_MS = 5 * 60_000;
 
 export type RegistryDecision =
   | { readonly kind: 'changed'; readonly event: RegistryEvent }
@@ -131,6 +148,8 @@ export function subjectOf(command: RegistryCommand): { site?: string; device?: s
       return { site: command.siteId };
     case 'register-device':
       return { site: command.siteId, device: command.deviceId };
+    case 'move-device':
+      return { site: command.toSiteId, device: command.deviceId };
     default:
       return { device: command.deviceId };
   }
@@ -318,6 +337,55 @@ export function decideRegistry(
         actor,
       });
     }
+    case 'move-device': {
+      if (device === undefined || device.status === 'unregistered')
+        return deviceNotFound(command.deviceId);
+      if (device.status === 'decommissioned')
+        return refuse({
+          code: 'CONFLICT',
+          reason: 'device-decommissioned',
+          message: `device ${command.deviceId} is decommissioned; it cannot be moved`,
+        });
+      if (site === undefined) return siteNotFound(command.toSiteId, 'toSiteId');
+      const effectiveMs = Date.parse(command.effectiveAt);
+      const maxPastMs = context.maxMovePastMs ?? DEFAULT_MAX_MOVE_PAST_MS;
+      if (
+        !Number.isFinite(effectiveMs) ||
+        effectiveMs > context.nowMs + MOVE_CLOCK_SKEW_MS ||
+        effectiveMs < context.nowMs - maxPastMs
+      )
+        return refuse({
+          code: 'VALIDATION',
+          reason: 'invalid-effective-time',
+          message: `a move takes effect now or in the last ${Math.round(maxPastMs / 3_600_000)} hours`,
+          issues: [
+            { path: 'effectiveAt', message: 'not in the future, nor further back than allowed' },
+          ],
+        });
+      if (device.siteId === command.toSiteId) return unchanged;
+      if (site.status === 'closed')
+        return refuse({
+          code: 'CONFLICT',
+          reason: 'site-closed',
+          message: `site ${command.toSiteId} is closed; it takes no devices`,
+          issues: [{ path: 'toSiteId', message: 'a closed site' }],
+        });
+      if (device.movedAt !== undefined && effectiveMs <= Date.parse(device.movedAt))
+        return refuse({
+          code: 'CONFLICT',
+          reason: 'move-out-of-order',
+          message: `device ${command.deviceId} last moved at ${device.movedAt}: a move takes effect after it`,
+          issues: [{ path: 'effectiveAt', message: `after ${device.movedAt}` }],
+        });
+      return envelope(EventType.deviceMoved, command.deviceId, context, {
+        deviceId: command.deviceId,
+        fromSiteId: device.siteId ?? '',
+        toSiteId: command.toSiteId,
+        effectiveAt: new Date(effectiveMs).toISOString(),
+        timeZone: site.timeZone,
+        actor,
+      });
+    }
     case 'restore-device': {
       if (device === undefined || device.status === 'unregistered')
         return deviceNotFound(command.deviceId);
@@ -394,6 +462,11 @@ export function evolveDeviceFacts(
       return device === undefined ? device : { ...device, status: 'decommissioned' };
     case EventType.deviceRestored:
       return device?.status === 'decommissioned' ? { ...device, status: 'active' } : device;
+    case EventType.deviceMoved: {
+      if (device === undefined) return device;
+      const { toSiteId, timeZone, effectiveAt } = event.data;
+      return { ...device, siteId: toSiteId, timeZone, movedAt: effectiveAt };
+    }
     default:
       return device;
   }

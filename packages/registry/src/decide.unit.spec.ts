@@ -90,6 +90,15 @@ const command: fc.Arbitrary<RegistryCommand> = fc.oneof(
   }),
   fc.record({ type: fc.constant('decommission-device' as const), deviceId: deviceIds }),
   fc.record({ type: fc.constant('restore-device' as const), deviceId: deviceIds }),
+  fc.record({
+    type: fc.constant('move-device' as const),
+    deviceId: deviceIds,
+    toSiteId: siteIds,
+    // an hour or two back, or (refused) a year back or an hour ahead of the clock
+    effectiveAt: fc
+      .constantFrom(-7_200_000, -3_600_000, -1_800_000, -365 * 86_400_000, 3_600_000)
+      .map((offsetMs) => new Date(Date.UTC(2026, 11, 5) + offsetMs).toISOString()),
+  }),
 );
 
 /** The read models folded from the log, as a rebuild folds them. */
@@ -124,9 +133,10 @@ describe('decideRegistry', () => {
         }
         expect([...devices.keys()].sort()).toEqual([...registry.devices.keys()].sort());
         for (const [deviceId, facts] of registry.devices) {
-          const { status, siteId, kind, role, name, timeZone, ratedPowerW } =
+          const { status, siteId, kind, role, name, timeZone, ratedPowerW, movedAt } =
             devices.get(deviceId) ?? {};
-          expect({ status, siteId, kind, role, name, timeZone, ratedPowerW }).toEqual({
+          expect({ status, siteId, kind, role, name, timeZone, ratedPowerW, movedAt }).toEqual({
+            movedAt: facts.movedAt,
             status: facts.status,
             siteId: facts.siteId,
             kind: facts.kind,
@@ -204,6 +214,30 @@ describe('decideRegistry', () => {
       'site-closed',
       undefined,
     ]);
+    const move = (toSiteId: string, minutesAgo: number): RegistryCommand => ({
+      type: 'move-device',
+      deviceId: 'd1',
+      toSiteId,
+      effectiveAt: new Date(Date.UTC(2026, 11, 5) - minutesAgo * 60_000).toISOString(),
+    });
+    // d1 is decommissioned: it cannot move
+    expect(refusal(move('s1', 10))).toEqual(['CONFLICT', 'device-decommissioned', undefined]);
+    expect(refusal({ type: 'reopen-site', siteId: 's1' })).toBe('changed');
+    expect(refusal({ type: 'restore-device', deviceId: 'd1' })).toBe('changed');
+    expect(refusal(move('s2', 10))).toEqual(['NOT_FOUND', 'site-not-found', 'toSiteId']);
+    expect(
+      refusal({ type: 'register-site', siteId: 's2', name: 'T', timeZone: 'Asia/Tokyo' }),
+    ).toBe('changed');
+    expect(refusal(move('s2', 60 * 24 * 40))).toEqual([
+      'VALIDATION',
+      'invalid-effective-time',
+      'effectiveAt',
+    ]);
+    expect(refusal(move('s2', 30))).toBe('changed');
+    expect(registry.devices.get('d1')).toMatchObject({ siteId: 's2', timeZone: 'Asia/Tokyo' });
+    expect(refusal(move('s2', 20))).toBe('unchanged');
+    expect(refusal(move('s1', 40))).toEqual(['CONFLICT', 'move-out-of-order', 'effectiveAt']);
+    expect(refusal(move('s1', 20))).toBe('changed');
     expect(refusal({ type: 'update-device', deviceId: 'd9', name: 'x' })).toEqual([
       'NOT_FOUND',
       'device-not-found',

@@ -21,6 +21,8 @@ export interface RegistryPorts {
   readonly publish: (events: readonly GridstreamEvent[]) => Promise<void>;
   readonly nowMs: () => number;
   readonly newEventId: () => string;
+  /** How far back a move may take effect (default DEFAULT_MAX_MOVE_PAST_MS). */
+  readonly maxMovePastMs?: number;
 }
 
 export interface RegistryAnswer {
@@ -204,7 +206,13 @@ export class RunRegistryCommandsHandler implements ICommandHandler<RunRegistryCo
       const decision = decideRegistry(
         command,
         { site: ownSite.facts, device: device.facts, activeDevicesOnSite },
-        { tenant, actor, nowMs: this.#ports.nowMs(), eventId: this.#ports.newEventId() },
+        {
+          tenant,
+          actor,
+          nowMs: this.#ports.nowMs(),
+          eventId: this.#ports.newEventId(),
+          maxMovePastMs: this.#ports.maxMovePastMs,
+        },
       );
       if (decision.kind === 'refused')
         return { outcome: 'refused', kind, id, refusal: decision.refusal };

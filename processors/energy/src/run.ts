@@ -18,12 +18,20 @@ import {
   ensureEnergySchema,
   ensureReadingsTable,
   storedReadingOf,
+  waitForWalApplied,
 } from '@gridstream/questdb';
 import type { Sender, StoredReading } from '@gridstream/questdb';
-import { DEFAULT_ENERGY_SETTINGS, deviceEnergySettings } from '@gridstream/energy-core';
+import { EventType } from '@gridstream/events';
+import type { EventOf } from '@gridstream/events';
+import {
+  DEFAULT_ENERGY_SETTINGS,
+  deviceEnergySettings,
+  quarterHourStartMs,
+} from '@gridstream/energy-core';
 import { EnergyBatch } from './energy-batch.ts';
 import { quarterHourEnergyEvent } from './energy-events.ts';
 import { bufferDeviceQuarterRow } from './energy-rows.ts';
+import { isSplit, readDeviceRows, splitQuarterHour } from './moves.ts';
 import { DeviceRegistry } from './registry.ts';
 import { DeviceTimelines } from './timelines.ts';
 import { ViewRefresher } from './view-refresh.ts';
@@ -32,6 +40,16 @@ import type { DeviceWindow } from './timelines.ts';
 export { ENERGY_PROCESSOR_NODE_FLAGS } from './node-flags.ts';
 
 const CONCURRENT_PARTITIONS = 3;
+
+/** How far after a split quarter hour an interval that overlaps it may end (a day). */
+const MAX_INTERVAL_MS = 86_400_000;
+
+interface SplitQuarter {
+  readonly tenant: string;
+  readonly deviceId: string;
+  readonly startMs: number;
+  readonly closed: boolean;
+}
 
 /** The consumer group of every energy-processor instance. */
 export function energyProcessorGroupId(config: Config): string {
@@ -123,7 +141,7 @@ export async function startEnergyProcessor(
    */
   const computeBatch = async (sender: Sender, events: readonly PositionedEvent[]) => {
     const readings = events.flatMap((e) => storedReadingOf(e) ?? []);
-    if (readings.length === 0) return [];
+    if (readings.length === 0) return { energyEvents: [], split: [] };
     await timelines.ensureLoaded(deviceWindows(readings));
     const batch = new EnergyBatch();
     const bufferRows = async () => {
@@ -142,18 +160,106 @@ export async function startEnergyProcessor(
     }
     await bufferRows();
     const energyEvents = [];
+    const split: SplitQuarter[] = [];
     for (const { tenant, total, closed } of batch.finish()) {
-      const placement = registry.placement(tenant, total.deviceId);
+      // a quarter hour the device spent on two sites is written once its readings are stored
+      if (isSplit(registry, tenant, total.deviceId, total.startMs)) {
+        split.push({ tenant, deviceId: total.deviceId, startMs: total.startMs, closed });
+        continue;
+      }
+      const placement = registry.placement(tenant, total.deviceId, total.startMs);
       await bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
       if (closed) energyEvents.push(quarterHourEnergyEvent(tenant, placement, total));
     }
-    return energyEvents;
+    return { energyEvents, split };
+  };
+
+  /**
+   * Writes each stretch of the split quarter hours as a row of its own site (at the stretch's
+   * start: SAMPLE BY 15m sums them), from the reading rows just flushed; its events if closed.
+   */
+  const writeSplitQuarters = async (sender: Sender, split: readonly SplitQuarter[]) => {
+    if (split.length === 0) return [];
+    await waitForWalApplied(reader, tables.readings);
+    const events = [];
+    for (const { tenant, deviceId, startMs, closed } of split) {
+      const parts = await splitQuarterHour(
+        registry,
+        reader,
+        tables.readings,
+        tenant,
+        deviceId,
+        startMs,
+        MAX_INTERVAL_MS,
+      );
+      for (const { placement, total } of parts ?? []) {
+        await bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
+        if (closed) events.push(quarterHourEnergyEvent(tenant, placement, total));
+      }
+    }
+    await sender.flush();
+    return events;
+  };
+
+  /**
+   * A device moved at `effectiveAt`: its quarter hours from then on, written before the move was
+   * known, are written again for the new site (and published again, with a zero for the old
+   * site so its read models drop them), and the quarter hour the instant falls in is split.
+   */
+  const applyMove = async (sender: Sender, move: EventOf<typeof EventType.deviceMoved>) => {
+    registry.apply(move);
+    const { tenant } = move;
+    const { deviceId, fromSiteId, toSiteId, effectiveAt } = move.data;
+    const effectiveMs = Date.parse(effectiveAt);
+    const firstMs = quarterHourStartMs(effectiveMs);
+    await waitForWalApplied(reader, tables.deviceEnergy15m);
+    const rows = await readDeviceRows(reader, tables.deviceEnergy15m, tenant, deviceId, firstMs);
+    const events = [];
+    const splitStarts = new Set<number>();
+    for (const { total, siteId } of rows) {
+      const quarterMs = quarterHourStartMs(total.startMs);
+      if (isSplit(registry, tenant, deviceId, quarterMs)) {
+        splitStarts.add(quarterMs);
+        continue;
+      }
+      const placement = registry.placement(tenant, deviceId, total.startMs);
+      if (placement === undefined || placement.siteId === siteId) continue;
+      await bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
+      events.push(quarterHourEnergyEvent(tenant, placement, total));
+      if (siteId === fromSiteId) {
+        const before = registry.placement(tenant, deviceId, effectiveMs - 1);
+        if (before !== undefined)
+          events.push(
+            quarterHourEnergyEvent(tenant, before, {
+              ...total,
+              importWh: 0,
+              exportWh: 0,
+              measuredMs: 0,
+              unknownMs: 0,
+              flags: [],
+              phases: {},
+            }),
+          );
+      }
+    }
+    await sender.flush();
+    const splitEvents = await writeSplitQuarters(
+      sender,
+      [...splitStarts].map((startMs) => ({ tenant, deviceId, startMs, closed: true })),
+    );
+    log(
+      `energy processor: device ${tenant}/${deviceId} moved from ${fromSiteId} to ${toSiteId} at ${effectiveAt}: ${events.length} quarter-hour figures rewritten, ${splitStarts.size} split`,
+    );
+    return [...events, ...splitEvents];
   };
 
   const consumer = await runEventConsumer({
     kafka,
     groupId: energyProcessorGroupId(config),
-    topics: [topics.readings],
+    // Moves come on the devices topic, co-partitioned with the readings (the same key, so the
+    // same partition number, assigned to the same member): a device's move and its readings
+    // are handled one after the other (`inPartitionOrder`).
+    topics: [topics.readings, topics.devices],
     dlqTopic: topics.dlq,
     ...consumerSettings(config),
     partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
@@ -161,23 +267,43 @@ export async function startEnergyProcessor(
     onAssignment: () => {
       timelines.forgetAll();
     },
-    async handle(events) {
-      const sender = idleSenders.pop();
-      if (sender === undefined) throw new Error('more concurrent batches than senders');
-      try {
-        const energyEvents = await computeBatch(sender, events);
-        await sender.flush();
-        views.stale();
-        await publisher.publish(energyEvents);
-      } catch (error) {
-        // A failed batch leaves rows in the buffer; drop them, the batch is redone from Kafka.
-        sender.reset();
-        throw error;
-      } finally {
-        idleSenders.push(sender);
-      }
-    },
+    handle: (events) => inPartitionOrder(events[0]?.partition ?? -1, () => handleBatch(events)),
   });
+
+  /** Batches of one partition number (readings or devices) one at a time, in arrival order. */
+  const partitionQueues = new Map<number, Promise<unknown>>();
+  function inPartitionOrder<T>(partition: number, work: () => Promise<T>): Promise<T> {
+    const before = partitionQueues.get(partition) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.catch(() => undefined);
+    partitionQueues.set(partition, settled);
+    void settled.then(() => {
+      if (partitionQueues.get(partition) === settled) partitionQueues.delete(partition);
+    });
+    return run;
+  }
+
+  async function handleBatch(events: readonly PositionedEvent[]): Promise<void> {
+    const sender = idleSenders.pop();
+    if (sender === undefined) throw new Error('more concurrent batches than senders');
+    try {
+      const moves = events.flatMap(({ event }) =>
+        event.type === EventType.deviceMoved ? [event] : [],
+      );
+      const { energyEvents, split } = await computeBatch(sender, events);
+      await sender.flush();
+      energyEvents.push(...(await writeSplitQuarters(sender, split)));
+      for (const move of moves) energyEvents.push(...(await applyMove(sender, move)));
+      views.stale();
+      await publisher.publish(energyEvents);
+    } catch (error) {
+      // A failed batch leaves rows in the buffer; drop them, the batch is redone from Kafka.
+      sender.reset();
+      throw error;
+    } finally {
+      idleSenders.push(sender);
+    }
+  }
   return {
     async stop() {
       await consumer.stop();

@@ -29,6 +29,8 @@ export interface DeviceView {
   readonly registeredAt?: string;
   readonly decommissionedAt?: string;
   readonly restoredAt?: string;
+  /** When it last moved to another site: its energy from then on is the new site's. */
+  readonly movedAt?: string;
   readonly lastSeenAt?: string;
   readonly lastReading?: LastReading;
   /** The energy of the newest local day the device has closed quarter hours for. */
@@ -42,8 +44,16 @@ export interface DeviceEnergyDay {
   readonly timeZone: string;
   readonly importWh: number;
   readonly exportWh: number;
-  /** Each quarter hour as last published: a correction replaces its entry. */
-  readonly quarters: readonly { bucketStart: string; importWh: number; exportWh: number }[];
+  /**
+   * Each quarter hour as last published: a correction replaces its entry. A quarter hour a move
+   * split between two sites has an entry per site (`siteId`).
+   */
+  readonly quarters: readonly {
+    bucketStart: string;
+    siteId?: string;
+    importWh: number;
+    exportWh: number;
+  }[];
 }
 
 /** Folds a device's 15-minute figures into its newest local day; older days are left behind. */
@@ -51,6 +61,7 @@ function evolveEnergyDay(
   current: DeviceEnergyDay | undefined,
   figures: {
     bucketStart: string;
+    siteId?: string | undefined;
     importWh: number;
     exportWh: number;
     timeZone?: string | undefined;
@@ -60,12 +71,21 @@ function evolveEnergyDay(
   const bucketStart = new Date(figures.bucketStart).toISOString();
   const date = localDate(Date.parse(bucketStart), figures.timeZone);
   if (current !== undefined && date < current.date) return current;
+  const { siteId } = figures;
   const kept =
-    current?.date === date ? current.quarters.filter((q) => q.bucketStart !== bucketStart) : [];
-  const quarters = [
-    ...kept,
-    { bucketStart, importWh: figures.importWh, exportWh: figures.exportWh },
-  ].sort((a, b) => (a.bucketStart < b.bucketStart ? -1 : a.bucketStart > b.bucketStart ? 1 : 0));
+    current?.date === date
+      ? current.quarters.filter((q) => q.bucketStart !== bucketStart || q.siteId !== siteId)
+      : [];
+  const entry = {
+    bucketStart,
+    ...(siteId === undefined ? {} : { siteId }),
+    importWh: figures.importWh,
+    exportWh: figures.exportWh,
+  };
+  const key = (q: { bucketStart: string; siteId?: string }) => `${q.bucketStart}/${q.siteId ?? ''}`;
+  const quarters = [...kept, entry].sort((a, b) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0,
+  );
   let importWh = 0;
   let exportWh = 0;
   for (const q of quarters) {
@@ -120,6 +140,10 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
         status: current.registeredAt === undefined ? 'unregistered' : 'active',
         restoredAt: isoUtc(event.time),
       };
+    }
+    case EventType.deviceMoved: {
+      const { toSiteId, timeZone, effectiveAt } = event.data;
+      return { ...current, siteId: toSiteId, timeZone, movedAt: isoUtc(effectiveAt) };
     }
     case EventType.readingReported: {
       const time = isoUtc(event.time);

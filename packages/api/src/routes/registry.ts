@@ -8,6 +8,7 @@ import {
   DeviceRole,
   EntityId,
   PhysicalLimit,
+  Timestamp,
   SiteLocation,
   SiteName,
   isSiteEvent,
@@ -81,6 +82,13 @@ const DevicePatch = z
   .refine((p) => Object.values(p).some((v) => v !== undefined), {
     message: 'name, role or ratedPowerW',
   });
+
+const MoveBody = z.strictObject({
+  toSiteId: EntityId,
+  effectiveAt: Timestamp.optional().describe(
+    "from when its energy is the new site's (default now); at most 31 days back, not ahead of the clock",
+  ),
+});
 
 const Outcome = z
   .enum(['changed', 'unchanged'])
@@ -266,6 +274,17 @@ export const registryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = 
       const reason = (request.body as z.infer<typeof Reason>)?.reason;
       return answer(request, reply, { type, deviceId: id, reason });
     });
+
+  app.post('/v1/devices/:id/move', manage(IdParams, MoveBody), async (request, reply) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    const { toSiteId, effectiveAt } = request.body as z.infer<typeof MoveBody>;
+    return answer(request, reply, {
+      type: 'move-device',
+      deviceId: id,
+      toSiteId,
+      effectiveAt: effectiveAt ?? deps.now().toISOString(),
+    });
+  });
 
   app.post(
     '/v1/devices/batch',
