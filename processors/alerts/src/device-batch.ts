@@ -44,6 +44,7 @@ function foldEvent(
     case EventType.deviceUpdated:
     case EventType.deviceDecommissioned:
     case EventType.deviceRestored:
+    case EventType.deviceMoved:
       return foldRegistryEvent(state, event);
     default:
       return { state, transitions: [] };
@@ -60,6 +61,7 @@ const foldsAlerts = new Set<string>([
   EventType.deviceUpdated,
   EventType.deviceDecommissioned,
   EventType.deviceRestored,
+  EventType.deviceMoved,
 ]);
 
 /**

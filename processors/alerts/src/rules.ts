@@ -183,6 +183,7 @@ export type RegistryEvent = EventOf<
   | typeof EventType.deviceUpdated
   | typeof EventType.deviceDecommissioned
   | typeof EventType.deviceRestored
+  | typeof EventType.deviceMoved
 >;
 
 /**
@@ -235,5 +236,8 @@ export function foldRegistryEvent(state: DeviceAlertState, event: RegistryEvent)
       } = state;
       return { state: withWatch({ ...rest, decommissioned: false }), transitions: [] };
     }
+    case EventType.deviceMoved:
+      // alerts raised from now on name the site it is on now
+      return { state: { ...state, siteId: event.data.toSiteId }, transitions: [] };
   }
 }

@@ -424,3 +424,26 @@ describe('properties', () => {
     );
   });
 });
+
+describe('a device moved to another site', () => {
+  it('raises its alerts from then on with the new site, its open ones left as they are', () => {
+    const start = foldRegistryEvent(initialAlertState('acme', 'meter-1'), registered(3000)).state;
+    const moved = foldRegistryEvent(start, {
+      id: 'move-1',
+      type: EventType.deviceMoved,
+      source: 'test',
+      subject: 'meter-1',
+      time: '2026-06-02T00:00:00Z',
+      tenant: 'acme',
+      data: {
+        deviceId: 'meter-1',
+        fromSiteId: 'site-1',
+        toSiteId: 'site-2',
+        effectiveAt: '2026-06-02T00:00:00Z',
+        timeZone: 'Europe/Paris',
+      },
+    });
+    expect(moved.transitions).toEqual([]);
+    expect(moved.state).toEqual({ ...start, siteId: 'site-2' });
+  });
+});
