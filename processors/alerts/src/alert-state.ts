@@ -38,6 +38,12 @@ export interface DeviceAlertState {
    */
   readonly lastImportAtMs?: number;
   readonly lastExportAtMs?: number;
+  /**
+   * The event time of the reading whose power was last judged against the rating: another
+   * reading of that instant (a redelivery, or a second part of it) is not judged again, so
+   * duplicates and the order of one instant's parts change no alert.
+   */
+  readonly lastPowerAtMs?: number;
   /** At most one open alert per kind. */
   readonly open: readonly AlertRaisedV1[];
   /**

@@ -146,7 +146,9 @@ export function foldReading(
 
   const powerW = totalPowerW(reading);
   const ratedPowerW = state.ratedPowerW;
-  if (powerW !== undefined && ratedPowerW !== undefined) {
+  // the first power of an instant is the one judged (a redelivered or second part changes nothing)
+  const judged = powerW !== undefined && state.lastPowerAtMs !== timeMs;
+  if (judged && ratedPowerW !== undefined) {
     const over = openAlertOf(state, 'power-threshold');
     if (over === undefined && Math.abs(powerW) > ratedPowerW)
       alerts.raise({
@@ -162,7 +164,14 @@ export function foldReading(
       alerts.clear(over, timeMs, 'recovered');
   }
 
-  return { state: withWatch({ ...remembered, open: alerts.open }), transitions: alerts.list };
+  return {
+    state: withWatch({
+      ...remembered,
+      ...(judged ? { lastPowerAtMs: timeMs } : {}),
+      open: alerts.open,
+    }),
+    transitions: alerts.list,
+  };
 }
 
 /** The device-offline alert of a device silent since `lastReadingMs`: it starts when the silence passes the limit. */

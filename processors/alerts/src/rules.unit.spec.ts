@@ -447,3 +447,20 @@ describe('a device moved to another site', () => {
     expect(moved.state).toEqual({ ...start, siteId: 'site-2' });
   });
 });
+
+describe('two readings of one instant', () => {
+  it('judge the power once: a redelivered second part raises nothing again', () => {
+    // fast-check found it: over the rating, then -3001 W and 0 W at one instant, the first
+    // redelivered after the second; the redelivery raised a new alert the original had not
+    const list = [
+      reading(0, { powerW: 3001 }),
+      reading(106, { powerW: -3001 }),
+      reading(106, { powerW: 0 }),
+    ];
+    const redelivered = [...list, reading(106, { powerW: -3001 })];
+    expect(summary(foldAll(redelivered).transitions)).toEqual(summary(foldAll(list).transitions));
+    // and the power-threshold alert stays open: the instant's first power is over the rating
+    const transitions = summary(foldAll(list).transitions).filter((t) => t.includes('power'));
+    expect(transitions).toEqual(['raised power-threshold 2026-06-01T10:00:00.000Z']);
+  });
+});
