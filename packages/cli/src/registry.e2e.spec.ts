@@ -3,7 +3,9 @@ import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
 import { startArchive } from '@gridstream/processor-archive';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
+import { rebuildProjection, startLiveProjection } from '@gridstream/projection';
 import { startRegistryProjections } from '@gridstream/projection-devices';
+import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
@@ -49,6 +51,7 @@ const meter = {
 beforeAll(async () => {
   const services = await Promise.all([
     startRegistryProjections(config, { lagLogIntervalMs: 0 }),
+    startLiveProjection(config, siteEnergyProjection, { lagLogIntervalMs: 0 }),
     startEnergyProcessor(config),
     startArchive(config),
   ]);
@@ -219,6 +222,21 @@ describe('devices through the API', () => {
       timeZone: 'Europe/Berlin',
       movedAt: '2026-11-20T10:15:00.000Z',
     });
+    // the site-energy read model moves the quarter hours too, and a rebuild from the log agrees
+    const day = (siteId: string) => call('GET', `/v1/sites/${siteId}/energy/days/2026-11-20`);
+    const gridImport = (answer: Answer) =>
+      (answer.body['totals'] as { gridImportWh?: number } | undefined)?.gridImportWh;
+    const days = await eventually(
+      'each site day with its half of the energy',
+      async () => {
+        const figures = [gridImport(await day('home')), gridImport(await day('cabin'))];
+        return figures[0] === 30 && figures[1] === 30 ? figures : undefined;
+      },
+      60_000,
+    );
+    expect(days).toEqual([30, 30]);
+    await rebuildProjection(config, siteEnergyProjection, { caughtUpLag: 0 });
+    expect([gridImport(await day('home')), gridImport(await day('cabin'))]).toEqual([30, 30]);
   });
 
   it('registers a batch line by line: refusals name the line and the reason', async () => {
