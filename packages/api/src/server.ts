@@ -17,13 +17,8 @@ import { ProjectionReader } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
 import { commandsProjection, FINAL_STATUSES, findCommand } from '@gridstream/projection-commands';
 import type { CommandStatus } from '@gridstream/projection-commands';
-import {
-  devicesProjection,
-  findDevice,
-  findSite,
-  sitesProjection,
-} from '@gridstream/projection-devices';
-import { openRegistryStore, startRegistryWriteSide } from '@gridstream/registry';
+import { devicesProjection, findDevice, sitesProjection } from '@gridstream/projection-devices';
+import { registryPorts, startRegistryWriteSide } from '@gridstream/registry';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import {
   createQuestDbReader,
@@ -111,26 +106,9 @@ export async function startApi(
     },
   });
   const sites = new ProjectionReader(mongo.db, sitesProjection);
-  const registry = await startRegistryWriteSide({
-    store: await openRegistryStore(mongo.db),
-    readSite: async (tenant, siteId) => findSite(await sites.collection(), tenant, siteId),
-    readDevice: async (tenant, deviceId) => {
-      const view = await findDevice(await devices.collection(), tenant, deviceId);
-      return view === undefined ? undefined : { ...view, deviceId };
-    },
-    readActiveDeviceIds: async (tenant, siteId) =>
-      (
-        await (
-          await devices.collection()
-        )
-          .find({ 'state.tenant': tenant, 'state.siteId': siteId, 'state.status': 'active' })
-          .project<{ state: { deviceId: string } }>({ 'state.deviceId': 1 })
-          .toArray()
-      ).map((d) => d.state.deviceId),
-    publish: (events) => publisher.publish(events),
-    nowMs: Date.now,
-    newEventId: uuidv7,
-  });
+  const registry = await startRegistryWriteSide(
+    await registryPorts(mongo.db, (events) => publisher.publish(events)),
+  );
   // A readiness probe must answer quickly even when a server hangs; client retries would not.
   const answers = async (probe: () => Promise<unknown>) =>
     Promise.race([

@@ -19,6 +19,7 @@ import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
 import { printDeviceState } from './state.ts';
 import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
 import { createApiKey, KEYS_USAGE, keysCommand } from './keys.ts';
+import { REGISTRY_USAGE, registryCommand } from './registry-cli.ts';
 import { RUN_USAGE, serviceArgv, serviceNamed, SERVICES, waitUntilReady } from './services.ts';
 import { ServiceSupervisor } from './supervisor.ts';
 
@@ -37,6 +38,8 @@ commands:
              beside the live one, and switch readers over once it has caught up; run again to
              resume after a crash
   keys       create, list and revoke API keys (keys --help)
+  devices    import a file of devices, decommission or restore one, as the operator (devices --help)
+  sites      add a site, as the operator (sites --help)
   bench      benchmarks against the running stack (bench --help)
 
 options (up, simulate):
@@ -251,6 +254,27 @@ async function main(argv: readonly string[]): Promise<void> {
     } catch (error) {
       if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
       log(`gridstream keys: ${error.message}\n\n${KEYS_USAGE}`);
+      process.exitCode = 64;
+    }
+    return;
+  }
+  if (argv[0] === 'devices' || argv[0] === 'sites') {
+    if (argv.includes('--help') || argv.includes('-h') || argv.length === 1) {
+      log(REGISTRY_USAGE);
+      return;
+    }
+    try {
+      process.exitCode = await registryCommand(
+        loadConfigOrExit(),
+        argv[0],
+        argv.slice(1),
+        (line) => {
+          process.stdout.write(`${line}\n`);
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
+      log(`gridstream ${argv[0]}: ${error.message}\n\n${REGISTRY_USAGE}`);
       process.exitCode = 64;
     }
     return;

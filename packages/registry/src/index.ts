@@ -1,3 +1,5 @@
 export * from './decide.ts';
 export * from './store.ts';
 export * from './write-side.ts';
+export * from './requests.ts';
+export * from './connect.ts';

@@ -72,6 +72,25 @@ export interface RegistryStore {
     kind: K,
     id: string,
   ): Promise<FactsDocument<K> | undefined>;
+  /** The newest version of each of the entities that have one, by id (one query). */
+  factsMany<K extends EntityKind>(
+    tenant: string,
+    kind: K,
+    ids: readonly string[],
+  ): Promise<Map<string, FactsDocument<K>>>;
+  /**
+   * Inserts each entity's next version (at most one per entity) in one unordered write; returns
+   * `<kind>/<id>` of those another request got to first (their version was taken).
+   */
+  insertVersions(
+    tenant: string,
+    versions: readonly {
+      kind: EntityKind;
+      id: string;
+      facts: SiteFacts | DeviceFacts;
+      version: number;
+    }[],
+  ): Promise<Set<string>>;
   /** Device ids the write side has known in service on a site (check each one's newest version). */
   activeDeviceIds(tenant: string, siteId: string): Promise<string[]>;
   /**
@@ -143,6 +162,48 @@ export async function openRegistryStore(db: Db): Promise<RegistryStore> {
         .limit(1)
         .toArray();
       return newest as FactsDocument<K> | undefined;
+    },
+    async factsMany<K extends EntityKind>(tenant: string, kind: K, ids: readonly string[]) {
+      const newest = new Map<string, FactsDocument<K>>();
+      if (ids.length === 0) return newest;
+      const documents = (await facts
+        .find({ tenant, kind, id: { $in: [...ids] } })
+        .toArray()) as FactsDocument<K>[];
+      for (const document of documents) {
+        const known = newest.get(document.id);
+        if (known === undefined || known.version < document.version)
+          newest.set(document.id, document);
+      }
+      return newest;
+    },
+    async insertVersions(tenant, versions) {
+      const lost = new Set<string>();
+      if (versions.length === 0) return lost;
+      try {
+        await facts.insertMany(
+          versions.map(({ kind, id, facts: next, version }) => ({
+            _id: factsId(tenant, kind, id, version),
+            tenant,
+            kind,
+            id,
+            facts: plain(next),
+            version,
+          })),
+          { ordered: false },
+        );
+      } catch (error) {
+        const errors = (error as { writeErrors?: unknown }).writeErrors;
+        const list = (Array.isArray(errors) ? errors : errors === undefined ? [] : [errors]) as {
+          index: number;
+          code?: number;
+        }[];
+        if (list.length === 0 || list.some((e) => e.code !== 11000)) throw error;
+        for (const { index } of list) {
+          const version = versions[index];
+          if (version !== undefined) lost.add(`${version.kind}/${version.id}`);
+        }
+      }
+      return lost;
     },
     async activeDeviceIds(tenant, siteId) {
       const documents = await facts

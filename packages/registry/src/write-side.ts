@@ -8,7 +8,7 @@ import type { Refusal } from '@gridstream/commands';
 import type { GridstreamEvent } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
 import { decideRegistry, evolveDeviceFacts, evolveSiteFacts, subjectOf } from './decide.ts';
-import type { DeviceFacts, RegistryCommand, RegistryEvent, SiteFacts } from './decide.ts';
+import type { DeviceFacts, RegistryCommand, SiteFacts } from './decide.ts';
 import type { EntityKind, KeyDocument, RegistryOutcome, RegistryStore } from './store.ts';
 
 /** What the registry's handler reads and writes; the API and the CLI wire the real servers in. */
@@ -18,6 +18,12 @@ export interface RegistryPorts {
   readonly readSite: (tenant: string, siteId: string) => Promise<SiteFacts | undefined>;
   readonly readDevice: (tenant: string, deviceId: string) => Promise<DeviceFacts | undefined>;
   readonly readActiveDeviceIds: (tenant: string, siteId: string) => Promise<string[]>;
+  /** The read models' sites and devices of many ids at once (a batch's). */
+  readonly readSites: (tenant: string, ids: readonly string[]) => Promise<Map<string, SiteFacts>>;
+  readonly readDevices: (
+    tenant: string,
+    ids: readonly string[],
+  ) => Promise<Map<string, DeviceFacts>>;
   readonly publish: (events: readonly GridstreamEvent[]) => Promise<void>;
   readonly nowMs: () => number;
   readonly newEventId: () => string;
@@ -99,14 +105,11 @@ export class RunRegistryCommandsHandler implements ICommandHandler<RunRegistryCo
       const record = await store.findKey(tenant, idempotencyKey);
       if (record !== undefined) return this.#replay(request, record, fingerprint);
     }
-    const outcomes: RegistryOutcome[] = [];
     const changes: Change[] = [];
-    const events: RegistryEvent[] = [];
-    for (const command of request.commands) {
-      const outcome = await this.#run(request, command, changes);
-      outcomes.push(outcome);
-      if (outcome.outcome === 'changed' && outcome.event !== undefined) events.push(outcome.event);
-    }
+    const outcomes = await this.#decideAll(request, changes);
+    const events = outcomes.flatMap((o) =>
+      o.outcome === 'changed' && o.event !== undefined ? [o.event] : [],
+    );
     const recorded =
       idempotencyKey !== undefined &&
       (await store.insertKey(tenant, idempotencyKey, fingerprint, outcomes));
@@ -166,6 +169,146 @@ export class RunRegistryCommandsHandler implements ICommandHandler<RunRegistryCo
       await this.#ports.store.markPublished(request.tenant, key);
     }
     return { outcomes: record.outcomes, replayed: true };
+  }
+
+  /**
+   * Every command of the request, judged in order. The facts of the whole request are read in a
+   * few queries and each entity's first change is written with the others in one insert: a
+   * batch of 1,000 registrations is a handful of round trips, not thousands. A second change
+   * of an entity within the request, closing a site (it counts the site's devices), and a
+   * change another request got to first are judged again one at a time (`#run`).
+   */
+  async #decideAll(request: RunRegistryCommands, changes: Change[]): Promise<RegistryOutcome[]> {
+    const { tenant, actor, commands } = request;
+    const known = await this.#prefetch(tenant, commands);
+    const outcomes: (RegistryOutcome | undefined)[] = commands.map(() => undefined);
+    const pending: {
+      index: number;
+      change: Change;
+      outcome: RegistryOutcome;
+      next: SiteFacts | DeviceFacts;
+    }[] = [];
+    const touched = new Set<string>();
+    const again: number[] = [];
+    const factsOf = <F>(kind: EntityKind, id: string | undefined): Known<F> =>
+      (id === undefined ? undefined : (known.get(`${kind}/${id}`) as Known<F> | undefined)) ?? {
+        facts: undefined,
+        version: 0,
+      };
+    commands.forEach((command, index) => {
+      const { kind, id } = entityOf(command);
+      if (touched.has(`${kind}/${id}`) || command.type === 'close-site') {
+        again.push(index);
+        return;
+      }
+      const subject = subjectOf(command);
+      const device = factsOf<DeviceFacts>('device', subject.device);
+      const site = factsOf<SiteFacts>('site', subject.site ?? device.facts?.siteId);
+      const decision = decideRegistry(
+        command,
+        { site: site.facts, device: device.facts },
+        {
+          tenant,
+          actor,
+          nowMs: this.#ports.nowMs(),
+          eventId: this.#ports.newEventId(),
+          maxMovePastMs: this.#ports.maxMovePastMs,
+        },
+      );
+      if (decision.kind === 'refused') {
+        outcomes[index] = { outcome: 'refused', kind, id, refusal: decision.refusal };
+        return;
+      }
+      const entity: Known<SiteFacts | DeviceFacts> = kind === 'site' ? site : device;
+      if (decision.kind === 'unchanged') {
+        outcomes[index] = { outcome: 'unchanged', kind, id, facts: entity.facts };
+        return;
+      }
+      const next =
+        kind === 'site'
+          ? evolveSiteFacts(site.facts, decision.event)
+          : evolveDeviceFacts(device.facts, decision.event);
+      if (next === undefined) {
+        again.push(index);
+        return;
+      }
+      touched.add(`${kind}/${id}`);
+      known.set(`${kind}/${id}`, { facts: next, version: entity.version + 1 });
+      pending.push({
+        index,
+        next,
+        change: { kind, id, previous: entity.facts, version: entity.version + 1 },
+        outcome: { outcome: 'changed', kind, id, event: decision.event, facts: next },
+      });
+    });
+    const lost = await this.#ports.store.insertVersions(
+      tenant,
+      pending.map(({ change, next }) => ({
+        kind: change.kind,
+        id: change.id,
+        facts: next,
+        version: change.version,
+      })),
+    );
+    for (const { index, change, outcome } of pending) {
+      if (lost.has(`${change.kind}/${change.id}`)) again.push(index);
+      else {
+        outcomes[index] = outcome;
+        changes.push(change);
+      }
+    }
+    for (const index of again.sort((a, b) => a - b)) {
+      const command = commands[index];
+      if (command !== undefined) outcomes[index] = await this.#run(request, command, changes);
+    }
+    return outcomes.map(
+      (o, index): RegistryOutcome =>
+        o ?? {
+          outcome: 'refused',
+          ...entityOf(commands[index] as RegistryCommand),
+          refusal: { code: 'CONFLICT', reason: 'not-judged', message: 'not judged' },
+        },
+    );
+  }
+
+  /** The facts of every site and device the commands name, and of the devices' own sites. */
+  async #prefetch(
+    tenant: string,
+    commands: readonly RegistryCommand[],
+  ): Promise<Map<string, Known<SiteFacts | DeviceFacts>>> {
+    const known = new Map<string, Known<SiteFacts | DeviceFacts>>();
+    const siteIds = new Set<string>();
+    const deviceIds = new Set<string>();
+    for (const command of commands) {
+      const subject = subjectOf(command);
+      if (subject.site !== undefined) siteIds.add(subject.site);
+      if (subject.device !== undefined) deviceIds.add(subject.device);
+    }
+    const load = async <F extends SiteFacts | DeviceFacts>(
+      kind: EntityKind,
+      ids: readonly string[],
+      fallback: (tenant: string, ids: readonly string[]) => Promise<Map<string, F>>,
+    ) => {
+      const written = await this.#ports.store.factsMany(tenant, kind, ids);
+      const missing = ids.filter((id) => !written.has(id));
+      const read = missing.length === 0 ? new Map<string, F>() : await fallback(tenant, missing);
+      for (const id of ids) {
+        const document = written.get(id);
+        known.set(
+          `${kind}/${id}`,
+          document === undefined
+            ? { facts: read.get(id), version: 0 }
+            : { facts: document.facts ?? undefined, version: document.version },
+        );
+      }
+    };
+    await load<DeviceFacts>('device', [...deviceIds], this.#ports.readDevices);
+    for (const id of deviceIds) {
+      const siteId = (known.get(`device/${id}`)?.facts as DeviceFacts | undefined)?.siteId;
+      if (siteId !== undefined) siteIds.add(siteId);
+    }
+    await load<SiteFacts>('site', [...siteIds], this.#ports.readSites);
+    return known;
   }
 
   async #site(tenant: string, siteId: string | undefined): Promise<Known<SiteFacts>> {

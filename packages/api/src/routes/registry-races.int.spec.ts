@@ -37,6 +37,8 @@ beforeAll(async () => {
     readSite: async () => undefined,
     readDevice: async () => undefined,
     readActiveDeviceIds: async () => [],
+    readSites: async () => new Map(),
+    readDevices: async () => new Map(),
     publish: (events) => publisher.publish(events),
     nowMs: Date.now,
     newEventId: uuidv7,

@@ -4,7 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { refusalError } from '@gridstream/commands';
 import { localDate } from '@gridstream/energy-core';
 import {
-  DeviceKind,
   DeviceRole,
   EntityId,
   PhysicalLimit,
@@ -17,7 +16,7 @@ import { GridstreamError } from '@gridstream/errors';
 import { findSite, findSites } from '@gridstream/projection-devices';
 import type { SiteView } from '@gridstream/projection-devices';
 import { readDeviceEvents } from '@gridstream/questdb';
-import { RunRegistryCommands } from '@gridstream/registry';
+import { DeviceRegistrationRequest, RunRegistryCommands } from '@gridstream/registry';
 import type { RegistryCommand, RegistryOutcome } from '@gridstream/registry';
 import type { ApiDependencies } from '../dependencies.ts';
 import { tenantOf } from '../auth/authenticate.ts';
@@ -58,20 +57,7 @@ const SitePatch = z
     message: 'name or location',
   });
 
-const DeviceBody = z.strictObject({
-  deviceId: EntityId,
-  siteId: EntityId,
-  kind: DeviceKind,
-  role: DeviceRole,
-  name: z.string().min(1).max(200),
-  ratedPowerW: z.number().positive().max(PhysicalLimit.powerW).optional(),
-  counterWrapWh: z
-    .number()
-    .positive()
-    .max(PhysicalLimit.counterWh)
-    .optional()
-    .describe("the size of the energy counters' register in Wh (fixed at registration)"),
-});
+const DeviceBody = DeviceRegistrationRequest;
 
 const DevicePatch = z
   .strictObject({
