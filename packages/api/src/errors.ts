@@ -40,10 +40,13 @@ export function validationError(
   },
 ): ErrorBody {
   const issues = problem.issues.map((issue) => ({ in: location, ...issue }));
+  // a stable reason, like every refusal of a decide function
+  const reason = 'invalid-request';
   if (problem.message !== undefined)
     return {
       code: 'VALIDATION',
       message: problem.message,
+      reason,
       ...(issues.length > 0 ? { issues } : {}),
     };
   const first = issues[0];
@@ -52,6 +55,7 @@ export function validationError(
   return {
     code: 'VALIDATION',
     message: `${issues.length} invalid field${issues.length === 1 ? '' : 's'}; first: ${where}: ${first?.message ?? 'invalid'}`,
+    reason,
     issues,
   };
 }

@@ -92,7 +92,9 @@ export const CommandsResponse = view(z.object({ commands: z.array(Command) }));
 
 export const CommandAcceptedResponse = z.looseObject({
   commandId: z.string(),
-  status: z.literal('requested'),
+  status: z
+    .string()
+    .describe("`requested` for a new command; a replayed request answers the command's status now"),
   replayed: z.boolean(),
 });
 

@@ -91,11 +91,21 @@ export async function startApi(
     findCommand: async (tenant, commandId): Promise<CommandFacts | undefined> => {
       const view = await findCommand(await commands.collection(), tenant, commandId);
       if (view !== undefined)
-        return { commandId, deviceId: view.deviceId, stage: stageOf(view.status) };
+        return {
+          commandId,
+          deviceId: view.deviceId,
+          stage: stageOf(view.status),
+          correlationId: view.correlationId,
+        };
       const made = await idempotency.findByCommand(tenant, commandId);
       return made === undefined
         ? undefined
-        : { commandId, deviceId: made.event.subject, stage: 'pending' };
+        : {
+            commandId,
+            deviceId: made.event.subject,
+            stage: 'pending',
+            correlationId: made.event.data.correlationId,
+          };
     },
     idempotency,
     publish: (events) => publisher.publish(events),

@@ -11,7 +11,7 @@ import { commandsProjection } from '@gridstream/projection-commands';
 import type { CommandView } from '@gridstream/projection-commands';
 import { devicesProjection } from '@gridstream/projection-devices';
 import { bearer, eventually, isolatedConfig, registration } from '../../../test/support.ts';
-import { teardown } from '../../../test/cleanup.ts';
+import { readTopic, teardown } from '../../../test/cleanup.ts';
 import { startTestDevices } from './commands-test-devices.ts';
 import type { TestDevices, TestDeviceBehaviour } from './commands-test-devices.ts';
 
@@ -345,7 +345,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
         method: 'POST',
         url: `/v1/commands/${commandId}/cancel`,
         headers: { authorization: auth },
-        payload: { requestedBy: 'ops', reason: 'changed my mind' },
+        payload: { reason: 'changed my mind' },
       });
     // when both are cancelled
     expect((await cancel(queuedId)).statusCode).toBe(202);
@@ -468,5 +468,91 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
       (await reader.collection()).collectionName.endsWith(result.buildId) ? true : undefined,
     );
     expect(await documents()).toEqual(live);
+  });
+});
+
+describe('device commands, tightened', () => {
+  it('publishes command.requested once when eight requests race with one Idempotency-Key', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => post('plug-ok', { action: 'switch_on' }, 'race-1')),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 8 }, () => 202));
+    const commandId = String(answers[0]?.body['commandId']);
+    expect(new Set(answers.map((a) => a.body['commandId']))).toEqual(new Set([commandId]));
+    await finalSteps(commandId, 'succeeded');
+    const requested = (await readTopic(config, 'commands')).filter(
+      (m) =>
+        m.headers['ce_type'] === EventType.commandRequested &&
+        (JSON.parse(m.value) as { commandId: string }).commandId === commandId,
+    );
+    expect(requested).toHaveLength(1);
+  });
+
+  it('takes an expiry written …:00Z and …:00.000Z as the same request', async () => {
+    const expiresAt = new Date(Date.now() + 600_000);
+    expiresAt.setUTCMilliseconds(0);
+    const short = expiresAt.toISOString().replace('.000Z', 'Z');
+    const first = await post('plug-ok', { action: 'switch_off', expiresAt: short }, 'expiry-1');
+    const again = await post(
+      'plug-ok',
+      { action: 'switch_off', expiresAt: expiresAt.toISOString() },
+      'expiry-1',
+    );
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.body).toMatchObject({ replayed: true, commandId: first.body['commandId'] });
+  });
+
+  it('answers a replay of a finished command with its status now', async () => {
+    const first = await post('plug-ok', { action: 'switch_on' }, 'finished-1');
+    const commandId = String(first.body['commandId']);
+    await finalSteps(commandId, 'succeeded');
+    const again = await post('plug-ok', { action: 'switch_on' }, 'finished-1');
+    expect(again.body).toMatchObject({ commandId, replayed: true, status: 'succeeded' });
+    // and every event of the command carries its correlationId
+    const events = [
+      ...(await readTopic(config, 'commands')),
+      ...(await readTopic(config, 'gateway')),
+    ]
+      .map((m) => JSON.parse(m.value) as { commandId?: string; correlationId?: string })
+      .filter((data) => data.commandId === commandId);
+    expect(events.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(events.map((data) => data.correlationId))).toEqual(new Set([commandId]));
+  });
+
+  it('takes who asks from the key, never from the body', async () => {
+    const refused = await post('plug-ok', { action: 'switch_on', requestedBy: 'someone-else' });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('requestedBy');
+    expect(refused.body).toMatchObject({ code: 'VALIDATION', reason: 'invalid-request' });
+  });
+
+  it("shows a cancellation's reason in the command's timeline", async () => {
+    const queued = await post('plug-offline', { action: 'switch_off', priority: 'low' });
+    const commandId = String(queued.body['commandId']);
+    const cancelled = await api.app.inject({
+      method: 'POST',
+      url: `/v1/commands/${commandId}/cancel`,
+      headers: { authorization: auth },
+      payload: { reason: 'wrong plug' },
+    });
+    expect(cancelled.statusCode).toBe(202);
+    const { view } = await finalSteps(commandId, 'cancelled');
+    expect(view.timeline.find((e) => e.step === 'cancellation-requested')?.detail).toMatchObject({
+      reason: 'wrong plug',
+      requestedBy: expect.stringMatching(/^key:/) as unknown,
+    });
+  });
+
+  it('refuses statistics of an unknown action with 400 naming the field', async () => {
+    const response = await api.app.inject({
+      url: '/v1/commands/stats?action=nope',
+      headers: { authorization: auth },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      code: 'VALIDATION',
+      reason: 'invalid-request',
+      issues: [expect.objectContaining({ in: 'querystring', path: 'action' })],
+    });
   });
 });

@@ -47,6 +47,10 @@ export interface CommandAccepted {
   readonly replayed: boolean;
 }
 
+/** How long a replay waits for the first request to publish what it recorded. */
+const REPLAY_GRACE_MS = 5_000;
+const REPLAY_POLL_MS = 50;
+
 /** Ask a device to do something (POST /v1/devices/:id/commands). */
 export class RequestDeviceCommand extends Command<CommandAccepted> {
   readonly request: CommandRequest;
@@ -84,7 +88,7 @@ export class RequestDeviceCommandHandler implements ICommandHandler<RequestDevic
       const key = decideKey(stored, fingerprint, request.idempotencyKey);
       if (key.kind === 'refused') throw refusalError(key.refusal);
       if (key.kind === 'replay') {
-        if (stored?.published !== true) await this.#publish(request, key.event);
+        if (!(await this.#publishedSoon(request))) await this.#publish(request, key.event);
         return { event: key.event, replayed: true };
       }
       const device = await this.#ports.findDevice(request.tenant, request.deviceId);
@@ -99,6 +103,21 @@ export class RequestDeviceCommandHandler implements ICommandHandler<RequestDevic
       return { event: decision.event, replayed: false };
     }
     throw new Error(`Idempotency-Key ${request.idempotencyKey}: no record after inserting one`);
+  }
+
+  /**
+   * Whether the request that recorded the key has published its event, waiting a moment for it:
+   * racing twins of a request find the record before its maker has published, and publishing
+   * it again from each of them put the same command.requested on Kafka up to four times. A
+   * record still unpublished after the wait was left by a crash: the replay publishes it.
+   */
+  async #publishedSoon(request: CommandRequest): Promise<boolean> {
+    for (let waitedMs = 0; ; waitedMs += REPLAY_POLL_MS) {
+      const stored = await this.#ports.idempotency.find(request.tenant, request.idempotencyKey);
+      if (stored?.published === true) return true;
+      if (waitedMs >= REPLAY_GRACE_MS) return false;
+      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+    }
   }
 
   async #publish(request: CommandRequest, event: CommandRequestedEvent): Promise<void> {

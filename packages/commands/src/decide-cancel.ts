@@ -12,6 +12,8 @@ export interface CommandFacts {
   readonly commandId: string;
   readonly deviceId: string;
   readonly stage: CommandStage;
+  /** The request's correlationId, carried by every event of the command. */
+  readonly correlationId?: string | undefined;
 }
 
 export interface CancelRequest {
@@ -68,6 +70,7 @@ export function decideCancel(
       data: {
         commandId: command.commandId,
         deviceId: command.deviceId,
+        ...(command.correlationId === undefined ? {} : { correlationId: command.correlationId }),
         requestedBy: request.requestedBy,
         ...(request.reason === undefined ? {} : { reason: request.reason }),
       },

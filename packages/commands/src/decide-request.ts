@@ -41,9 +41,13 @@ export type RequestDecision =
   | { readonly accepted: true; readonly event: CommandRequestedEvent }
   | { readonly accepted: false; readonly refusal: Refusal };
 
-/** The request's content that the Idempotency-Key stands for (not who sent it or when). */
+/**
+ * The request's content that the Idempotency-Key stands for (not who sent it or when), by value:
+ * `…T00:00:00Z` and `…T00:00:00.000Z` (the form the API echoes) are the same expiry.
+ */
 export function fingerprintOf(request: CommandRequest): string {
   const { tenant, deviceId, action, parameters, priority, correlationId, expiresAt } = request;
+  const expiresAtMs = expiresAt === undefined ? NaN : Date.parse(expiresAt);
   return requestFingerprint({
     tenant,
     deviceId,
@@ -51,7 +55,7 @@ export function fingerprintOf(request: CommandRequest): string {
     parameters,
     priority,
     correlationId,
-    expiresAt,
+    expiresAt: Number.isFinite(expiresAtMs) ? new Date(expiresAtMs).toISOString() : expiresAt,
   });
 }
 

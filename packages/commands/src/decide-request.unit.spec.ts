@@ -139,6 +139,13 @@ describe('the Idempotency-Key', () => {
     });
   });
 
+  it('compares the expiry by value: the API echoes …:00.000Z for …:00Z, the same request', () => {
+    const written = fingerprintOf(request({ expiresAt: '2026-11-20T12:05:00Z' }));
+    expect(fingerprintOf(request({ expiresAt: '2026-11-20T12:05:00.000Z' }))).toBe(written);
+    expect(fingerprintOf(request({ expiresAt: '2026-11-20T13:05:00+01:00' }))).toBe(written);
+    expect(fingerprintOf(request({ expiresAt: '2026-11-20T12:05:01Z' }))).not.toBe(written);
+  });
+
   it('never makes two commands from one key, whatever requests come in whatever order', () => {
     const anyRequest = fc.record({
       key: fc.constantFrom('a', 'b', 'c'),

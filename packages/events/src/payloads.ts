@@ -144,7 +144,12 @@ export const CommandRequestedV1 = z.strictObject({
 });
 export type CommandRequestedV1 = z.infer<typeof CommandRequestedV1>;
 
-const commandRef = { commandId: EntityId, deviceId: EntityId };
+const commandRef = {
+  commandId: EntityId,
+  deviceId: EntityId,
+  /** The request's correlationId, on every event of the command (absent on older events). */
+  correlationId: z.string().min(1).max(128).optional(),
+};
 /** Dispatches of one command are numbered from 1; a retry is the next attempt. */
 const attempt = z.number().int().min(1).max(1000);
 

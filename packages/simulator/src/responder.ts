@@ -22,6 +22,10 @@ export function commandReport(
     data: {
       commandId: event.data.commandId,
       deviceId: event.data.deviceId,
+      // a gateway echoes the instruction's correlationId, so every event of the command has it
+      ...(event.data.correlationId === undefined
+        ? {}
+        : { correlationId: event.data.correlationId }),
       attempt: event.data.attempt,
       outcome,
       ...(by.reason === undefined ? {} : { reason: by.reason }),

@@ -73,6 +73,8 @@ class Outcome {
     data: Extract<ProcessorEvent, { type: T }>['data'],
   ): void {
     const { tenant, deviceId } = this.#state;
+    // every event of a command carries its request's correlationId
+    const correlationId = data.correlationId ?? this.correlationOf(data.commandId);
     this.events.push({
       id: commandEventId(tenant, data.commandId, step),
       type,
@@ -80,8 +82,18 @@ class Outcome {
       subject: deviceId,
       time: iso(atMs),
       tenant,
-      data,
+      data: correlationId === undefined ? data : { ...data, correlationId },
     } as ProcessorEvent);
+  }
+
+  /** A command's correlationId, while it is pending or remembered as finished. */
+  correlationOf(commandId: string): string | undefined {
+    const pending = this.#state.commands.find((c) => c.commandId === commandId);
+    if (pending !== undefined) return pending.correlationId;
+    for (const finished of this.#state.finished)
+      if (typeof finished !== 'string' && finished.commandId === commandId)
+        return finished.correlationId;
+    return undefined;
   }
 
   replace(command: PendingCommand): void {
@@ -95,9 +107,17 @@ class Outcome {
    * Remembered until its expiry has passed, so a request published again is ignored, and at
    * least a result timeout after its end, so a device's late report is still recognised.
    */
-  finish(commandId: string, expiresAtMs: number): void {
+  finish(commandId: string, expiresAtMs: number, correlationId?: string): void {
     const forgetAtMs = Math.max(expiresAtMs, this.#nowMs + this.#resultTimeoutMs);
-    let finished = [...finishedCommands(this.#state), { commandId, forgetAtMs }];
+    const correlation = correlationId ?? this.correlationOf(commandId);
+    let finished = [
+      ...finishedCommands(this.#state),
+      {
+        commandId,
+        forgetAtMs,
+        ...(correlation === undefined ? {} : { correlationId: correlation }),
+      },
+    ];
     if (finished.length > FINISHED_REMEMBERED_MAX)
       finished = finished
         .sort((a, b) => b.forgetAtMs - a.forgetAtMs)
@@ -147,10 +167,11 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
         out.emit(EventType.commandRejected, 'rejected', nowMs, {
           commandId: data.commandId,
           deviceId: state.deviceId,
+          correlationId: data.correlationId,
           reason: 'queue-full',
           pendingCommands: state.commands.length,
         });
-        out.finish(data.commandId, Date.parse(data.expiresAt));
+        out.finish(data.commandId, Date.parse(data.expiresAt), data.correlationId);
         return;
       }
       out.add({
@@ -162,6 +183,7 @@ function applyInput(out: Outcome, input: SagaInput, nowMs: number, timings: Comm
         expiresAtMs: Date.parse(data.expiresAt),
         phase: 'queued',
         attempts: 0,
+        correlationId: data.correlationId,
       });
       return;
     }

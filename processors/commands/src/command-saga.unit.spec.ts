@@ -101,7 +101,11 @@ describe('the command saga', () => {
       data: { ackDeadline: iso(t0 + 1_000), expiresAt: iso(t0 + 60_000) },
     });
     expect(state.commands).toEqual([]);
-    expect(state.finished).toEqual([{ commandId: 'c1', forgetAtMs: t0 + 60_000 }]);
+    expect(state.finished).toEqual([
+      { commandId: 'c1', forgetAtMs: t0 + 60_000, correlationId: 'c1' },
+    ]);
+    // every event of the command carries its request's correlationId
+    expect(events.map((e) => e.data.correlationId)).toEqual(['c1', 'c1', 'c1']);
   });
 
   it('retries an unacknowledged attempt with backoff, then times out after the last', () => {

@@ -31,12 +31,15 @@ export interface PendingCommand {
   readonly dueAtMs?: number;
   /** Who asked to cancel it, while cancelling. */
   readonly cancelRequestedBy?: string;
+  /** The request's correlationId: every event of the command carries it. */
+  readonly correlationId?: string;
 }
 
 /** A finished command, remembered until `forgetAtMs` (its expiry, or a result timeout after its end). */
 export interface FinishedCommand {
   readonly commandId: string;
   readonly forgetAtMs: number;
+  readonly correlationId?: string;
 }
 
 /** The processor's state of one device: its unfinished commands. Stored in MongoDB, one per device. */

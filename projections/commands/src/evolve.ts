@@ -120,7 +120,10 @@ function stepOf(event: CommandEvent): Step | undefined {
     case EventType.commandCancellationRequested:
       return {
         step: 'cancellation-requested',
-        detail: { requestedBy: event.data.requestedBy },
+        detail: {
+          requestedBy: event.data.requestedBy,
+          ...(event.data.reason === undefined ? {} : { reason: event.data.reason }),
+        },
         fields: { cancellationRequestedAt: isoUtc(event.time) },
       };
     case EventType.commandDispatched:

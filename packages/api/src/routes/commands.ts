@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { CancelDeviceCommand, RequestDeviceCommand } from '@gridstream/commands';
 import { GridstreamError } from '@gridstream/errors';
 import {
+  CommandAction,
   CommandParameters,
   CommandPriority,
   DeviceKind,
@@ -41,15 +42,13 @@ export const CommandRequestBody = z.strictObject({
   priority: CommandPriority.default('normal'),
   correlationId: z.string().min(1).max(128).optional(),
   expiresAt: Timestamp.optional(),
-  /** Who asks (a person or an automation); without it, the API key (`key:<id>`). */
-  requestedBy: z.string().min(1).max(200).optional(),
+  // Who asks is the API key that made the request (`requestedBy: key:<id>`), never the body's say.
 });
 
 /** The body of a cancellation; none at all is fine (Fastify gives null then). */
 const CancelBody = z
   .strictObject({
     reason: z.string().max(500).optional(),
-    requestedBy: z.string().min(1).max(200).optional(),
   })
   .nullish();
 
@@ -61,7 +60,7 @@ export const StatsQuery = z
   .object({
     from: Timestamp.optional(),
     to: Timestamp.optional(),
-    action: z.string().min(1).max(64).optional(),
+    action: CommandAction.optional(),
     deviceKind: DeviceKind.optional(),
   })
   .refine(
@@ -69,7 +68,7 @@ export const StatsQuery = z
     { message: 'from must be before to', path: ['from'] },
   );
 
-/** Who asked, when the request does not say: the API key that made it. */
+/** Who asked: the API key that made the request (audit: never taken from the body). */
 const keyOf = (request: FastifyRequest) => `key:${request.principal?.keyId ?? 'unknown'}`;
 
 /** The read model's document as clients see it (its ordering aid left out). */
@@ -104,17 +103,22 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
           deviceId: request.params.id,
           idempotencyKey: request.headers[IDEMPOTENCY_HEADER],
           ...request.body,
-          requestedBy: request.body.requestedBy ?? keyOf(request),
+          requestedBy: keyOf(request),
         }),
       );
       const { commandId, expiresAt, priority, action, correlationId } = event.data;
+      // a replay answers where the command stands now (it may have finished since)
+      const status = replayed
+        ? ((await findCommand(await deps.commands.collection(), tenantOf(request), commandId))
+            ?.status ?? 'requested')
+        : 'requested';
       return reply
         .code(202)
         .header('idempotent-replayed', String(replayed))
         .header('location', `/v1/commands/${commandId}`)
         .send({
           commandId,
-          status: 'requested',
+          status,
           replayed,
           action,
           priority,
@@ -211,7 +215,8 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
       },
     },
     async (request, reply) => {
-      const { requestedBy = keyOf(request), reason } = request.body ?? {};
+      const reason = request.body?.reason;
+      const requestedBy = keyOf(request);
       const event = await deps.commandBus.execute(
         new CancelDeviceCommand({
           tenant: tenantOf(request),
