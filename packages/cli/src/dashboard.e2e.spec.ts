@@ -7,20 +7,15 @@ import type { Browser } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_PATH, startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
-import { EventType } from '@gridstream/events';
-import type { DeviceKind, DeviceRole, GridstreamEvent } from '@gridstream/events';
-import {
-  createEventPublisher,
-  createKafka,
-  createTopicsIfMissing,
-  topicNames,
-} from '@gridstream/kafka';
+import type { DeviceKind, DeviceRole } from '@gridstream/events';
+import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
 import { startAlertsProcessor } from '@gridstream/processor-alerts';
+import { startArchive } from '@gridstream/processor-archive';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startLiveProjection } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
 import { commandsProjection } from '@gridstream/projection-commands';
-import { devicesProjection } from '@gridstream/projection-devices';
+import { startRegistryProjections } from '@gridstream/projection-devices';
 import { siteEnergyProjection } from '@gridstream/projection-site-energy';
 import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
@@ -62,23 +57,15 @@ const devices: {
   { id: 'dash-plug', name: 'Kettle plug', kind: 'smart_plug', role: 'consumer', ratedPowerW: 2000 },
 ];
 
-function registration(device: (typeof devices)[number], n: number): GridstreamEvent {
+/** A device's registration as POST /v1/devices/batch takes it. */
+function registration(device: (typeof devices)[number]) {
   return {
-    id: `01930000-0000-7000-8000-${String(n).padStart(12, '0')}`,
-    type: EventType.deviceRegistered,
-    source: 'e2e',
-    subject: device.id,
-    time: '2026-01-01T00:00:00Z',
-    tenant,
-    data: {
-      deviceId: device.id,
-      siteId,
-      kind: device.kind,
-      role: device.role,
-      name: device.name,
-      timeZone,
-      ...(device.ratedPowerW === undefined ? {} : { ratedPowerW: device.ratedPowerW }),
-    },
+    deviceId: device.id,
+    siteId,
+    kind: device.kind,
+    role: device.role,
+    name: device.name,
+    ...(device.ratedPowerW === undefined ? {} : { ratedPowerW: device.ratedPowerW }),
   };
 }
 
@@ -96,19 +83,19 @@ function dayBeforeYesterday(): string {
 let api: RunningApi;
 let browser: Browser;
 let readKey: string;
+/** The id of the key that registered the site and its devices: the actor in their history. */
+let managerKeyId = '';
 
 beforeAll(async () => {
   const executablePath = chromiumPath();
   const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-dashboard' });
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
-  const publisher = await createEventPublisher(kafka, topics);
-  stopAfterAll(() => publisher.disconnect());
-  await publisher.publish(devices.map(registration));
   const services = await Promise.all([
     startEnergyProcessor(config),
     startAlertsProcessor(config),
-    startLiveProjection(config, devicesProjection, { lagLogIntervalMs: 0 }),
+    startArchive(config),
+    startRegistryProjections(config, { lagLogIntervalMs: 0 }),
     startLiveProjection(config, siteEnergyProjection, { lagLogIntervalMs: 0 }),
     startLiveProjection(config, alertsProjection, { lagLogIntervalMs: 0 }),
     startLiveProjection(config, commandsProjection, { lagLogIntervalMs: 0 }),
@@ -124,6 +111,24 @@ beforeAll(async () => {
   });
   stopAfterAll(() => browser.close());
   readKey = (await api.apiKeys.create({ tenant, scopes: ['read'] })).key;
+
+  // given the site and its devices registered through the API, as their owner would
+  const manage = { authorization: await bearer(api, tenant, ['manage']) };
+  const site = await api.app.inject({
+    method: 'POST',
+    url: '/v1/sites',
+    headers: manage,
+    payload: { siteId, name: 'Dashboard home', timeZone },
+  });
+  expect(site.statusCode, site.body).toBe(201);
+  const batch = await api.app.inject({
+    method: 'POST',
+    url: '/v1/devices/batch',
+    headers: manage,
+    payload: { devices: devices.map(registration) },
+  });
+  expect(batch.json()).toMatchObject({ registered: 3, refused: 0 });
+  managerKeyId = manage.authorization.slice('Bearer gs_'.length, 22);
 
   // given counters of the day before yesterday from 10:00 to 11:00 UTC (closed quarter hours),
   // then the last ten minutes of power, with the plug above its 2 kW rating (a power-threshold
@@ -210,6 +215,13 @@ describe('the dashboard page (headless Chromium, the API over HTTP on the real s
 
     // then it names the site and lists its devices by name, with their live data
     await page.locator(`#sites [data-site-id="${siteId}"]`).waitFor();
+    // by its registered name, with its devices in service
+    await page
+      .locator(`#sites [data-site-id="${siteId}"]`, { hasText: 'Dashboard home' })
+      .waitFor();
+    expect(await page.locator(`#sites [data-site-id="${siteId}"]`).innerText()).toMatch(
+      /Dashboard home\s+3 devices/,
+    );
     await page.locator('#devices tr[data-device-id]').nth(2).waitFor();
     expect(await page.locator('#devices tr[data-device-id]').count()).toBe(3);
     const deviceTable = await page.locator('#devices').innerText();
@@ -266,6 +278,15 @@ describe('the dashboard page (headless Chromium, the API over HTTP on the real s
     );
     expect(await meterPoints()).toBe(before + 1);
     expect(await page.locator('#power').getAttribute('data-live')).toBe('stream');
+    // and a device's history says who registered it, and who asked for its command
+    await page.locator('#devices tr[data-device-id="dash-plug"]').click();
+    await page.locator('#history-events tr[data-type="gridstream.device.registered.v1"]').waitFor();
+    expect(
+      await page
+        .locator('#history-events tr[data-type="gridstream.device.registered.v1"]')
+        .innerText(),
+    ).toContain(`key:${managerKeyId}`);
+    expect(await page.locator('#history-events').innerText()).toContain('command requested');
     // and the key left the address bar (it is kept in the tab's sessionStorage only)
     expect(page.url()).not.toContain('key=');
     expect(failures).toEqual([]);

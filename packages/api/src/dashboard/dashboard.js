@@ -25,6 +25,9 @@ const ENERGY_DAYS = 7;
  *   requestedAt?: string, latencyMs?: number, attempts: number }} Command
  * @typedef {{ gridImportWh: number | null, gridExportWh: number | null, productionWh: number,
  *   consumptionWh: number }} SiteTotals
+ * @typedef {{ siteId: string, name?: string, timeZone?: string, status?: string,
+ *   activeDevices?: number, today?: { gridImportWh?: number | null, productionWh?: number } }} Site
+ * @typedef {{ id: string, type: string, time: string, data: Record<string, unknown> }} HistoryEvent
  */
 
 class ApiError extends Error {
@@ -124,6 +127,8 @@ class Dashboard {
     this.live = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.drawTimer = undefined;
+    /** @type {string | undefined} the device whose history is shown */
+    this.historyDeviceId = undefined;
   }
 
   /** @param {string} path */
@@ -136,15 +141,22 @@ class Dashboard {
   }
 
   async refresh() {
-    /** @type {{ devices: Device[] }} */
-    const listed = await this.get('/v1/devices?limit=1000');
+    /** @type {[{ devices: Device[] }, { sites: Site[] }]} */
+    const [listed, registered] = await Promise.all([
+      this.get('/v1/devices?limit=1000'),
+      this.get('/v1/sites?limit=500'),
+    ]);
     this.devices = listed.devices;
-    const sites = [...new Set(this.devices.map((d) => d.siteId ?? ''))]
-      .filter((s) => s !== '')
-      .sort();
-    if (this.siteId === undefined || !sites.includes(this.siteId)) this.siteId = sites[0];
+    // the registry's sites, and any site its devices name that was never registered as one
+    const known = new Map(registered.sites.map((site) => [site.siteId, site]));
+    for (const d of this.devices)
+      if (d.siteId !== undefined && !known.has(d.siteId)) known.set(d.siteId, { siteId: d.siteId });
+    const sites = [...known.values()].sort((a, b) => a.siteId.localeCompare(b.siteId));
+    const ids = sites.map((site) => site.siteId);
+    if (this.siteId === undefined || !ids.includes(this.siteId)) this.siteId = ids[0];
     this.renderSites(sites);
     this.renderDevices();
+    if (this.historyDeviceId !== undefined) await this.renderHistory();
     const energyDue = Date.now() - this.energyReadAtMs > ENERGY_REFRESH_MS;
     await Promise.all([
       this.renderPower(),
@@ -163,16 +175,22 @@ class Dashboard {
     this.refresh().catch(showError);
   }
 
-  /** @param {string[]} sites */
+  /** @param {Site[]} sites */
   renderSites(sites) {
     const list = byId('sites');
     list.replaceChildren(
-      ...sites.map((siteId) => {
+      ...sites.map((site) => {
+        const siteId = site.siteId;
         const devices = this.devices.filter((d) => d.siteId === siteId);
         const online = devices.filter((d) => d.connectivity === 'online').length;
+        const inService = site.activeDevices ?? devices.length;
+        const today =
+          site.today === undefined ? '' : `, today ${kWh(site.today.gridImportWh)} from the grid`;
         const button = el('button', { type: 'button', 'data-site-id': siteId }, [
-          el('strong', {}, [siteId]),
-          el('span', { class: 'muted' }, [`${devices.length} devices, ${online} online`]),
+          el('strong', {}, [site.name ?? siteId]),
+          el('span', { class: 'muted' }, [
+            `${inService} devices, ${online} online${today}${site.status === 'closed' ? ', closed' : ''}`,
+          ]),
         ]);
         if (siteId === this.siteId) button.classList.add('selected');
         button.addEventListener('click', () => {
@@ -183,29 +201,76 @@ class Dashboard {
     );
     if (sites.length === 0)
       list.replaceChildren(el('li', { class: 'muted' }, ['no devices registered yet']));
-    byId('site-title').textContent = this.siteId ?? '';
+    const selected = sites.find((site) => site.siteId === this.siteId);
+    byId('site-title').textContent =
+      selected === undefined
+        ? ''
+        : `${selected.name ?? selected.siteId}${selected.timeZone === undefined ? '' : ` (${selected.timeZone})`}`;
   }
 
   renderDevices() {
     byId('devices').replaceChildren(
       ...this.siteDevices.map((d, index) =>
-        el('tr', { 'data-device-id': d.deviceId }, [
-          el('td', {}, [swatch(index), d.name ?? d.deviceId]),
-          el('td', { class: 'muted' }, [d.deviceId]),
-          el('td', {}, [d.kind ?? '–']),
-          el('td', { class: `connectivity ${d.connectivity ?? ''}` }, [
-            d.status === 'active' ? (d.connectivity ?? '–') : d.status,
+        this.clickable(
+          el('tr', { 'data-device-id': d.deviceId }, [
+            el('td', {}, [swatch(index), d.name ?? d.deviceId]),
+            el('td', { class: 'muted' }, [d.deviceId]),
+            el('td', {}, [d.kind ?? '–']),
+            el('td', { class: `connectivity ${d.connectivity ?? ''}` }, [
+              d.status === 'active' ? (d.connectivity ?? '–') : d.status,
+            ]),
+            el('td', { class: 'number' }, [
+              d.lastReading?.powerW === undefined ? '–' : `${Math.round(d.lastReading.powerW)} W`,
+            ]),
+            el('td', { class: 'number' }, [
+              d.today === undefined ? '–' : `${kWh(d.today.importWh)} / ${kWh(d.today.exportWh)}`,
+            ]),
+            el('td', {}, [shortTime(d.lastReading?.time)]),
           ]),
-          el('td', { class: 'number' }, [
-            d.lastReading?.powerW === undefined ? '–' : `${Math.round(d.lastReading.powerW)} W`,
-          ]),
-          el('td', { class: 'number' }, [
-            d.today === undefined ? '–' : `${kWh(d.today.importWh)} / ${kWh(d.today.exportWh)}`,
-          ]),
-          el('td', {}, [shortTime(d.lastReading?.time)]),
+          d.deviceId,
+        ),
+      ),
+    );
+  }
+
+  /**
+   * A device's row opens its history.
+   * @param {HTMLElement} row @param {string} deviceId
+   */
+  clickable(row, deviceId) {
+    row.classList.add('clickable');
+    row.title = 'show its history';
+    row.addEventListener('click', () => {
+      this.historyDeviceId = deviceId;
+      this.renderHistory().catch(showError);
+    });
+    return row;
+  }
+
+  /** Who did what to the selected device and when, newest first (registry, commands, alerts). */
+  async renderHistory() {
+    const deviceId = this.historyDeviceId;
+    if (deviceId === undefined) return;
+    /** @type {{ events: HistoryEvent[] } | undefined} */
+    const body = await this.get(`/v1/devices/${encodeURIComponent(deviceId)}/history?limit=1000`);
+    const events = (body?.events ?? [])
+      .filter((e) => !e.type.startsWith('gridstream.energy.'))
+      .reverse()
+      .slice(0, 50);
+    const panel = byId('history');
+    panel.hidden = false;
+    byId('history-device').textContent = deviceId;
+    byId('history-events').replaceChildren(
+      ...events.map((e) =>
+        el('tr', { 'data-event-id': e.id, 'data-type': e.type }, [
+          el('td', {}, [shortTime(e.time)]),
+          el('td', {}, [describeEvent(e)]),
+          el('td', {}, [actorOf(e)]),
         ]),
       ),
     );
+    if (events.length === 0)
+      byId('history-events').replaceChildren(emptyRow(3, 'nothing recorded yet'));
   }
 
   /**
@@ -366,6 +431,42 @@ class Dashboard {
     );
     if (commands.length === 0) byId('commands').replaceChildren(emptyRow(5, 'no commands'));
   }
+}
+
+/**
+ * What an event says, in words: `gridstream.device.moved.v1` with its fields.
+ * @param {HistoryEvent} event
+ */
+function describeEvent(event) {
+  const what = event.type
+    .replace(/^gridstream\./, '')
+    .replace(/\.v\d+$/, '')
+    .replace('.', ' ');
+  const { data } = event;
+  const details = [];
+  for (const field of [
+    'name',
+    'role',
+    'siteId',
+    'toSiteId',
+    'effectiveAt',
+    'action',
+    'reason',
+    'kind',
+  ]) {
+    const value = data[field];
+    if (typeof value === 'string' || typeof value === 'number') details.push(`${field} ${value}`);
+  }
+  return details.length === 0 ? what : `${what}: ${details.join(', ')}`;
+}
+
+/**
+ * Who made a change: the registry's actor, or who requested a command.
+ * @param {HistoryEvent} event
+ */
+function actorOf(event) {
+  const actor = event.data['actor'] ?? event.data['requestedBy'];
+  return typeof actor === 'string' ? actor : '–';
 }
 
 /** @param {number} columns @param {string} text */
