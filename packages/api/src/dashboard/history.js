@@ -120,9 +120,7 @@ export function describeHistory(events, formatTime) {
       case 'alert.raised.v1':
         return line(`alert raised: ${text(data['kind']) ?? '?'}`);
       case 'alert.cleared.v1':
-        return line(
-          `alert cleared: ${text(data['kind']) ?? '?'} (${text(data['reason']) ?? '?'})`,
-        );
+        return line(`alert cleared: ${text(data['kind']) ?? '?'} (${text(data['reason']) ?? '?'})`);
       default:
         return line(event.type);
     }
@@ -137,7 +135,9 @@ function updated(device, data) {
   const changes = [];
   const name = text(data['name']);
   if (name !== undefined) {
-    changes.push(device.name === undefined ? `named "${name}"` : `renamed "${device.name}" → "${name}"`);
+    changes.push(
+      device.name === undefined ? `named "${name}"` : `renamed "${device.name}" → "${name}"`,
+    );
     device.name = name;
   }
   const role = text(data['role']);
