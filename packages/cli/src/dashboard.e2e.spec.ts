@@ -23,6 +23,8 @@ import { teardown } from '../../../test/cleanup.ts';
 const config = isolatedConfig();
 const tenant = 'dash';
 const siteId = 'dash-site';
+/** A second site, first by id, so the page opens on it and the test selects the other. */
+const annex = { siteId: 'dash-annex', name: 'Garden annex', timeZone: 'Europe/Lisbon' };
 const timeZone = 'Europe/Berlin';
 const stopAfterAll = teardown(config);
 /** Git-ignored; CI keeps it as the test's artifact. */
@@ -57,6 +59,13 @@ const devices: {
   { id: 'dash-plug', name: 'Kettle plug', kind: 'smart_plug', role: 'consumer', ratedPowerW: 2000 },
 ];
 
+const annexPlug = {
+  deviceId: 'dash-annex-plug',
+  kind: 'smart_plug',
+  role: 'consumer',
+  name: 'Heat pump plug',
+};
+
 /** A device's registration as POST /v1/devices/batch takes it. */
 function registration(device: (typeof devices)[number]) {
   return {
@@ -83,8 +92,10 @@ function dayBeforeYesterday(): string {
 let api: RunningApi;
 let browser: Browser;
 let readKey: string;
-/** The id of the key that registered the site and its devices: the actor in their history. */
+/** The ids of the keys that registered the devices and commanded the plug: who in its history. */
 let managerKeyId = '';
+let commanderKeyId = '';
+const keyIdOf = (authorization: string) => authorization.slice('Bearer gs_'.length, 22);
 
 beforeAll(async () => {
   const executablePath = chromiumPath();
@@ -114,21 +125,36 @@ beforeAll(async () => {
 
   // given the site and its devices registered through the API, as their owner would
   const manage = { authorization: await bearer(api, tenant, ['manage']) };
-  const site = await api.app.inject({
-    method: 'POST',
-    url: '/v1/sites',
-    headers: manage,
-    payload: { siteId, name: 'Dashboard home', timeZone },
-  });
-  expect(site.statusCode, site.body).toBe(201);
+  for (const site of [{ siteId, name: 'Dashboard home', timeZone }, annex]) {
+    const registered = await api.app.inject({
+      method: 'POST',
+      url: '/v1/sites',
+      headers: manage,
+      payload: site,
+    });
+    expect(registered.statusCode, registered.body).toBe(201);
+  }
   const batch = await api.app.inject({
     method: 'POST',
     url: '/v1/devices/batch',
     headers: manage,
-    payload: { devices: devices.map(registration) },
+    payload: {
+      devices: [
+        ...devices.map(registration),
+        { ...annexPlug, name: 'Annex plug', siteId: annex.siteId },
+      ],
+    },
   });
-  expect(batch.json()).toMatchObject({ registered: 3, refused: 0 });
-  managerKeyId = manage.authorization.slice('Bearer gs_'.length, 22);
+  expect(batch.json()).toMatchObject({ registered: 4, refused: 0 });
+  managerKeyId = keyIdOf(manage.authorization);
+  // and the annex's plug renamed
+  const renamed = await api.app.inject({
+    method: 'PATCH',
+    url: `/v1/devices/${annexPlug.deviceId}`,
+    headers: manage,
+    payload: { name: annexPlug.name },
+  });
+  expect(renamed.json()).toMatchObject({ outcome: 'changed' });
 
   // given counters of the day before yesterday from 10:00 to 11:00 UTC (closed quarter hours),
   // then the last ten minutes of power, with the plug above its 2 kW rating (a power-threshold
@@ -164,13 +190,12 @@ beforeAll(async () => {
     expect(posted.statusCode).toBe(202);
   }
   // and a command to the plug
+  const command = await bearer(api, tenant, ['command']);
+  commanderKeyId = keyIdOf(command);
   const commanded = await api.app.inject({
     method: 'POST',
     url: '/v1/devices/dash-plug/commands',
-    headers: {
-      authorization: await bearer(api, tenant, ['command']),
-      'idempotency-key': 'dashboard-e2e-1',
-    },
+    headers: { authorization: command, 'idempotency-key': 'dashboard-e2e-1' },
     payload: { action: 'switch_off' },
   });
   expect(commanded.statusCode).toBe(202);
@@ -186,6 +211,10 @@ beforeAll(async () => {
     async () => {
       const checks = await Promise.all([
         answer(`/v1/devices?siteId=${siteId}`).then((b) => b?.['devices']?.length === 3),
+        answer('/v1/sites').then((b) => b?.['sites']?.length === 2),
+        answer(`/v1/devices/${annexPlug.deviceId}`).then(
+          (b) => (b as { name?: string } | undefined)?.name === annexPlug.name,
+        ),
         answer(`/v1/sites/${siteId}/energy/days/${day}`).then((b) => b !== undefined),
         answer(`/v1/alerts?siteId=${siteId}&kind=power-threshold`).then(
           (b) => (b?.['alerts']?.length ?? 0) > 0,
@@ -213,16 +242,40 @@ describe('the dashboard page (headless Chromium, the API over HTTP on the real s
     // when the page is opened with the read key in its fragment
     await page.goto(`${api.url}${DASHBOARD_PATH}#key=${readKey}`);
 
-    // then it names the site and lists its devices by name, with their live data
+    // then it lists the registered sites by name, with their zone, status and devices in service
     await page.locator(`#sites [data-site-id="${siteId}"]`).waitFor();
-    // by its registered name, with its devices in service
-    await page
-      .locator(`#sites [data-site-id="${siteId}"]`, { hasText: 'Dashboard home' })
-      .waitFor();
+    expect(await page.locator('#sites [data-site-id]').count()).toBe(2);
     expect(await page.locator(`#sites [data-site-id="${siteId}"]`).innerText()).toMatch(
-      /Dashboard home\s+3 devices/,
+      /Dashboard home\s+dash-site · Europe\/Berlin\s+open · 3 devices in service/,
     );
+    expect(await page.locator(`#sites [data-site-id="${annex.siteId}"]`).innerText()).toMatch(
+      /Garden annex\s+dash-annex · Europe\/Lisbon\s+open · 1 device in service/,
+    );
+    expect(await page.locator('#sites-pager').isHidden()).toBe(true);
+    // and opens on the first, listing only its device
+    await page.locator(`#devices tr[data-device-id="${annexPlug.deviceId}"]`).waitFor();
+    expect(await page.locator('#devices tr[data-device-id]').count()).toBe(1);
+    // whose history says it was registered and renamed, newest first, and who did it
+    await page.locator(`#devices tr[data-device-id="${annexPlug.deviceId}"]`).click();
+    await page.locator('#history-events tr[data-type="gridstream.device.updated.v1"]').waitFor();
+    const annexHistory = await page
+      .locator('#history-events tr[data-type^="gridstream.device."]')
+      .allInnerTexts();
+    expect(annexHistory).toHaveLength(2);
+    expect(annexHistory[0]).toMatch(
+      new RegExp(`updated: renamed "Annex plug" → "Heat pump plug"\\s+key:${managerKeyId}`),
+    );
+    expect(annexHistory[1]).toMatch(
+      new RegExp(
+        `registered on site dash-annex as smart_plug \\(consumer\\), named "Annex plug"\\s+key:${managerKeyId}`,
+      ),
+    );
+    expect(new URL(page.url()).search).toBe(`?site=dash-annex&device=${annexPlug.deviceId}`);
+
+    // when the other site is selected, it lists its devices by name, with their live data
+    await page.locator(`#sites [data-site-id="${siteId}"]`).click();
     await page.locator('#devices tr[data-device-id]').nth(2).waitFor();
+    expect(await page.locator('#history').isHidden()).toBe(true);
     expect(await page.locator('#devices tr[data-device-id]').count()).toBe(3);
     const deviceTable = await page.locator('#devices').innerText();
     for (const device of devices) expect(deviceTable).toContain(device.name);
@@ -278,15 +331,28 @@ describe('the dashboard page (headless Chromium, the API over HTTP on the real s
     );
     expect(await meterPoints()).toBe(before + 1);
     expect(await page.locator('#power').getAttribute('data-live')).toBe('stream');
-    // and a device's history says who registered it, and who asked for its command
+    // and the plug's history says who registered it and who asked for its command, newest first
     await page.locator('#devices tr[data-device-id="dash-plug"]').click();
-    await page.locator('#history-events tr[data-type="gridstream.device.registered.v1"]').waitFor();
-    expect(
-      await page
-        .locator('#history-events tr[data-type="gridstream.device.registered.v1"]')
-        .innerText(),
-    ).toContain(`key:${managerKeyId}`);
-    expect(await page.locator('#history-events').innerText()).toContain('command requested');
+    const requested = page.locator(
+      '#history-events tr[data-type="gridstream.command.requested.v1"]',
+    );
+    await requested.waitFor();
+    expect(await requested.innerText()).toMatch(
+      new RegExp(`command switch_off requested\\s+key:${commanderKeyId}`),
+    );
+    const registered = page.locator(
+      '#history-events tr[data-type="gridstream.device.registered.v1"]',
+    );
+    await registered.waitFor();
+    expect(await registered.innerText()).toMatch(
+      new RegExp(
+        `registered on site dash-site as smart_plug \\(consumer\\), named "Kettle plug", rated 2000 W\\s+key:${managerKeyId}`,
+      ),
+    );
+    const plugHistory = await page.locator('#history-events tr').allInnerTexts();
+    expect(plugHistory.findIndex((line) => line.includes('switch_off requested'))).toBeLessThan(
+      plugHistory.findIndex((line) => line.includes('registered on site')),
+    );
     // and the key left the address bar (it is kept in the tab's sessionStorage only)
     expect(page.url()).not.toContain('key=');
     expect(failures).toEqual([]);

@@ -1,9 +1,11 @@
 // @ts-check
 // The dashboard: one tenant's sites and devices, live power, daily energy, recent commands and
-// alerts, all read from the /v1 API with the key the user gives. The key arrives in the URL
-// fragment (`#key=...`, which the browser never sends to a server), is kept in sessionStorage
-// for this tab only, and the fragment is then removed from the address bar.
+// alerts, and a device's history, all read from the /v1 API with the key the user gives. The
+// key arrives in the URL fragment (`#key=...`, which the browser never sends to a server), is
+// kept in sessionStorage for this tab only, and the fragment is then removed from the address
+// bar.
 import { barChart, lineChart, SERIES_COLOURS } from './charts.js';
+import { describeHistory, newestFirst } from './history.js';
 import { openStream } from './live.js';
 
 const KEY_STORAGE = 'gridstream.apiKey';
@@ -13,6 +15,18 @@ const REFRESH_MS = 5_000;
 const ENERGY_REFRESH_MS = 60_000;
 const POWER_WINDOW_MS = 15 * 60_000;
 const ENERGY_DAYS = 7;
+const SITES_PER_PAGE = 20;
+/** GET /v1/devices reads at most this many devices of a site. */
+const DEVICES_PER_SITE = 1000;
+/** A device's history is read oldest first, a page at a time, a few pages per refresh. */
+const HISTORY_PAGE = 5_000;
+const HISTORY_PAGES_PER_REFRESH = 4;
+/**
+ * Each refresh reads again from this long before the newest event it has: a quarter hour's
+ * energy is archived under its start, after later events of the device.
+ */
+const HISTORY_OVERLAP_MS = 60 * 60_000;
+const HISTORY_LINES_SHOWN = 200;
 
 /**
  * @typedef {{ deviceId: string, siteId?: string, name?: string, kind?: string, role?: string,
@@ -25,9 +39,12 @@ const ENERGY_DAYS = 7;
  *   requestedAt?: string, latencyMs?: number, attempts: number }} Command
  * @typedef {{ gridImportWh: number | null, gridExportWh: number | null, productionWh: number,
  *   consumptionWh: number }} SiteTotals
- * @typedef {{ siteId: string, name?: string, timeZone?: string, status?: string,
- *   activeDevices?: number, today?: { gridImportWh?: number | null, productionWh?: number } }} Site
- * @typedef {{ id: string, type: string, time: string, data: Record<string, unknown> }} HistoryEvent
+ * @typedef {{ siteId: string, name: string, timeZone: string, status: 'open' | 'closed',
+ *   activeDevices: number,
+ *   today?: SiteTotals & { date: string, autarkyRate?: number | null } }} Site
+ * @typedef {import('./history.js').ArchivedEvent} ArchivedEvent
+ * @typedef {{ deviceId: string, events: ArchivedEvent[], ids: Set<string>, caughtUp: boolean }}
+ *   DeviceHistory
  */
 
 class ApiError extends Error {
@@ -114,10 +131,24 @@ class Dashboard {
   /** @param {string} key */
   constructor(key) {
     this.key = key;
-    /** @type {Device[]} */
-    this.devices = [];
+    /** @type {Site[]} the page of sites shown */
+    this.sites = [];
+    /** @type {(string | undefined)[]} the cursor of each page up to the one shown */
+    this.sitePages = [undefined];
     /** @type {string | undefined} */
-    this.siteId = new URLSearchParams(location.search).get('site') ?? undefined;
+    this.nextSitesCursor = undefined;
+    /** @type {Site | undefined} the selected site, on the page shown or not */
+    this.site = undefined;
+    /** @type {Device[]} the selected site's devices */
+    this.devices = [];
+    this.moreDevices = false;
+    const address = new URLSearchParams(location.search);
+    /** @type {string | undefined} */
+    this.siteId = address.get('site') ?? undefined;
+    /** @type {string | undefined} the device whose history is shown */
+    this.deviceId = address.get('device') ?? undefined;
+    /** @type {DeviceHistory | undefined} */
+    this.history = undefined;
     this.energyReadAtMs = 0;
     /** @type {Map<string, Map<number, number>>} each device's power (W) by time (ms) */
     this.power = new Map();
@@ -127,8 +158,6 @@ class Dashboard {
     this.live = undefined;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.drawTimer = undefined;
-    /** @type {string | undefined} the device whose history is shown */
-    this.historyDeviceId = undefined;
   }
 
   /** @param {string} path */
@@ -136,29 +165,25 @@ class Dashboard {
     return get(this.key, path);
   }
 
-  get siteDevices() {
-    return this.devices.filter((d) => d.siteId === this.siteId);
-  }
-
   async refresh() {
-    /** @type {[{ devices: Device[] }, { sites: Site[] }]} */
-    const [listed, registered] = await Promise.all([
-      this.get('/v1/devices?limit=1000'),
-      this.get('/v1/sites?limit=500'),
-    ]);
-    this.devices = listed.devices;
-    // the registry's sites, and any site its devices name that was never registered as one
-    const known = new Map(registered.sites.map((site) => [site.siteId, site]));
-    for (const d of this.devices)
-      if (d.siteId !== undefined && !known.has(d.siteId)) known.set(d.siteId, { siteId: d.siteId });
-    const sites = [...known.values()].sort((a, b) => a.siteId.localeCompare(b.siteId));
-    const ids = sites.map((site) => site.siteId);
-    if (this.siteId === undefined || !ids.includes(this.siteId)) this.siteId = ids[0];
-    this.renderSites(sites);
+    await this.readSites();
+    const siteId = this.siteId;
+    if (siteId === undefined) {
+      this.devices = [];
+      this.moreDevices = false;
+    } else {
+      /** @type {{ devices: Device[], nextCursor?: string }} */
+      const listed = await this.get(
+        `/v1/devices?siteId=${encodeURIComponent(siteId)}&limit=${DEVICES_PER_SITE}`,
+      );
+      this.devices = listed.devices;
+      this.moreDevices = listed.nextCursor !== undefined;
+    }
+    this.renderSites();
     this.renderDevices();
-    if (this.historyDeviceId !== undefined) await this.renderHistory();
     const energyDue = Date.now() - this.energyReadAtMs > ENERGY_REFRESH_MS;
     await Promise.all([
+      this.renderHistory(),
       this.renderPower(),
       this.renderAlerts(),
       this.renderCommands(),
@@ -167,110 +192,214 @@ class Dashboard {
     byId('status').textContent = `updated ${new Date().toLocaleTimeString()}`;
   }
 
+  /**
+   * The page of sites shown, and the selected site: the one the address names (on this page or
+   * another; a site never registered is shown by its id), else the first of the page.
+   */
+  async readSites() {
+    const cursor = this.sitePages.at(-1);
+    /** @type {{ sites: Site[], nextCursor?: string }} */
+    const page = await this.get(
+      `/v1/sites?limit=${SITES_PER_PAGE}` +
+        (cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`),
+    );
+    this.sites = page.sites;
+    this.nextSitesCursor = page.nextCursor;
+    if (this.siteId === undefined) this.siteId = this.sites[0]?.siteId;
+    const siteId = this.siteId;
+    this.site =
+      siteId === undefined
+        ? undefined
+        : (this.sites.find((s) => s.siteId === siteId) ??
+          /** @type {Site | undefined} */ (
+            await this.get(`/v1/sites/${encodeURIComponent(siteId)}`)
+          ));
+  }
+
   /** @param {string} siteId */
   selectSite(siteId) {
     this.siteId = siteId;
+    this.deviceId = undefined;
     this.energyReadAtMs = 0;
-    history.replaceState(null, '', `${location.pathname}?site=${encodeURIComponent(siteId)}`);
+    this.updateAddress();
     this.refresh().catch(showError);
   }
 
-  /** @param {Site[]} sites */
-  renderSites(sites) {
+  /** @param {string} deviceId */
+  selectDevice(deviceId) {
+    this.deviceId = deviceId;
+    this.updateAddress();
+    this.refresh().catch(showError);
+  }
+
+  /** @param {-1 | 1} step */
+  turnSitesPage(step) {
+    if (step === 1 && this.nextSitesCursor !== undefined) this.sitePages.push(this.nextSitesCursor);
+    if (step === -1 && this.sitePages.length > 1) this.sitePages.pop();
+    this.refresh().catch(showError);
+  }
+
+  /** The selection goes into the address, so a reload (or a link) shows the same. */
+  updateAddress() {
+    const address = new URLSearchParams();
+    if (this.siteId !== undefined) address.set('site', this.siteId);
+    if (this.deviceId !== undefined) address.set('device', this.deviceId);
+    history.replaceState(null, '', `${location.pathname}?${address.toString()}`);
+  }
+
+  renderSites() {
     const list = byId('sites');
     list.replaceChildren(
-      ...sites.map((site) => {
-        const siteId = site.siteId;
-        const devices = this.devices.filter((d) => d.siteId === siteId);
-        const online = devices.filter((d) => d.connectivity === 'online').length;
-        const inService = site.activeDevices ?? devices.length;
-        const today =
-          site.today === undefined ? '' : `, today ${kWh(site.today.gridImportWh)} from the grid`;
-        const button = el('button', { type: 'button', 'data-site-id': siteId }, [
-          el('strong', {}, [site.name ?? siteId]),
-          el('span', { class: 'muted' }, [
-            `${inService} devices, ${online} online${today}${site.status === 'closed' ? ', closed' : ''}`,
-          ]),
-        ]);
-        if (siteId === this.siteId) button.classList.add('selected');
+      ...this.sites.map((site) => {
+        const button = el(
+          'button',
+          { type: 'button', 'data-site-id': site.siteId, 'data-status': site.status },
+          [
+            el('strong', {}, [site.name]),
+            el('span', { class: 'muted' }, [`${site.siteId} · ${site.timeZone}`]),
+            el('span', {}, [
+              el('span', { class: `site-status ${site.status}` }, [site.status]),
+              ` · ${site.activeDevices} device${site.activeDevices === 1 ? '' : 's'} in service`,
+            ]),
+            el('span', { class: 'muted' }, [todayText(site.today)]),
+          ],
+        );
+        if (site.siteId === this.siteId) button.classList.add('selected');
         button.addEventListener('click', () => {
-          this.selectSite(siteId);
+          this.selectSite(site.siteId);
         });
         return el('li', {}, [button]);
       }),
     );
-    if (sites.length === 0)
-      list.replaceChildren(el('li', { class: 'muted' }, ['no devices registered yet']));
-    const selected = sites.find((site) => site.siteId === this.siteId);
-    byId('site-title').textContent =
-      selected === undefined
-        ? ''
-        : `${selected.name ?? selected.siteId}${selected.timeZone === undefined ? '' : ` (${selected.timeZone})`}`;
+    if (this.sites.length === 0)
+      list.replaceChildren(
+        el('li', { class: 'muted' }, [
+          // the API offers a next page whenever a page is full, even when nothing follows it
+          this.sitePages.length === 1 ? 'no sites registered yet' : 'no more sites',
+        ]),
+      );
+    this.renderSitesPager();
+    const site = this.site;
+    byId('site-title').replaceChildren(
+      site?.name ?? this.siteId ?? '',
+      ...(site === undefined
+        ? []
+        : [' ', el('span', { class: 'muted' }, [`${site.timeZone} · ${site.status}`])]),
+    );
+  }
+
+  renderSitesPager() {
+    const pageNumber = this.sitePages.length;
+    const previous = el('button', { type: 'button', 'data-page': 'previous' }, ['‹ previous']);
+    const next = el('button', { type: 'button', 'data-page': 'next' }, ['next ›']);
+    previous.toggleAttribute('disabled', pageNumber === 1);
+    next.toggleAttribute('disabled', this.nextSitesCursor === undefined);
+    previous.addEventListener('click', () => {
+      this.turnSitesPage(-1);
+    });
+    next.addEventListener('click', () => {
+      this.turnSitesPage(1);
+    });
+    const pager = byId('sites-pager');
+    pager.hidden = pageNumber === 1 && this.nextSitesCursor === undefined;
+    pager.replaceChildren(previous, el('span', { class: 'muted' }, [`page ${pageNumber}`]), next);
   }
 
   renderDevices() {
     byId('devices').replaceChildren(
-      ...this.siteDevices.map((d, index) =>
-        this.clickable(
-          el('tr', { 'data-device-id': d.deviceId }, [
-            el('td', {}, [swatch(index), d.name ?? d.deviceId]),
-            el('td', { class: 'muted' }, [d.deviceId]),
-            el('td', {}, [d.kind ?? '–']),
-            el('td', { class: `connectivity ${d.connectivity ?? ''}` }, [
-              d.status === 'active' ? (d.connectivity ?? '–') : d.status,
-            ]),
-            el('td', { class: 'number' }, [
-              d.lastReading?.powerW === undefined ? '–' : `${Math.round(d.lastReading.powerW)} W`,
-            ]),
-            el('td', { class: 'number' }, [
-              d.today === undefined ? '–' : `${kWh(d.today.importWh)} / ${kWh(d.today.exportWh)}`,
-            ]),
-            el('td', {}, [shortTime(d.lastReading?.time)]),
+      ...this.devices.map((d, index) => {
+        const row = el('tr', { 'data-device-id': d.deviceId, class: 'clickable' }, [
+          el('td', {}, [swatch(index), d.name ?? d.deviceId]),
+          el('td', { class: 'muted' }, [d.deviceId]),
+          el('td', {}, [d.kind ?? '–']),
+          el('td', { class: `connectivity ${d.connectivity ?? ''}` }, [
+            d.status === 'active' ? (d.connectivity ?? '–') : d.status,
           ]),
-          d.deviceId,
-        ),
-      ),
+          el('td', { class: 'number' }, [
+            d.lastReading?.powerW === undefined ? '–' : `${Math.round(d.lastReading.powerW)} W`,
+          ]),
+          el('td', { class: 'number' }, [
+            d.today === undefined ? '–' : `${kWh(d.today.importWh)} / ${kWh(d.today.exportWh)}`,
+          ]),
+          el('td', {}, [shortTime(d.lastReading?.time)]),
+        ]);
+        row.title = 'show its history';
+        if (d.deviceId === this.deviceId) row.classList.add('selected');
+        row.addEventListener('click', () => {
+          this.selectDevice(d.deviceId);
+        });
+        return row;
+      }),
     );
+    if (this.devices.length === 0)
+      byId('devices').replaceChildren(emptyRow(7, 'no devices on this site'));
+    byId('devices-more').hidden = !this.moreDevices;
   }
 
   /**
-   * A device's row opens its history.
-   * @param {HTMLElement} row @param {string} deviceId
+   * The selected device's history, newest first. The API gives it oldest first: it is read
+   * whole once (a few pages per refresh), then at each refresh only what is new.
    */
-  clickable(row, deviceId) {
-    row.classList.add('clickable');
-    row.title = 'show its history';
-    row.addEventListener('click', () => {
-      this.historyDeviceId = deviceId;
-      this.renderHistory().catch(showError);
-    });
-    return row;
+  async renderHistory() {
+    const deviceId = this.deviceId;
+    const device = this.devices.find((d) => d.deviceId === deviceId);
+    byId('history').hidden = device === undefined;
+    if (deviceId === undefined || device === undefined) return;
+    if (this.history?.deviceId !== deviceId)
+      this.history = { deviceId, events: [], ids: new Set(), caughtUp: false };
+    const deviceHistory = this.history;
+    const newest = deviceHistory.events.at(-1)?.time;
+    let from =
+      newest === undefined || !deviceHistory.caughtUp
+        ? newest
+        : new Date(Date.parse(newest) - HISTORY_OVERLAP_MS).toISOString();
+    for (let page = 0; page < HISTORY_PAGES_PER_REFRESH; page++) {
+      /** @type {{ events: ArchivedEvent[] } | undefined} */
+      const body = await this.get(
+        `/v1/devices/${encodeURIComponent(deviceId)}/history?limit=${HISTORY_PAGE}` +
+          (from === undefined ? '' : `&from=${encodeURIComponent(from)}`),
+      );
+      if (this.history !== deviceHistory) return; // another device was chosen meanwhile
+      const events = body?.events ?? [];
+      for (const event of events)
+        if (!deviceHistory.ids.has(event.id)) {
+          deviceHistory.ids.add(event.id);
+          deviceHistory.events.push(event);
+        }
+      deviceHistory.caughtUp = events.length < HISTORY_PAGE;
+      if (deviceHistory.caughtUp) break;
+      from = events.at(-1)?.time;
+    }
+    // A stable sort: the events of one instant keep the order the log gave them.
+    deviceHistory.events.sort((a, b) => a.time.localeCompare(b.time));
+    this.drawHistory(device, deviceHistory);
   }
 
-  /** Who did what to the selected device and when, newest first (registry, commands, alerts). */
-  async renderHistory() {
-    const deviceId = this.historyDeviceId;
-    if (deviceId === undefined) return;
-    /** @type {{ events: HistoryEvent[] } | undefined} */
-    const body = await this.get(`/v1/devices/${encodeURIComponent(deviceId)}/history?limit=1000`);
-    const events = (body?.events ?? [])
-      .filter((e) => !e.type.startsWith('gridstream.energy.'))
-      .reverse()
-      .slice(0, 50);
-    const panel = byId('history');
-    panel.hidden = false;
-    byId('history-device').textContent = deviceId;
+  /** @param {Device} device @param {DeviceHistory} deviceHistory */
+  drawHistory(device, deviceHistory) {
+    const { events, caughtUp } = deviceHistory;
+    const lines = newestFirst(describeHistory(events, shortTime), events, shortTime);
+    byId('history-device').textContent = device.name ?? device.deviceId;
+    byId('history-note').textContent =
+      `(newest first; ${events.length} event${events.length === 1 ? '' : 's'}` +
+      (caughtUp ? '' : ', reading older ones…') +
+      (lines.length > HISTORY_LINES_SHOWN
+        ? `, the newest ${HISTORY_LINES_SHOWN} lines shown`
+        : '') +
+      ')';
     byId('history-events').replaceChildren(
-      ...events.map((e) =>
-        el('tr', { 'data-event-id': e.id, 'data-type': e.type }, [
-          el('td', {}, [shortTime(e.time)]),
-          el('td', {}, [describeEvent(e)]),
-          el('td', {}, [actorOf(e)]),
-        ]),
-      ),
+      ...lines
+        .slice(0, HISTORY_LINES_SHOWN)
+        .map((line) =>
+          el('tr', { 'data-event-id': line.eventId, 'data-type': line.type }, [
+            el('td', { class: 'time' }, [shortTime(line.time)]),
+            el('td', {}, [line.what]),
+            el('td', line.automatic ? { class: 'muted' } : {}, [line.by]),
+          ]),
+        ),
     );
-    if (events.length === 0)
-      byId('history-events').replaceChildren(emptyRow(3, 'nothing recorded yet'));
+    if (lines.length === 0)
+      byId('history-events').replaceChildren(emptyRow(3, 'nothing archived yet'));
   }
 
   /**
@@ -332,7 +461,7 @@ class Dashboard {
     const fromMs = toMs - POWER_WINDOW_MS;
     const range = `from=${new Date(fromMs).toISOString()}&to=${new Date(toMs).toISOString()}`;
     await Promise.all(
-      this.siteDevices.map(async (d) => {
+      this.devices.map(async (d) => {
         /** @type {{ readings: { time: string, powerW?: number }[] }} */
         const body = await this.get(
           `/v1/devices/${encodeURIComponent(d.deviceId)}/readings?${range}`,
@@ -347,7 +476,7 @@ class Dashboard {
   drawPower() {
     const toMs = Date.now();
     const fromMs = toMs - POWER_WINDOW_MS;
-    const series = this.siteDevices.map((d) => {
+    const series = this.devices.map((d) => {
       const points = [...(this.power.get(d.deviceId) ?? new Map())]
         .filter(([timeMs]) => timeMs >= fromMs)
         .sort((a, b) => a[0] - b[0])
@@ -359,7 +488,8 @@ class Dashboard {
   }
 
   async renderEnergy() {
-    const timeZone = this.siteDevices.find((d) => d.timeZone !== undefined)?.timeZone ?? 'UTC';
+    const timeZone =
+      this.site?.timeZone ?? this.devices.find((d) => d.timeZone !== undefined)?.timeZone ?? 'UTC';
     const siteId = this.siteId;
     if (siteId === undefined) return;
     const dates = Array.from({ length: ENERGY_DAYS }, (_, i) =>
@@ -410,7 +540,7 @@ class Dashboard {
   async renderCommands() {
     /** @type {{ commands: Command[] }[]} */
     const perDevice = await Promise.all(
-      this.siteDevices.map((d) =>
+      this.devices.map((d) =>
         this.get(`/v1/devices/${encodeURIComponent(d.deviceId)}/commands?limit=10`),
       ),
     );
@@ -433,40 +563,17 @@ class Dashboard {
   }
 }
 
-/**
- * What an event says, in words: `gridstream.device.moved.v1` with its fields.
- * @param {HistoryEvent} event
- */
-function describeEvent(event) {
-  const what = event.type
-    .replace(/^gridstream\./, '')
-    .replace(/\.v\d+$/, '')
-    .replace('.', ' ');
-  const { data } = event;
-  const details = [];
-  for (const field of [
-    'name',
-    'role',
-    'siteId',
-    'toSiteId',
-    'effectiveAt',
-    'action',
-    'reason',
-    'kind',
-  ]) {
-    const value = data[field];
-    if (typeof value === 'string' || typeof value === 'number') details.push(`${field} ${value}`);
-  }
-  return details.length === 0 ? what : `${what}: ${details.join(', ')}`;
-}
-
-/**
- * Who made a change: the registry's actor, or who requested a command.
- * @param {HistoryEvent} event
- */
-function actorOf(event) {
-  const actor = event.data['actor'] ?? event.data['requestedBy'];
-  return typeof actor === 'string' ? actor : '–';
+/** A site's energy of its local today, so far. @param {Site['today']} today */
+function todayText(today) {
+  if (today === undefined) return 'today: no energy yet';
+  const autarky =
+    today.autarkyRate === null || today.autarkyRate === undefined
+      ? ''
+      : `, autarky ${Math.round(today.autarkyRate * 100)} %`;
+  return (
+    `today: ${kWh(today.productionWh)} produced, ${kWh(today.consumptionWh)} used, ` +
+    `${kWh(today.gridImportWh)} from the grid${autarky}`
+  );
 }
 
 /** @param {number} columns @param {string} text */
