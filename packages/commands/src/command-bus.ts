@@ -8,7 +8,7 @@ export type { CommandBus } from '@nestjs/cqrs';
 import type { GridstreamEvent } from '@gridstream/events';
 import { decideCancel } from './decide-cancel.ts';
 import type { CancelRequest, CancellationRequestedEvent, CommandFacts } from './decide-cancel.ts';
-import { decideKey, decideRequest, fingerprintOf } from './decide-request.ts';
+import { decideKey, decideRequest, fingerprintsOf } from './decide-request.ts';
 import type {
   CommandRequest,
   CommandRequestedEvent,
@@ -82,10 +82,10 @@ export class RequestDeviceCommandHandler implements ICommandHandler<RequestDevic
 
   async execute({ request }: RequestDeviceCommand): Promise<CommandAccepted> {
     const { idempotency } = this.#ports;
-    const fingerprint = fingerprintOf(request);
+    const fingerprints = fingerprintsOf(request);
     for (let attempt = 0; attempt < 3; attempt++) {
       const stored = await idempotency.find(request.tenant, request.idempotencyKey);
-      const key = decideKey(stored, fingerprint, request.idempotencyKey);
+      const key = decideKey(stored, fingerprints, request.idempotencyKey);
       if (key.kind === 'refused') throw refusalError(key.refusal);
       if (key.kind === 'replay') {
         if (!(await this.#publishedSoon(request))) await this.#publish(request, key.event);
@@ -95,7 +95,7 @@ export class RequestDeviceCommandHandler implements ICommandHandler<RequestDevic
       const decision = decideRequest(device, request, this.#ports.nowMs(), this.#ports.rules);
       if (!decision.accepted) throw refusalError(decision.refusal);
       const recorded = await idempotency.insert(request.tenant, request.idempotencyKey, {
-        fingerprint,
+        fingerprint: fingerprints.value,
         event: decision.event,
       });
       if (!recorded) continue;

@@ -43,11 +43,24 @@ export type RequestDecision =
 
 /**
  * The request's content that the Idempotency-Key stands for (not who sent it or when), by value:
- * `…T00:00:00Z` and `…T00:00:00.000Z` (the form the API echoes) are the same expiry.
+ * an expiry is its instant (`…T12:05:00Z`, `…T12:05:00.000Z`, the form the API echoes, and
+ * `…T13:05:00+01:00` are one), and a correlationId equal to the command id is the one the API
+ * gives a request without one. Each value is put in the form the API echoes, so a request sent
+ * in that form has the fingerprint it had when fingerprints were taken of the text as sent.
  */
 export function fingerprintOf(request: CommandRequest): string {
-  const { tenant, deviceId, action, parameters, priority, correlationId, expiresAt } = request;
+  const { tenant, idempotencyKey, correlationId, expiresAt } = request;
   const expiresAtMs = expiresAt === undefined ? NaN : Date.parse(expiresAt);
+  return fingerprintOfContent({
+    ...request,
+    correlationId:
+      correlationId === commandIdFor(tenant, idempotencyKey) ? undefined : correlationId,
+    expiresAt: Number.isFinite(expiresAtMs) ? new Date(expiresAtMs).toISOString() : expiresAt,
+  });
+}
+
+const fingerprintOfContent = (request: CommandRequest): string => {
+  const { tenant, deviceId, action, parameters, priority, correlationId, expiresAt } = request;
   return requestFingerprint({
     tenant,
     deviceId,
@@ -55,8 +68,22 @@ export function fingerprintOf(request: CommandRequest): string {
     parameters,
     priority,
     correlationId,
-    expiresAt: Number.isFinite(expiresAtMs) ? new Date(expiresAtMs).toISOString() : expiresAt,
+    expiresAt,
   });
+};
+
+/**
+ * The fingerprints a request's record may hold: `value` (fingerprintOf), which new records get,
+ * and `asSent`, of the text as sent, which records made before values were compared hold: such a
+ * record still answers its request sent again as it was (`…:00Z` then), and never another one.
+ */
+export interface RequestFingerprints {
+  readonly value: string;
+  readonly asSent: string;
+}
+
+export function fingerprintsOf(request: CommandRequest): RequestFingerprints {
+  return { value: fingerprintOf(request), asSent: fingerprintOfContent(request) };
 }
 
 const refuse = (refusal: Refusal): RequestDecision => ({ accepted: false, refusal });
@@ -185,11 +212,12 @@ export type KeyDecision =
  */
 export function decideKey(
   record: IdempotencyRecord | undefined,
-  fingerprint: string,
+  fingerprints: RequestFingerprints,
   idempotencyKey: string,
 ): KeyDecision {
   if (record === undefined) return { kind: 'new' };
-  if (record.fingerprint === fingerprint) return { kind: 'replay', event: record.event };
+  if (record.fingerprint === fingerprints.value || record.fingerprint === fingerprints.asSent)
+    return { kind: 'replay', event: record.event };
   return {
     kind: 'refused',
     refusal: {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commandIdFor } from './command-ids.ts';
-import { decideKey, decideRequest, fingerprintOf } from './decide-request.ts';
+import { commandIdFor, requestFingerprint } from './command-ids.ts';
+import { decideKey, decideRequest, fingerprintOf, fingerprintsOf } from './decide-request.ts';
 import type { CommandRequest, DeviceFacts, IdempotencyRecord } from './decide-request.ts';
 
 const nowMs = Date.parse('2026-11-24T12:00:00Z');
@@ -122,17 +122,17 @@ describe('the Idempotency-Key', () => {
     const first = decideRequest(battery, request(), nowMs, rules);
     if (!first.accepted) throw new Error('accepted expected');
     const record: IdempotencyRecord = { fingerprint: fingerprintOf(request()), event: first.event };
-    expect(decideKey(undefined, record.fingerprint, 'key-1')).toEqual({ kind: 'new' });
+    expect(decideKey(undefined, fingerprintsOf(request()), 'key-1')).toEqual({ kind: 'new' });
     // the same request again, its parameters' keys in another order: the same command
     expect(
-      decideKey(record, fingerprintOf(request({ parameters: { limitW: 3000 } })), 'key-1'),
+      decideKey(record, fingerprintsOf(request({ parameters: { limitW: 3000 } })), 'key-1'),
     ).toEqual({
       kind: 'replay',
       event: first.event,
     });
     // another request under the same key: refused
     expect(
-      decideKey(record, fingerprintOf(request({ parameters: { limitW: 2000 } })), 'key-1'),
+      decideKey(record, fingerprintsOf(request({ parameters: { limitW: 2000 } })), 'key-1'),
     ).toMatchObject({
       kind: 'refused',
       refusal: { code: 'CONFLICT', reason: 'idempotency-key-reused' },
@@ -144,6 +144,45 @@ describe('the Idempotency-Key', () => {
     expect(fingerprintOf(request({ expiresAt: '2026-11-20T12:05:00.000Z' }))).toBe(written);
     expect(fingerprintOf(request({ expiresAt: '2026-11-20T13:05:00+01:00' }))).toBe(written);
     expect(fingerprintOf(request({ expiresAt: '2026-11-20T12:05:01Z' }))).not.toBe(written);
+  });
+
+  it('takes the correlationId the API echoes for none (the command id) as none', () => {
+    const commandId = commandIdFor('acme', 'key-1');
+    expect(fingerprintOf(request({ correlationId: commandId }))).toBe(fingerprintOf(request()));
+    expect(fingerprintOf(request({ correlationId: 'trace-1' }))).not.toBe(fingerprintOf(request()));
+  });
+
+  /** How fingerprints were taken before values were compared: of the text as sent. */
+  const fingerprintAsSent = (given: CommandRequest) => {
+    const { tenant, deviceId, action, parameters, priority, correlationId, expiresAt } = given;
+    return requestFingerprint({
+      tenant,
+      deviceId,
+      action,
+      parameters,
+      priority,
+      correlationId,
+      expiresAt,
+    });
+  };
+
+  it('keeps the fingerprint a request in the form the API echoes always had', () => {
+    const echoed = request({ expiresAt: '2026-11-20T12:05:00.000Z' });
+    expect(fingerprintOf(echoed)).toBe(fingerprintAsSent(echoed));
+    expect(fingerprintOf(request())).toBe(fingerprintAsSent(request()));
+  });
+
+  it('still replays a record made before values were compared, for the text it was made of', () => {
+    const short = request({ expiresAt: '2026-11-24T12:05:00Z' });
+    const first = decideRequest(battery, short, nowMs, rules);
+    if (!first.accepted) throw new Error('accepted expected');
+    // given a record whose fingerprint was taken of the text as sent
+    const record: IdempotencyRecord = { fingerprint: fingerprintAsSent(short), event: first.event };
+    // when the same request is sent again as it was, then it is replayed
+    expect(decideKey(record, fingerprintsOf(short), 'key-1')).toMatchObject({ kind: 'replay' });
+    // and another expiry under the key is refused
+    const later = request({ expiresAt: '2026-11-24T12:06:00Z' });
+    expect(decideKey(record, fingerprintsOf(later), 'key-1')).toMatchObject({ kind: 'refused' });
   });
 
   it('never makes two commands from one key, whatever requests come in whatever order', () => {
@@ -159,12 +198,12 @@ describe('the Idempotency-Key', () => {
         const made: string[] = [];
         for (const { key, limitW, atMs } of requests) {
           const given = request({ idempotencyKey: key, parameters: { limitW } });
-          const fingerprint = fingerprintOf(given);
-          const byKey = decideKey(records.get(key), fingerprint, key);
+          const fingerprints = fingerprintsOf(given);
+          const byKey = decideKey(records.get(key), fingerprints, key);
           if (byKey.kind !== 'new') continue;
           const decision = decideRequest(battery, given, nowMs + atMs, rules);
           if (!decision.accepted) continue;
-          records.set(key, { fingerprint, event: decision.event });
+          records.set(key, { fingerprint: fingerprints.value, event: decision.event });
           made.push(decision.event.data.commandId);
         }
         // then each key made at most one command, and distinct keys distinct commands
