@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Command, CommandBus, CommandHandler, CqrsModule } from '@nestjs/cqrs';
 import type { ICommandHandler } from '@nestjs/cqrs';
+import { GridstreamError } from '@gridstream/errors';
 
 export type { CommandBus } from '@nestjs/cqrs';
 import type { GridstreamEvent } from '@gridstream/events';
@@ -21,14 +22,34 @@ import { refusalError } from './refusal.ts';
 /** Where the write side remembers each Idempotency-Key (MongoDB in production: idempotency-store.ts). */
 export interface IdempotencyStore {
   find(tenant: string, idempotencyKey: string): Promise<StoredIdempotencyRecord | undefined>;
-  /** False when the key has a record already (another request got there first). */
-  insert(tenant: string, idempotencyKey: string, record: IdempotencyRecord): Promise<boolean>;
+  /**
+   * False when the key has a record already (another request got there first). The request that
+   * inserts it holds the claim to publish its event until `publishingUntilMs`.
+   */
+  insert(
+    tenant: string,
+    idempotencyKey: string,
+    record: IdempotencyRecord,
+    publishingUntilMs: number,
+  ): Promise<boolean>;
+  /**
+   * Atomically takes over publishing an unpublished record whose claim ran out by `nowMs` (its
+   * maker crashed, or is stuck), until `untilMs`; false when published or claimed by another.
+   */
+  claimPublish(
+    tenant: string,
+    idempotencyKey: string,
+    nowMs: number,
+    untilMs: number,
+  ): Promise<boolean>;
   markPublished(tenant: string, idempotencyKey: string): Promise<void>;
 }
 
 export interface StoredIdempotencyRecord extends IdempotencyRecord {
-  /** False until Kafka acknowledged the event: a replay then publishes it (same id) again. */
+  /** False until Kafka acknowledged the event: a replay then sees it published, once. */
   readonly published: boolean;
+  /** While unpublished: until when the request publishing it holds the claim (absent on older records). */
+  readonly publishingUntilMs?: number;
 }
 
 /** What the command handlers read and write; the API wires the real servers in. */
@@ -47,9 +68,15 @@ export interface CommandAccepted {
   readonly replayed: boolean;
 }
 
-/** How long a replay waits for the first request to publish what it recorded. */
-const REPLAY_GRACE_MS = 5_000;
+/**
+ * How long a request holds the claim to publish the event it recorded: its racing twins wait
+ * that long for it before one of them takes over (a crash came between recording and publishing).
+ */
+export const PUBLISH_CLAIM_MS = 5_000;
+/** How often a replay looks whether the event it waits for is published. */
 const REPLAY_POLL_MS = 50;
+/** A replay that saw no event published in this time answers 503, to be retried. */
+const REPLAY_WAIT_MAX_MS = 3 * PUBLISH_CLAIM_MS;
 
 /** Ask a device to do something (POST /v1/devices/:id/commands). */
 export class RequestDeviceCommand extends Command<CommandAccepted> {
@@ -72,7 +99,8 @@ export class CancelDeviceCommand extends Command<CancellationRequestedEvent> {
 /**
  * A shell: the Idempotency-Key's record, then the device, then decide, then record the key and
  * publish. The key is recorded before publishing, so a request that loses a race with its twin
- * (or follows a crash between the two steps) replays the recorded event, with the same id.
+ * (or follows a crash between the two steps) replays the recorded event, with the same id, and
+ * sees it published by the one request that holds the record's claim.
  */
 export class RequestDeviceCommandHandler implements ICommandHandler<RequestDeviceCommand> {
   readonly #ports: CommandWritePorts;
@@ -81,23 +109,25 @@ export class RequestDeviceCommandHandler implements ICommandHandler<RequestDevic
   }
 
   async execute({ request }: RequestDeviceCommand): Promise<CommandAccepted> {
-    const { idempotency } = this.#ports;
+    const { idempotency, nowMs } = this.#ports;
     const fingerprints = fingerprintsOf(request);
     for (let attempt = 0; attempt < 3; attempt++) {
       const stored = await idempotency.find(request.tenant, request.idempotencyKey);
       const key = decideKey(stored, fingerprints, request.idempotencyKey);
       if (key.kind === 'refused') throw refusalError(key.refusal);
       if (key.kind === 'replay') {
-        if (!(await this.#publishedSoon(request))) await this.#publish(request, key.event);
+        await this.#seePublished(request, key.event);
         return { event: key.event, replayed: true };
       }
       const device = await this.#ports.findDevice(request.tenant, request.deviceId);
-      const decision = decideRequest(device, request, this.#ports.nowMs(), this.#ports.rules);
+      const decision = decideRequest(device, request, nowMs(), this.#ports.rules);
       if (!decision.accepted) throw refusalError(decision.refusal);
-      const recorded = await idempotency.insert(request.tenant, request.idempotencyKey, {
-        fingerprint: fingerprints.value,
-        event: decision.event,
-      });
+      const recorded = await idempotency.insert(
+        request.tenant,
+        request.idempotencyKey,
+        { fingerprint: fingerprints.value, event: decision.event },
+        nowMs() + PUBLISH_CLAIM_MS,
+      );
       if (!recorded) continue;
       await this.#publish(request, decision.event);
       return { event: decision.event, replayed: false };
@@ -106,16 +136,33 @@ export class RequestDeviceCommandHandler implements ICommandHandler<RequestDevic
   }
 
   /**
-   * Whether the request that recorded the key has published its event, waiting a moment for it:
-   * racing twins of a request find the record before its maker has published, and publishing
-   * it again from each of them put the same command.requested on Kafka up to four times. A
-   * record still unpublished after the wait was left by a crash: the replay publishes it.
+   * A replay answers once the recorded event is on Kafka, published once: racing twins of a
+   * request find its record before its maker has published, and each publishing it again put
+   * the same command.requested on Kafka up to eight times. So only the holder of the record's
+   * claim publishes: its maker, or, once the claim has run out unredeemed (a crash between
+   * recording and publishing), the one replay that takes it over.
    */
-  async #publishedSoon(request: CommandRequest): Promise<boolean> {
-    for (let waitedMs = 0; ; waitedMs += REPLAY_POLL_MS) {
-      const stored = await this.#ports.idempotency.find(request.tenant, request.idempotencyKey);
-      if (stored?.published === true) return true;
-      if (waitedMs >= REPLAY_GRACE_MS) return false;
+  async #seePublished(request: CommandRequest, event: CommandRequestedEvent): Promise<void> {
+    const { idempotency, nowMs } = this.#ports;
+    const { tenant, idempotencyKey } = request;
+    const giveUpAtMs = nowMs() + REPLAY_WAIT_MAX_MS;
+    for (;;) {
+      const stored = await idempotency.find(tenant, idempotencyKey);
+      if (stored?.published !== false) return;
+      const atMs = nowMs();
+      const claimOver = (stored.publishingUntilMs ?? 0) <= atMs;
+      if (
+        claimOver &&
+        (await idempotency.claimPublish(tenant, idempotencyKey, atMs, atMs + PUBLISH_CLAIM_MS))
+      ) {
+        await this.#publish(request, event);
+        return;
+      }
+      if (atMs >= giveUpAtMs)
+        throw new GridstreamError(
+          'DEPENDENCY_UNAVAILABLE',
+          `the command of Idempotency-Key ${JSON.stringify(idempotencyKey)} is not published yet; try again`,
+        );
       await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
     }
   }

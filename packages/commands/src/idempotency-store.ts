@@ -29,7 +29,7 @@ export async function openIdempotencyStore(db: Db): Promise<
     async find(tenant, idempotencyKey) {
       return (await collection.findOne({ _id: keyId(tenant, idempotencyKey) })) ?? undefined;
     },
-    async insert(tenant, idempotencyKey, record) {
+    async insert(tenant, idempotencyKey, record, publishingUntilMs) {
       try {
         await collection.insertOne({
           _id: keyId(tenant, idempotencyKey),
@@ -39,6 +39,7 @@ export async function openIdempotencyStore(db: Db): Promise<
           // JSON drops undefined fields, which the driver would otherwise store as null.
           event: JSON.parse(JSON.stringify(record.event)) as typeof record.event,
           published: false,
+          publishingUntilMs,
         });
         return true;
       } catch (error) {
@@ -51,6 +52,19 @@ export async function openIdempotencyStore(db: Db): Promise<
         { _id: keyId(tenant, idempotencyKey) },
         { $set: { published: true } },
       );
+    },
+    async claimPublish(tenant, idempotencyKey, nowMs, untilMs) {
+      // One conditional update: of racing claimants one matches (FerretDB as patched applies
+      // one update statement of a collection at a time). A record from before claims has none.
+      const claimed = await collection.updateOne(
+        {
+          _id: keyId(tenant, idempotencyKey),
+          published: false,
+          $or: [{ publishingUntilMs: { $exists: false } }, { publishingUntilMs: { $lte: nowMs } }],
+        },
+        { $set: { publishingUntilMs: untilMs } },
+      );
+      return claimed.modifiedCount === 1;
     },
     async findByCommand(tenant, commandId) {
       return (await collection.findOne({ tenant, commandId, published: true })) ?? undefined;
