@@ -20,6 +20,19 @@ describe('decideCancel', () => {
     expect(first.accepted && again.accepted && first.event.id === again.event.id).toBe(true);
   });
 
+  it("carries the command's correlationId and the reason given", () => {
+    const command = {
+      commandId: 'cmd-1',
+      deviceId: 'plug-1',
+      stage: 'pending' as const,
+      correlationId: 'trace-7',
+    };
+    expect(decideCancel(command, { ...cancel, reason: 'wrong plug' }, nowMs)).toMatchObject({
+      accepted: true,
+      event: { data: { correlationId: 'trace-7', reason: 'wrong plug' } },
+    });
+  });
+
   it.each([
     [undefined, 'NOT_FOUND', 'command-not-found'],
     ['acknowledged', 'CONFLICT', 'command-acknowledged'],

@@ -438,4 +438,60 @@ describe('the command saga', () => {
     expect(new Set(once).size).toBe(once.length);
     expect(run(inputs).events.map((e) => e.id)).toEqual(once);
   });
+
+  it("gives every event of a command its request's correlationId, whatever befalls it", () => {
+    const commandIds = ['c1', 'c2', 'c3'];
+    const anyInput = fc.oneof(
+      fc.record({
+        kind: fc.constant('request' as const),
+        commandId: fc.constantFrom(...commandIds),
+        expiresInMs: fc.integer({ min: 500, max: 20_000 }),
+      }),
+      fc.record({
+        kind: fc.constant('report' as const),
+        commandId: fc.constantFrom(...commandIds),
+        attempt: fc.integer({ min: 1, max: 3 }),
+        outcome: fc.constantFrom('acknowledged' as const, 'succeeded' as const, 'failed' as const),
+      }),
+      fc.record({
+        kind: fc.constant('cancel' as const),
+        commandId: fc.constantFrom(...commandIds),
+      }),
+      fc.record({ kind: fc.constant('tick' as const) }),
+    );
+    // a queue of two, so some requests are rejected
+    const small = { ...timings, maxPendingPerDevice: 2 };
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2_000 }), anyInput), { maxLength: 40 }),
+        (given) => {
+          let state = initialDeviceCommands('acme', 'plug-1');
+          let atMs = t0;
+          const events: ProcessorEvent[] = [];
+          for (const [afterMs, input] of given) {
+            atMs += afterMs;
+            const sagaInput: SagaInput =
+              input.kind === 'request'
+                ? (() => {
+                    const request = requested(input.commandId, atMs, 'normal', input.expiresInMs);
+                    return {
+                      ...request,
+                      data: { ...request.data, correlationId: `trace-${input.commandId}` },
+                    };
+                  })()
+                : input.kind === 'report'
+                  ? reported(input.commandId, input.attempt, input.outcome, atMs)
+                  : input.kind === 'cancel'
+                    ? cancellation(input.commandId, atMs)
+                    : tick;
+            const step = stepDevice(state, sagaInput, atMs, small);
+            state = step.state;
+            events.push(...step.events);
+          }
+          for (const event of events)
+            expect(event.data.correlationId).toBe(`trace-${event.data.commandId}`);
+        },
+      ),
+    );
+  });
 });

@@ -198,6 +198,22 @@ describe('evolveCommand', () => {
     expect(fold([rejected, request])).toEqual(view);
   });
 
+  it("shows who asked to cancel, and why, in the cancellation's step", () => {
+    const [request] = lifecycle as [GridstreamEvent];
+    const cancellation: GridstreamEvent = {
+      ...envelope,
+      id: 'e-cr',
+      type: EventType.commandCancellationRequested,
+      time: at(2),
+      data: { ...ref, correlationId: 'corr', requestedBy: 'key:k1', reason: 'wrong plug' },
+    };
+    const view = fold([request, cancellation]);
+    expect(view?.timeline.at(-1)).toMatchObject({
+      step: 'cancellation-requested',
+      detail: { requestedBy: 'key:k1', reason: 'wrong plug' },
+    });
+  });
+
   it('ignores device reports, and non-command events', () => {
     const report: GridstreamEvent = {
       ...envelope,
