@@ -508,22 +508,67 @@ describe('device commands, tightened', () => {
     await finalSteps(commandId, 'succeeded');
     const again = await post('plug-ok', { action: 'switch_on' }, 'finished-1');
     expect(again.body).toMatchObject({ commandId, replayed: true, status: 'succeeded' });
-    // and every event of the command carries its correlationId
+  });
+
+  it('gives every event of a command its correlationId', async () => {
+    const first = await post('plug-ok', { action: 'switch_on', correlationId: 'trace-e2e' });
+    const commandId = String(first.body['commandId']);
+    await finalSteps(commandId, 'succeeded');
     const events = [
       ...(await readTopic(config, 'commands')),
       ...(await readTopic(config, 'gateway')),
     ]
-      .map((m) => JSON.parse(m.value) as { commandId?: string; correlationId?: string })
-      .filter((data) => data.commandId === commandId);
-    expect(events.length).toBeGreaterThanOrEqual(4);
-    expect(new Set(events.map((data) => data.correlationId))).toEqual(new Set([commandId]));
+      .filter((m) => (JSON.parse(m.value) as { commandId?: string }).commandId === commandId)
+      .map((m) => ({
+        type: m.headers['ce_type'],
+        correlationId: (JSON.parse(m.value) as { correlationId?: string }).correlationId,
+      }));
+    // requested, dispatched, the device's two reports, acknowledged, succeeded
+    expect(new Set(events.map((e) => e.type))).toEqual(
+      new Set([
+        EventType.commandRequested,
+        EventType.commandDispatched,
+        EventType.commandReported,
+        EventType.commandAcknowledged,
+        EventType.commandSucceeded,
+      ]),
+    );
+    expect(events.filter((e) => e.correlationId !== 'trace-e2e')).toEqual([]);
   });
 
   it('takes who asks from the key, never from the body', async () => {
+    const keyId = /^Bearer gs_([0-9a-f]+)_/.exec(auth)?.[1];
+    expect(keyId).toBeDefined();
+    // a body that names who asks is refused, for a request and for a cancellation
     const refused = await post('plug-ok', { action: 'switch_on', requestedBy: 'someone-else' });
     expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({
+      code: 'VALIDATION',
+      reason: 'invalid-request',
+      issues: [expect.objectContaining({ in: 'body' })],
+    });
     expect(JSON.stringify(refused.body)).toContain('requestedBy');
-    expect(refused.body).toMatchObject({ code: 'VALIDATION', reason: 'invalid-request' });
+    const made = await post('plug-offline', { action: 'switch_on', priority: 'low' });
+    const commandId = String(made.body['commandId']);
+    const cancelRefused = await api.app.inject({
+      method: 'POST',
+      url: `/v1/commands/${commandId}/cancel`,
+      headers: { authorization: auth },
+      payload: { requestedBy: 'someone-else' },
+    });
+    expect(cancelRefused.statusCode).toBe(400);
+    expect(cancelRefused.body).toContain('requestedBy');
+    // and the command names the key that asked for it and for its cancellation
+    await api.app.inject({
+      method: 'POST',
+      url: `/v1/commands/${commandId}/cancel`,
+      headers: { authorization: auth },
+    });
+    const { view } = await finalSteps(commandId, 'cancelled');
+    expect(view.requestedBy).toBe(`key:${String(keyId)}`);
+    expect(view.timeline.find((e) => e.step === 'cancelled')?.detail).toMatchObject({
+      requestedBy: `key:${String(keyId)}`,
+    });
   });
 
   it("shows a cancellation's reason in the command's timeline", async () => {
