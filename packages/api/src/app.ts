@@ -5,7 +5,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { GridstreamError } from '@gridstream/errors';
 import { installAuthentication } from './auth/authenticate.ts';
 import type { ApiDependencies } from './dependencies.ts';
-import { installErrorHandler } from './errors.ts';
+import { answerFrameworkError, installErrorHandler } from './errors.ts';
 import { dashboardRoutes } from './dashboard/routes.ts';
 import { createApiMetrics, instrumentHttp, observeDelivery } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
@@ -26,12 +26,25 @@ import { summaryRoutes } from './routes/summary.ts';
 /** Bytes a request body may have unless its route says otherwise (POST /v1/readings: 2 MiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 
+/**
+ * The longest path parameter the router reads: an id may have 128 characters, and each may be
+ * percent-encoded (3 each). Longer is 414; shorter but not an id is 400, naming the parameter.
+ */
+const MAX_PARAM_LENGTH = 3 * 128;
+
 /** Builds the API without listening, so tests can `inject` requests without a socket. */
 export async function buildApp(
   deps: ApiDependencies,
   options: FastifyServerOptions = {},
 ): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: DEFAULT_BODY_LIMIT_BYTES, ...options });
+  const app = Fastify({
+    bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerFrameworkError,
+    ...options,
+  });
+  // Every body is JSON (the document says application/json): text is 415, as any other type.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
