@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorBodySchema } from './errors.ts';
 
 /**
  * What the routes answer, for the OpenAPI document and the contract tests. Views of the read
@@ -104,3 +105,20 @@ export const CancellationAcceptedResponse = z.object({
 });
 
 export const CommandStatsResponse = z.looseObject({ from: isoTime, to: isoTime });
+
+/** How a command request can be refused besides an invalid field (decide-request's refusals). */
+export const CommandRequestRefusals = {
+  409: ErrorBodySchema.describe(
+    'CONFLICT: the device is decommissioned or not registered, or the Idempotency-Key was used for another request; `reason` says which',
+  ),
+  422: ErrorBodySchema.describe(
+    "REFUSED: the device's kind cannot do the action, or its parameters do not fit; `reason` says which",
+  ),
+};
+
+/** How a cancellation can be refused (decide-cancel's refusals). */
+export const CancellationRefusals = {
+  409: ErrorBodySchema.describe(
+    'CONFLICT: the command was acknowledged or has finished; `reason` says which',
+  ),
+};

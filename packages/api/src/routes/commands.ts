@@ -20,7 +20,9 @@ import type { CommandView } from '@gridstream/projection-commands';
 import type { ApiDependencies } from '../dependencies.ts';
 import {
   CancellationAcceptedResponse,
+  CancellationRefusals,
   CommandAcceptedResponse,
+  CommandRequestRefusals,
   CommandResponse,
   CommandsResponse,
   CommandStatsResponse,
@@ -93,7 +95,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
         headers: CommandHeaders,
         params: z.object({ id: EntityId }),
         body: CommandRequestBody,
-        response: { 202: CommandAcceptedResponse },
+        response: { 202: CommandAcceptedResponse, ...CommandRequestRefusals },
       },
     },
     async (request, reply) => {
@@ -211,7 +213,7 @@ export const commandRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = a
       schema: {
         params: z.object({ id: EntityId }),
         body: CancelBody,
-        response: { 202: CancellationAcceptedResponse },
+        response: { 202: CancellationAcceptedResponse, ...CancellationRefusals },
       },
     },
     async (request, reply) => {
