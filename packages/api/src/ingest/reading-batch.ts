@@ -12,11 +12,18 @@ import type { EventOf, TimePlausibility } from '@gridstream/events';
 
 export const MAX_READINGS_PER_REQUEST = 1000;
 
+/** The fields of which a reading needs at least one (hasMeasurement), for the document. */
+const MEASUREMENTS = ['powerW', 'importWh', 'exportWh', 'socPct', 'phases'] as const;
+
 /** The shorthand for a plain reading: the payload plus when it was measured and, optionally, its id. */
 export const ReadingInput = ReadingFields.extend({
-  time: Timestamp,
+  time: Timestamp.describe(
+    'when it was measured; a time implausibly far from the clock (docs/events.md) is refused, 400',
+  ),
   id: z.uuid().optional(),
-}).refine(hasMeasurement.check, { message: hasMeasurement.message });
+})
+  .refine(hasMeasurement.check, { message: hasMeasurement.message })
+  .meta({ anyOf: MEASUREMENTS.map((name) => ({ required: [name] })) });
 
 export const ReadingBatch = z.strictObject({
   readings: z.array(ReadingInput).min(1).max(MAX_READINGS_PER_REQUEST),

@@ -12,14 +12,17 @@ const DeviceParams = z.object({ id: EntityId });
 
 const HistoryQuery = z
   .object({
-    from: Timestamp.optional(),
-    to: Timestamp.optional(),
+    from: Timestamp.optional().describe('start (inclusive); default the first event; before `to`'),
+    to: Timestamp.optional().describe('end (exclusive); default now'),
     limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
   })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, {
-    message: 'from must be before to',
-    path: ['from'],
-  });
+  .refine(
+    (q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to),
+    {
+      message: 'from must be before to',
+      path: ['from'],
+    },
+  );
 
 const StateQuery = z.object({ at: Timestamp });
 

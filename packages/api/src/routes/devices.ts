@@ -1,40 +1,22 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { EntityId, Timestamp } from '@gridstream/events';
+import { EntityId } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
 import { deviceConnectivity, findDevice, todayEnergy } from '@gridstream/projection-devices';
 import type { ApiDependencies } from '../dependencies.ts';
 import { DeviceResponse, ReadingsResponse } from '../responses.ts';
 import { tenantOf } from '../auth/authenticate.ts';
+import { boundedRange, emptyIfNoTable, rangeQuery } from './time-range.ts';
 
-export const MAX_SERIES_RANGE_MS = 31 * 24 * 3600 * 1000;
-const DEFAULT_SERIES_RANGE_MS = 3600 * 1000;
+const MAX_READINGS_RANGE_MS = 31 * 24 * 3600 * 1000;
+const DEFAULT_READINGS_RANGE_MS = 3600 * 1000;
 
 const DeviceParams = z.object({ id: EntityId });
 
-export const SeriesQuery = z
-  .object({
-    from: Timestamp.optional(),
-    to: Timestamp.optional(),
-    limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
-  })
-  .refine(
-    (q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to),
-    {
-      message: 'from must be before to',
-      path: ['from'],
-    },
-  )
-  .refine(
-    (q) =>
-      q.from === undefined ||
-      q.to === undefined ||
-      Date.parse(q.to) - Date.parse(q.from) <= MAX_SERIES_RANGE_MS,
-    {
-      message: 'the range may span at most 31 days',
-      path: ['to'],
-    },
-  );
+const ReadingsQuery = z.object({
+  ...rangeQuery(31, 'an hour'),
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
 
 interface ReadingRow {
   ts: Date;
@@ -85,37 +67,30 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
       config: { scope: 'read' },
       schema: {
         params: DeviceParams,
-        querystring: SeriesQuery,
+        querystring: ReadingsQuery,
         response: { 200: ReadingsResponse },
       },
     },
     async (request) => {
-      const { from, to, limit } = request.query;
-      const toMs = to === undefined ? deps.now().getTime() : Date.parse(to);
-      const fromMs = from === undefined ? toMs - DEFAULT_SERIES_RANGE_MS : Date.parse(from);
-      if (toMs - fromMs > MAX_SERIES_RANGE_MS || fromMs >= toMs) {
-        throw new GridstreamError(
-          'VALIDATION',
-          'the range must be non-empty and span at most 31 days',
-          {
-            issues: [
-              { path: 'from', message: 'from must be before to and at most 31 days before it' },
-            ],
-          },
-        );
-      }
-      const rows = await deps.questdb.query<ReadingRow>(
-        `SELECT ts, power_w, import_wh, export_wh, voltage_v, current_a, soc_pct, temperature_c, quality
+      const { fromMs, toMs } = boundedRange(request.query, deps.now().getTime(), {
+        defaultMs: DEFAULT_READINGS_RANGE_MS,
+        maxMs: MAX_READINGS_RANGE_MS,
+      });
+      const limit = request.query.limit;
+      const rows = await emptyIfNoTable(
+        deps.questdb.query<ReadingRow>(
+          `SELECT ts, power_w, import_wh, export_wh, voltage_v, current_a, soc_pct, temperature_c, quality
          FROM "${deps.readingsTable}"
          WHERE tenant = $1 AND device_id = $2 AND ts >= $3 AND ts < $4
          ORDER BY ts LIMIT $5`,
-        [
-          tenantOf(request),
-          request.params.id,
-          new Date(fromMs).toISOString(),
-          new Date(toMs).toISOString(),
-          limit,
-        ],
+          [
+            tenantOf(request),
+            request.params.id,
+            new Date(fromMs).toISOString(),
+            new Date(toMs).toISOString(),
+            limit,
+          ],
+        ),
       );
       return {
         deviceId: request.params.id,

@@ -23,7 +23,7 @@ import type {
 } from '@gridstream/questdb';
 import { tenantOf } from '../auth/authenticate.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { boundedRange, emptyIfNoTable, isTimeZone } from './time-range.ts';
+import { boundedRange, emptyIfNoTable, TimeZone } from './time-range.ts';
 import type { TimeRange } from './time-range.ts';
 
 /** The longest range per bucket size: about 3,000 buckets at most. */
@@ -78,14 +78,13 @@ const EnergyQuery = z.object({
     .describe(
       'UTC quarter hours; local hours (a fall-back repeats one: two buckets); local days, calendar months or years (the range is widened to whole ones)',
     ),
-  timeZone: z
-    .string()
-    .max(64)
-    .refine(isTimeZone, { message: 'an IANA time zone, e.g. Europe/Berlin' })
-    .default('UTC')
-    .describe('whose local hours, days, months and years the buckets follow (DST included)'),
-  from: Timestamp.optional(),
-  to: Timestamp.optional(),
+  timeZone: TimeZone.default('UTC').describe(
+    'whose local hours, days, months and years the buckets follow (DST included)',
+  ),
+  from: Timestamp.optional().describe(
+    'start; default one day (15m, 1h), 31 days (1d), 366 days (1mo) or five years (1y) before `to`; from 2000 on, before `to`, and at most 31 days (15m), 124 days (1h), three years (1d), ten years (1mo) or 30 years (1y) before it (else 400)',
+  ),
+  to: Timestamp.optional().describe('end (exclusive); default now'),
 });
 
 const isoStart = z.string().describe('the bucket start, ISO 8601 UTC');

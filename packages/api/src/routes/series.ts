@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { EntityId, Timestamp } from '@gridstream/events';
+import { EntityId } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
 import { tenantOf } from '../auth/authenticate.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { boundedRange, emptyIfNoTable } from './time-range.ts';
+import { boundedRange, emptyIfNoTable, rangeQuery } from './time-range.ts';
 
 /** Buckets one answer may have at most: the range divided by the step. */
 export const MAX_SERIES_POINTS = 10_000;
@@ -33,10 +33,12 @@ const AGGREGATES = { mean: 'avg', min: 'min', max: 'max', last: 'last' } as cons
 
 const SeriesQuery = z.object({
   field: z.enum(Object.keys(COLUMNS) as [keyof typeof COLUMNS]).default('powerW'),
-  step: z.enum(Object.keys(STEPS_MS) as [keyof typeof STEPS_MS]).default('1m'),
+  step: z
+    .enum(Object.keys(STEPS_MS) as [keyof typeof STEPS_MS])
+    .default('1m')
+    .describe(`at most ${MAX_SERIES_POINTS} steps in the range (else 400)`),
   aggregate: z.enum(Object.keys(AGGREGATES) as [keyof typeof AGGREGATES]).default('mean'),
-  from: Timestamp.optional(),
-  to: Timestamp.optional(),
+  ...rangeQuery(31, 'an hour'),
 });
 
 const SeriesResponse = z.object({
