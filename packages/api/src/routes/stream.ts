@@ -29,6 +29,58 @@ const StreamHeaders = z.object({
     .describe('the id of the last event received: what came after it is sent first'),
 });
 
+/** The `data` of a reading, command or alert event: the CloudEvent as JSON, without its tenant. */
+const liveData = (kind: LiveKind) =>
+  z.object({
+    id: z.string(),
+    type: z
+      .string()
+      .regex(new RegExp(`^gridstream\\.${kind}\\.`))
+      .describe(`gridstream.${kind}.*`),
+    source: z.string(),
+    subject: z.string().describe('the device id'),
+    time: z.string().describe('ISO 8601'),
+    data: z.looseObject({}).describe("the event's payload (docs/events.md)"),
+  });
+
+/** An SSE `data` field holding JSON of this schema (contentMediaType and contentSchema). */
+function jsonText(schema: z.ZodType) {
+  const { $schema: _dialect, ...contentSchema } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+  });
+  return z.string().meta({ contentMediaType: 'application/json', contentSchema });
+}
+
+const liveEvent = <Kind extends LiveKind>(kind: Kind) =>
+  z.object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9]+-[0-9]+$/)
+      .describe('<feed epoch>-<sequence>: what Last-Event-ID resumes from'),
+    event: z.literal(kind),
+    data: jsonText(liveData(kind)),
+  });
+
+/**
+ * One event of the stream, as its SSE fields (`id`, `event`, `data`), `data` being JSON. The
+ * document describes each event (OpenAPI 3.1 reads the schema of text/event-stream so); the
+ * stream also sends a `retry:` line and heartbeat comments, which are no events.
+ */
+export const StreamEvent = z.discriminatedUnion('event', [
+  liveEvent('reading'),
+  liveEvent('command'),
+  liveEvent('alert'),
+  z
+    .object({
+      id: z.string().optional().describe('the id of the event before, if any'),
+      event: z.literal('reset'),
+      data: jsonText(z.object({ reason: z.enum(['unknown-epoch', 'too-old', 'malformed']) })),
+    })
+    .describe(
+      'first, when Last-Event-ID names what the feed no longer has: reload state with the queries',
+    ),
+]);
+
 function frame(event: LiveEvent): string | undefined {
   const data = event.data();
   return data === undefined
@@ -56,11 +108,9 @@ export const streamRoutes: FastifyPluginAsyncZod<{ feed: LiveFeed }> = async (ap
         headers: StreamHeaders,
         produces: ['text/event-stream'],
         response: {
-          200: z
-            .string()
-            .describe(
-              'text/event-stream: `id`, `event` (reading, command, alert or reset) and `data` (the CloudEvent as JSON) per event',
-            ),
+          200: StreamEvent.describe(
+            'text/event-stream, never ending: the schema is of each event; a heartbeat comment every 15 s',
+          ),
         },
       },
     },
