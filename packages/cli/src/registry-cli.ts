@@ -16,23 +16,33 @@ import type { ProgressLine } from './progress-line.ts';
 
 export const REGISTRY_USAGE = `usage:
   gridstream devices import FILE [--tenant T] [--format csv|ndjson]
-      register the devices of FILE (CSV with a header, or one JSON object a line): deviceId,
-      siteId, kind, role, name, ratedPowerW?, counterWrapWh?; a line that is refused is
-      reported with its number and why, the others are registered; the same file again
-      changes nothing. Exit 0 if no line was refused, 1 if some were.
+      register the devices of FILE: CSV (.csv) whose header names the columns, or one JSON
+      object a line (.ndjson, .jsonl): deviceId, siteId, kind, role, name, ratedPowerW?,
+      counterWrapWh?. A line that is refused (unreadable, invalid, or judged so by the
+      registry) is reported with its number and why; the others are registered, a thousand
+      at a time. The same file again changes nothing. Exit 0 if no line was refused, 1 if
+      some were, 64 for a file that cannot be read or a header without the columns.
   gridstream devices decommission|restore ID [--reason R] [--tenant T]
   gridstream sites add ID --name N --time-zone Z [--tenant T]
 
 Changes go through the registry's write side as the API's do, their actor the operator
-(operator:<user>), never a key. Sites must exist before their devices.`;
+(operator:<the OS account>), never a key. Sites must exist before their devices.`;
 
 /** How many registrations go to the write side at a time (the API's batch limit). */
 const BATCH = 1_000;
 
-/** The CLI's actor: the operator running it. */
+/**
+ * The CLI's actor: the operator running it, named by the OS account the process runs as ($USER
+ * only where the account has no name, as in a container without a passwd entry).
+ */
 export function operatorActor(): string {
-  const name = process.env['USER'] ?? userInfo().username;
-  return `operator:${name.replace(/\s+/g, '_') || 'unknown'}`;
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = process.env['USER'];
+  }
+  return `operator:${name?.replace(/\s+/g, '_') || 'unknown'}`;
 }
 
 export interface RefusedLine {
@@ -50,13 +60,24 @@ export interface ImportReport {
   readonly refused: readonly RefusedLine[];
 }
 
-interface ParsedLine {
+/** One line of an import file: a registration still to be checked, or why it cannot be read. */
+export interface RegistrationLine {
   readonly line: number;
   readonly value?: unknown;
   readonly refusal?: { reason: string; message: string };
 }
 
+export type ImportFormat = 'csv' | 'ndjson';
+
+const COLUMNS = Object.keys(DeviceRegistrationRequest.shape);
+const REQUIRED_COLUMNS = COLUMNS.filter(
+  (column) =>
+    !DeviceRegistrationRequest.shape[column as keyof DeviceRegistrationRequest].safeParse(undefined)
+      .success,
+);
 const NUMERIC = new Set(['ratedPowerW', 'counterWrapWh']);
+/** A decimal number as people write one; Number() alone would take "0x10" and "1e" apart. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A CSV record's fields as the registration's types: empty is absent, numbers are numbers. */
 function typedRecord(record: Record<string, string>): Record<string, unknown> | string {
@@ -65,53 +86,86 @@ function typedRecord(record: Record<string, string>): Record<string, unknown> | 
     const text = raw.trim();
     if (text === '') continue;
     if (NUMERIC.has(column)) {
-      const number = Number(text);
-      if (!Number.isFinite(number)) return `${column}: ${JSON.stringify(text)} is not a number`;
-      typed[column] = number;
+      if (!DECIMAL.test(text)) return `${column}: ${JSON.stringify(text)} is not a number`;
+      typed[column] = Number(text);
     } else typed[column] = text;
   }
   return typed;
 }
 
-/** A record as csv-parse gives it with `info`: the fields by column, and where it ended. */
-interface CsvRecord {
-  readonly record: Record<string, string>;
-  readonly info: { readonly lines: number };
+/** The fields of one CSV line. */
+function csvFields(line: string): string[] {
+  const rows: string[][] = parseCsv(line);
+  return rows[0] ?? [];
 }
 
-function parseCsvLines(text: string): ParsedLine[] {
-  const parsed: ParsedLine[] = [];
-  const records: unknown = parseCsv(text, {
-    columns: true,
-    skip_empty_lines: true,
-    info: true,
-    // a record with too many or too few fields is refused on its own, not the whole file
-    skip_records_with_error: true,
-    on_skip: (error) => {
-      if (error === undefined) return;
+/** The header's columns; a header the registrations cannot be read by is a usage error. */
+function csvColumns(header: string): string[] {
+  let columns: string[];
+  try {
+    columns = csvFields(header).map((c) => c.trim());
+  } catch (error) {
+    throw new RangeError(`the CSV header cannot be read: ${(error as Error).message}`);
+  }
+  const problems = [
+    ...columns.filter((c) => !COLUMNS.includes(c)).map((c) => `unknown column ${c}`),
+    ...columns.filter((c, i) => columns.indexOf(c) !== i).map((c) => `column ${c} twice`),
+    ...REQUIRED_COLUMNS.filter((c) => !columns.includes(c)).map((c) => `no column ${c}`),
+  ];
+  if (problems.length > 0)
+    throw new RangeError(
+      `the CSV header: ${problems.join(', ')} (columns: ${COLUMNS.join(', ')}; the last two optional)`,
+    );
+  return columns;
+}
+
+/**
+ * A line at a time, so a malformed line (a stray quote, a field too many) is refused alone: read
+ * as one document, csv-parse takes everything after a stray quote into one field and the lines
+ * after it would be lost. A registration has no field that spans lines.
+ */
+function parseCsvLines(text: string): RegistrationLine[] {
+  const physical = text.split(/\r?\n/);
+  const headerIndex = physical.findIndex((raw) => raw.trim() !== '');
+  if (headerIndex === -1) return [];
+  const columns = csvColumns(physical[headerIndex] ?? '');
+  const parsed: RegistrationLine[] = [];
+  for (let index = headerIndex + 1; index < physical.length; index++) {
+    const raw = physical[index] ?? '';
+    const line = index + 1;
+    if (raw.trim() === '') continue;
+    let fields: string[];
+    try {
+      fields = csvFields(raw);
+    } catch (error) {
+      const message = (error as Error).message.replace(/ (at|on) line 1\b/, '');
+      parsed.push({ line, refusal: { reason: 'unreadable-line', message } });
+      continue;
+    }
+    const record = Object.fromEntries(columns.map((column, i) => [column, fields[i] ?? '']));
+    if (fields.length !== columns.length) {
       parsed.push({
-        line: Number((error as { lines?: unknown }).lines ?? 0),
-        refusal: { reason: 'unreadable-line', message: error.message },
+        line,
+        value: record,
+        refusal: {
+          reason: 'unreadable-line',
+          message: `${fields.length} fields, the header names ${columns.length}`,
+        },
       });
-    },
-  });
-  for (const { record, info } of records as CsvRecord[]) {
+      continue;
+    }
     const value = typedRecord(record);
     parsed.push(
       typeof value === 'string'
-        ? {
-            line: info.lines,
-            value: record,
-            refusal: { reason: 'invalid-registration', message: value },
-          }
-        : { line: info.lines, value },
+        ? { line, value: record, refusal: { reason: 'invalid-registration', message: value } }
+        : { line, value },
     );
   }
-  return parsed.sort((a, b) => a.line - b.line);
+  return parsed;
 }
 
-function parseNdjsonLines(text: string): ParsedLine[] {
-  const parsed: ParsedLine[] = [];
+function parseNdjsonLines(text: string): RegistrationLine[] {
+  const parsed: RegistrationLine[] = [];
   text.split('\n').forEach((raw, index) => {
     if (raw.trim() === '') return;
     try {
@@ -126,27 +180,47 @@ function parseNdjsonLines(text: string): ParsedLine[] {
   return parsed;
 }
 
+/**
+ * The lines of an import file (a spreadsheet's byte order mark ignored). Throws a RangeError
+ * for a CSV header that does not name the registration's columns.
+ */
+export function readRegistrations(text: string, format: ImportFormat): RegistrationLine[] {
+  const body = text.replace(/^\uFEFF/, '');
+  return format === 'csv' ? parseCsvLines(body) : parseNdjsonLines(body);
+}
+
+/** The format a file's name says, or undefined if it says none. */
+export function formatOfFile(file: string): ImportFormat | undefined {
+  const extension = extname(file).toLowerCase();
+  if (extension === '.csv') return 'csv';
+  if (extension === '.ndjson' || extension === '.jsonl') return 'ndjson';
+  return undefined;
+}
+
+function bar(fraction: number, width = 20): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
 const deviceIdOf = (value: unknown) => {
   const id = (value as { deviceId?: unknown } | null)?.deviceId;
   return typeof id === 'string' ? id : undefined;
 };
 
 /**
- * Registers the devices of a file through the registry's write side, a batch at a time: each
- * line checked for shape here, judged by decideRegistry there. Returns what became of each line.
+ * Registers the devices of a file's lines (`readRegistrations`) through the registry's write
+ * side, a batch at a time: each line checked for shape here, judged by decideRegistry there.
+ * Returns what became of each line.
  */
 export async function importDevices(
   registry: RegistryWriteSide,
+  lines: readonly RegistrationLine[],
   options: {
-    readonly text: string;
-    readonly format: 'csv' | 'ndjson';
     readonly tenant: string;
     readonly actor: string;
     readonly progress?: ProgressLine;
   },
 ): Promise<ImportReport> {
-  const lines =
-    options.format === 'csv' ? parseCsvLines(options.text) : parseNdjsonLines(options.text);
   const refused: RefusedLine[] = [];
   const valid: { line: number; command: RegistryCommand }[] = [];
   for (const { line, value, refusal } of lines) {
@@ -194,7 +268,7 @@ export async function importDevices(
     });
     const done = Math.min(start + BATCH, valid.length);
     options.progress?.update(
-      `devices import: ${done.toLocaleString('en-US')} of ${valid.length.toLocaleString('en-US')} registrations (${Math.round((done / valid.length) * 100)} %), ${registered} registered, ${unchanged} unchanged, ${refused.length} refused`,
+      `devices import ${bar(done / valid.length)} ${done.toLocaleString('en-US')} of ${valid.length.toLocaleString('en-US')} registrations (${Math.round((done / valid.length) * 100)} %), ${registered} registered, ${unchanged} unchanged, ${refused.length} refused`,
     );
   }
   refused.sort((a, b) => a.line - b.line);
@@ -247,7 +321,9 @@ export async function registryCommand(
       ...(values.reason === undefined ? {} : { reason: values.reason }),
     };
   else if (noun === 'devices' && action === 'import') {
-    const format = values.format ?? (extname(target).toLowerCase() === '.csv' ? 'csv' : 'ndjson');
+    const format = values.format ?? formatOfFile(target);
+    if (format === undefined)
+      throw new RangeError(`${target}: name a .csv, .ndjson or .jsonl file, or give --format`);
     if (format !== 'csv' && format !== 'ndjson')
       throw new RangeError(`--format ${format}: csv or ndjson`);
     let text: string;
@@ -256,10 +332,16 @@ export async function registryCommand(
     } catch (error) {
       throw new RangeError(`cannot read ${target}: ${(error as Error).message}`);
     }
+    const lines = readRegistrations(text, format);
     const registry = await connectRegistry(config);
     try {
       const progress = progressLine();
-      const report = await importDevices(registry, { text, format, tenant, actor, progress });
+      const startedMs = performance.now();
+      const report = await importDevices(registry, lines, { tenant, actor, progress });
+      // ends the progress line, so the report below starts on a line of its own
+      progress.log(
+        `devices import: ${report.lines} lines judged in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`,
+      );
       for (const r of report.refused)
         out(
           `line ${r.line}${r.deviceId === undefined ? '' : ` (${r.deviceId})`}: ${r.reason}: ${r.message}`,
