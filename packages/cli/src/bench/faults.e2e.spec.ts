@@ -56,5 +56,5 @@ describe('gridstream bench faults --short', () => {
       Object.fromEntries(faultCounts(result).map(([name]) => [name, 0])),
     );
     expect(child.exitCode).toBe(0);
-  }, 480_000);
+  }, 660_000);
 });

@@ -399,7 +399,9 @@ async function runFaults(
         lastLag.length > 0 &&
         lastLag.every((l) => l.lag === 0) &&
         faults.every((f) => f.endedMs !== undefined),
-      options.short ? 150_000 : Math.max(600_000, 2 * loadMs),
+      // The short run's slowest group (the alerts processor) once took more than 150 s to catch
+      // up after a FerretDB freeze and a kill under the CI load; how long is not what it checks.
+      options.short ? 300_000 : Math.max(600_000, 2 * loadMs),
       'every consumer group to catch up',
     );
     drained = true;
