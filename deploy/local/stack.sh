@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs gridstream's servers as plain local processes, for machines without Docker:
-# Apache Kafka (KRaft, one node), QuestDB, and FerretDB (MongoDB wire protocol, SQLite).
-# Everything is fetched from package registries (Maven Central, the Go module proxy).
+# Apache Kafka (KRaft, one node), QuestDB, FerretDB (MongoDB wire protocol, SQLite) and Eclipse
+# Mosquitto (MQTT). Everything is fetched from package registries (Maven Central, the Go module
+# proxy, Debian's apt: Mosquitto's packages are downloaded and unpacked into the cache, not
+# installed into the system).
 #
 #   stack.sh install                  fetch/build into the cache (no network once cached)
 #   stack.sh start  [server...]       install if needed, start, wait until ready
 #   stack.sh stop   [server...]       SIGTERM, then SIGKILL after a timeout
 #   stack.sh status [server...]       one line per server; exit 0 if all running, 3 if not
-#   stack.sh logs   <kafka|questdb|mongo>
+#   stack.sh logs   <kafka|questdb|mongo|mqtt>
 #
 # See deploy/local/README.md for versions, ports, environment variables and traps.
 set -euo pipefail
@@ -25,6 +27,7 @@ GS_QDB_PG_PORT=${GS_QDB_PG_PORT:-8812}
 GS_QDB_ILP_TCP_PORT=${GS_QDB_ILP_TCP_PORT:-9009}
 GS_QDB_HEALTH_PORT=${GS_QDB_HEALTH_PORT:-9003}
 GS_MONGO_PORT=${GS_MONGO_PORT:-27017}
+GS_MQTT_PORT=${GS_MQTT_PORT:-1883}
 
 GS_START_TIMEOUT=${GS_START_TIMEOUT:-90}
 GS_STOP_TIMEOUT=${GS_STOP_TIMEOUT:-30}
@@ -41,12 +44,16 @@ KAFKA_DIR="$GS_CACHE/kafka-$KAFKA_VERSION"
 QUESTDB_JAR="$GS_CACHE/questdb-$QUESTDB_VERSION/questdb-$QUESTDB_VERSION.jar"
 FERRETDB_BIN="$GS_CACHE/bin/ferretdb-$FERRETDB_VERSION"
 FERRETDB_BUILD="$SCRIPT_DIR/ferretdb/build.sh"
+# Debian's packages of the broker and the libraries a Debian 12 base system lacks; the version is
+# the one apt offers (Debian keeps only the newest security update of a release on its mirrors).
+MOSQUITTO_PACKAGES=(mosquitto mosquitto-clients libmosquitto1 libcjson1 libdlt2 libwrap0)
+MOSQUITTO_DIR="$GS_CACHE/mosquitto"
 
 DATA_DIR="$GS_HOME/data"
 LOG_DIR="$GS_HOME/logs"
 RUN_DIR="$GS_HOME/run"
 
-ALL_SERVERS=(kafka questdb mongo)
+ALL_SERVERS=(kafka questdb mongo mqtt)
 JAVA=""
 
 say() { printf 'gridstream: %s\n' "$*"; }
@@ -167,11 +174,48 @@ install_ferretdb() {
   echo "$stamp" >"$FERRETDB_BIN.stamp"
 }
 
+mosquitto_installed() { [[ -s "$MOSQUITTO_DIR/.complete" ]]; }
+
+mosquitto_env() { # <command...>: runs one of the unpacked binaries with its libraries
+  LD_LIBRARY_PATH="$MOSQUITTO_DIR/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
+}
+
+install_mosquitto() {
+  if mosquitto_installed; then return 0; fi
+  if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+    die "missing prerequisite: apt-get and dpkg-deb (Debian or Ubuntu), to fetch Mosquitto"
+  fi
+  say "fetching Eclipse Mosquitto from Debian (apt-get download ${MOSQUITTO_PACKAGES[*]})"
+  local tmp deb missing
+  tmp=$(mktemp -d "$GS_CACHE/.mosquitto.XXXXXX")
+  chmod 755 "$tmp" # apt's download user must be able to write there
+  if ! (cd "$tmp" && apt-get download "${MOSQUITTO_PACKAGES[@]}" >"$tmp/apt.log" 2>&1); then
+    # A machine whose package lists were never fetched has no candidate: fetch them (root only).
+    if [[ $(id -u) == 0 ]] && apt-get update -qq >>"$tmp/apt.log" 2>&1 &&
+      (cd "$tmp" && apt-get download "${MOSQUITTO_PACKAGES[@]}" >>"$tmp/apt.log" 2>&1); then
+      :
+    else
+      sed 's/^/  | /' "$tmp/apt.log" >&2
+      rm -rf "$tmp"
+      die "could not download Mosquitto's packages with apt-get (see above; as a user, run 'sudo apt-get update' first)"
+    fi
+  fi
+  for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
+  missing=$(LD_LIBRARY_PATH="$tmp/root/usr/lib/x86_64-linux-gnu" ldd "$tmp/root/usr/sbin/mosquitto" | grep 'not found' || true)
+  [[ -z "$missing" ]] || { rm -rf "$tmp"; die "Mosquitto needs libraries this machine lacks: $missing"; }
+  dpkg-deb -f "$tmp"/mosquitto_*.deb Version >"$tmp/root/.complete.tmp"
+  rm -rf "$MOSQUITTO_DIR"
+  mv "$tmp/root" "$MOSQUITTO_DIR"
+  mv "$MOSQUITTO_DIR/.complete.tmp" "$MOSQUITTO_DIR/.complete"
+  rm -rf "$tmp"
+}
+
 installed() { # is <server> installed?
   case "$1" in
     kafka) kafka_installed ;;
     questdb) [[ -f "$QUESTDB_JAR" ]] ;;
     mongo) ferretdb_installed ;;
+    mqtt) mosquitto_installed ;;
   esac
 }
 
@@ -188,6 +232,7 @@ install_servers() { # install the given servers (all of them by default)
       kafka) install_kafka ;;
       questdb) install_questdb ;;
       mongo) install_ferretdb ;;
+      mqtt) install_mosquitto ;;
     esac
   done
   exec 8>&-
@@ -202,6 +247,7 @@ marker() {
   case "$1" in
     kafka | questdb) echo "-Dgridstream.server=$1@$GS_HOME" ;;
     mongo) echo "$DATA_DIR/ferretdb" ;; # the --data argument
+    mqtt) echo "$RUN_DIR/mosquitto.conf" ;; # the -c argument
   esac
 }
 
@@ -246,6 +292,7 @@ main_port() {
     kafka) echo "$GS_KAFKA_PORT" ;;
     questdb) echo "$GS_QDB_HTTP_PORT" ;;
     mongo) echo "$GS_MONGO_PORT" ;;
+    mqtt) echo "$GS_MQTT_PORT" ;;
   esac
 }
 
@@ -254,6 +301,7 @@ ports_of() {
     kafka) echo "$GS_KAFKA_PORT $GS_KAFKA_CONTROLLER_PORT" ;;
     questdb) echo "$GS_QDB_HTTP_PORT $GS_QDB_PG_PORT $GS_QDB_ILP_TCP_PORT $GS_QDB_HEALTH_PORT" ;;
     mongo) echo "$GS_MONGO_PORT" ;;
+    mqtt) echo "$GS_MQTT_PORT" ;;
   esac
 }
 
@@ -331,6 +379,53 @@ start_mongo() {
   launch mongo "$FERRETDB_BIN" --listen "127.0.0.1:$GS_MONGO_PORT" --data "$(marker mongo)"
 }
 
+# The broker's own accounts, made once per GS_HOME: `admin` manages the dynamic security plugin
+# (tenants' credentials, docs/mqtt.md), `gridstream-bridge` reads every tenant's topics. Their
+# passwords are random, in files only this user can read; services read them from there unless
+# GS_MQTT_PASSWORD / GS_MQTT_ADMIN_PASSWORD are set.
+mqtt_dir() { echo "$DATA_DIR/mosquitto"; }
+
+new_secret() { head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='; }
+
+start_mqtt() {
+  local dir
+  dir=$(mqtt_dir)
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  if [[ ! -f "$dir/dynamic-security.json" ]]; then
+    (umask 077 && new_secret >"$dir/admin.secret" && new_secret >"$dir/bridge.secret")
+    mosquitto_env "$MOSQUITTO_DIR/usr/bin/mosquitto_ctrl" dynsec init "$dir/dynamic-security.json" \
+      admin "$(cat "$dir/admin.secret")" >"$LOG_DIR/mqtt-init.log" 2>&1 ||
+      { cat "$LOG_DIR/mqtt-init.log" >&2; die "mqtt: could not initialise the dynamic security plugin"; }
+    rm -f "$dir/.provisioned"
+  fi
+  render "$SCRIPT_DIR/mosquitto/mosquitto.conf.template" "$RUN_DIR/mosquitto.conf" \
+    "PORT=$GS_MQTT_PORT" "DATA_DIR=$dir" "USER=$(id -un)" \
+    "PLUGIN=$MOSQUITTO_DIR/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"
+  launch mqtt env "LD_LIBRARY_PATH=$MOSQUITTO_DIR/usr/lib/x86_64-linux-gnu" \
+    "$MOSQUITTO_DIR/usr/sbin/mosquitto" -c "$(marker mqtt)"
+}
+
+mqtt_ctl() { # <dynsec command...>: as the broker's admin
+  mosquitto_env "$MOSQUITTO_DIR/usr/bin/mosquitto_ctrl" -h 127.0.0.1 -p "$GS_MQTT_PORT" \
+    -u admin -P "$(cat "$(mqtt_dir)/admin.secret")" dynsec "$@" >>"$LOG_DIR/mqtt-init.log" 2>&1
+}
+
+provision_mqtt() { # once the broker answers: the bridge's account and role, made once
+  local dir
+  dir=$(mqtt_dir)
+  [[ -f "$dir/.provisioned" ]] && return 0
+  if ! { mqtt_ctl createRole gridstream-bridge &&
+    mqtt_ctl addRoleACL gridstream-bridge subscribePattern 'gridstream/#' allow &&
+    mqtt_ctl addRoleACL gridstream-bridge publishClientReceive 'gridstream/#' allow &&
+    mqtt_ctl createClient gridstream-bridge -p "$(cat "$dir/bridge.secret")" &&
+    mqtt_ctl addClientRole gridstream-bridge gridstream-bridge; }; then
+    tail -n 20 "$LOG_DIR/mqtt-init.log" >&2
+    die "mqtt: could not create the bridge's account"
+  fi
+  touch "$dir/.provisioned"
+}
+
 ready() { # <server>: is it answering?
   case "$1" in
     kafka)
@@ -341,6 +436,7 @@ ready() { # <server>: is it answering?
         curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$GS_QDB_HTTP_PORT/exec?query=select%201" 2>/dev/null
       ;;
     mongo) port_open "$GS_MONGO_PORT" ;;
+    mqtt) port_open "$GS_MQTT_PORT" ;;
   esac
 }
 
@@ -386,6 +482,7 @@ print_endpoints() {
         echo "           tcp://127.0.0.1:$GS_QDB_ILP_TCP_PORT (ILP over TCP), health http://127.0.0.1:$GS_QDB_HEALTH_PORT/"
         ;;
       mongo) echo "  mongo    mongodb://127.0.0.1:$GS_MONGO_PORT/ (FerretDB $FERRETDB_VERSION, SQLite)" ;;
+      mqtt) echo "  mqtt     mqtt://127.0.0.1:$GS_MQTT_PORT (Mosquitto $(cat "$MOSQUITTO_DIR/.complete" 2>/dev/null); accounts in $(mqtt_dir))" ;;
     esac
   done
 }
@@ -435,6 +532,7 @@ cmd_start() {
     say "started ${started[*]}; waiting until ready (timeout ${GS_START_TIMEOUT}s)"
     for s in "${started[@]}"; do
       if wait_ready "$s" "$deadline"; then
+        [[ "$s" == mqtt ]] && provision_mqtt
         say "$s ready after $(($(date +%s) - t0))s"
       else
         failed=1
@@ -500,7 +598,7 @@ cmd_status() {
 
 cmd_logs() {
   local s=${1:-} log
-  case "$s" in kafka | questdb | mongo) ;; *) die "usage: stack.sh logs <kafka|questdb|mongo>" ;; esac
+  case "$s" in kafka | questdb | mongo | mqtt) ;; *) die "usage: stack.sh logs <kafka|questdb|mongo|mqtt>" ;; esac
   log=$(log_file "$s")
   [[ -f "$log" ]] || die "no log yet: $log"
   if [[ -t 1 ]]; then
@@ -518,7 +616,7 @@ parse_servers() { # validates server names into SERVERS; none means all
     return
   fi
   for s in "$@"; do
-    case "$s" in kafka | questdb | mongo) ;; *) die "unknown server '$s' (kafka, questdb, mongo)" ;; esac
+    case "$s" in kafka | questdb | mongo | mqtt) ;; *) die "unknown server '$s' (kafka, questdb, mongo, mqtt)" ;; esac
   done
   SERVERS=("$@")
 }
@@ -535,7 +633,7 @@ main() {
       check_prerequisites
       parse_servers "$@"
       install_servers "${SERVERS[@]}"
-      say "installed in $GS_CACHE: ${SERVERS[*]} (Kafka $KAFKA_VERSION, QuestDB $QUESTDB_VERSION, FerretDB $FERRETDB_VERSION)"
+      say "installed in $GS_CACHE: ${SERVERS[*]} (Kafka $KAFKA_VERSION, QuestDB $QUESTDB_VERSION, FerretDB $FERRETDB_VERSION, Mosquitto $(cat "$MOSQUITTO_DIR/.complete" 2>/dev/null))"
       ;;
     start)
       check_prerequisites
