@@ -48,8 +48,9 @@ export type JsonObject = Readonly<Record<string, unknown>>;
 export const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** What a JSON value is, for messages: `a string`, `an array`, `null`. */
+/** What a JSON value is, for messages: `a string`, `an array`, `null`, `nothing`. */
 export function jsonKind(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   const type = typeof value;
