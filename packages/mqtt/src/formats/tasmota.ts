@@ -13,9 +13,10 @@ const ROUNDABLE_WH = 2 ** 53 / 1e6;
 
 /**
  * kWh as Tasmota reports them, in Wh. The product of a decimal kWh and 1000 is often not the
- * decimal Wh (12.345 × 1000 = 12344.999999999998), so it is rounded to a millionth of a Wh — far
- * below any meter's resolution, and the double nearest the decimal Wh for every value Tasmota
- * writes (at most 5 decimals of kWh). Above 9 × 10^9 Wh a double has no millionths to round to.
+ * decimal Wh (1.005 × 1000 = 1004.9999999999999), so it is rounded to a millionth of a Wh: far
+ * below any meter's resolution, within 10^-6 Wh of the product, and the double nearest the decimal
+ * Wh for every value Tasmota writes (at most 5 decimals) below 10^6 kWh, a 6-digit kWh register.
+ * Above 9 × 10^9 Wh a double has no millionths to round to, and the product is kept.
  */
 export function kWhToWh(kWh: number): number {
   const wh = kWh * 1000;
