@@ -146,7 +146,7 @@ describe('Tasmota tele/SENSOR', () => {
       ok: true,
       readings: [],
     });
-    // nor for energy whose values are all absent (null: Tasmota's NaN)
+    // nor for energy whose measuring values are all absent or null
     const empty = { Time: '2026-12-05T11:30:00', ENERGY: { Power: null, Voltage: 230 } };
     expect(decode(sensor, payload(empty), [], RECEIVED_AT_MS)).toEqual({ ok: true, readings: [] });
   });
