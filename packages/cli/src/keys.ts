@@ -13,7 +13,9 @@ export const KEYS_USAGE = `usage: gridstream keys <create|list|revoke> [options]
              every key (of T): id, tenant, scopes, name, created, revoked
   keys revoke ID
              revoke a key by its id (the 12 hex digits after gs_); a running API stops
-             accepting it within 5 seconds`;
+             accepting it within 5 seconds
+  keys mqtt create|list|revoke
+             tenants' MQTT accounts (keys mqtt --help)`;
 
 /** Makes a key in the configured MongoDB; `up` and `simulate` use it for the demo fleet. */
 export async function createApiKey(

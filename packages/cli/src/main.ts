@@ -19,6 +19,9 @@ import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
 import { printDeviceState } from './state.ts';
 import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
 import { createApiKey, KEYS_USAGE, keysCommand } from './keys.ts';
+import { mqttSettings } from '@gridstream/mqtt';
+import { startMqttDemo } from './mqtt-demo.ts';
+import { MQTT_KEYS_USAGE, MQTT_USAGE, mqttCommand, mqttKeysCommand } from './mqtt-cli.ts';
 import { REGISTRY_USAGE, registryCommand } from './registry-cli.ts';
 import { RUN_USAGE, serviceArgv, serviceNamed, SERVICES, waitUntilReady } from './services.ts';
 import { ServiceSupervisor } from './supervisor.ts';
@@ -37,7 +40,8 @@ commands:
   rebuild P  build projection P (devices, site-energy, alerts, commands) again from the start of the log
              beside the live one, and switch readers over once it has caught up; run again to
              resume after a crash
-  keys       create, list and revoke API keys (keys --help)
+  keys       create, list and revoke API keys, and tenants' MQTT accounts (keys --help)
+  mqtt       map devices' MQTT topics (Shelly, Tasmota) to gridstream devices (mqtt --help)
   devices    import a file of devices, decommission or restore one, as the operator (devices --help)
   sites      add a site, as the operator (sites --help)
   bench      benchmarks against the running stack (bench --help)
@@ -167,7 +171,21 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
   await waitUntilReady(`${base}/readyz`, 60_000);
   const simulation = await startFleet(config, values, key);
   const { fleet } = simulation;
-  stopFleet = () => simulation.stop();
+  const siteId = fleet.devices[0]?.registration.siteId ?? 'site-001';
+  // A device over MQTT beside the fleet; without a broker the rest of the system still runs.
+  const mqttDemo = await startMqttDemo(config, {
+    apiUrl: apiUrl(config),
+    apiKey: key,
+    tenant: values.tenant,
+    siteId,
+  }).catch((error: unknown) => {
+    log(`gridstream: the device over MQTT did not start: ${(error as Error).message}`);
+    return undefined;
+  });
+  stopFleet = async () => {
+    await mqttDemo?.stop();
+    await simulation.stop();
+  };
   if (shuttingDown) await stopFleet();
   const example = fleet.devices[0]?.registration.deviceId ?? 'site-001-meter';
   const plug =
@@ -189,7 +207,8 @@ gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gri
   command a plug      curl -H "$AUTH" -H 'idempotency-key: demo-1' -H 'content-type: application/json' -d '{"action":"switch_off"}' ${base}/v1/devices/${plug}/commands
   command stats       curl -H "$AUTH" ${base}/v1/commands/stats
                       (first: export AUTH='authorization: Bearer ${key}')
-  QuestDB console     http://127.0.0.1:${process.env['GS_QDB_HTTP_PORT'] ?? '9000'}  (SQL over HTTP: /exec?query=...)
+  MQTT                ${mqttSettings().url}  (make a device's account: ./gridstream keys mqtt create --tenant ${values.tenant})
+${mqttDemo === undefined ? '' : `  a plug over MQTT    ${mqttDemo.deviceId}: a Shelly NotifyStatus on ${mqttDemo.topic} every 2 s\n`}  QuestDB console     http://127.0.0.1:${process.env['GS_QDB_HTTP_PORT'] ?? '9000'}  (SQL over HTTP: /exec?query=...)
   service health      ${[...healthPorts].map(([name, port]) => `${name} :${port}`).join(', ')}
                       (each: /healthz, /readyz, /metrics on 127.0.0.1)
 
@@ -238,6 +257,38 @@ async function main(argv: readonly string[]): Promise<void> {
     } catch (error) {
       if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
       log(`gridstream replay: ${error.message}\n\n${REPLAY_USAGE}`);
+      process.exitCode = 64;
+    }
+    return;
+  }
+  if (argv[0] === 'keys' && argv[1] === 'mqtt') {
+    if (argv.includes('--help') || argv.includes('-h') || argv.length === 2) {
+      log(MQTT_KEYS_USAGE);
+      return;
+    }
+    try {
+      await mqttKeysCommand(argv.slice(2), (line) => {
+        process.stdout.write(`${line}\n`);
+      });
+    } catch (error) {
+      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
+      log(`gridstream keys mqtt: ${error.message}\n\n${MQTT_KEYS_USAGE}`);
+      process.exitCode = 64;
+    }
+    return;
+  }
+  if (argv[0] === 'mqtt') {
+    if (argv.includes('--help') || argv.includes('-h') || argv.length === 1) {
+      log(MQTT_USAGE);
+      return;
+    }
+    try {
+      await mqttCommand(loadConfigOrExit(), argv.slice(1), (line) => {
+        process.stdout.write(`${line}\n`);
+      });
+    } catch (error) {
+      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
+      log(`gridstream mqtt: ${error.message}\n\n${MQTT_USAGE}`);
       process.exitCode = 64;
     }
     return;

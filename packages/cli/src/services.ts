@@ -56,6 +56,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     memoryMiB: 384,
   },
   { name: 'api', entry: '@gridstream/api', nodeFlags: [], memoryMiB: 1024 },
+  { name: 'mqtt-bridge', entry: '@gridstream/mqtt', nodeFlags: [], memoryMiB: 384 },
 ];
 
 export const RUN_USAGE = `usage: gridstream run <service>

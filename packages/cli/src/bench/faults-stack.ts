@@ -54,6 +54,9 @@ export const STACK_ADDRESS_VARIABLES = [
   'GS_QDB_HTTP_URL',
   'GS_QDB_PG_HOST',
   'GS_MONGO_URL',
+  'GS_MQTT_URL',
+  'GS_MQTT_PASSWORD',
+  'GS_MQTT_ADMIN_PASSWORD',
   'GS_HOME',
 ] as const;
 
@@ -67,7 +70,7 @@ export function withoutStackAddresses(env: NodeJS.ProcessEnv): Record<string, st
 
 export async function createOwnStack(log: (line: string) => void): Promise<OwnStack> {
   const home = await mkdtemp(join(tmpdir(), 'gridstream-faults-'));
-  const [kafka, controller, http, pg, ilp, health, mongo] = await freePorts(7);
+  const [kafka, controller, http, pg, ilp, health, mongo, mqtt] = await freePorts(8);
   const env: Record<string, string> = {
     GS_HOME: home,
     GS_KAFKA_PORT: String(kafka),
@@ -77,6 +80,7 @@ export async function createOwnStack(log: (line: string) => void): Promise<OwnSt
     GS_QDB_ILP_TCP_PORT: String(ilp),
     GS_QDB_HEALTH_PORT: String(health),
     GS_MONGO_PORT: String(mongo),
+    GS_MQTT_PORT: String(mqtt),
   };
   const stackEnv = { ...withoutStackAddresses(process.env), ...env };
   const stack = async (...args: string[]) => {

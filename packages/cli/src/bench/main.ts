@@ -7,6 +7,7 @@ import { benchApi } from './api.ts';
 import { dropRunData, EVERY_RUN, namesOf } from './cleanup.ts';
 import { benchEnergy } from './energy.ts';
 import { benchFaults, faultCounts } from './faults.ts';
+import { benchMqtt } from './mqtt.ts';
 import { benchRebuild } from './rebuild.ts';
 
 const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name> ...)
@@ -26,6 +27,13 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --devices N (default 5000)  --query-clients N (default 4)
            --paced N (readings/s of the paced phase; default half the full-speed rate)
            --profile DIR (the API writes a V8 CPU profile there; its summary is printed)
+
+  mqtt     simulated devices, each its own MQTT connection, publish readings at QoS 1 through
+           the local stack's Mosquitto; the MQTT bridge (own process) puts them into Kafka and
+           the energy processor (own process) into QuestDB; prints readings/s into Kafka and
+           committed, the bridge's CPU per reading and its peak RSS
+           --devices N (default 5000)  --readings N (default 600000)
+           --per-message N (readings a message carries, default 1)
 
   faults   start a stack of its own (temporary GS_HOME, free ports: the running stack is not
            touched) and two instances of every service, put a steady load on it (through the
@@ -78,6 +86,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       instances: { type: 'string', default: '2' },
       'outage-seconds': { type: 'string' },
       json: { type: 'string' },
+      'per-message': { type: 'string', default: '1' },
     },
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -114,13 +123,14 @@ export async function runBench(argv: readonly string[]): Promise<void> {
     if (faultCounts(result).some(([, n]) => n > 0)) process.exitCode = 1;
     return;
   }
-  if (!['energy', 'rebuild', 'api'].includes(positionals[0] ?? '')) {
+  if (!['energy', 'rebuild', 'api', 'mqtt'].includes(positionals[0] ?? '')) {
     process.stderr.write(`${USAGE}\n`);
     process.exitCode = 64;
     return;
   }
   try {
-    await runOne(positionals[0] ?? '', config, values, log);
+    const mqttReadings = argv.includes('--readings') ? values.readings : '600000';
+    await runOne(positionals[0] ?? '', config, { ...values, 'mqtt-readings': mqttReadings }, log);
   } finally {
     if (values.keep)
       log(
@@ -149,6 +159,14 @@ async function runOne(
       await benchRebuild(config, {
         events: Number(values.events),
         devices: Number(values.devices),
+        log,
+      });
+      return;
+    case 'mqtt':
+      await benchMqtt(config, {
+        devices: Number(values.devices),
+        readings: Number(values['mqtt-readings']),
+        perMessage: Number(values['per-message']),
         log,
       });
       return;
