@@ -56,7 +56,14 @@ export const SERVICES: readonly ServiceSpec[] = [
     memoryMiB: 384,
   },
   { name: 'api', entry: '@gridstream/api', nodeFlags: [], memoryMiB: 1024 },
-  { name: 'mqtt-bridge', entry: '@gridstream/mqtt', nodeFlags: [], memoryMiB: 384 },
+  {
+    name: 'mqtt-bridge',
+    entry: '@gridstream/mqtt',
+    // A batch's events live until Kafka has them: with the default young generation they were
+    // promoted and collected by full GCs, 19-35 % of the bridge's CPU (docs/benchmarks.md).
+    nodeFlags: ['--max-semi-space-size=32'],
+    memoryMiB: 512,
+  },
 ];
 
 export const RUN_USAGE = `usage: gridstream run <service>

@@ -26,8 +26,13 @@ const MqttEnv = z.object({
   GS_MQTT_SUBSCRIPTION: z.string().startsWith('gridstream/').default('gridstream/#'),
   GS_HOME: z.string().min(1).default(join(REPO_ROOT, '.gridstream')),
   /** Readings the bridge publishes to Kafka in one batch at most, and how long it gathers one. */
-  GS_MQTT_BATCH_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  GS_MQTT_BATCH_MESSAGES: z.coerce.number().int().min(1).max(100_000).default(500),
   GS_MQTT_BATCH_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  /**
+   * Messages the broker may send the bridge before it waits for their PUBACKs (MQTT 5); the bridge
+   * also stops reading its socket while this many wait for Kafka.
+   */
+  GS_MQTT_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65_535).default(4_000),
 });
 
 export interface MqttSettings {
@@ -40,6 +45,7 @@ export interface MqttSettings {
   readonly subscription: string;
   readonly batchMessages: number;
   readonly batchMs: number;
+  readonly receiveMaximum: number;
 }
 
 function secretOf(home: string, name: string): string | undefined {
@@ -76,5 +82,6 @@ export function mqttSettings(
     subscription: e.GS_MQTT_SUBSCRIPTION,
     batchMessages: e.GS_MQTT_BATCH_MESSAGES,
     batchMs: e.GS_MQTT_BATCH_MS,
+    receiveMaximum: e.GS_MQTT_RECEIVE_MAXIMUM,
   };
 }

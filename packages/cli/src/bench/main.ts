@@ -34,6 +34,7 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            committed, the bridge's CPU per reading and its peak RSS
            --devices N (default 5000)  --readings N (default 600000)
            --per-message N (readings a message carries, default 1)
+           --profile DIR (the bridge writes a V8 CPU profile there)
 
   faults   start a stack of its own (temporary GS_HOME, free ports: the running stack is not
            touched) and two instances of every service, put a steady load on it (through the
@@ -167,6 +168,7 @@ async function runOne(
         devices: Number(values.devices),
         readings: Number(values['mqtt-readings']),
         perMessage: Number(values['per-message']),
+        profileDir: typeof values.profile === 'string' ? resolve(values.profile) : undefined,
         log,
       });
       return;

@@ -9,6 +9,7 @@ import type { GridstreamEvent } from '@gridstream/events';
 import { fetchEndOffsets, createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
 import { endBridgeSession, MqttAccounts, mqttSettings } from '@gridstream/mqtt';
 import { committedReadings, ENERGY_PROCESSOR_NODE_FLAGS } from '@gridstream/processor-energy';
+import { serviceArgv, serviceNamed } from '../services.ts';
 import { loadEvents } from './load.ts';
 import { cpuSeconds, formatRate, peakRssMiB } from './measure.ts';
 
@@ -18,10 +19,18 @@ export interface MqttBenchOptions {
   readonly readings: number;
   /** Readings one message carries (the gridstream format takes a batch); 1: one a message. */
   readonly perMessage: number;
+  /** Where the bridge writes a V8 CPU profile (--cpu-prof). */
+  readonly profileDir?: string | undefined;
   readonly log: (line: string) => void;
 }
 
 const TENANT = 'bench';
+const BRIDGE_SERVICE = serviceNamed('mqtt-bridge') ?? {
+  name: 'mqtt-bridge',
+  entry: '@gridstream/mqtt',
+  nodeFlags: [],
+  memoryMiB: 512,
+};
 const START_MS = Date.UTC(2026, 0, 1);
 const deviceId = (n: number) => `bench-mqtt-${String(n).padStart(5, '0')}`;
 
@@ -101,9 +110,16 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
     GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
     GS_MONGO_DB: config.GS_MONGO_DB,
   };
+  // The bridge as `gridstream up` runs it: its service's node flags and memory bound.
+  const bridgeArgv = serviceArgv(BRIDGE_SERVICE);
   const bridge = startChild(
-    fileURLToPath(new URL('./main.ts', import.meta.resolve('@gridstream/mqtt'))),
-    ['--max-old-space-size=192'],
+    bridgeArgv.at(-1) ?? '',
+    [
+      ...bridgeArgv.slice(0, -1),
+      ...(options.profileDir === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
+    ],
     {
       ...env,
       GS_MQTT_CLIENT_ID: bridgeSettings.clientId,
