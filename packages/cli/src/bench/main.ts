@@ -35,6 +35,7 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --devices N (default 5000)  --readings N (default 600000)
            --per-message N (readings a message carries, default 1)
            --profile DIR (the bridge writes a V8 CPU profile there)
+           --kafka-only (no energy processor: the MQTT path into Kafka alone)
 
   faults   start a stack of its own (temporary GS_HOME, free ports: the running stack is not
            touched) and two instances of every service, put a steady load on it (through the
@@ -88,6 +89,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       'outage-seconds': { type: 'string' },
       json: { type: 'string' },
       'per-message': { type: 'string', default: '1' },
+      'kafka-only': { type: 'boolean', default: false },
     },
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -168,6 +170,7 @@ async function runOne(
         devices: Number(values.devices),
         readings: Number(values['mqtt-readings']),
         perMessage: Number(values['per-message']),
+        kafkaOnly: values['kafka-only'] === true,
         profileDir: typeof values.profile === 'string' ? resolve(values.profile) : undefined,
         log,
       });

@@ -47,7 +47,7 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
 
 /** The pid of a server the local stack started (deploy/local keeps them in .gridstream/run). */
 export async function localStackPid(
-  server: 'kafka' | 'questdb' | 'mongo',
+  server: 'kafka' | 'questdb' | 'mongo' | 'mqtt',
 ): Promise<number | undefined> {
   const file = new URL(`../../../../.gridstream/run/${server}.pid`, import.meta.url);
   try {

@@ -11,7 +11,7 @@ import { endBridgeSession, MqttAccounts, mqttSettings } from '@gridstream/mqtt';
 import { committedReadings, ENERGY_PROCESSOR_NODE_FLAGS } from '@gridstream/processor-energy';
 import { serviceArgv, serviceNamed } from '../services.ts';
 import { loadEvents } from './load.ts';
-import { cpuSeconds, formatRate, peakRssMiB } from './measure.ts';
+import { cpuSeconds, formatRate, localStackPid, peakRssMiB } from './measure.ts';
 
 export interface MqttBenchOptions {
   /** Simulated devices, each an MQTT connection of its own. */
@@ -19,6 +19,8 @@ export interface MqttBenchOptions {
   readonly readings: number;
   /** Readings one message carries (the gridstream format takes a batch); 1: one a message. */
   readonly perMessage: number;
+  /** Leave the energy processor out: the rate into Kafka of the MQTT path alone. */
+  readonly kafkaOnly: boolean;
   /** Where the bridge writes a V8 CPU profile (--cpu-prof). */
   readonly profileDir?: string | undefined;
   readonly log: (line: string) => void;
@@ -126,11 +128,14 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
       GS_MQTT_SUBSCRIPTION: bridgeSettings.subscription,
     },
   );
-  const processor = startChild(
-    fileURLToPath(new URL('./main.ts', import.meta.resolve('@gridstream/processor-energy'))),
-    ENERGY_PROCESSOR_NODE_FLAGS,
-    env,
-  );
+  // Without the energy processor the bench measures the MQTT path alone: devices, broker, bridge, Kafka.
+  const processor = options.kafkaOnly
+    ? undefined
+    : startChild(
+        fileURLToPath(new URL('./main.ts', import.meta.resolve('@gridstream/processor-energy'))),
+        ENERGY_PROCESSOR_NODE_FLAGS,
+        env,
+      );
   const clients: MqttClient[] = [];
   const admin = kafka.admin();
   await admin.connect();
@@ -155,7 +160,20 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
       `  ${clients.length} devices connected in ${((Date.now() - connectStarted) / 1000).toFixed(1)} s`,
     );
 
-    const bridgeCpuBefore = (await cpuSeconds(bridge.pid ?? -1)) ?? 0;
+    // CPU seconds of every process on the path, before and after the load
+    const pids = {
+      'device simulator (this process)': process.pid,
+      broker: await localStackPid('mqtt'),
+      bridge: bridge.pid,
+      Kafka: await localStackPid('kafka'),
+      'energy processor': processor?.pid,
+      QuestDB: await localStackPid('questdb'),
+    };
+    const cpuNow = async () =>
+      Promise.all(
+        Object.values(pids).map(async (pid) => (pid === undefined ? undefined : cpuSeconds(pid))),
+      );
+    const cpuBefore = await cpuNow();
     let bridgePeak = 0;
     const sampler = setInterval(() => {
       void peakRssMiB(bridge.pid ?? -1).then((mib) => {
@@ -186,13 +204,24 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
     let kafkaMs: number | undefined;
     let committedMs: number | undefined;
     const deadline = Date.now() + 10 * 60_000;
-    while (committedMs === undefined && Date.now() < deadline) {
+    while ((options.kafkaOnly ? kafkaMs : committedMs) === undefined && Date.now() < deadline) {
       if (kafkaMs === undefined && (await inKafka()) >= total) kafkaMs = Date.now() - started;
-      if ((await committedReadings(config)) >= total) committedMs = Date.now() - started;
-      else await new Promise((resolve) => setTimeout(resolve, 250));
+      if (!options.kafkaOnly && (await committedReadings(config)) >= total)
+        committedMs = Date.now() - started;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    if (options.kafkaOnly) committedMs = kafkaMs;
     clearInterval(sampler);
-    const bridgeCpu = ((await cpuSeconds(bridge.pid ?? -1)) ?? 0) - bridgeCpuBefore;
+    const cpuAfter = await cpuNow();
+    const cpuUsed = Object.keys(pids).map((name, i) => {
+      const before = cpuBefore[i];
+      const after = cpuAfter[i];
+      return [
+        name,
+        before === undefined || after === undefined ? undefined : after - before,
+      ] as const;
+    });
+    const bridgeCpu = cpuUsed.find(([name]) => name === 'bridge')?.[1] ?? 0;
     bridgePeak = Math.max(bridgePeak, (await peakRssMiB(bridge.pid ?? -1)) ?? 0);
     kafkaMs ??= committedMs;
     if (kafkaMs === undefined || committedMs === undefined)
@@ -202,16 +231,25 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
     log(
       `  into Kafka (the bridge's publish acknowledged): ${formatRate(total, kafkaMs)} (${(kafkaMs / 1000).toFixed(1)} s)`,
     );
-    log(
-      `  committed in QuestDB by the energy processor: ${formatRate(total, committedMs)} (${(committedMs / 1000).toFixed(1)} s)`,
-    );
+    if (!options.kafkaOnly)
+      log(
+        `  committed in QuestDB by the energy processor: ${formatRate(total, committedMs)} (${(committedMs / 1000).toFixed(1)} s)`,
+      );
     log(
       `  bridge: ${((bridgeCpu / total) * 1e6).toFixed(1)} µs CPU a reading (${bridgeCpu.toFixed(1)} s), peak RSS ${bridgePeak.toFixed(0)} MiB`,
+    );
+    log(
+      `  CPU a reading, from the first publish until all were committed: ${cpuUsed
+        .map(
+          ([name, seconds]) =>
+            `${name} ${seconds === undefined ? 'n/a' : `${((seconds / total) * 1e6).toFixed(1)} µs`}`,
+        )
+        .join(', ')}`,
     );
   } finally {
     await Promise.allSettled(clients.map((client) => client.endAsync()));
     bridge.kill('SIGTERM');
-    processor.kill('SIGTERM');
+    processor?.kill('SIGTERM');
     await endBridgeSession(bridgeSettings).catch(() => undefined);
     await accounts.revoke(account.username).catch(() => undefined);
     await accounts.close();
