@@ -18,6 +18,16 @@ export interface ServiceSpec {
    * suite fails when an instance goes over it. `GS_SERVICE_MEMORY_MIB` overrides it for one run.
    */
   readonly memoryMiB: number;
+  /**
+   * Instances that may run at once, when fewer than any number: the MQTT bridge holds one MQTT
+   * session (a client id), which a second instance would take over, back and forth.
+   */
+  readonly maxInstances?: number;
+}
+
+/** How many instances of a service to run when `wanted` are asked for. */
+export function instancesOf(service: ServiceSpec, wanted: number): number {
+  return Math.min(wanted, service.maxInstances ?? wanted);
 }
 
 /**
@@ -63,6 +73,7 @@ export const SERVICES: readonly ServiceSpec[] = [
     // promoted and collected by full GCs, 19-35 % of the bridge's CPU (docs/benchmarks.md).
     nodeFlags: ['--max-semi-space-size=32'],
     memoryMiB: 512,
+    maxInstances: 1,
   },
 ];
 

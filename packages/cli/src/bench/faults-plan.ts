@@ -51,7 +51,7 @@ export function planFaults(
   for (const { name } of SERVICES)
     for (let k = 0; k < killsPerService; k++)
       plan.push({ kind: 'kill -9', target: name, atMs: randomAt() });
-  const scalable = SERVICES.map((s) => s.name);
+  const scalable = SERVICES.filter((s) => s.maxInstances === undefined).map((s) => s.name);
   for (let p = 0; p < scalePairs; p++) {
     const service = scalable[Math.floor(random() * scalable.length)] ?? 'energy';
     const addAt = fromMs + random() * (toMs - fromMs) * 0.6;

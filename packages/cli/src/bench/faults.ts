@@ -13,7 +13,7 @@ import {
 } from '@gridstream/kafka';
 import type { TopicLag } from '@gridstream/kafka';
 import { createApiKey } from '../keys.ts';
-import { memoryBoundMiB, SERVICES, serviceNamed } from '../services.ts';
+import { instancesOf, memoryBoundMiB, SERVICES, serviceNamed } from '../services.ts';
 import { checkDlq, checkProjections, checkStore } from './faults-checks.ts';
 import type { DlqResult, ProjectionResult, StoreResult } from './faults-checks.ts';
 import { Ledger, ReadingSource, registration, sleep, startLoad } from './faults-load.ts';
@@ -182,10 +182,11 @@ async function runFaults(
     return instance;
   };
   const started = Date.now();
-  for (const { name } of SERVICES)
-    for (let i = 0; i < options.instances; i++) await addInstance(name);
+  for (const service of SERVICES)
+    for (let i = 0; i < instancesOf(service, options.instances); i++)
+      await addInstance(service.name);
   log(
-    `  ${fleet.instances.length} service instances (${options.instances} of each of ${SERVICES.length} services), each the process \`gridstream run <service>\` runs, with its memory bound; logs in ${join(stack.home, 'logs', 'services')}`,
+    `  ${fleet.instances.length} service instances (${options.instances} of each of ${SERVICES.length} services, one MQTT bridge), each the process \`gridstream run <service>\` runs, with its memory bound; logs in ${join(stack.home, 'logs', 'services')}`,
   );
   const apiBases = () =>
     fleet
@@ -387,9 +388,12 @@ async function runFaults(
   await publisher.disconnect();
 
   // Back to the planned instances (a removal may have left one), then drain.
-  for (const { name } of SERVICES)
-    while (fleet.running(name).length + pendingRestarts(fleet, name) < options.instances)
-      await addInstance(name);
+  for (const service of SERVICES)
+    while (
+      fleet.running(service.name).length + pendingRestarts(fleet, service.name) <
+      instancesOf(service, options.instances)
+    )
+      await addInstance(service.name);
   const drainStarted = Date.now();
   let drained = false;
   try {
