@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import mqtt from 'mqtt';
 import { connectMongo } from '@gridstream/mongo';
@@ -46,6 +47,12 @@ const bridgeEnv = {
 };
 const bridgeMain = fileURLToPath(new URL('./main.ts', import.meta.resolve('@gridstream/mqtt')));
 const bridgeLog: string[] = [];
+const STACK_SH = fileURLToPath(new URL('../../../deploy/local/stack.sh', import.meta.url));
+
+/** The local stack's script, on the servers the tests run against (the same GS_* variables). */
+async function stack(...args: string[]): Promise<void> {
+  await promisify(execFile)('bash', [STACK_SH, ...args]);
+}
 
 function startBridge(): ChildProcess {
   const child = spawn(process.execPath, [bridgeMain], {
@@ -56,10 +63,14 @@ function startBridge(): ChildProcess {
   return child;
 }
 
-async function running(child: ChildProcess): Promise<void> {
+/** Waits for the bridge's `nth` start in this file (every bridge started logs to bridgeLog). */
+async function running(child: ChildProcess, nth: number): Promise<void> {
   await eventually(
-    'the bridge running',
-    async () => (bridgeLog.join('').includes('mqtt bridge running') ? true : undefined),
+    `bridge ${nth} running`,
+    async () =>
+      (bridgeLog.join('').match(/mqtt bridge connected to/g) ?? []).length >= nth
+        ? true
+        : undefined,
     60_000,
   );
   expect(child.exitCode).toBeNull();
@@ -68,6 +79,8 @@ async function running(child: ChildProcess): Promise<void> {
 beforeAll(async () => {
   const accounts = await MqttAccounts.connect(base);
   const made = await accounts.create(tenant);
+  // (a connection of its own at the end: the broker is restarted in between)
+  await accounts.close();
   device = { username: made.account.username, password: made.password };
   const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
   const mappings = TopicMappings.open(mongo.db);
@@ -90,8 +103,9 @@ beforeAll(async () => {
   stopAfterAll(() => processor.stop());
   stopAfterAll(async () => {
     await endBridgeSession(bridgeSettings);
-    await accounts.revoke(device.username);
-    await accounts.close();
+    const admin = await MqttAccounts.connect(base);
+    await admin.revoke(device.username);
+    await admin.close();
     await reader.close();
   });
 });
@@ -102,7 +116,7 @@ describe('devices over MQTT, end to end', () => {
       process.stderr.write(`bridge log:\n${bridgeLog.join('')}\n`);
     });
     let bridge = startBridge();
-    await running(bridge);
+    await running(bridge, 1);
     const client = await mqtt.connectAsync(base.url, {
       ...device,
       clientId: `test-fleet-${suffix}`,
@@ -166,7 +180,7 @@ describe('devices over MQTT, end to end', () => {
     );
     await Promise.all(sent);
     await client.endAsync();
-    await running(bridge);
+    await running(bridge, 2);
     expect(killedAt).toBeGreaterThan(0);
 
     // then every reading is in QuestDB once, the meters' and the other formats'
@@ -178,9 +192,11 @@ describe('devices over MQTT, end to end', () => {
           `SELECT count() n, count_distinct(device_id) devices FROM "${table}" WHERE tenant = $1 AND device_id LIKE 'm-%'`,
           [tenant],
         );
-        return row !== undefined && Number(row.n) >= total ? row : undefined;
+        if (row !== undefined && Number(row.n) >= total) return row;
+        // (the error names how far it got)
+        throw new Error(`${row?.n ?? 0} rows so far`);
       },
-      90_000,
+      120_000,
       500,
     );
     expect(Number(stored.n)).toBe(total);
@@ -204,6 +220,64 @@ describe('devices over MQTT, end to end', () => {
       { device_id: 'dryer', power_w: 2100, import_wh: 321500, export_wh: null },
       { device_id: 'pv-1', power_w: -2450, import_wh: 5000, export_wh: 75000.5 },
     ]);
+    bridge.kill('SIGTERM');
+    await once(bridge, 'exit');
+  }, 240_000);
+
+  it('loses no reading when the broker is stopped and started again mid-stream', async () => {
+    onTestFailed(() => {
+      process.stderr.write(`bridge log:\n${bridgeLog.join('')}\n`);
+    });
+    const bridge = startBridge();
+    await running(bridge, 3);
+    // given a device that keeps its session and resends what the broker did not acknowledge
+    const client = await mqtt.connectAsync(base.url, {
+      ...device,
+      clientId: `test-device-${suffix}`,
+      clean: false,
+      reconnectPeriod: 300,
+    });
+    const DEVICES = 10;
+    const PER_DEVICE = 60;
+    const start = Date.parse('2026-12-05T09:00:00Z');
+    const sent: Promise<unknown>[] = [];
+    for (let i = 0; i < PER_DEVICE; i++) {
+      for (let d = 0; d < DEVICES; d++)
+        sent.push(
+          client.publishAsync(
+            `gridstream/${tenant}/r-${d}/readings`,
+            JSON.stringify({ time: new Date(start + i * 1000).toISOString(), powerW: 100 + i }),
+            { qos: 1 },
+          ),
+        );
+      // when the broker is stopped (it writes its sessions and queues to disk) and started again
+      if (i === PER_DEVICE / 2) {
+        await stack('stop', 'mqtt');
+        await stack('start', 'mqtt');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(sent);
+    await client.endAsync();
+    // then every reading reaches QuestDB once
+    const total = DEVICES * PER_DEVICE;
+    const stored = await eventually(
+      `${total} readings in QuestDB`,
+      async () => {
+        const [row] = await reader.query<{ n: number | string }>(
+          `SELECT count() n FROM "${table}" WHERE tenant = $1 AND device_id LIKE 'r-%'`,
+          [tenant],
+        );
+        return row !== undefined && Number(row.n) >= total ? row : undefined;
+      },
+      90_000,
+      500,
+    );
+    expect(Number(stored.n)).toBe(total);
+    // (and the bridge connected again after the restart: its fourth connection in this file)
+    expect(
+      (bridgeLog.join('').match(/mqtt bridge connected to/g) ?? []).length,
+    ).toBeGreaterThanOrEqual(4);
     bridge.kill('SIGTERM');
     await once(bridge, 'exit');
   }, 240_000);
