@@ -241,6 +241,31 @@ function runOne(name: string | undefined): void {
   });
 }
 
+/**
+ * A subcommand that prints its usage for --help or no arguments, writes its results to stdout,
+ * and answers a usage mistake (a RangeError or TypeError it throws) with the usage and exit 64.
+ */
+async function subcommand(
+  name: readonly string[],
+  args: readonly string[],
+  usage: string,
+  run: (args: readonly string[], out: (line: string) => void) => Promise<void>,
+): Promise<void> {
+  if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
+    log(usage);
+    return;
+  }
+  try {
+    await run(args, (line) => {
+      process.stdout.write(`${line}\n`);
+    });
+  } catch (error) {
+    if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
+    log(`gridstream ${name.join(' ')}: ${error.message}\n\n${usage}`);
+    process.exitCode = 64;
+  }
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === 'run') {
     if (argv.includes('--help') || argv.includes('-h')) log(RUN_USAGE);
@@ -262,72 +287,28 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   if (argv[0] === 'keys' && argv[1] === 'mqtt') {
-    if (argv.includes('--help') || argv.includes('-h') || argv.length === 2) {
-      log(MQTT_KEYS_USAGE);
-      return;
-    }
-    try {
-      await mqttKeysCommand(argv.slice(2), (line) => {
-        process.stdout.write(`${line}\n`);
-      });
-    } catch (error) {
-      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
-      log(`gridstream keys mqtt: ${error.message}\n\n${MQTT_KEYS_USAGE}`);
-      process.exitCode = 64;
-    }
+    await subcommand(argv.slice(0, 2), argv.slice(2), MQTT_KEYS_USAGE, async (args, out) => {
+      await mqttKeysCommand(args, out);
+    });
     return;
   }
   if (argv[0] === 'mqtt') {
-    if (argv.includes('--help') || argv.includes('-h') || argv.length === 1) {
-      log(MQTT_USAGE);
-      return;
-    }
-    try {
-      await mqttCommand(loadConfigOrExit(), argv.slice(1), (line) => {
-        process.stdout.write(`${line}\n`);
-      });
-    } catch (error) {
-      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
-      log(`gridstream mqtt: ${error.message}\n\n${MQTT_USAGE}`);
-      process.exitCode = 64;
-    }
+    await subcommand(argv.slice(0, 1), argv.slice(1), MQTT_USAGE, async (args, out) => {
+      await mqttCommand(loadConfigOrExit(), args, out);
+    });
     return;
   }
   if (argv[0] === 'keys') {
-    if (argv.includes('--help') || argv.includes('-h') || argv.length === 1) {
-      log(KEYS_USAGE);
-      return;
-    }
-    try {
-      await keysCommand(loadConfigOrExit(), argv.slice(1), (line) => {
-        process.stdout.write(`${line}\n`);
-      });
-    } catch (error) {
-      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
-      log(`gridstream keys: ${error.message}\n\n${KEYS_USAGE}`);
-      process.exitCode = 64;
-    }
+    await subcommand(argv.slice(0, 1), argv.slice(1), KEYS_USAGE, async (args, out) => {
+      await keysCommand(loadConfigOrExit(), args, out);
+    });
     return;
   }
   if (argv[0] === 'devices' || argv[0] === 'sites') {
-    if (argv.includes('--help') || argv.includes('-h') || argv.length === 1) {
-      log(REGISTRY_USAGE);
-      return;
-    }
-    try {
-      process.exitCode = await registryCommand(
-        loadConfigOrExit(),
-        argv[0],
-        argv.slice(1),
-        (line) => {
-          process.stdout.write(`${line}\n`);
-        },
-      );
-    } catch (error) {
-      if (!(error instanceof RangeError) && !(error instanceof TypeError)) throw error;
-      log(`gridstream ${argv[0]}: ${error.message}\n\n${REGISTRY_USAGE}`);
-      process.exitCode = 64;
-    }
+    const noun = argv[0];
+    await subcommand([noun], argv.slice(1), REGISTRY_USAGE, async (args, out) => {
+      process.exitCode = await registryCommand(loadConfigOrExit(), noun, args, out);
+    });
     return;
   }
   if (argv[0] === 'bench') {
