@@ -16,20 +16,3 @@ export function commandIdFor(tenant: string, idempotencyKey: string): string {
 export function commandEventId(tenant: string, commandId: string, step: string): string {
   return uuidv5(`${tenant}\n${commandId}\n${step}`, COMMAND_NAMESPACE);
 }
-
-/** JSON with object keys sorted, so equal requests give equal text whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** A fingerprint of a request's content: a reused key with different content is refused. */
-export function requestFingerprint(request: unknown): string {
-  return uuidv5(canonicalJson(request), COMMAND_NAMESPACE);
-}

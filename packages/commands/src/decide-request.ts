@@ -6,7 +6,8 @@ import {
   toFieldIssues,
 } from '@gridstream/events';
 import type { CommandParameters, CommandPriority, DeviceKind, EventOf } from '@gridstream/events';
-import { commandEventId, commandIdFor, requestFingerprint } from './command-ids.ts';
+import { commandEventId, commandIdFor } from './command-ids.ts';
+import { requestFingerprint } from './idempotency.ts';
 import type { Refusal } from './refusal.ts';
 
 export type CommandRequestedEvent = EventOf<typeof EventType.commandRequested>;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { commandIdFor, requestFingerprint } from './command-ids.ts';
+import { commandIdFor } from './command-ids.ts';
+import { requestFingerprint } from './idempotency.ts';
 import { decideKey, decideRequest, fingerprintOf, fingerprintsOf } from './decide-request.ts';
 import type { CommandRequest, DeviceFacts, IdempotencyRecord } from './decide-request.ts';
 

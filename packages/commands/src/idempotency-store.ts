@@ -1,17 +1,19 @@
 import type { Collection, Db } from 'mongodb';
 import type { IdempotencyStore, StoredIdempotencyRecord } from './command-bus.ts';
+import {
+  idempotencyRecordId as keyId,
+  insertIdempotencyRecord,
+  markIdempotencyRecordPublished,
+  takeOverPublishClaim,
+} from './idempotency.ts';
+import type { IdempotencyRecordBase } from './idempotency.ts';
 
 /** One document per tenant and Idempotency-Key: the request's fingerprint and the command it made. */
 export const IDEMPOTENCY_COLLECTION = 'command_idempotency_keys';
 
-export interface IdempotencyDocument extends StoredIdempotencyRecord {
-  readonly _id: string;
-  readonly tenant: string;
+export interface IdempotencyDocument extends StoredIdempotencyRecord, IdempotencyRecordBase {
   readonly commandId: string;
 }
-
-/** Tenant first; a tenant id has no `/`, so the key after it may contain anything. */
-const keyId = (tenant: string, idempotencyKey: string) => `${tenant}/${idempotencyKey}`;
 
 export async function openIdempotencyStore(db: Db): Promise<
   IdempotencyStore & {
@@ -29,43 +31,21 @@ export async function openIdempotencyStore(db: Db): Promise<
     async find(tenant, idempotencyKey) {
       return (await collection.findOne({ _id: keyId(tenant, idempotencyKey) })) ?? undefined;
     },
-    async insert(tenant, idempotencyKey, record, publishingUntilMs) {
-      try {
-        await collection.insertOne({
-          _id: keyId(tenant, idempotencyKey),
-          tenant,
-          commandId: record.event.data.commandId,
-          fingerprint: record.fingerprint,
-          // JSON drops undefined fields, which the driver would otherwise store as null.
-          event: JSON.parse(JSON.stringify(record.event)) as typeof record.event,
-          published: false,
-          publishingUntilMs,
-        });
-        return true;
-      } catch (error) {
-        if ((error as { code?: unknown }).code === 11000) return false;
-        throw error;
-      }
-    },
-    async markPublished(tenant, idempotencyKey) {
-      await collection.updateOne(
-        { _id: keyId(tenant, idempotencyKey) },
-        { $set: { published: true } },
-      );
-    },
-    async claimPublish(tenant, idempotencyKey, nowMs, untilMs) {
-      // One conditional update: of racing claimants one matches (FerretDB as patched applies
-      // one update statement of a collection at a time). A record from before claims has none.
-      const claimed = await collection.updateOne(
-        {
-          _id: keyId(tenant, idempotencyKey),
-          published: false,
-          $or: [{ publishingUntilMs: { $exists: false } }, { publishingUntilMs: { $lte: nowMs } }],
-        },
-        { $set: { publishingUntilMs: untilMs } },
-      );
-      return claimed.modifiedCount === 1;
-    },
+    insert: (tenant, idempotencyKey, record, publishingUntilMs) =>
+      insertIdempotencyRecord(collection, {
+        _id: keyId(tenant, idempotencyKey),
+        tenant,
+        commandId: record.event.data.commandId,
+        fingerprint: record.fingerprint,
+        // JSON drops undefined fields, which the driver would otherwise store as null.
+        event: JSON.parse(JSON.stringify(record.event)) as typeof record.event,
+        published: false,
+        publishingUntilMs,
+      }),
+    markPublished: (tenant, idempotencyKey) =>
+      markIdempotencyRecordPublished(collection, keyId(tenant, idempotencyKey)),
+    claimPublish: (tenant, idempotencyKey, nowMs, untilMs) =>
+      takeOverPublishClaim(collection, keyId(tenant, idempotencyKey), nowMs, untilMs),
     async findByCommand(tenant, commandId) {
       return (await collection.findOne({ tenant, commandId, published: true })) ?? undefined;
     },

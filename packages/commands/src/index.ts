@@ -4,3 +4,4 @@ export * from './decide-request.ts';
 export * from './decide-cancel.ts';
 export * from './command-bus.ts';
 export * from './idempotency-store.ts';
+export * from './idempotency.ts';

@@ -1,5 +1,12 @@
 import type { Collection, Db } from 'mongodb';
 import type { Refusal } from '@gridstream/commands';
+import {
+  idempotencyRecordId as keyId,
+  insertIdempotencyRecord,
+  isDuplicateKeyError as isDuplicate,
+  markIdempotencyRecordPublished,
+} from '@gridstream/commands';
+import type { IdempotencyRecordBase } from '@gridstream/commands';
 import type { RegistryEvent } from './decide.ts';
 import type { DeviceFacts, SiteFacts } from './decide.ts';
 
@@ -50,18 +57,12 @@ export type RegistryOutcome =
       readonly refusal: Refusal;
     };
 
-export interface KeyDocument {
-  readonly _id: string;
-  readonly tenant: string;
-  readonly fingerprint: string;
+export interface KeyDocument extends IdempotencyRecordBase {
   readonly outcomes: readonly RegistryOutcome[];
-  readonly published: boolean;
 }
 
 const factsId = (tenant: string, kind: EntityKind, id: string, version: number) =>
   `${tenant}/${kind}/${id}#${version}`;
-const keyId = (tenant: string, key: string) => `${tenant}/${key}`;
-const isDuplicate = (error: unknown) => (error as { code?: unknown }).code === 11000;
 /** JSON drops undefined fields, which the driver would otherwise store as null. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
@@ -223,24 +224,15 @@ export async function openRegistryStore(db: Db): Promise<RegistryStore> {
     async findKey(tenant, key) {
       return (await keys.findOne({ _id: keyId(tenant, key) })) ?? undefined;
     },
-    async insertKey(tenant, key, fingerprint, outcomes) {
-      try {
-        await keys.insertOne({
-          _id: keyId(tenant, key),
-          tenant,
-          fingerprint,
-          outcomes: plain(outcomes),
-          published: !outcomes.some((o) => o.outcome === 'changed'),
-        });
-        return true;
-      } catch (error) {
-        if (isDuplicate(error)) return false;
-        throw error;
-      }
-    },
-    async markPublished(tenant, key) {
-      await keys.updateOne({ _id: keyId(tenant, key) }, { $set: { published: true } });
-    },
+    insertKey: (tenant, key, fingerprint, outcomes) =>
+      insertIdempotencyRecord(keys, {
+        _id: keyId(tenant, key),
+        tenant,
+        fingerprint,
+        outcomes: plain(outcomes),
+        published: !outcomes.some((o) => o.outcome === 'changed'),
+      }),
+    markPublished: (tenant, key) => markIdempotencyRecordPublished(keys, keyId(tenant, key)),
     async deleteKey(tenant, key) {
       await keys.deleteOne({ _id: keyId(tenant, key) });
     },
