@@ -70,7 +70,11 @@ export async function buildApp(
     stopObservingDelivery();
   });
   await app.register(healthRoutes, { deps });
-  await app.register(readingRoutes, { ingest: deps.ingest, metrics });
+  await app.register(readingRoutes, {
+    ingest: deps.ingest,
+    metrics,
+    maxInFlight: deps.limits.ingestMaxInFlight,
+  });
   await app.register(deviceRoutes, { deps });
   await app.register(deviceListRoutes, { deps });
   await app.register(deviceHistoryRoutes, { deps });

@@ -18,6 +18,8 @@ export interface ApiDependencies {
   readonly limits: {
     /** Requests one key may make per minute; more are answered 429 RATE_LIMITED. */
     readonly requestsPerMinutePerKey: number;
+    /** POST /v1/readings batches held at once; more are answered 503 OVERLOADED, unread. */
+    readonly ingestMaxInFlight: number;
   };
   /** Where POST /v1/readings hands its bodies (an ingest worker thread, or this thread). */
   readonly ingest: ReadingIngest;

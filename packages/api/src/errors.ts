@@ -24,6 +24,11 @@ export const HttpErrorCode = {
     retriable: false,
     title: 'The body is of a media type the route does not take',
   },
+  /**
+   * The API process holds as much work of the route as it takes (POST /v1/readings:
+   * GS_API_INGEST_MAX_IN_FLIGHT batches); the request was not read. `retry-after` says when.
+   */
+  OVERLOADED: { status: 503, retriable: true, title: 'The API is busy; retry after retry-after' },
 } as const satisfies Record<string, ErrorDefinition>;
 export type HttpErrorCode = keyof typeof HttpErrorCode;
 

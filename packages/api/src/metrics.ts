@@ -8,7 +8,21 @@ export interface ApiMetrics {
   readonly registry: Registry;
   /** Readings accepted by POST /v1/readings (on Kafka). */
   readonly ingestedReadings: Counter;
+  /** Batches of POST /v1/readings shed (503 overloaded) for want of an in-flight slot. */
+  readonly shedIngestBatches: Counter;
+  /** Batches of POST /v1/readings this process holds now (at most GS_API_INGEST_MAX_IN_FLIGHT). */
+  readonly ingestBatchesInFlight: Gauge;
+  /** Keyed batches answered from their Idempotency-Key's record: nothing published again. */
+  readonly replayedIngestBatches: Counter;
 }
+
+/** Metric names of ingest, as Prometheus shows them (docs/api.md, Operations). */
+export const IngestMetric = {
+  readings: 'gridstream_ingested_readings_total',
+  shedBatches: 'gridstream_ingest_shed_batches_total',
+  batchesInFlight: 'gridstream_ingest_batches_in_flight',
+  replayedBatches: 'gridstream_ingest_replayed_batches_total',
+} as const;
 
 /**
  * Consumer lag and the DLQ are read from Kafka when Prometheus scrapes, at most once per
@@ -55,11 +69,32 @@ export function createApiMetrics(
     },
   });
   const ingestedReadings = new Counter({
-    name: 'gridstream_ingested_readings_total',
+    name: IngestMetric.readings,
     help: 'Readings accepted by POST /v1/readings and acknowledged by Kafka.',
     registers: [registry],
   });
-  return { registry, ingestedReadings };
+  const shedIngestBatches = new Counter({
+    name: IngestMetric.shedBatches,
+    help: 'POST /v1/readings batches answered 503 overloaded, unread, because GS_API_INGEST_MAX_IN_FLIGHT were in flight.',
+    registers: [registry],
+  });
+  const ingestBatchesInFlight = new Gauge({
+    name: IngestMetric.batchesInFlight,
+    help: 'POST /v1/readings batches this API process holds now (read, parsed or publishing).',
+    registers: [registry],
+  });
+  const replayedIngestBatches = new Counter({
+    name: IngestMetric.replayedBatches,
+    help: 'POST /v1/readings batches answered again from their Idempotency-Key, nothing published.',
+    registers: [registry],
+  });
+  return {
+    registry,
+    ingestedReadings,
+    shedIngestBatches,
+    ingestBatchesInFlight,
+    replayedIngestBatches,
+  };
 }
 
 /**

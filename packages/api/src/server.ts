@@ -29,6 +29,7 @@ import {
 import { buildApp } from './app.ts';
 import { ApiKeyStore } from './auth/api-keys.ts';
 import { inlineIngest, startIngestWorkers } from './ingest/ingest.ts';
+import { prepareReadingKeys, readingKeyStore } from './ingest/reading-keys.ts';
 import { startLiveSource } from './live/live-source.ts';
 import type { LiveSource } from './live/live-source.ts';
 
@@ -66,17 +67,24 @@ export async function startApi(
   const idempotency = await openIdempotencyStore(mongo.db);
   const apiKeys = await ApiKeyStore.open(mongo.db);
   const live = await startLiveSource(kafka, topics);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const readingKeys = await prepareReadingKeys(mongo.db, log);
   const ingest =
     config.GS_API_INGEST_WORKERS === 0
-      ? inlineIngest(publisher, uuidv7)
+      ? inlineIngest({
+          publisher,
+          newEventId: () => uuidv7(),
+          keys: readingKeyStore(mongo.db),
+        })
       : await startIngestWorkers(
           config.GS_API_INGEST_WORKERS,
           {
             brokers: config.GS_KAFKA_BROKERS,
             clientId: `${config.GS_KAFKA_CLIENT_ID}-api-ingest`,
             topicPrefix: config.GS_TOPIC_PREFIX,
+            mongo: { url: config.GS_MONGO_URL, db: config.GS_MONGO_DB },
           },
-          (line) => process.stderr.write(`${line}\n`),
+          log,
         );
   const stageOf = (status: CommandStatus): CommandStage =>
     FINAL_STATUSES.includes(status)
@@ -132,7 +140,10 @@ export async function startApi(
     {
       apiKeys,
       live: live.feed,
-      limits: { requestsPerMinutePerKey: config.GS_API_RATE_LIMIT_PER_MINUTE },
+      limits: {
+        requestsPerMinutePerKey: config.GS_API_RATE_LIMIT_PER_MINUTE,
+        ingestMaxInFlight: config.GS_API_INGEST_MAX_IN_FLIGHT,
+      },
       ingest,
       devices,
       commands,
@@ -171,6 +182,7 @@ export async function startApi(
     url,
     async close() {
       await app.close();
+      readingKeys.stop();
       await ingest.close();
       await live.stop();
       await writeSide.close();

@@ -65,6 +65,11 @@ function settings(ports: z.infer<typeof StackPorts>) {
      * answers queries; 0 does it in that thread (docs/api.md).
      */
     GS_API_INGEST_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
+    /**
+     * POST /v1/readings batches one API process holds at once (being read, parsed or published);
+     * more are answered 503 OVERLOADED with retry-after before their body is read (docs/api.md).
+     */
+    GS_API_INGEST_MAX_IN_FLIGHT: positiveInt.max(10_000).default(64),
     GS_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

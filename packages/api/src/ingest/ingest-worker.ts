@@ -4,7 +4,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { v7 as uuidv7 } from 'uuid';
 import { isRetriable } from '@gridstream/errors';
 import { createEventPublisher, createKafka, topicNames } from '@gridstream/kafka';
+import { connectMongo } from '@gridstream/mongo';
 import { serveIngest } from './ingest.ts';
+import { readingKeyStore } from './reading-keys.ts';
 import type { FromWorker, IngestWorkerData, ToWorker } from './ingest.ts';
 
 const port = parentPort;
@@ -17,11 +19,22 @@ const data = workerData as IngestWorkerData;
 try {
   const kafka = createKafka({ brokers: [...data.brokers], clientId: data.clientId });
   const publisher = await createEventPublisher(kafka, topicNames(data.topicPrefix));
-  const serve = serveIngest({ postMessage: post }, publisher, uuidv7);
+  const mongo =
+    data.mongo === undefined ? undefined : await connectMongo(data.mongo.url, data.mongo.db);
+  const serve = serveIngest(
+    { postMessage: post },
+    {
+      publisher,
+      newEventId: () => uuidv7(),
+      keys: mongo === undefined ? undefined : readingKeyStore(mongo.db),
+    },
+  );
   port.on('message', (message: ToWorker | 'stop') => {
     if (message === 'stop')
       // The API has closed its HTTP server by now, which waits for every request: none is left.
-      void publisher.disconnect().finally(() => process.exit(0));
+      void Promise.allSettled([publisher.disconnect(), mongo?.close()]).finally(() =>
+        process.exit(0),
+      );
     else serve(message);
   });
   post({ kind: 'ready' });

@@ -48,10 +48,10 @@ describe('reading ingest, in a worker thread and in the calling thread', () => {
     const workers = await startIngestWorkers(2, workerData, log);
     const publisher = await createEventPublisher(kafka, topics);
     let n = 0;
-    const inline = inlineIngest(
+    const inline = inlineIngest({
       publisher,
-      () => `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}`,
-    );
+      newEventId: () => `00000000-0000-7000-8000-${String(++n).padStart(12, '0')}`,
+    });
     try {
       // when each takes a valid body of 40 readings and the same invalid body
       const [viaWorker, viaInline] = await Promise.all([

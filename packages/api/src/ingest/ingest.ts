@@ -1,13 +1,24 @@
 import { Worker } from 'node:worker_threads';
 import { GridstreamError, isRetriable } from '@gridstream/errors';
 import type { EventPublisher } from '@gridstream/kafka';
-import { parseReadingBatch } from './reading-batch.ts';
+import { batchFingerprint, keyedReadingId } from './keyed-batch.ts';
+import { readingEvents, readReadingBatch } from './reading-batch.ts';
 import type { BodyIssue } from './reading-batch.ts';
+import type { ReadingKeyStore } from './reading-keys.ts';
+
+/** Why a keyed batch is not taken: its key is another batch's, or its twin is publishing it. */
+export type KeyConflict = 'idempotency-key-reused' | 'idempotency-key-in-progress';
 
 /** What became of one POST /v1/readings body. */
 export type IngestOutcome =
-  | { readonly ok: true; readonly ids: readonly string[] }
-  | { readonly ok: false; readonly message?: string; readonly issues: readonly BodyIssue[] };
+  | {
+      readonly ok: true;
+      readonly ids: readonly string[];
+      /** True when its Idempotency-Key had published it before: nothing was published now. */
+      readonly replayed: boolean;
+    }
+  | { readonly ok: false; readonly message?: string; readonly issues: readonly BodyIssue[] }
+  | { readonly ok: false; readonly keyConflict: KeyConflict };
 
 /**
  * Where POST /v1/readings hands its body: parsed, checked, turned into events and published
@@ -18,26 +29,64 @@ export interface ReadingIngest {
    * Resolves once Kafka has every reading of the body (or with why the body is invalid); rejects
    * with a retriable error when Kafka cannot take them now.
    */
-  submit(tenant: string, body: Uint8Array): Promise<IngestOutcome>;
+  submit(tenant: string, body: Uint8Array, idempotencyKey?: string): Promise<IngestOutcome>;
   close(): Promise<void>;
 }
 
-async function ingest(
-  publisher: EventPublisher,
-  newEventId: () => string,
+/** What ingest publishes with, and where it keeps Idempotency-Keys (none: a keyed body fails). */
+export interface IngestPorts {
+  readonly publisher: EventPublisher;
+  /** The id of a reading of an unkeyed batch that has none (UUIDv7 in production). */
+  readonly newEventId: () => string;
+  readonly keys?: ReadingKeyStore | undefined;
+}
+
+/**
+ * One body: parsed and checked; without a key published with new ids; with one, its ids follow
+ * from the tenant, the key and the batch, and it is published only by the request that claims
+ * the key (keyed-batch.ts, reading-keys.ts).
+ */
+export async function ingest(
+  ports: IngestPorts,
   tenant: string,
   body: Uint8Array,
+  idempotencyKey?: string,
 ): Promise<IngestOutcome> {
-  const parsed = parseReadingBatch(body, tenant, newEventId);
-  if (!parsed.ok) return parsed;
-  await publisher.publish(parsed.events);
-  return { ok: true, ids: parsed.events.map((e) => e.id) };
+  const read = readReadingBatch(body);
+  if (!read.ok) return read;
+  const { publisher, keys } = ports;
+  if (idempotencyKey === undefined) {
+    const events = readingEvents(read.readings, tenant, () => ports.newEventId());
+    await publisher.publish(events);
+    return { ok: true, ids: events.map((e) => e.id), replayed: false };
+  }
+  if (keys === undefined) throw new Error('this ingest has no Idempotency-Key store');
+  const fingerprint = batchFingerprint(read.readings);
+  const events = readingEvents(read.readings, tenant, (index) =>
+    keyedReadingId(tenant, idempotencyKey, fingerprint, index),
+  );
+  const ids = events.map((e) => e.id);
+  const claim = await keys.claim(tenant, idempotencyKey, fingerprint, events.length);
+  if (claim.kind === 'replay') return { ok: true, ids, replayed: true };
+  if (claim.kind === 'reused') return { ok: false, keyConflict: 'idempotency-key-reused' };
+  if (claim.kind === 'in-progress')
+    return { ok: false, keyConflict: 'idempotency-key-in-progress' };
+  try {
+    await publisher.publish(events);
+  } catch (error) {
+    // A retry of the same batch may take the key over at once; if this fails too, the claim
+    // runs out by itself.
+    await keys.release(tenant, idempotencyKey).catch(() => undefined);
+    throw error;
+  }
+  await keys.markPublished(tenant, idempotencyKey);
+  return { ok: true, ids, replayed: false };
 }
 
 /** Ingest in the calling thread (GS_API_INGEST_WORKERS=0). */
-export function inlineIngest(publisher: EventPublisher, newEventId: () => string): ReadingIngest {
+export function inlineIngest(ports: IngestPorts): ReadingIngest {
   return {
-    submit: (tenant, body) => ingest(publisher, newEventId, tenant, body),
+    submit: (tenant, body, idempotencyKey) => ingest(ports, tenant, body, idempotencyKey),
     close: async () => undefined,
   };
 }
@@ -47,9 +96,16 @@ export interface IngestWorkerData {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly topicPrefix: string;
+  /** Where the worker keeps Idempotency-Keys; without it a keyed body fails. */
+  readonly mongo?: { readonly url: string; readonly db: string } | undefined;
 }
 
-export type ToWorker = { readonly id: number; readonly tenant: string; readonly body: Uint8Array };
+export type ToWorker = {
+  readonly id: number;
+  readonly tenant: string;
+  readonly body: Uint8Array;
+  readonly idempotencyKey?: string | undefined;
+};
 export type FromWorker =
   | { readonly kind: 'ready' }
   | { readonly kind: 'start-failed'; readonly message: string; readonly retriable: boolean }
@@ -64,11 +120,10 @@ export type FromWorker =
 /** The worker side: one message per body, answered when Kafka has it. Runs in ingest-worker.ts. */
 export function serveIngest(
   port: { postMessage(message: FromWorker): void },
-  publisher: EventPublisher,
-  newEventId: () => string,
+  ports: IngestPorts,
 ): (message: ToWorker) => void {
-  return ({ id, tenant, body }) => {
-    ingest(publisher, newEventId, tenant, body).then(
+  return ({ id, tenant, body, idempotencyKey }) => {
+    ingest(ports, tenant, body, idempotencyKey).then(
       (outcome) => {
         port.postMessage({ kind: 'done', id, outcome });
       },
@@ -202,7 +257,7 @@ export async function startIngestWorkers(
     throw failed.reason;
   }
   return {
-    submit(tenant, body) {
+    submit(tenant, body, idempotencyKey) {
       let chosen: { slot: Slot; worker: Worker } | undefined;
       for (const slot of slots)
         if (
@@ -216,7 +271,7 @@ export async function startIngestWorkers(
       const id = ++nextId;
       return new Promise<IngestOutcome>((resolve, reject) => {
         slot.pending.set(id, { resolve, reject });
-        worker.postMessage({ id, tenant, body } satisfies ToWorker);
+        worker.postMessage({ id, tenant, body, idempotencyKey } satisfies ToWorker);
       });
     },
     close: stopAll,

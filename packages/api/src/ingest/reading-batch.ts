@@ -39,9 +39,25 @@ export interface BodyIssue {
   readonly message: string;
 }
 
+/** Why a body is not a batch: a message for a body that is not JSON, else each invalid field. */
+export interface BodyProblem {
+  readonly ok: false;
+  readonly message?: string;
+  readonly issues: readonly BodyIssue[];
+}
+
 export type ParsedBatch =
-  | { readonly ok: true; readonly events: readonly ReadingEvent[] }
-  | { readonly ok: false; readonly message?: string; readonly issues: readonly BodyIssue[] };
+  { readonly ok: true; readonly events: readonly ReadingEvent[] } | BodyProblem;
+
+/** One reading of a valid batch: its payload, its time in UTC, and the id the client gave, if any. */
+export interface BatchReading {
+  readonly id: string | undefined;
+  readonly time: string;
+  readonly data: ReadingEvent['data'];
+}
+
+export type ReadBatch =
+  { readonly ok: true; readonly readings: readonly BatchReading[] } | BodyProblem;
 
 // Fastify's own messages for a JSON body it cannot parse, so this route answers as the others.
 const EMPTY_BODY = "Body cannot be empty when content-type is set to 'application/json'";
@@ -56,15 +72,45 @@ export interface ReceivedAt {
 /**
  * The body of POST /v1/readings, as raw JSON bytes, checked and turned into the tenant's
  * reading events. Pure but for `newEventId` and the clock: it runs in an ingest worker thread
- * or, with none, in the API's own. JSON is parsed as Fastify parses it (`__proto__` and `constructor` keys
- * refused), so moving the route off the main thread changes no answer.
+ * or, with none, in the API's own. `newEventId(index)` names a reading the client gave no id.
  */
 export function parseReadingBatch(
   body: Uint8Array,
   tenant: string,
-  newEventId: () => string,
+  newEventId: (index: number) => string,
   received: ReceivedAt = { nowMs: Date.now(), bounds: DEFAULT_TIME_PLAUSIBILITY },
 ): ParsedBatch {
+  const read = readReadingBatch(body, received);
+  if (!read.ok) return read;
+  return { ok: true, events: readingEvents(read.readings, tenant, newEventId) };
+}
+
+/** The reading events of a valid batch, each with the client's id or `newEventId(index)`. */
+export function readingEvents(
+  readings: readonly BatchReading[],
+  tenant: string,
+  newEventId: (index: number) => string,
+): ReadingEvent[] {
+  return readings.map(({ id, time, data }, index) => ({
+    id: id ?? newEventId(index),
+    type: EventType.readingReported,
+    source: '/v1/readings',
+    subject: data.deviceId,
+    time,
+    tenant,
+    data,
+  }));
+}
+
+/**
+ * The body as raw JSON bytes, checked: its readings with their times in UTC, or why it is not a
+ * batch. JSON is parsed as Fastify parses it (`__proto__` and `constructor` keys refused), so
+ * moving the route off the main thread changes no answer.
+ */
+export function readReadingBatch(
+  body: Uint8Array,
+  received: ReceivedAt = { nowMs: Date.now(), bounds: DEFAULT_TIME_PLAUSIBILITY },
+): ReadBatch {
   if (body.length === 0) return { ok: false, message: EMPTY_BODY, issues: [] };
   let json: unknown;
   try {
@@ -99,20 +145,12 @@ export function parseReadingBatch(
   });
   if (timeIssues.length > 0) return { ok: false, issues: timeIssues };
   lastTime = '';
-  const events = parsed.data.readings.map(({ time, id, ...data }): ReadingEvent => {
+  const readings = parsed.data.readings.map(({ time, id, ...data }): BatchReading => {
     if (time !== lastTime) {
       lastTime = time;
       lastIso = new Date(time).toISOString();
     }
-    return {
-      id: id ?? newEventId(),
-      type: EventType.readingReported,
-      source: '/v1/readings',
-      subject: data.deviceId,
-      time: lastIso,
-      tenant,
-      data,
-    };
+    return { id, time: lastIso, data };
   });
-  return { ok: true, events };
+  return { ok: true, readings };
 }

@@ -1,0 +1,39 @@
+import { MongoClient } from 'mongodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isolatedConfig } from '../../../../test/support.ts';
+import { dropTestData } from '../../../../test/cleanup.ts';
+import { KEY_TTL_MS } from './keyed-batch.ts';
+import { prepareReadingKeys, READING_KEYS_COLLECTION, readingKeyStore } from './reading-keys.ts';
+
+const config = isolatedConfig();
+const client = new MongoClient(config.GS_MONGO_URL);
+afterAll(async () => {
+  await client.close();
+  await dropTestData(config);
+});
+
+describe("the reading Idempotency-Keys' expiry, on the stack's FerretDB", () => {
+  it('counts an expired record as none, and the sweep FerretDB needs removes it', async () => {
+    const db = client.db(config.GS_MONGO_DB);
+    let nowMs = Date.parse('2026-12-04T12:00:00Z');
+    const clock = () => nowMs;
+    // given the collection prepared: FerretDB 1.24 has no TTL index, so the API sweeps
+    const prepared = await prepareReadingKeys(db, () => undefined, clock);
+    prepared.stop();
+    expect(prepared.expiry).toBe('sweep');
+    // and a key used and published
+    const store = readingKeyStore(db, clock);
+    expect(await store.claim('acme', 'k', 'f1', 3)).toEqual({ kind: 'publish' });
+    await store.markPublished('acme', 'k');
+    // when its time to live has passed
+    nowMs += KEY_TTL_MS;
+    // then the sweep removes it
+    expect(await prepared.sweep()).toBe(1);
+    expect(await db.collection(READING_KEYS_COLLECTION).countDocuments()).toBe(0);
+    // and a record the sweep has not reached yet counts as none: the key takes another batch
+    expect(await store.claim('acme', 'k', 'f1', 3)).toEqual({ kind: 'publish' });
+    nowMs += KEY_TTL_MS;
+    expect(await store.claim('acme', 'k', 'f2', 5)).toEqual({ kind: 'publish' });
+    expect(await store.claim('acme', 'k', 'f1', 3)).toEqual({ kind: 'reused' });
+  });
+});
