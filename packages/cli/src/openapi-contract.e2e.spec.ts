@@ -37,8 +37,10 @@ const SEED = process.env['GS_CONTRACT_SEED'] ?? '20261205';
 
 /**
  * Rules the document states in words because JSON Schema cannot: they relate two fields to
- * each other or a field to the clock. A request that breaks one is schema-valid and answered
- * 400, so for these operations (and only these) 400 is an accepted answer to a valid request.
+ * each other or a field to the clock (400), or a header to what the server has seen (a reading
+ * batch's Idempotency-Key used for another batch, 422: the generator sends the same key with
+ * other bodies). A request that breaks one is schema-valid, so for these operations (and only
+ * these) 400 and 422 are accepted answers to a valid request.
  */
 const RULES_BEYOND_JSON_SCHEMA: Record<string, string> = {
   'GET /v1/devices/{id}/readings': 'from before to, at most 31 days apart',
@@ -47,7 +49,8 @@ const RULES_BEYOND_JSON_SCHEMA: Record<string, string> = {
   'GET /v1/devices/{id}/energy': 'from before to, at most a bucket-dependent span apart',
   'GET /v1/sites/{id}/energy': 'from before to, at most a bucket-dependent span apart',
   'GET /v1/commands/stats': 'from before to, at most 31 days apart',
-  'POST /v1/readings': 'each time after 2000-01-01 and at most 5 minutes ahead of the clock',
+  'POST /v1/readings':
+    'each time after 2000-01-01 and at most 5 minutes ahead of the clock; an Idempotency-Key used before for other readings is 422',
   'POST /v1/devices/{id}/move': 'effectiveAt at most 31 days back and not ahead of the clock',
   'POST /v1/devices/{id}/commands': 'expiresAt after now, within the longest time to live',
 };
@@ -79,7 +82,7 @@ const CONFIG = [
   '',
   '[[operations]]',
   `include-name = ${toml(Object.keys(RULES_BEYOND_JSON_SCHEMA))}`,
-  `checks.positive_data_acceptance.expected-statuses = ${toml(['2xx', '3xx', '400', '401', '403', '404', '409', '429', '5xx'])}`,
+  `checks.positive_data_acceptance.expected-statuses = ${toml(['2xx', '3xx', '400', '401', '403', '404', '409', '422', '429', '5xx'])}`,
   '',
   '[[operations]]',
   `include-name = ${toml(EVENTUALLY_CONSISTENT_READS)}`,
