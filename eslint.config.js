@@ -7,6 +7,8 @@ export default tseslint.config(
   {
     ignores: [
       '**/node_modules/**',
+      // built packages (@gridstream/client): checked as sources, not as the bundle
+      '**/dist/**',
       '.gridstream/**',
       'deploy/**',
       'coverage/**',
