@@ -263,6 +263,23 @@ describe('@gridstream/client, packed and installed outside the workspace', () =>
         .map((line) => line.replace(/^from ['"]|['"]$/g, '')),
     );
     for (const specifier of specifiers) expect(specifier).toMatch(/^(zod|kafkajs|node:.*|\.\/.*)$/);
+    // kafkajs only behind @gridstream/client/kafka: the main entry works without it installed
+    const { stdout: withKafkajs } = await run(
+      'grep',
+      ['-rlE', 'from [\'"]kafkajs[\'"]', 'node_modules/@gridstream/client/dist'],
+      { cwd: consumerDir },
+    );
+    expect(withKafkajs.split('\n').filter(Boolean).sort()).toEqual([
+      'node_modules/@gridstream/client/dist/kafka.d.ts',
+      'node_modules/@gridstream/client/dist/kafka.js',
+    ]);
+    // and CommonJS programs can require it (Node's require of ES modules, 22.12 and later)
+    const { stdout: required } = await run(
+      process.execPath,
+      ['-e', "console.log(typeof require('@gridstream/client').GridstreamClient)"],
+      { cwd: consumerDir },
+    );
+    expect(required.trim()).toBe('function');
   });
 
   it("type-checks a consumer's program against the installed .d.ts, and refuses misuse", async () => {
