@@ -166,6 +166,9 @@ export function chunkBySize<T>(
 /** How many dead-lettered messages a writer remembers, so as not to write them again. */
 export const REMEMBERED_LETTERS = 10_000;
 
+/** Tries of a dead-letter transaction the coordinator finds concurrent with another. */
+const TRANSACTION_ATTEMPTS = 5;
+
 const letterKey = (letter: DeadLetter) =>
   `${letter.topic}/${letter.partition}/${letter.message.offset}`;
 
@@ -191,12 +194,33 @@ export class DeadLetterWriter {
    * transaction. Resolves once both are durable.
    */
   write(letters: readonly DeadLetter[], offsets?: readonly HandledOffset[]): Promise<void> {
-    const run = this.#turn.then(() => this.#write(letters, offsets));
+    const run = this.#turn.then(() => this.#writeRetrying(letters, offsets));
     this.#turn = run.then(
       () => undefined,
       () => undefined,
     );
     return run;
+  }
+
+  /**
+   * A transaction the coordinator answers CONCURRENT_TRANSACTIONS (it is still completing an
+   * earlier one, or loading its log on a fresh cluster: a CI run's first letters met it) is tried
+   * again a few times, in a new transaction, before the failure reaches the consumer.
+   */
+  async #writeRetrying(
+    letters: readonly DeadLetter[],
+    offsets?: readonly HandledOffset[],
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#write(letters, offsets);
+        return;
+      } catch (error) {
+        const type = (error as { type?: unknown }).type;
+        if (type !== 'CONCURRENT_TRANSACTIONS' || attempt >= TRANSACTION_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
   }
 
   async #write(all: readonly DeadLetter[], offsets?: readonly HandledOffset[]): Promise<void> {
