@@ -40,7 +40,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/gridstream-ferretdb-build.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cp -R "$ferret_dir" "$work/FerretDB"
 chmod -R u+w "$work/FerretDB"
-(cd patches && find internal -type f -name '*.go' -exec cp {} "$work/FerretDB/{}" \;)
+(cd patches && find internal ferretdb -type f -name '*.go' -exec cp {} "$work/FerretDB/{}" \;)
 cp go.mod "$work/build.mod"
 cp go.sum "$work/build.sum"
 printf '\nreplace github.com/FerretDB/FerretDB => %s\n' "$work/FerretDB" >>"$work/build.mod"

@@ -9,6 +9,11 @@
 // Usage:
 //
 //	ferretdb-launcher --listen 127.0.0.1:27017 --data ./data/ferretdb [--log-level info]
+//	                  [--auth-user gridstream --auth-password-file FILE]
+//
+// With --auth-user every command but the handshake needs that user's SCRAM-SHA-256
+// credentials (FerretDB's new authentication); the user is made in the admin database on the
+// first start, with the password read from the file.
 package main
 
 import (
@@ -22,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -39,6 +45,8 @@ func run(args []string) error {
 	listen := fs.String("listen", "127.0.0.1:27017", "TCP address to listen on (host:port)")
 	data := fs.String("data", "", "directory for the SQLite databases (created if missing; required)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	authUser := fs.String("auth-user", "", "require authentication; the user made in the admin database on first start")
+	authPasswordFile := fs.String("auth-password-file", "", "file holding --auth-user's password")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -76,12 +84,28 @@ func run(args []string) error {
 	// The SQLite URL must start with "file:", end with "/" and name an existing directory.
 	sqliteURL := "file:" + filepath.ToSlash(dir) + "/"
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
-	})
+	}
+	if *authUser != "" {
+		secret, err := os.ReadFile(*authPasswordFile)
+		if err != nil {
+			return fmt.Errorf("--auth-password-file: %w", err)
+		}
+		password := strings.TrimSpace(string(secret))
+		if password == "" {
+			return fmt.Errorf("--auth-password-file %q is empty", *authPasswordFile)
+		}
+		config.EnableNewAuth = true
+		config.SetupDatabase = "admin"
+		config.SetupUsername = *authUser
+		config.SetupPassword = password
+	}
+
+	f, err := ferretdb.New(config)
 	if err != nil {
 		return fmt.Errorf("cannot start FerretDB on %s: %w", *listen, err)
 	}
