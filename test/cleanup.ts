@@ -1,6 +1,6 @@
 import { afterAll } from 'vitest';
-import { createKafka, readTopicToEnd, topicNames } from '@gridstream/kafka';
-import type { TopicRole } from '@gridstream/kafka';
+import { createKafka, kafkaSettings, readTopicToEnd, topicNames } from '@gridstream/kafka';
+import type { KafkaConfig, TopicRole } from '@gridstream/kafka';
 import type { Config } from '@gridstream/config';
 import { dropRunData, namesOf } from '../packages/cli/src/bench/cleanup.ts';
 
@@ -18,18 +18,16 @@ export interface Letter {
 }
 
 /** Reads the whole DLQ topic of this config from the start. */
-export function readDlq(
-  config: Pick<Config, 'GS_KAFKA_BROKERS' | 'GS_TOPIC_PREFIX'>,
-): Promise<Letter[]> {
+export function readDlq(config: KafkaConfig & Pick<Config, 'GS_TOPIC_PREFIX'>): Promise<Letter[]> {
   return readTopic(config, 'dlq');
 }
 
 /** Reads every message of one of this config's topics, from the start, in partition order. */
 export async function readTopic(
-  config: Pick<Config, 'GS_KAFKA_BROKERS' | 'GS_TOPIC_PREFIX'>,
+  config: KafkaConfig & Pick<Config, 'GS_TOPIC_PREFIX'>,
   role: TopicRole,
 ): Promise<Letter[]> {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: `test-${role}-reader` });
+  const kafka = createKafka(kafkaSettings(config, `test-${role}-reader`));
   const topic = topicNames(config.GS_TOPIC_PREFIX)[role];
   return (await readTopicToEnd(kafka, topic)).map((message) => ({
     value: message.value?.toString('utf8') ?? '',

@@ -43,6 +43,8 @@ export async function startContainerStack(): Promise<{
       qdbPgHost: questdb.getHost(),
       qdbPgPort: questdb.getMappedPort(8812),
       mongoUrl: `mongodb://${mongo.getHost()}:${mongo.getMappedPort(27017)}/`,
+      // The images run without logins: a GS_HOME without secrets, so no client sends one.
+      loginEnv: { GS_HOME: '/nonexistent/gridstream-containers' },
     },
     stop: async () => {
       await Promise.all(containers.map((c) => c.stop()));

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '@gridstream/config';
-import { probeStack, type StackEndpoints } from './stack.ts';
+import { loginEnvOf, probeStack, type StackEndpoints } from './stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -26,8 +26,33 @@ export default async function setup(
     qdbPgHost: config.GS_QDB_PG_HOST,
     qdbPgPort: config.GS_QDB_PG_PORT,
     mongoUrl: config.GS_MONGO_URL,
+    loginEnv: loginEnvOf(process.env),
   };
-  const missing = await probeStack(endpoints);
+  const kafkaPassword = config.GS_KAFKA_SASL_PASSWORD;
+  const qdbPassword = config.GS_QDB_HTTP_PASSWORD;
+  const mongoPassword = config.GS_MONGO_PASSWORD;
+  const missing = await probeStack(endpoints, {
+    kafka:
+      kafkaPassword === undefined
+        ? undefined
+        : {
+            mechanism: 'scram-sha-512',
+            username: config.GS_KAFKA_SASL_USERNAME,
+            password: kafkaPassword,
+          },
+    questdb:
+      qdbPassword === undefined
+        ? undefined
+        : { user: config.GS_QDB_HTTP_USER, password: qdbPassword },
+    mongo:
+      mongoPassword === undefined
+        ? undefined
+        : {
+            username: config.GS_MONGO_USERNAME,
+            password: mongoPassword,
+            authSource: config.GS_MONGO_AUTH_SOURCE,
+          },
+  });
   if (missing.length > 0 && mode === 'auto' && (await dockerEngineAnswers()))
     return useContainers(project);
   if (missing.length > 0) {

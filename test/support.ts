@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { loadConfig } from '@gridstream/config';
+import { loadConfig, questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
 import type { EventOf } from '@gridstream/events';
 import type { KafkaMessage } from 'kafkajs';
-import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import { createKafka, createTopicsIfMissing, kafkaSettings, topicNames } from '@gridstream/kafka';
 import { createQuestDbReader } from '@gridstream/questdb';
 import type { QuestDbReader } from '@gridstream/questdb';
 
@@ -34,6 +34,7 @@ export function isolatedConfig(overrides: Partial<Record<string, string>> = {}):
     GS_MONGO_DB: `test_${suffix}`,
     GS_API_PORT: '0',
     GS_LOG_LEVEL: 'silent',
+    ...stack.loginEnv,
     ...overrides,
   });
 }
@@ -64,18 +65,12 @@ export async function eventually<T>(
 
 /** A PG-wire reader on the test run's QuestDB. */
 export function stackQuestDbReader(): QuestDbReader {
-  const stack = inject('stack');
-  return createQuestDbReader({
-    host: stack.qdbPgHost,
-    port: stack.qdbPgPort,
-    user: 'admin',
-    password: 'quest',
-  });
+  return createQuestDbReader(questDbConnection(isolatedConfig()));
 }
 
 /** Topics with a prefix of their own on the test run's Kafka, created now; `remove` deletes them. */
 export async function testTopics(tag: string, partitions = 3) {
-  const kafka = createKafka({ brokers: inject('stack').kafkaBrokers, clientId: `test-${tag}` });
+  const kafka = createKafka(kafkaSettings(isolatedConfig(), `test-${tag}`));
   const topics = topicNames(`test-${tag}-${uniqueSuffix()}.`);
   await createTopicsIfMissing(kafka, topics, partitions);
   return {

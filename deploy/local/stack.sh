@@ -6,10 +6,14 @@
 # installed into the system).
 #
 #   stack.sh install                  fetch/build into the cache (no network once cached)
-#   stack.sh start  [server...]       install if needed, start, wait until ready
+#   stack.sh start  [--kafka-brokers N] [server...]
+#                                     install if needed, start, wait until ready; N Kafka
+#                                     nodes (a cluster: 3), kept for later starts of this GS_HOME
 #   stack.sh stop   [server...]       SIGTERM, then SIGKILL after a timeout
 #   stack.sh status [server...]       one line per server; exit 0 if all running, 3 if not
-#   stack.sh logs   <kafka|questdb|mongo|mqtt>
+#   stack.sh logs   <kafka|kafka-N|questdb|mongo|mqtt>
+#
+# Servers: kafka (all its nodes; kafka-2, kafka-3 name one node of a cluster), questdb, mongo, mqtt.
 #
 # See deploy/local/README.md for versions, ports, environment variables and traps.
 set -euo pipefail
@@ -55,6 +59,65 @@ RUN_DIR="$GS_HOME/run"
 
 ALL_SERVERS=(kafka questdb mongo mqtt)
 JAVA=""
+
+# --- Kafka nodes ---------------------------------------------------------------------------
+# One node by default; `start --kafka-brokers 3` makes a cluster of three (each node broker and
+# controller). The count is fixed when the storage is formatted and kept in data/kafka.nodes.
+# Node 1 is the server `kafka` on GS_KAFKA_PORT / GS_KAFKA_CONTROLLER_PORT; node k is `kafka-k`
+# on GS_KAFKA_PORT_k / GS_KAFKA_CONTROLLER_PORT_k, by default 2(k-1) above node 1's ports.
+KAFKA_NODES=""
+
+kafka_node_count() {
+  if [[ -n "$KAFKA_NODES" ]]; then echo "$KAFKA_NODES"; return; fi
+  if [[ -s "$DATA_DIR/kafka.nodes" ]]; then cat "$DATA_DIR/kafka.nodes"; else echo 1; fi
+}
+
+kafka_servers() { # the server names of every node: kafka kafka-2 ...
+  local k n
+  n=$(kafka_node_count)
+  echo kafka
+  for ((k = 2; k <= n; k++)); do echo "kafka-$k"; done
+}
+
+node_of() { # <kafka | kafka-k>: k
+  if [[ "$1" == kafka ]]; then echo 1; else echo "${1#kafka-}"; fi
+}
+
+kafka_port() { # <node>
+  local v="GS_KAFKA_PORT_$1"
+  if (($1 == 1)); then echo "$GS_KAFKA_PORT"; else echo "${!v:-$((GS_KAFKA_PORT + 2 * ($1 - 1)))}"; fi
+}
+
+kafka_controller_port() { # <node>
+  local v="GS_KAFKA_CONTROLLER_PORT_$1"
+  if (($1 == 1)); then
+    echo "$GS_KAFKA_CONTROLLER_PORT"
+  else
+    echo "${!v:-$((GS_KAFKA_CONTROLLER_PORT + 2 * ($1 - 1)))}"
+  fi
+}
+
+kafka_bootstrap() { # every node's client address, comma separated
+  local k n out=""
+  n=$(kafka_node_count)
+  for ((k = 1; k <= n; k++)); do out+="${out:+,}127.0.0.1:$(kafka_port "$k")"; done
+  echo "$out"
+}
+
+# --- secrets -------------------------------------------------------------------------------
+# The servers' passwords, made once per GS_HOME: random, in data/secrets/<name>.secret, readable
+# by this user only. Services read them from there (packages/config) unless set in the
+# environment (GS_KAFKA_SASL_PASSWORD, GS_QDB_PASSWORD, GS_MONGO_PASSWORD).
+secret() { # <name>: prints the secret, making it first if there is none
+  local dir="$DATA_DIR/secrets" f
+  f="$dir/$1.secret"
+  if [[ ! -s "$f" ]]; then
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    (umask 077 && new_secret >"$f.tmp" && mv "$f.tmp" "$f")
+  fi
+  cat "$f"
+}
 
 say() { printf 'gridstream: %s\n' "$*"; }
 die() { printf 'gridstream: %s\n' "$*" >&2; exit 1; }
@@ -212,7 +275,7 @@ install_mosquitto() {
 
 installed() { # is <server> installed?
   case "$1" in
-    kafka) kafka_installed ;;
+    kafka | kafka-*) kafka_installed ;;
     questdb) [[ -f "$QUESTDB_JAR" ]] ;;
     mongo) ferretdb_installed ;;
     mqtt) mosquitto_installed ;;
@@ -229,7 +292,7 @@ install_servers() { # install the given servers (all of them by default)
   flock 8
   for s in "${need[@]}"; do
     case "$s" in
-      kafka) install_kafka ;;
+      kafka | kafka-*) install_kafka ;;
       questdb) install_questdb ;;
       mongo) install_ferretdb ;;
       mqtt) install_mosquitto ;;
@@ -245,7 +308,7 @@ install_servers() { # install the given servers (all of them by default)
 # crash or a reboot, and pids get reused).
 marker() {
   case "$1" in
-    kafka | questdb) echo "-Dgridstream.server=$1@$GS_HOME" ;;
+    kafka | kafka-* | questdb) echo "-Dgridstream.server=$1@$GS_HOME" ;;
     mongo) echo "$DATA_DIR/ferretdb" ;; # the --data argument
     mqtt) echo "$RUN_DIR/mosquitto.conf" ;; # the -c argument
   esac
@@ -289,7 +352,7 @@ port_open() { # <port>
 
 main_port() {
   case "$1" in
-    kafka) echo "$GS_KAFKA_PORT" ;;
+    kafka | kafka-*) kafka_port "$(node_of "$1")" ;;
     questdb) echo "$GS_QDB_HTTP_PORT" ;;
     mongo) echo "$GS_MONGO_PORT" ;;
     mqtt) echo "$GS_MQTT_PORT" ;;
@@ -298,7 +361,7 @@ main_port() {
 
 ports_of() {
   case "$1" in
-    kafka) echo "$GS_KAFKA_PORT $GS_KAFKA_CONTROLLER_PORT" ;;
+    kafka | kafka-*) echo "$(kafka_port "$(node_of "$1")") $(kafka_controller_port "$(node_of "$1")")" ;;
     questdb) echo "$GS_QDB_HTTP_PORT $GS_QDB_PG_PORT $GS_QDB_ILP_TCP_PORT $GS_QDB_HEALTH_PORT" ;;
     mongo) echo "$GS_MONGO_PORT" ;;
     mqtt) echo "$GS_MQTT_PORT" ;;
@@ -333,12 +396,23 @@ render() { # <template> <output> NAME=value...: replaces @NAME@ in the template
   mv "$out.tmp" "$out"
 }
 
-start_kafka() {
-  local props="$RUN_DIR/kafka.properties" data="$DATA_DIR/kafka" id_file="$DATA_DIR/kafka.cluster-id" cp="$KAFKA_DIR/libs/*"
+start_kafka_node() { # <kafka | kafka-k>
+  local s=$1 node n props data id_file="$DATA_DIR/kafka.cluster-id" cp="$KAFKA_DIR/libs/*"
+  local voters="" k rf isr admin
   local jvm=(-Djava.awt.headless=true "-Dlog4j2.configurationFile=$SCRIPT_DIR/kafka/log4j2.properties")
+  node=$(node_of "$s")
+  n=$(kafka_node_count)
+  props="$RUN_DIR/$s.properties"
+  data="$DATA_DIR/$s"
+  for ((k = 1; k <= n; k++)); do voters+="${voters:+,}$k@127.0.0.1:$(kafka_controller_port "$k")"; done
+  rf=$((n < 3 ? n : 3))
+  isr=$((rf >= 3 ? 2 : 1))
+  admin=$(secret kafka-admin)
   mkdir -p "$data"
-  render "$SCRIPT_DIR/kafka/server.properties.template" "$props" \
-    "KAFKA_PORT=$GS_KAFKA_PORT" "CONTROLLER_PORT=$GS_KAFKA_CONTROLLER_PORT" "DATA_DIR=$data"
+  (umask 077 && render "$SCRIPT_DIR/kafka/server.properties.template" "$props" \
+    "NODES=$n" "NODE_ID=$node" "VOTERS=$voters" "KAFKA_PORT=$(kafka_port "$node")" \
+    "CONTROLLER_PORT=$(kafka_controller_port "$node")" "DATA_DIR=$data" \
+    "REPLICATION_FACTOR=$rf" "MIN_ISR=$isr" "ADMIN_PASSWORD=$admin")
   if [[ ! -f "$data/meta.properties" ]]; then
     if [[ ! -s "$id_file" ]]; then
       # A cluster id is 16 random bytes in unpadded base64url; Kafka avoids a leading '-'.
@@ -348,12 +422,19 @@ start_kafka() {
       done
       echo "$id" >"$id_file"
     fi
+    # The SCRAM accounts go into the cluster's first metadata: the brokers' and the services'.
     "$JAVA" "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format \
-      -t "$(cat "$id_file")" -c "$props" --ignore-formatted >"$LOG_DIR/kafka-format.log" 2>&1 ||
-      { tail -n 30 "$LOG_DIR/kafka-format.log" >&2; die "kafka: formatting storage failed ($LOG_DIR/kafka-format.log)"; }
+      -t "$(cat "$id_file")" -c "$props" --ignore-formatted \
+      --add-scram "SCRAM-SHA-512=[name=admin,password=$admin]" \
+      --add-scram "SCRAM-SHA-512=[name=gridstream,password=$(secret kafka)]" \
+      >"$LOG_DIR/$s-format.log" 2>&1 ||
+      { tail -n 30 "$LOG_DIR/$s-format.log" >&2; die "$s: formatting storage failed ($LOG_DIR/$s-format.log)"; }
+    touch "$data/.scram"
+  elif [[ ! -f "$data/.scram" ]]; then
+    die "$s: $data was formatted before Kafka took credentials (no accounts in its metadata); stop the stack and remove $DATA_DIR/kafka* (its topics are lost), or use another GS_HOME"
   fi
   # shellcheck disable=SC2086 # GS_KAFKA_JVM_OPTS is a list of options
-  launch kafka "$JAVA" "$(marker kafka)" $GS_KAFKA_JVM_OPTS \
+  launch "$s" "$JAVA" "$(marker "$s")" $GS_KAFKA_JVM_OPTS \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -XX:+ExplicitGCInvokesConcurrent "${jvm[@]}" -cp "$cp" kafka.Kafka "$props"
 }
@@ -364,9 +445,9 @@ start_questdb() {
   # QuestDB unpacks its native libraries into java.io.tmpdir and deletes them on a clean
   # exit; a killed server leaves them behind. The directory must allow exec.
   rm -f "$tmp"/libquestdb*.so
-  render "$SCRIPT_DIR/questdb/server.conf.template" "$root/conf/server.conf" \
+  (umask 077 && render "$SCRIPT_DIR/questdb/server.conf.template" "$root/conf/server.conf" \
     "HTTP_PORT=$GS_QDB_HTTP_PORT" "HEALTH_PORT=$GS_QDB_HEALTH_PORT" \
-    "PG_PORT=$GS_QDB_PG_PORT" "ILP_TCP_PORT=$GS_QDB_ILP_TCP_PORT"
+    "PG_PORT=$GS_QDB_PG_PORT" "ILP_TCP_PORT=$GS_QDB_ILP_TCP_PORT" "PASSWORD=$(secret questdb)")
   cp "$SCRIPT_DIR/questdb/log.conf" "$root/conf/log.conf"
   # shellcheck disable=SC2086 # GS_QDB_JVM_OPTS is a list of options
   launch questdb "$JAVA" "$(marker questdb)" $GS_QDB_JVM_OPTS "-Djava.io.tmpdir=$tmp" \
@@ -376,7 +457,11 @@ start_questdb() {
 
 start_mongo() {
   mkdir -p "$DATA_DIR/ferretdb"
-  launch mongo "$FERRETDB_BIN" --listen "127.0.0.1:$GS_MONGO_PORT" --data "$(marker mongo)"
+  secret mongo >/dev/null
+  # Every command but the handshake needs the user `gridstream` (SCRAM-SHA-256), made in the
+  # admin database on the first start with the password in data/secrets/mongo.secret.
+  launch mongo "$FERRETDB_BIN" --listen "127.0.0.1:$GS_MONGO_PORT" --data "$(marker mongo)" \
+    --auth-user gridstream --auth-password-file "$DATA_DIR/secrets/mongo.secret"
 }
 
 # The broker's own accounts, made once per GS_HOME: `admin` manages the dynamic security plugin
@@ -428,12 +513,13 @@ provision_mqtt() { # once the broker answers: the bridge's account and role, mad
 
 ready() { # <server>: is it answering?
   case "$1" in
-    kafka)
-      grep -q 'Kafka Server started' "$(log_file kafka)" 2>/dev/null && port_open "$GS_KAFKA_PORT"
+    kafka | kafka-*)
+      grep -q 'Kafka Server started' "$(log_file "$1")" 2>/dev/null && port_open "$(main_port "$1")"
       ;;
     questdb)
       curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$GS_QDB_HEALTH_PORT/" 2>/dev/null &&
-        curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$GS_QDB_HTTP_PORT/exec?query=select%201" 2>/dev/null
+        curl -fsS -m 2 -o /dev/null -u "admin:$(secret questdb)" \
+          "http://127.0.0.1:$GS_QDB_HTTP_PORT/exec?query=select%201" 2>/dev/null
       ;;
     mongo) port_open "$GS_MONGO_PORT" ;;
     mqtt) port_open "$GS_MQTT_PORT" ;;
@@ -475,13 +561,13 @@ print_endpoints() {
   local s
   for s in "$@"; do
     case "$s" in
-      kafka) echo "  kafka    127.0.0.1:$GS_KAFKA_PORT (bootstrap; controller 127.0.0.1:$GS_KAFKA_CONTROLLER_PORT)" ;;
+      kafka) echo "  kafka    $(kafka_bootstrap) ($(kafka_node_count) node(s); SASL SCRAM-SHA-512, user gridstream, password in $DATA_DIR/secrets/kafka.secret)" ;;
       questdb)
-        echo "  questdb  http://127.0.0.1:$GS_QDB_HTTP_PORT (REST, ILP over HTTP, console)"
-        echo "           postgresql://admin:quest@127.0.0.1:$GS_QDB_PG_PORT/qdb (PG wire)"
-        echo "           tcp://127.0.0.1:$GS_QDB_ILP_TCP_PORT (ILP over TCP), health http://127.0.0.1:$GS_QDB_HEALTH_PORT/"
+        echo "  questdb  http://127.0.0.1:$GS_QDB_HTTP_PORT (REST, ILP over HTTP, console; user admin)"
+        echo "           postgresql://admin@127.0.0.1:$GS_QDB_PG_PORT/qdb (PG wire), health http://127.0.0.1:$GS_QDB_HEALTH_PORT/"
+        echo "           password in $DATA_DIR/secrets/questdb.secret; ILP over TCP is off"
         ;;
-      mongo) echo "  mongo    mongodb://127.0.0.1:$GS_MONGO_PORT/ (FerretDB $FERRETDB_VERSION, SQLite)" ;;
+      mongo) echo "  mongo    mongodb://gridstream@127.0.0.1:$GS_MONGO_PORT/?authSource=admin (FerretDB $FERRETDB_VERSION, SQLite; password in $DATA_DIR/secrets/mongo.secret)" ;;
       mqtt) echo "  mqtt     mqtt://127.0.0.1:$GS_MQTT_PORT (Mosquitto $(cat "$MOSQUITTO_DIR/.complete" 2>/dev/null); accounts in $(mqtt_dir))" ;;
     esac
   done
@@ -523,7 +609,10 @@ cmd_start() {
         die "$s: port $p on 127.0.0.1 is already taken by another process (not this stack's $s); stop it or set the GS_*_PORT variables"
       fi
     done
-    "start_$s"
+    case "$s" in
+      kafka | kafka-*) start_kafka_node "$s" ;;
+      *) "start_$s" ;;
+    esac
     started+=("$s")
   done
   if ((${#started[@]} == 0)); then
@@ -598,7 +687,7 @@ cmd_status() {
 
 cmd_logs() {
   local s=${1:-} log
-  case "$s" in kafka | questdb | mongo | mqtt) ;; *) die "usage: stack.sh logs <kafka|questdb|mongo|mqtt>" ;; esac
+  case "$s" in kafka | kafka-[0-9]* | questdb | mongo | mqtt) ;; *) die "usage: stack.sh logs <kafka|kafka-N|questdb|mongo|mqtt>" ;; esac
   log=$(log_file "$s")
   [[ -f "$log" ]] || die "no log yet: $log"
   if [[ -t 1 ]]; then
@@ -609,20 +698,41 @@ cmd_logs() {
 }
 
 SERVERS=()
-parse_servers() { # validates server names into SERVERS; none means all
-  local s
-  if (($# == 0)); then
-    SERVERS=("${ALL_SERVERS[@]}")
-    return
-  fi
-  for s in "$@"; do
-    case "$s" in kafka | questdb | mongo | mqtt) ;; *) die "unknown server '$s' (kafka, questdb, mongo, mqtt)" ;; esac
+parse_servers() { # validates server names into SERVERS (kafka: every node); none means all
+  local s names=("$@") k
+  (($# == 0)) && names=("${ALL_SERVERS[@]}")
+  SERVERS=()
+  for s in "${names[@]}"; do
+    case "$s" in
+      kafka) mapfile -t -O "${#SERVERS[@]}" SERVERS < <(kafka_servers) ;;
+      kafka-[0-9]*)
+        k=${s#kafka-}
+        if ! [[ "$k" =~ ^[0-9]+$ ]] || ((k < 2 || k > $(kafka_node_count))); then
+          die "unknown server '$s': this stack's Kafka has $(kafka_node_count) node(s), named kafka, kafka-2, ..."
+        fi
+        SERVERS+=("$s")
+        ;;
+      questdb | mongo | mqtt) SERVERS+=("$s") ;;
+      *) die "unknown server '$s' (kafka, kafka-N, questdb, mongo, mqtt)" ;;
+    esac
   done
-  SERVERS=("$@")
 }
 
-usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+# --kafka-brokers N (start only): the cluster's size, fixed once this GS_HOME's Kafka is formatted.
+set_kafka_nodes() { # <N>
+  local n=$1 stored
+  [[ "$n" =~ ^[1-9]$ ]] || die "--kafka-brokers takes a number of nodes from 1 to 9, not '$n'"
+  stored=$(kafka_node_count)
+  if [[ -f "$DATA_DIR/kafka/meta.properties" && "$stored" != "$n" ]]; then
+    die "this GS_HOME's Kafka was formatted with $stored node(s), not $n: stop the stack and remove $DATA_DIR/kafka* (its topics are lost), or use another GS_HOME"
+  fi
+  mkdir -p "$DATA_DIR"
+  echo "$n" >"$DATA_DIR/kafka.nodes"
+  KAFKA_NODES=$n
+}
+
+usage() { # the header comment, up to the line that points to the README
+  sed -n '2,/^# See deploy/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -637,6 +747,13 @@ main() {
       ;;
     start)
       check_prerequisites
+      if [[ "${1:-}" == --kafka-brokers ]]; then
+        set_kafka_nodes "${2:-}"
+        shift 2
+      elif [[ "${1:-}" == --kafka-brokers=* ]]; then
+        set_kafka_nodes "${1#*=}"
+        shift
+      fi
       parse_servers "$@"
       cmd_start "${SERVERS[@]}"
       ;;

@@ -6,6 +6,7 @@ import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   observeKafka,
   topicNames,
@@ -52,13 +53,10 @@ export async function startApi(
   options: { listen?: boolean } = {},
 ): Promise<RunningApi> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-api`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-api`));
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const questdb = createQuestDbReader(questDbConnection(config));
   const admin = kafka.admin();
   await admin.connect();
@@ -79,10 +77,15 @@ export async function startApi(
       : await startIngestWorkers(
           config.GS_API_INGEST_WORKERS,
           {
-            brokers: config.GS_KAFKA_BROKERS,
-            clientId: `${config.GS_KAFKA_CLIENT_ID}-api-ingest`,
+            kafka: kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-api-ingest`),
             topicPrefix: config.GS_TOPIC_PREFIX,
-            mongo: { url: config.GS_MONGO_URL, db: config.GS_MONGO_DB },
+            mongo: {
+              GS_MONGO_URL: config.GS_MONGO_URL,
+              GS_MONGO_DB: config.GS_MONGO_DB,
+              GS_MONGO_USERNAME: config.GS_MONGO_USERNAME,
+              GS_MONGO_PASSWORD: config.GS_MONGO_PASSWORD,
+              GS_MONGO_AUTH_SOURCE: config.GS_MONGO_AUTH_SOURCE,
+            },
           },
           log,
         );

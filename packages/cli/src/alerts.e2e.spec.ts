@@ -4,6 +4,7 @@ import type { RunningApi } from '@gridstream/api';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -27,7 +28,7 @@ const stopAfterAll = teardown(config);
 let api: RunningApi;
 
 beforeAll(async () => {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-alerts' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-alerts'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
@@ -54,7 +55,7 @@ beforeAll(async () => {
       }),
     ),
   );
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     await eventually('the charger rating in its alert state', async () => {
       const doc = await mongo.db

@@ -5,6 +5,7 @@ import type { AlertClearedV1, AlertRaisedV1, GridstreamEvent } from '@gridstream
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   groupLag,
   topicNames,
@@ -94,11 +95,11 @@ function reading(
 
 async function startPipeline(config: Config, sweepIntervalMs?: number) {
   const stopAfterAll = teardown(config);
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'int-alerts' });
+  const kafka = createKafka(kafkaSettings(config, 'int-alerts'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const pipeline = {
     kafka,
     topics,

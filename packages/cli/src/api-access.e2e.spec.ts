@@ -5,7 +5,7 @@ import { OPENAPI_JSON_URL, SCOPES, startApi } from '@gridstream/api';
 import type { RunningApi, Scope } from '@gridstream/api';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { createEventPublisher, createKafka, topicNames } from '@gridstream/kafka';
+import { createEventPublisher, createKafka, kafkaSettings, topicNames } from '@gridstream/kafka';
 import { startAlertsProcessor } from '@gridstream/processor-alerts';
 import { startArchive } from '@gridstream/processor-archive';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
@@ -288,7 +288,7 @@ beforeAll(async () => {
 
   // Tenant A: two devices, an hour of meter counters (energy, a site day), a meter reset (an
   // alert), and a command.
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-access' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-access'));
   const publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
   stopAfterAll(() => publisher.disconnect());
   await publisher.publish(registrations);

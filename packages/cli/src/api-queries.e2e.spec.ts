@@ -5,6 +5,7 @@ import type { DeviceKind, DeviceRole, GridstreamEvent } from '@gridstream/events
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -44,7 +45,7 @@ async function refusal(url: string) {
 }
 
 beforeAll(async () => {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-queries' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-queries'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);

@@ -5,6 +5,7 @@ import type { CommandOutcome } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   runEventConsumer,
   topicNames,
@@ -61,7 +62,7 @@ export async function startTestDevices(
   config: Config,
   behaviourOf: (deviceId: string) => TestDeviceBehaviour,
 ): Promise<TestDevices> {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-devices' });
+  const kafka = createKafka(kafkaSettings(config, 'test-devices'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);

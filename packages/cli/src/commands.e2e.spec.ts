@@ -441,7 +441,7 @@ describe('device commands (HTTP, CommandBus, Kafka, command processor, MongoDB)'
     await eventually('the live projection caught up', async () =>
       (await projection.lag()) === 0 ? true : undefined,
     );
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     stopAfterAll(() => mongo.close());
     const reader = new ProjectionReader(mongo.db, commandsProjection);
     const documents = async () =>

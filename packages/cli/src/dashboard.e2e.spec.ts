@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_PATH, startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
 import type { DeviceKind, DeviceRole } from '@gridstream/events';
-import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import { createKafka, kafkaSettings, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
 import { startAlertsProcessor } from '@gridstream/processor-alerts';
 import { startArchive } from '@gridstream/processor-archive';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
@@ -99,7 +99,7 @@ const keyIdOf = (authorization: string) => authorization.slice('Bearer gs_'.leng
 
 beforeAll(async () => {
   const executablePath = chromiumPath();
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-dashboard' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-dashboard'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const services = await Promise.all([

@@ -93,7 +93,7 @@ describe('gridstream devices import', () => {
     ]);
 
     // the devices read model follows Kafka to all of them
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     stopAfterAll(() => mongo.close());
     const devices = new ProjectionReader(mongo.db, devicesProjection);
     const count = await eventually(

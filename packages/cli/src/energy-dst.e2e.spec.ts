@@ -4,6 +4,7 @@ import type { RunningApi } from '@gridstream/api';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -57,7 +58,7 @@ function night<T extends Bucket>(url: string, total: (buckets: T[]) => number, e
 }
 
 beforeAll(async () => {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-dst' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-dst'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);

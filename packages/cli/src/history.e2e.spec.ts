@@ -3,7 +3,7 @@ import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { createEventPublisher, createKafka, topicNames } from '@gridstream/kafka';
+import { createEventPublisher, createKafka, kafkaSettings, topicNames } from '@gridstream/kafka';
 import type { EventPublisher } from '@gridstream/kafka';
 import { startArchive } from '@gridstream/processor-archive';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
@@ -58,7 +58,7 @@ beforeAll(async () => {
   ]);
   api = await startApi(config, { listen: false });
   headers.authorization = await bearer(api, tenant);
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-history' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-history'));
   publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
   stopAfterAll(() => api.close());
   stopAfterAll(() => processor.stop());

@@ -7,7 +7,7 @@ import { keysCommand } from './keys.ts';
 const config = isolatedConfig();
 
 afterAll(async () => {
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   await mongo.db.dropDatabase();
   await mongo.close();
 });
@@ -25,7 +25,7 @@ describe('gridstream keys', () => {
     expect(key).toMatch(/^gs_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     const keyId = key.slice(3, 15);
     // then MongoDB holds its hash, never the key
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     try {
       const stored = await mongo.db
         .collection(API_KEYS_COLLECTION)

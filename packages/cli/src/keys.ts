@@ -22,7 +22,7 @@ export async function createApiKey(
   config: Config,
   request: { tenant: string; scopes: readonly Scope[]; name?: string },
 ): Promise<{ key: string; record: ApiKeyRecord }> {
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     return await (await ApiKeyStore.open(mongo.db)).create(request);
   } finally {
@@ -65,7 +65,7 @@ export async function keysCommand(
     out(key);
     return;
   }
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     const store = await ApiKeyStore.open(mongo.db);
     if (action === 'list') {

@@ -9,6 +9,7 @@ import { EventType } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   runEventConsumer,
   topicNames,
@@ -67,10 +68,7 @@ async function startFleet(
   values: { sites: string; 'interval-ms': string; tenant: string; seed: string },
   apiKey: string,
 ) {
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-simulator`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-simulator`));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
@@ -133,10 +131,7 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
     name: 'gridstream up dashboard',
   });
   // Created once here, so the services do not race to create them.
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-cli`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-cli`));
   await createTopicsIfMissing(
     kafka,
     topicNames(config.GS_TOPIC_PREFIX),
@@ -208,7 +203,8 @@ gridstream is running. Ctrl-C stops the services (the stack keeps running: ./gri
   command stats       curl -H "$AUTH" ${base}/v1/commands/stats
                       (first: export AUTH='authorization: Bearer ${key}')
   MQTT                ${mqttSettings().url}  (make a device's account: ./gridstream keys mqtt create --tenant ${values.tenant})
-${mqttDemo === undefined ? '' : `  a plug over MQTT    ${mqttDemo.deviceId}: a Shelly NotifyStatus on ${mqttDemo.topic} every 2 s\n`}  QuestDB console     http://127.0.0.1:${process.env['GS_QDB_HTTP_PORT'] ?? '9000'}  (SQL over HTTP: /exec?query=...)
+${mqttDemo === undefined ? '' : `  a plug over MQTT    ${mqttDemo.deviceId}: a Shelly NotifyStatus on ${mqttDemo.topic} every 2 s\n`}  QuestDB console     ${config.GS_QDB_HTTP_URL}  (SQL over HTTP: /exec?query=...; user ${config.GS_QDB_HTTP_USER}, password in ${config.GS_HOME}/data/secrets/questdb.secret)
+  stack logins        docs/security.md (each server's password is in ${config.GS_HOME}/data/secrets/)
   service health      ${[...healthPorts].map(([name, port]) => `${name} :${port}`).join(', ')}
                       (each: /healthz, /readyz, /metrics on 127.0.0.1)
 

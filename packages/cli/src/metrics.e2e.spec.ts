@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
-import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import { createKafka, kafkaSettings, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
 import { bearer, eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
 
@@ -18,7 +18,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 beforeAll(async () => {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-metrics' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-metrics'));
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   api = await startApi(config, { listen: false });
   headers.authorization = await bearer(api, 'acme');

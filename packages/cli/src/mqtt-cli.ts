@@ -134,7 +134,7 @@ export async function mqttCommand(
       ...(zone === undefined ? {} : { timeZone: zone }),
     };
   }
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     const mappings = TopicMappings.open(mongo.db);
     if (put !== undefined) {

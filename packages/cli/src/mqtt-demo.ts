@@ -29,7 +29,7 @@ export async function startMqttDemo(
   });
   if (!registered.ok)
     throw new Error(`registering ${deviceId}: ${registered.status} ${await registered.text()}`);
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     await TopicMappings.open(mongo.db).put({
       tenant: options.tenant,

@@ -82,7 +82,7 @@ beforeAll(async () => {
   // (a connection of its own at the end: the broker is restarted in between)
   await accounts.close();
   device = { username: made.account.username, password: made.password };
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const mappings = TopicMappings.open(mongo.db);
   await mappings.put({
     tenant,

@@ -6,6 +6,7 @@ import type { DeviceRole, GridstreamEvent } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -48,7 +49,7 @@ function registration(deviceId: string, role: DeviceRole): GridstreamEvent {
 }
 
 beforeAll(async () => {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-site-energy' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-site-energy'));
   await createTopicsIfMissing(
     kafka,
     topicNames(config.GS_TOPIC_PREFIX),
@@ -144,7 +145,7 @@ describe('site energy per local day (HTTP, Kafka, energy processor, MongoDB)', (
     await eventually('the live projection caught up', async () =>
       (await projection.lag()) === 0 ? true : undefined,
     );
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     stopAfterAll(() => mongo.close());
     const reader = new ProjectionReader(mongo.db, siteEnergyProjection);
     const documents = async () =>

@@ -6,6 +6,7 @@ import type { GridstreamEvent } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -100,7 +101,7 @@ async function post(authorization: string, readings: { deviceId: string; powerW:
 }
 
 beforeAll(async () => {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-stream' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-stream'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);

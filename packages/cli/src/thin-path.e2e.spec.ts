@@ -5,7 +5,13 @@ import type { RunningApi } from '@gridstream/api';
 import { EventType } from '@gridstream/events';
 import type { EventOf } from '@gridstream/events';
 import { Partitioners } from 'kafkajs';
-import { createEventPublisher, createKafka, DlqHeader, topicNames } from '@gridstream/kafka';
+import {
+  createEventPublisher,
+  createKafka,
+  kafkaSettings,
+  DlqHeader,
+  topicNames,
+} from '@gridstream/kafka';
 import type { EventPublisher } from '@gridstream/kafka';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startDevicesProjection } from '@gridstream/projection-devices';
@@ -28,7 +34,7 @@ beforeAll(async () => {
   ]);
   api = await startApi(config, { listen: false });
   headers.authorization = await bearer(api, tenant);
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'e2e-registry' });
+  const kafka = createKafka(kafkaSettings(config, 'e2e-registry'));
   publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
   stopAfterAll(() => api.close());
   stopAfterAll(() => processor.stop());
@@ -201,10 +207,7 @@ describe('the thin path: HTTP in, Kafka, QuestDB and MongoDB, HTTP out', () => {
 
   it('sends an undecodable message to the DLQ with the reason and goes on consuming', async () => {
     const topics = topicNames(config.GS_TOPIC_PREFIX);
-    const producer = createKafka({
-      brokers: config.GS_KAFKA_BROKERS,
-      clientId: 'e2e-poison',
-    }).producer({
+    const producer = createKafka(kafkaSettings(config, 'e2e-poison')).producer({
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();

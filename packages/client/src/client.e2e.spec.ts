@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { startApi } from '@gridstream/api';
 import type { RunningApi } from '@gridstream/api';
 import { decodeEvent } from '@gridstream/events';
-import { createKafka, partitionOfKey, topicNames } from '@gridstream/kafka';
+import { createKafka, kafkaSettings, partitionOfKey, topicNames } from '@gridstream/kafka';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startDevicesProjection } from '@gridstream/projection-devices';
 import { bearer, isolatedConfig, uniqueSuffix } from '../../../test/support.ts';
@@ -432,7 +432,7 @@ interface TopicRecord {
  * many records the topic holds in all (its end offsets less its start offsets).
  */
 async function readAll(topic: string, count: number) {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'client-e2e-reader' });
+  const kafka = createKafka(kafkaSettings(config, 'client-e2e-reader'));
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);

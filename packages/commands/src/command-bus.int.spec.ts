@@ -1,4 +1,4 @@
-import { MongoClient } from 'mongodb';
+import { mongoClient } from '@gridstream/mongo';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { GridstreamEvent } from '@gridstream/events';
 import { isolatedConfig } from '../../../test/support.ts';
@@ -13,7 +13,7 @@ import type { CommandRequest, DeviceFacts } from './decide-request.ts';
 import { openIdempotencyStore } from './idempotency-store.ts';
 
 const config = isolatedConfig();
-const client = new MongoClient(config.GS_MONGO_URL);
+const client = mongoClient(config);
 afterAll(async () => {
   await client.close();
   await dropTestData(config);

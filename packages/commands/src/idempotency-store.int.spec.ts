@@ -1,4 +1,4 @@
-import { MongoClient } from 'mongodb';
+import { mongoClient } from '@gridstream/mongo';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import { isolatedConfig } from '../../../test/support.ts';
@@ -8,7 +8,7 @@ import { IDEMPOTENCY_COLLECTION, openIdempotencyStore } from './idempotency-stor
 import type { IdempotencyDocument } from './idempotency-store.ts';
 
 const config = isolatedConfig();
-const client = new MongoClient(config.GS_MONGO_URL);
+const client = mongoClient(config);
 afterAll(async () => {
   await client.close();
   await dropTestData(config);

@@ -1,5 +1,22 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './index.ts';
+import { ConfigError, loadConfig, questDbConnection, questDbHttp } from './index.ts';
+
+/** A GS_HOME without secrets: the defaults a machine without the local stack gets. */
+function emptyHome(): string {
+  return mkdtempSync(join(tmpdir(), 'gs-config-'));
+}
+
+/** A GS_HOME with the secrets deploy/local/stack.sh writes. */
+function homeWithSecrets(secrets: Record<string, string>): string {
+  const home = emptyHome();
+  mkdirSync(join(home, 'data/secrets'), { recursive: true });
+  for (const [name, value] of Object.entries(secrets))
+    writeFileSync(join(home, 'data/secrets', `${name}.secret`), `${value}\n`);
+  return home;
+}
 
 /** Runs `loadConfig` expecting it to refuse the environment, and returns the problems listed. */
 function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
@@ -26,13 +43,16 @@ describe('loadConfig defaults', () => {
   });
 
   it('fills the non-address settings with their documented defaults', () => {
-    const config = loadConfig({});
+    const config = loadConfig({ GS_HOME: emptyHome() });
     expect(config).toMatchObject({
       GS_KAFKA_CLIENT_ID: 'gridstream',
       GS_TOPIC_PREFIX: 'gridstream.',
       GS_TOPIC_PARTITIONS: 6,
       GS_QDB_PG_USER: 'admin',
-      GS_QDB_PG_PASSWORD: 'quest',
+      GS_QDB_PG_PASSWORD: undefined,
+      GS_KAFKA_SASL_PASSWORD: undefined,
+      GS_QDB_HTTP_PASSWORD: undefined,
+      GS_MONGO_PASSWORD: undefined,
       GS_QDB_TABLE_PREFIX: '',
       GS_MONGO_DB: 'gridstream',
       GS_API_HOST: '127.0.0.1',
@@ -196,5 +216,50 @@ describe('loadConfig errors', () => {
     expect(config.GS_API_PORT).toBe(8080);
     expect(config.GS_KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
     expect(config.GS_KAFKA_CLIENT_ID).toBe('gridstream');
+  });
+});
+
+describe('loadConfig credentials', () => {
+  it("takes the local stack's passwords from GS_HOME/data/secrets when none is set", () => {
+    // given a GS_HOME with the stack's secrets
+    const home = homeWithSecrets({ kafka: 'k-pw', questdb: 'q-pw', mongo: 'm-pw' });
+    // when the configuration is loaded without passwords in the environment
+    const config = loadConfig({ GS_HOME: home });
+    // then each server's password is the stack's, without the file's newline
+    expect(config.GS_KAFKA_SASL_PASSWORD).toBe('k-pw');
+    expect(config.GS_MONGO_PASSWORD).toBe('m-pw');
+    expect(questDbHttp(config)).toEqual({
+      url: 'http://127.0.0.1:9000',
+      user: 'admin',
+      password: 'q-pw',
+    });
+    expect(questDbConnection(config)).toMatchObject({ user: 'admin', password: 'q-pw' });
+  });
+
+  it('lets passwords in the environment win over the files', () => {
+    const home = homeWithSecrets({ kafka: 'k-pw', questdb: 'q-pw', mongo: 'm-pw' });
+    const config = loadConfig({
+      GS_HOME: home,
+      GS_KAFKA_SASL_PASSWORD: 'env-k',
+      GS_QDB_HTTP_PASSWORD: 'env-qh',
+      GS_QDB_PG_PASSWORD: 'env-qp',
+      GS_MONGO_PASSWORD: 'env-m',
+    });
+    expect(config.GS_KAFKA_SASL_PASSWORD).toBe('env-k');
+    expect(questDbHttp(config).password).toBe('env-qh');
+    expect(questDbConnection(config).password).toBe('env-qp');
+    expect(config.GS_MONGO_PASSWORD).toBe('env-m');
+  });
+
+  it("sends no QuestDB HTTP credentials without a password, and PG wire QuestDB's default", () => {
+    const config = loadConfig({ GS_HOME: emptyHome() });
+    expect(questDbHttp(config)).toEqual({ url: 'http://127.0.0.1:9000' });
+    expect(questDbConnection(config)).toMatchObject({ user: 'admin', password: 'quest' });
+  });
+
+  it('refuses a SASL mechanism it does not know, naming the variable', () => {
+    const problems = problemsOf({ GS_HOME: emptyHome(), GS_KAFKA_SASL_MECHANISM: 'gssapi' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^GS_KAFKA_SASL_MECHANISM: /);
   });
 });

@@ -1,4 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/** The local stack's home by default (deploy/local/stack.sh): <repo>/.gridstream. */
+const DEFAULT_HOME = join(dirname(fileURLToPath(import.meta.url)), '../../../.gridstream');
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -23,16 +29,37 @@ function settings(ports: z.infer<typeof StackPorts>) {
       .transform((s) => s.split(',').map((b) => b.trim()))
       .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port, comma separated')).min(1)),
     GS_KAFKA_CLIENT_ID: z.string().min(1).default('gridstream'),
+    /**
+     * Kafka's SASL login (docs/security.md). With a password (given, or the local stack's in
+     * GS_HOME/data/secrets/kafka.secret) clients log in with this mechanism, SCRAM-SHA-512 unless
+     * set; without one they connect anonymously, which a secured cluster refuses.
+     */
+    GS_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+    GS_KAFKA_SASL_USERNAME: z.string().min(1).default('gridstream'),
+    GS_KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+    /** TLS to the brokers, checked against the system's CAs or GS_KAFKA_TLS_CA_FILE (PEM). */
+    GS_KAFKA_TLS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    GS_KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
     GS_TOPIC_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
       .default('gridstream.'),
     GS_TOPIC_PARTITIONS: positiveInt.max(1024).default(6),
     GS_QDB_HTTP_URL: z.url().default(`http://127.0.0.1:${ports.GS_QDB_HTTP_PORT}`),
+    /**
+     * QuestDB's HTTP basic auth (REST and ILP over HTTP); no password, no credentials sent. The
+     * password defaults to the local stack's (GS_HOME/data/secrets/questdb.secret), as does PG
+     * wire's; PG wire falls back to QuestDB's own default, admin/quest.
+     */
+    GS_QDB_HTTP_USER: z.string().min(1).default('admin'),
+    GS_QDB_HTTP_PASSWORD: z.string().min(1).optional(),
     GS_QDB_PG_HOST: z.string().min(1).default('127.0.0.1'),
     GS_QDB_PG_PORT: port.default(ports.GS_QDB_PG_PORT),
     GS_QDB_PG_USER: z.string().min(1).default('admin'),
-    GS_QDB_PG_PASSWORD: z.string().default('quest'),
+    GS_QDB_PG_PASSWORD: z.string().optional(),
     GS_QDB_TABLE_PREFIX: z
       .string()
       .regex(/^[a-z0-9_]*$/, 'lower-case letters, digits and _ only')
@@ -45,6 +72,15 @@ function settings(ports: z.infer<typeof StackPorts>) {
       .string()
       .regex(/^[A-Za-z0-9_-]{1,63}$/, 'a database name: letters, digits, _ and -')
       .default('gridstream'),
+    /**
+     * The MongoDB login, SCRAM; without a password (given, or the local stack's in
+     * GS_HOME/data/secrets/mongo.secret) none, unless GS_MONGO_URL carries one.
+     */
+    GS_MONGO_USERNAME: z.string().min(1).default('gridstream'),
+    GS_MONGO_PASSWORD: z.string().min(1).optional(),
+    GS_MONGO_AUTH_SOURCE: z.string().min(1).default('admin'),
+    /** The local stack's home: where deploy/local/stack.sh keeps the servers' secrets. */
+    GS_HOME: z.string().min(1).default(DEFAULT_HOME),
     GS_API_HOST: z.string().min(1).default('127.0.0.1'),
     /**
      * A service's own port for /healthz, /readyz and /metrics (probes, Prometheus); unset for
@@ -168,7 +204,42 @@ export function questDbConnection(config: Config) {
     host: config.GS_QDB_PG_HOST,
     port: config.GS_QDB_PG_PORT,
     user: config.GS_QDB_PG_USER,
-    password: config.GS_QDB_PG_PASSWORD,
+    password: config.GS_QDB_PG_PASSWORD ?? 'quest',
+  };
+}
+
+/** QuestDB's HTTP endpoint (ILP over HTTP, REST) and its basic auth, as createIlpSender takes it. */
+export function questDbHttp(config: Config) {
+  return {
+    url: config.GS_QDB_HTTP_URL,
+    ...(config.GS_QDB_HTTP_PASSWORD === undefined
+      ? {}
+      : { user: config.GS_QDB_HTTP_USER, password: config.GS_QDB_HTTP_PASSWORD }),
+  };
+}
+
+/**
+ * A secret of the local stack (deploy/local/stack.sh writes GS_HOME/data/secrets/<name>.secret
+ * on its first start), or undefined where there is none: elsewhere passwords come from the
+ * environment (Compose's .env, a Kubernetes Secret).
+ */
+function localSecret(home: string, name: string): string | undefined {
+  try {
+    return readFileSync(join(home, 'data/secrets', `${name}.secret`), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Passwords not in the environment are the local stack's, where it has them. */
+function withLocalSecrets(config: Config): Config {
+  const home = config.GS_HOME;
+  return {
+    ...config,
+    GS_KAFKA_SASL_PASSWORD: config.GS_KAFKA_SASL_PASSWORD ?? localSecret(home, 'kafka'),
+    GS_QDB_HTTP_PASSWORD: config.GS_QDB_HTTP_PASSWORD ?? localSecret(home, 'questdb'),
+    GS_QDB_PG_PASSWORD: config.GS_QDB_PG_PASSWORD ?? localSecret(home, 'questdb'),
+    GS_MONGO_PASSWORD: config.GS_MONGO_PASSWORD ?? localSecret(home, 'mongo'),
   };
 }
 
@@ -208,7 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!ports.success) throw new ConfigError(problemLines(ports.error.issues, given));
   const rest = settings(ports.data).safeParse(given);
   if (!rest.success) throw new ConfigError(problemLines(rest.error.issues, given));
-  return { ...ports.data, ...rest.data };
+  return withLocalSecrets({ ...ports.data, ...rest.data });
 }
 
 /** For process entry points: prints the problems and exits 78 (EX_CONFIG) instead of a stack trace. */

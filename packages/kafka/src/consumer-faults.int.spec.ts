@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import kafkajs from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { encodeEvent, EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { eventually, testTopics } from '../../../test/support.ts';
+import { eventually, testTopics, isolatedConfig } from '../../../test/support.ts';
 import { readDlq } from '../../../test/cleanup.ts';
 import { createEventPublisher, DlqHeader, groupLag, runEventConsumer } from './index.ts';
 import type { EventConsumerOptions, RunningConsumer } from './index.ts';
@@ -53,9 +53,9 @@ function consumer(
 }
 
 const lettersOf = async (group: string) =>
-  (
-    await readDlq({ GS_KAFKA_BROKERS: [...inject('stack').kafkaBrokers], GS_TOPIC_PREFIX: prefix })
-  ).filter((letter) => letter.headers[DlqHeader.consumerGroup] === `${prefix}${group}`);
+  (await readDlq(isolatedConfig({ GS_TOPIC_PREFIX: prefix }))).filter(
+    (letter) => letter.headers[DlqHeader.consumerGroup] === `${prefix}${group}`,
+  );
 
 beforeAll(async () => {
   producer = kafka.producer();

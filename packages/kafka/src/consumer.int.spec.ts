@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { eventually, testTopics } from '../../../test/support.ts';
+import { eventually, testTopics, isolatedConfig } from '../../../test/support.ts';
 import { createEventPublisher, groupLag, runEventConsumer } from './index.ts';
 import type { EventPublisher, PositionedEvent, RunningConsumer } from './index.ts';
 
@@ -272,5 +272,5 @@ describe('a member the group or kafkajs gave up on', () => {
 async function eventuallyLetters(groupId: string) {
   await noLagLeft(groupId);
   const { readDlq } = await import('../../../test/cleanup.ts');
-  return readDlq({ GS_KAFKA_BROKERS: [...inject('stack').kafkaBrokers], GS_TOPIC_PREFIX: prefix });
+  return readDlq(isolatedConfig({ GS_TOPIC_PREFIX: prefix }));
 }

@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { testTopics } from '../../../test/support.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testTopics, isolatedConfig } from '../../../test/support.ts';
 import { readDlq } from '../../../test/cleanup.ts';
 import { DeadLetterWriter, topicMaxMessageBytes } from './index.ts';
 import type { DeadLetter } from './index.ts';
@@ -42,10 +42,7 @@ describe('the dead-letter writer on the real Kafka', () => {
       await writer.close();
     }
     // then each message is in the DLQ once
-    const letters = await readDlq({
-      GS_KAFKA_BROKERS: [...inject('stack').kafkaBrokers],
-      GS_TOPIC_PREFIX: prefix,
-    });
+    const letters = await readDlq(isolatedConfig({ GS_TOPIC_PREFIX: prefix }));
     expect(letters.map((l) => l.headers['x-source-offset'])).toEqual(['7', '9']);
   });
 });

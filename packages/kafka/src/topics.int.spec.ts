@@ -1,11 +1,11 @@
-import { inject, describe, expect, it } from 'vitest';
-import { uniqueSuffix } from '../../../test/support.ts';
-import { createKafka, ensureTopics, topicNames } from './index.ts';
+import { describe, expect, it } from 'vitest';
+import { isolatedConfig, uniqueSuffix } from '../../../test/support.ts';
+import { createKafka, ensureTopics, kafkaSettings, topicNames } from './index.ts';
 
 describe('topics on the real Kafka', () => {
   it('are ready to read for every service that raced to create them', async () => {
     // given four services starting together, each with its own admin client
-    const kafka = createKafka({ brokers: inject('stack').kafkaBrokers, clientId: 'test-topics' });
+    const kafka = createKafka(kafkaSettings(isolatedConfig(), 'test-topics'));
     const names = topicNames(`test-topics-${uniqueSuffix()}.`);
     const admins = Array.from({ length: 4 }, () => kafka.admin());
     await Promise.all(admins.map((admin) => admin.connect()));

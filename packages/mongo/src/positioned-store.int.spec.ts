@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collection } from 'mongodb';
-import { inject } from 'vitest';
+import { isolatedConfig } from '../../../test/support.ts';
 import {
   applyPositionedBatch,
   connectMongo,
@@ -36,7 +36,7 @@ let mongo: MongoConnection;
 let collection: Collection<StoredDocument<Counter>>;
 
 beforeAll(async () => {
-  mongo = await connectMongo(inject('stack').mongoUrl, `test_store_${Date.now().toString(36)}`);
+  mongo = await connectMongo(isolatedConfig());
   collection = mongo.db.collection<StoredDocument<Counter>>('counters');
 });
 

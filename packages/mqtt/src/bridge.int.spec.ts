@@ -54,7 +54,7 @@ beforeAll(async () => {
   const made = await accounts.create(tenant, 'test devices');
   device = { username: made.account.username, password: made.password };
   revoke.push(made.account.username);
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const mappings = TopicMappings.open(mongo.db);
   await mappings.put({
     tenant,

@@ -6,6 +6,7 @@ import { isRetriable } from '@gridstream/errors';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   DeadLetterWriter,
   topicMaxMessageBytes,
@@ -78,10 +79,7 @@ export async function startMqttBridge(
       'no MQTT password for the bridge: set GS_MQTT_PASSWORD (the local stack keeps it in GS_HOME/data/mosquitto/bridge.secret once the broker has started)',
     );
   const names = topicNames(config.GS_TOPIC_PREFIX);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-mqtt-bridge`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-mqtt-bridge`));
   await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, names);
   let maxLetterBytes: Promise<number> | undefined;
@@ -91,7 +89,7 @@ export async function startMqttBridge(
     names.dlq,
     () => (maxLetterBytes ??= topicMaxMessageBytes(kafka, names.dlq)),
   );
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const mappings = new MappingCache(TopicMappings.open(mongo.db));
   const bounds = eventTimeBounds(config);
 

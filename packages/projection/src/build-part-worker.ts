@@ -25,7 +25,7 @@ try {
     throw new Error(
       `${data.module} exports no projection ${data.projection} as ${data.exportName}`,
     );
-  const mongo = await connectMongo(data.config.GS_MONGO_URL, data.config.GS_MONGO_DB);
+  const mongo = await connectMongo(data.config);
   // What the part has handled, after every batch: the rebuild's progress and its test of
   // having caught up read it between checkpoints.
   const build = await runBuild(data.config, mongo.db, definition, data.buildId, {

@@ -10,7 +10,7 @@ afterAll(() => dropTestData(config));
 describe('the projection build registry on the real MongoDB-compatible server', () => {
   it('gives instances that start together the same entry, none failing on the key', async () => {
     // given eight instances of a projection starting at once on a fresh database
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     try {
       const registries = Array.from({ length: 8 }, () => new BuildRegistry(mongo.db));
       // when each makes sure the registry entry exists

@@ -1,6 +1,6 @@
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import { createKafka, groupLag } from '@gridstream/kafka';
+import { createKafka, kafkaSettings, groupLag } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { BuildRegistry } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
@@ -34,12 +34,11 @@ export async function startLiveProjection<State extends Document>(
   options: LiveOptions = {},
 ): Promise<LiveProjection> {
   const log = options.log ?? (() => undefined);
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const registry = new BuildRegistry(mongo.db);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}-lag`,
-  });
+  const kafka = createKafka(
+    kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}-lag`),
+  );
   const entry = await registry.ensure(definition.name, definition.version);
   await prepareBuild(config, mongo.db, definition, entry.active);
   let running: RunningBuild = await runBuild(config, mongo.db, definition, entry.active);

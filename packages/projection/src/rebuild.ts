@@ -2,7 +2,13 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import { createKafka, fetchEndOffsets, groupLag, topicNames } from '@gridstream/kafka';
+import {
+  createKafka,
+  kafkaSettings,
+  fetchEndOffsets,
+  groupLag,
+  topicNames,
+} from '@gridstream/kafka';
 import type { HandledOffset, KafkaAdmin } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { startBuildParts } from './build-parts.ts';
@@ -65,11 +71,10 @@ export async function rebuildProjection<State extends Document>(
   const log = options.log ?? (() => undefined);
   const pollMs = options.pollMs ?? 250;
   const started = Date.now();
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-rebuild-${definition.name}`,
-  });
+  const mongo = await connectMongo(config);
+  const kafka = createKafka(
+    kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-rebuild-${definition.name}`),
+  );
   // One admin connection for the whole rebuild. A few round trips per sample give both what is
   // applied and what is left (events folded in memory since the last checkpoint count as
   // applied); a build in parts hands its offsets over through it as it stops; and the old

@@ -3,6 +3,7 @@ import { consumerSettings } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   inPart,
   partAssigner,
@@ -85,10 +86,9 @@ export async function prepareBuild<State extends Document>(
   definition: ProjectionDefinition<State>,
   buildId: string,
 ): Promise<void> {
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}`,
-  });
+  const kafka = createKafka(
+    kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}`),
+  );
   await createTopicsIfMissing(
     kafka,
     topicNames(config.GS_TOPIC_PREFIX),
@@ -116,10 +116,12 @@ export async function runBuild<State extends Document>(
   options: BuildOptions = {},
 ): Promise<RunningBuild> {
   const names = topicNames(config.GS_TOPIC_PREFIX);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}${options.part === undefined ? '' : `-part-${options.part.index}`}`,
-  });
+  const kafka = createKafka(
+    kafkaSettings(
+      config,
+      `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}${options.part === undefined ? '' : `-part-${options.part.index}`}`,
+    ),
+  );
   const collection = buildCollection(db, definition, buildId);
   const buildGroup = buildGroupId(config.GS_TOPIC_PREFIX, definition.name, buildId);
   const groupId = options.part === undefined ? buildGroup : partGroupId(buildGroup, options.part);

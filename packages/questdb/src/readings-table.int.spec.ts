@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import {
@@ -11,7 +11,8 @@ import {
   readingsTableName,
   waitForWalApplied,
 } from './index.ts';
-import { stackQuestDbReader } from '../../../test/support.ts';
+import { isolatedConfig, stackQuestDbReader } from '../../../test/support.ts';
+import { questDbHttp } from '@gridstream/config';
 import type { QuestDbReader, Sender, StoredReading, StoredReadingRow } from './index.ts';
 
 const table = readingsTableName(`test_${Date.now().toString(36)}_`);
@@ -20,7 +21,7 @@ let sender: Sender;
 
 beforeAll(async () => {
   reader = stackQuestDbReader();
-  sender = await createIlpSender(inject('stack').qdbHttpUrl);
+  sender = await createIlpSender(questDbHttp(isolatedConfig()));
   await ensureReadingsTable(reader, table);
 });
 

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { stackQuestDbReader } from '../../../test/support.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedConfig, stackQuestDbReader } from '../../../test/support.ts';
+import { questDbHttp } from '@gridstream/config';
 import { createIlpSender, waitForWalApplied } from './index.ts';
 import type { QuestDbReader, Sender } from './index.ts';
 
@@ -9,7 +10,7 @@ let sender: Sender;
 
 beforeAll(async () => {
   reader = stackQuestDbReader();
-  sender = await createIlpSender(inject('stack').qdbHttpUrl);
+  sender = await createIlpSender(questDbHttp(isolatedConfig()));
 });
 
 afterAll(async () => {

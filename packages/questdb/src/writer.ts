@@ -9,11 +9,15 @@ import { GridstreamError } from '@gridstream/errors';
  * A failed flush says what kind of failure it is (ilpFlushError), so that the consumer loop
  * retries an outage and isolates a row QuestDB refuses instead of retrying it for ever.
  */
-export async function createIlpSender(httpUrl: string): Promise<Sender> {
-  const url = new URL(httpUrl);
+export async function createIlpSender(http: QuestDbHttp): Promise<Sender> {
+  const url = new URL(http.url);
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
+  const auth =
+    http.password === undefined
+      ? ''
+      : `username=${configValue(http.user ?? 'admin')};password=${configValue(http.password)};`;
   const sender = await Sender.fromConfig(
-    `${scheme}::addr=${url.hostname}:${url.port || '9000'};auto_flush=off;request_timeout=30000;retry_timeout=10000;`,
+    `${scheme}::addr=${url.hostname}:${url.port || '9000'};${auth}auto_flush=off;request_timeout=30000;retry_timeout=10000;`,
   );
   const flush = sender.flush.bind(sender);
   sender.flush = async () => {
@@ -24,6 +28,19 @@ export async function createIlpSender(httpUrl: string): Promise<Sender> {
     }
   };
   return sender;
+}
+
+/** QuestDB's HTTP endpoint and its basic auth (@gridstream/config's questDbHttp). */
+export interface QuestDbHttp {
+  readonly url: string;
+  readonly user?: string | undefined;
+  /** None: no credentials sent (a QuestDB without http.user). */
+  readonly password?: string | undefined;
+}
+
+/** A value in the client's configuration string, where `;` is written `;;`. */
+function configValue(value: string): string {
+  return value.replaceAll(';', ';;');
 }
 
 /**

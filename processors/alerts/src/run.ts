@@ -3,6 +3,7 @@ import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   runEventConsumer,
   topicNames,
@@ -92,12 +93,9 @@ export async function startAlertsProcessor(
   const now = options.now ?? Date.now;
   const settings = alertSettings(config);
   const topics = topicNames(config.GS_TOPIC_PREFIX);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-alerts`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-alerts`));
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const collection = await openDeviceStates(mongo.db);
   const publisher = await createEventPublisher(kafka, topics);
 

@@ -1,7 +1,8 @@
-import { consumerSettings, questDbConnection } from '@gridstream/config';
+import { consumerSettings, questDbConnection, questDbHttp } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   runEventConsumer,
   topicNames,
@@ -34,15 +35,12 @@ export function archiveGroupId(config: Config): string {
  */
 export async function startArchive(config: Config): Promise<{ stop(): Promise<void> }> {
   const names = topicNames(config.GS_TOPIC_PREFIX);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-archive`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-archive`));
   await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
   const reader = createQuestDbReader(questDbConnection(config));
   const table = eventsTableName(config.GS_QDB_TABLE_PREFIX);
   await ensureEventsTable(reader, table);
-  const sender = await createIlpSender(config.GS_QDB_HTTP_URL);
+  const sender = await createIlpSender(questDbHttp(config));
   const consumer = await runEventConsumer({
     kafka,
     groupId: archiveGroupId(config),

@@ -71,7 +71,7 @@ describe('the command saga outbox', () => {
       hasOutbox: true,
       dueAtMs: nowMs + 600_000,
     };
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     try {
       await (await openDeviceCommands(mongo.db)).insertOne(document);
       // when a processor starts

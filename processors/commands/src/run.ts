@@ -8,6 +8,7 @@ import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   runEventConsumer,
   topicNames,
@@ -170,12 +171,9 @@ export async function startCommandsProcessor(
 ): Promise<RunningCommandsProcessor> {
   const log = options.log ?? (() => undefined);
   const topics = topicNames(config.GS_TOPIC_PREFIX);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-commands`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-commands`));
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const collection = await openDeviceCommands(mongo.db);
   const publisher = await createEventPublisher(kafka, topics);
   let held: () => readonly number[] = () => [];

@@ -4,6 +4,7 @@ import type { EventOf, GridstreamEvent } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -46,7 +47,7 @@ const reading = (ms: number, powerW = 600) =>
 
 describe('a device moved between sites in the middle of a quarter hour', () => {
   it('gives the energy before the instant to the old site and after it to the new one', async () => {
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'move-test' });
+    const kafka = createKafka(kafkaSettings(config, 'move-test'));
     const topics = topicNames(config.GS_TOPIC_PREFIX);
     await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
     const publisher = await createEventPublisher(kafka, topics);

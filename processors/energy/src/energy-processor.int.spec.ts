@@ -8,6 +8,7 @@ import type { EventOf, GridstreamEvent } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -264,7 +265,7 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
   async function prepare() {
     const config = isolatedConfig();
     configs.push(config);
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-energy' });
+    const kafka = createKafka(kafkaSettings(config, 'test-energy'));
     await createTopicsIfMissing(
       kafka,
       topicNames(config.GS_TOPIC_PREFIX),
@@ -535,7 +536,7 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
         const ms = Date.parse(e.time) - START_MS;
         return ms >= h * 3_600_000 && ms < (h + 1) * 3_600_000;
       });
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-energy-group' });
+    const kafka = createKafka(kafkaSettings(config, 'test-energy-group'));
     const admin = kafka.admin();
     await admin.connect();
     const members = (count: number) =>

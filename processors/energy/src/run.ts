@@ -1,9 +1,15 @@
-import { consumerSettings, eventTimeBounds, questDbConnection } from '@gridstream/config';
+import {
+  consumerSettings,
+  eventTimeBounds,
+  questDbConnection,
+  questDbHttp,
+} from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   committedMessages,
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   runEventConsumer,
   startGlobalTable,
@@ -59,10 +65,7 @@ export function energyProcessorGroupId(config: Config): string {
 /** How many readings the energy processors have durably handled (committed offsets). */
 export function committedReadings(config: Config): Promise<number> {
   return committedMessages(
-    createKafka({
-      brokers: config.GS_KAFKA_BROKERS,
-      clientId: `${config.GS_KAFKA_CLIENT_ID}-progress`,
-    }),
+    createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-progress`)),
     energyProcessorGroupId(config),
     topicNames(config.GS_TOPIC_PREFIX).readings,
   );
@@ -85,10 +88,7 @@ export async function startEnergyProcessor(
 ): Promise<RunningProcessor> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const tables = energyTables(config.GS_QDB_TABLE_PREFIX);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-energy`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-energy`));
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const reader = createQuestDbReader(questDbConnection(config));
   await ensureReadingsTable(reader, tables.readings);
@@ -129,7 +129,7 @@ export async function startEnergyProcessor(
   // mostly waiting (Kafka fetch, QuestDB commit), so overlapping batches raises throughput. Device
   // timelines are not shared between them: a device's readings all come from one partition.
   const idleSenders = await Promise.all(
-    Array.from({ length: CONCURRENT_PARTITIONS }, () => createIlpSender(config.GS_QDB_HTTP_URL)),
+    Array.from({ length: CONCURRENT_PARTITIONS }, () => createIlpSender(questDbHttp(config))),
   );
   const allSenders = [...idleSenders];
 

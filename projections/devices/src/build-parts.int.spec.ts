@@ -6,6 +6,7 @@ import {
   committedOffsets,
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   fetchEndOffsets,
   topicNames,
@@ -68,7 +69,7 @@ function history(): GridstreamEvent[] {
 describe('a build folded in parts, each in a worker thread', () => {
   it('folds every device once into the build, and hands the parts offsets to the build group', async () => {
     // given a log of registrations and readings on topics of 6 partitions
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-parts' });
+    const kafka = createKafka(kafkaSettings(config, 'test-parts'));
     const names = topicNames(config.GS_TOPIC_PREFIX);
     await createTopicsIfMissing(kafka, names, 6);
     const publisher = await createEventPublisher(kafka, names);
@@ -104,7 +105,7 @@ describe('a build folded in parts, each in a worker thread', () => {
     }
 
     // then each device's document is the fold of its events, applied once
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     stopAfterAll(() => mongo.close());
     const stored = await buildCollection(mongo.db, devicesProjection, buildId).find({}).toArray();
     const expected = new Map<string, DeviceView | null>();
@@ -125,7 +126,7 @@ describe('a build folded in parts, each in a worker thread', () => {
   });
 
   it('fails with the reason when a part cannot load its projection', async () => {
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-parts' });
+    const kafka = createKafka(kafkaSettings(config, 'test-parts'));
     const admin = kafka.admin();
     await admin.connect();
     stopAfterAll(() => admin.disconnect());

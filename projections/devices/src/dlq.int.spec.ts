@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -40,10 +41,7 @@ function registration(n: number): GridstreamEvent {
 
 describe('the devices projection given events it cannot decode', () => {
   it('dead-letters each with its reason and goes on with the events after it', async () => {
-    const kafka = createKafka({
-      brokers: config.GS_KAFKA_BROKERS,
-      clientId: 'test-projection-dlq',
-    });
+    const kafka = createKafka(kafkaSettings(config, 'test-projection-dlq'));
     const topics = topicNames(config.GS_TOPIC_PREFIX);
     await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
     const publisher = await createEventPublisher(kafka, topics);
@@ -89,7 +87,7 @@ describe('the devices projection given events it cannot decode', () => {
     );
 
     // then the events around the bad records are applied, the last one last
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     stopAfterAll(() => mongo.close());
     const collection = await new ProjectionReader(mongo.db, devicesProjection).collection();
     const doc = await collection.findOne({ _id: deviceDocumentId(tenant, 'dev-shared') });

@@ -17,7 +17,7 @@ export async function expectDocumentsFolded(
     const id = deviceDocumentId(event.tenant, event.subject);
     expected.set(id, evolveDevice(expected.get(id) ?? null, event));
   }
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     const collection = await new ProjectionReader(mongo.db, devicesProjection).collection();
     const stored = await collection.find({}).toArray();

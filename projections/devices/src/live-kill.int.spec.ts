@@ -5,6 +5,7 @@ import {
   committedMessages,
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -64,7 +65,7 @@ function events(): GridstreamEvent[] {
 describe('the live devices projection on the real Kafka and MongoDB', () => {
   it('loses nothing and applies nothing twice when killed with -9 part-way', async () => {
     // given a live projection in its own process, with small batches, and a history to fold
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-live-kill' });
+    const kafka = createKafka(kafkaSettings(config, 'test-live-kill'));
     const topics = topicNames(config.GS_TOPIC_PREFIX);
     await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
     const publisher = await createEventPublisher(kafka, topics);

@@ -4,6 +4,7 @@ import type { GridstreamEvent } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -35,7 +36,7 @@ function history(): GridstreamEvent[] {
 describe('a rebuild with no live service running', () => {
   it('switches readers without waiting for a service to move, and drops the build it replaced', async () => {
     // given a log, and a build made by a first rebuild that no live service serves
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-unserved' });
+    const kafka = createKafka(kafkaSettings(config, 'test-unserved'));
     const names = topicNames(config.GS_TOPIC_PREFIX);
     await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
     const publisher = await createEventPublisher(kafka, names);
@@ -57,7 +58,7 @@ describe('a rebuild with no live service running', () => {
     );
     expect(lines.filter((line) => line.includes('no live service moved'))).toEqual([]);
     // and readers read the new build, which holds every device; the first build is gone
-    const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+    const mongo = await connectMongo(config);
     stopAfterAll(() => mongo.close());
     expect((await new BuildRegistry(mongo.db).get('devices'))?.active).toBe(second.buildId);
     const collections = (await mongo.db.listCollections().toArray()).map((c) => c.name);

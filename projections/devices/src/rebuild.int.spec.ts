@@ -9,6 +9,7 @@ import {
   committedMessages,
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   topicNames,
 } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
@@ -90,7 +91,7 @@ function history(seed: number): GridstreamEvent[] {
 }
 
 async function documents(config: Config) {
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     const collection = await new ProjectionReader(mongo.db, devicesProjection).collection();
     const docs = await collection.find({}).sort({ _id: 1 }).toArray();
@@ -110,7 +111,7 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
     // given a live projection that has applied a randomized history
     const config = isolatedConfig();
     configs.push(config);
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-rebuild' });
+    const kafka = createKafka(kafkaSettings(config, 'test-rebuild'));
     const publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
     const live = await startDevicesProjection(config, { lagLogIntervalMs: 0 });
     try {
@@ -147,7 +148,7 @@ describe('rebuilding the devices projection on the real Kafka and MongoDB', () =
         GS_PROJECTION_REBUILD_WORKERS: '2',
       };
       const child = spawn(process.execPath, [cli, 'rebuild', 'devices'], { env, stdio: 'ignore' });
-      const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+      const mongo = await connectMongo(config);
       const registry = new BuildRegistry(mongo.db);
       try {
         const building = await eventually(

@@ -2,6 +2,7 @@ import { describe, it } from 'vitest';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -66,7 +67,7 @@ function wave(w: number): GridstreamEvent[] {
 describe('the devices projection as several live instances on the real Kafka and FerretDB', () => {
   it('folds every event once while instances join and leave under load', async () => {
     // given two live instances of the projection in one consumer group
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-scale-out' });
+    const kafka = createKafka(kafkaSettings(config, 'test-scale-out'));
     const topics = topicNames(config.GS_TOPIC_PREFIX);
     await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
     const publisher = await createEventPublisher(kafka, topics);

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWorker, IngestWorkerData } from './ingest.ts';
 
-if ((workerData as IngestWorkerData).clientId === 'cannot-start') {
+if ((workerData as IngestWorkerData).kafka.clientId === 'cannot-start') {
   parentPort?.postMessage({
     kind: 'start-failed',
     message: 'Kafka is not answering',

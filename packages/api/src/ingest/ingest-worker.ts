@@ -17,10 +17,9 @@ const post = (message: FromWorker) => {
 const data = workerData as IngestWorkerData;
 
 try {
-  const kafka = createKafka({ brokers: [...data.brokers], clientId: data.clientId });
+  const kafka = createKafka(data.kafka);
   const publisher = await createEventPublisher(kafka, topicNames(data.topicPrefix));
-  const mongo =
-    data.mongo === undefined ? undefined : await connectMongo(data.mongo.url, data.mongo.db);
+  const mongo = data.mongo === undefined ? undefined : await connectMongo(data.mongo);
   const serve = serveIngest(
     { postMessage: post },
     {

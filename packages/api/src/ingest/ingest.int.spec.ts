@@ -1,14 +1,14 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { createEventPublisher } from '@gridstream/kafka';
-import { consumeFromStart, testTopics } from '../../../../test/support.ts';
+import { createEventPublisher, kafkaSettings } from '@gridstream/kafka';
+import { consumeFromStart, isolatedConfig, testTopics } from '../../../../test/support.ts';
 import { inlineIngest, startIngestWorkers } from './ingest.ts';
 import type { IngestOutcome } from './ingest.ts';
 
 const { kafka, topics, remove } = await testTopics('api-ingest', 2);
 const topicPrefix = topics.readings.slice(0, -'readings'.length);
-const workerData = { brokers: inject('stack').kafkaBrokers, clientId: 'test-ingest', topicPrefix };
+const workerData = { kafka: kafkaSettings(isolatedConfig(), 'test-ingest'), topicPrefix };
 const logged: string[] = [];
 const log = (line: string) => logged.push(line);
 
@@ -127,7 +127,12 @@ describe('reading ingest, in a worker thread and in the calling thread', () => {
   it('refuses to start, as retriable, when its workers cannot start', async () => {
     const entry = new URL('./dying-worker.fixture.ts', import.meta.url);
     await expect(
-      startIngestWorkers(2, { ...workerData, clientId: 'cannot-start' }, log, entry),
+      startIngestWorkers(
+        2,
+        { ...workerData, kafka: { ...workerData.kafka, clientId: 'cannot-start' } },
+        log,
+        entry,
+      ),
     ).rejects.toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', message: 'Kafka is not answering' });
   });
 });

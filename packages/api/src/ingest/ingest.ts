@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { GridstreamError, isRetriable } from '@gridstream/errors';
-import type { EventPublisher } from '@gridstream/kafka';
+import type { EventPublisher, KafkaSettings } from '@gridstream/kafka';
+import type { MongoConfig } from '@gridstream/mongo';
 import { batchFingerprint, keyedReadingId } from './keyed-batch.ts';
 import { readingEvents, readReadingBatch } from './reading-batch.ts';
 import type { BodyIssue } from './reading-batch.ts';
@@ -93,11 +94,10 @@ export function inlineIngest(ports: IngestPorts): ReadingIngest {
 
 /** What an ingest worker thread is started with. */
 export interface IngestWorkerData {
-  readonly brokers: readonly string[];
-  readonly clientId: string;
+  readonly kafka: KafkaSettings;
   readonly topicPrefix: string;
   /** Where the worker keeps Idempotency-Keys; without it a keyed body fails. */
-  readonly mongo?: { readonly url: string; readonly db: string } | undefined;
+  readonly mongo?: MongoConfig | undefined;
 }
 
 export type ToWorker = {

@@ -1,4 +1,4 @@
-import { MongoClient } from 'mongodb';
+import { mongoClient } from '@gridstream/mongo';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isolatedConfig } from '../../../../test/support.ts';
 import { dropTestData } from '../../../../test/cleanup.ts';
@@ -6,7 +6,7 @@ import { KEY_TTL_MS } from './keyed-batch.ts';
 import { prepareReadingKeys, READING_KEYS_COLLECTION, readingKeyStore } from './reading-keys.ts';
 
 const config = isolatedConfig();
-const client = new MongoClient(config.GS_MONGO_URL);
+const client = mongoClient(config);
 afterAll(async () => {
   await client.close();
   await dropTestData(config);

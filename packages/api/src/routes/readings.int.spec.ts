@@ -1,4 +1,5 @@
-import { MongoClient } from 'mongodb';
+import { mongoClient } from '@gridstream/mongo';
+import type { MongoClient } from 'mongodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isolatedConfig, bearer } from '../../../../test/support.ts';
 import { readTopic, teardown } from '../../../../test/cleanup.ts';
@@ -24,7 +25,7 @@ beforeAll(async () => {
   stopAfterAll(() => api.close());
   acme = await bearer(api, 'acme', ['ingest']);
   globex = await bearer(api, 'globex', ['ingest']);
-  mongo = new MongoClient(config.GS_MONGO_URL);
+  mongo = mongoClient(config);
   stopAfterAll(() => mongo.close());
 });
 

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -24,12 +25,12 @@ const tenant = 'racers';
 let registry: RegistryWriteSide;
 
 beforeAll(async () => {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'registry-races' });
+  const kafka = createKafka(kafkaSettings(config, 'registry-races'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
   stopAfterAll(() => publisher.disconnect());
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   stopAfterAll(() => mongo.close());
   registry = await startRegistryWriteSide({
     store: await openRegistryStore(mongo.db),

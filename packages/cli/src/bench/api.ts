@@ -9,6 +9,7 @@ import type { GridstreamEvent } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -244,7 +245,7 @@ export async function benchApi(config: Config, options: ApiBenchOptions): Promis
   log(
     `bench api: ${options.clients} ingest clients x ${options.batch} readings per request for ${options.seconds} s, ${options.queryClients} query clients, ${options.devices.toLocaleString('en-US')} devices, ${config.GS_TOPIC_PARTITIONS} partitions, topic prefix ${config.GS_TOPIC_PREFIX}`,
   );
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'bench-api' });
+  const kafka = createKafka(kafkaSettings(config, 'bench-api'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
@@ -278,7 +279,7 @@ export async function benchApi(config: Config, options: ApiBenchOptions): Promis
     {},
     ENERGY_PROCESSOR_NODE_FLAGS,
   );
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     await pollUntil(async () => {
       try {

@@ -1,6 +1,6 @@
 import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
-import { createKafka } from '@gridstream/kafka';
+import { createKafka, kafkaSettings } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { createQuestDbReader } from '@gridstream/questdb';
 
@@ -35,10 +35,7 @@ export async function dropRunData(
   config: Config,
   names: RunNames,
 ): Promise<{ topics: number; tables: number; databases: number }> {
-  const admin = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: 'bench-cleanup',
-  }).admin();
+  const admin = createKafka(kafkaSettings(config, 'bench-cleanup')).admin();
   await admin.connect();
   let topics: string[];
   try {
@@ -67,7 +64,7 @@ export async function dropRunData(
   } finally {
     await questdb.close();
   }
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   let databases = 0;
   try {
     const { databases: list } = await mongo.client.db('admin').admin().listDatabases();

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { questDbConnection } from '@gridstream/config';
+import { questDbConnection, questDbHttp } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
@@ -140,7 +140,7 @@ async function plainIlp(
   const table = readingsTableName(`${config.GS_QDB_TABLE_PREFIX}ilp_`);
   const reader = createQuestDbReader(questDbConnection(config));
   await ensureReadingsTable(reader, table);
-  const sender = await createIlpSender(config.GS_QDB_HTTP_URL);
+  const sender = await createIlpSender(questDbHttp(config));
   const servers = await serverCpu();
   const started = Date.now();
   for (let from = 0; from < options.readings; from += 10_000) {

@@ -445,7 +445,7 @@ async function liveBuildCaughtUp(
   definition: ProjectionDefinition<Document>,
   timeoutMs: number,
 ): Promise<number> {
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -471,7 +471,7 @@ async function readBuild(
   definition: ProjectionDefinition<Document>,
   buildId?: string,
 ): Promise<Map<string, unknown>> {
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     const registry = new BuildRegistry(mongo.db);
     const active = buildId ?? (await registry.ensure(definition.name, definition.version)).active;

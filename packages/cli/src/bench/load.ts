@@ -3,7 +3,7 @@ import type { Message } from 'kafkajs';
 import type { Config } from '@gridstream/config';
 import { encodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import { createKafka, kafkaSettings, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
 import type { TopicRole } from '@gridstream/kafka';
 
 /**
@@ -16,7 +16,7 @@ export async function loadEvents(
   count: number,
   eventOf: (n: number) => GridstreamEvent,
 ): Promise<number> {
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'bench-loader' });
+  const kafka = createKafka(kafkaSettings(config, 'bench-loader'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

@@ -6,7 +6,13 @@ import type { MqttClient } from 'mqtt';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { fetchEndOffsets, createKafka, createTopicsIfMissing, topicNames } from '@gridstream/kafka';
+import {
+  fetchEndOffsets,
+  createKafka,
+  kafkaSettings,
+  createTopicsIfMissing,
+  topicNames,
+} from '@gridstream/kafka';
 import { endBridgeSession, MqttAccounts, mqttSettings } from '@gridstream/mqtt';
 import { committedReadings, ENERGY_PROCESSOR_NODE_FLAGS } from '@gridstream/processor-energy';
 import { serviceArgv, serviceNamed } from '../services.ts';
@@ -95,7 +101,7 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
   log(
     `bench mqtt: ${options.devices.toLocaleString('en-US')} devices × ${messagesPerDevice} messages × ${options.perMessage} reading(s) = ${total.toLocaleString('en-US')} readings, QoS 1`,
   );
-  const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'bench-mqtt' });
+  const kafka = createKafka(kafkaSettings(config, 'bench-mqtt'));
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   await loadEvents(config, 'devices', options.devices, registration);

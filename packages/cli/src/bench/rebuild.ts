@@ -84,7 +84,7 @@ export async function benchRebuild(config: Config, options: RebuildBenchOptions)
   log(
     `  rebuild of the devices projection: ${rebuilt.appliedEvents.toLocaleString('en-US')} events in ${(rebuilt.caughtUpMs / 1000).toFixed(1)} s, ${formatRate(rebuilt.appliedEvents, rebuilt.caughtUpMs)} (until caught up, before the switch)`,
   );
-  const mongo = await connectMongo(config.GS_MONGO_URL, config.GS_MONGO_DB);
+  const mongo = await connectMongo(config);
   try {
     const documents = await mongo.db.collection(`devices_${rebuilt.buildId}`).countDocuments();
     log(`  documents in the new build: ${documents.toLocaleString('en-US')}`);

@@ -12,6 +12,7 @@ import type { GridstreamEvent } from '@gridstream/events';
 import {
   createEventPublisher,
   createKafka,
+  kafkaSettings,
   createTopicsIfMissing,
   topicNames,
 } from '@gridstream/kafka';
@@ -64,7 +65,7 @@ describe('replay on the real Kafka', () => {
 
   beforeAll(async () => {
     config = isolatedConfig();
-    const kafka = createKafka({ brokers: config.GS_KAFKA_BROKERS, clientId: 'test-replay' });
+    const kafka = createKafka(kafkaSettings(config, 'test-replay'));
     await createTopicsIfMissing(kafka, topicNames(config.GS_TOPIC_PREFIX), 3);
     publisher = await createEventPublisher(kafka, topicNames(config.GS_TOPIC_PREFIX));
     // two tenants, devices on two sites, a reading every 10 minutes for three hours

@@ -4,7 +4,13 @@ import type { Writable } from 'node:stream';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
-import { createKafka, fetchEndOffsets, startGlobalTable, topicNames } from '@gridstream/kafka';
+import {
+  createKafka,
+  kafkaSettings,
+  fetchEndOffsets,
+  startGlobalTable,
+  topicNames,
+} from '@gridstream/kafka';
 import type { TopicRole } from '@gridstream/kafka';
 import {
   csvColumns,
@@ -118,10 +124,7 @@ async function devicesOfSites(kafka: Kafka, devicesTopic: string, sites: readonl
 export async function replayEvents(config: Config, options: ReplayOptions): Promise<ReplayResult> {
   const started = Date.now();
   const names = topicNames(config.GS_TOPIC_PREFIX);
-  const kafka = createKafka({
-    brokers: config.GS_KAFKA_BROKERS,
-    clientId: `${config.GS_KAFKA_CLIENT_ID}-replay`,
-  });
+  const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-replay`));
   let filter = options.filter;
   if (options.sites !== undefined && options.sites.length > 0) {
     const siteDevices = await devicesOfSites(kafka, names.devices, options.sites);
