@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -29,6 +30,9 @@ import { SERVICES, mainFileOf, serviceArgv } from './services.ts';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHART = `${ROOT}deploy/helm/gridstream`;
 const INSTALL_HELM = `${ROOT}deploy/helm/install-helm.sh`;
+const CHECK_MANIFESTS = `${ROOT}deploy/helm/check-manifests`;
+/** Kinds whose Go types are not in k8s.io/api (KEDA's): checked by the tests below instead. */
+const UNTYPED_KINDS = ['ScaledObject', 'TriggerAuthentication'];
 const HELM_BUILD_MS = 20 * 60_000;
 const execFileAsync = promisify(execFile);
 
@@ -276,6 +280,47 @@ describe('the Helm chart (deploy/helm/gridstream), linted and rendered by Helm v
   it('is Helm v4.3.2, as deploy/helm/install-helm.sh pins it', async () => {
     expect((await helmRun(['version', '--template', '{{.Version}}'])).trim()).toBe('v4.3.2');
   });
+
+  it(
+    'holds only fields the Kubernetes API knows, by its own Go types (k8s.io/api, strictly)',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'gridstream-helm-'));
+      try {
+        const file = join(dir, 'manifests.yaml');
+        const tls = {
+          'ingress.tls[0].hosts[0]': 'gridstream.example.com',
+          'ingress.tls[0].secretName': 'tls',
+        };
+        await writeFile(
+          file,
+          await helmRun(['template', 'gs', CHART, ...sets({ ...fullValues, ...tls })]),
+        );
+        // -trimpath and no cgo as Helm was built: Go's build cache already holds k8s.io's packages
+        const checked = await execFileAsync(
+          'go',
+          ['-C', CHECK_MANIFESTS, 'run', '-trimpath', '.', file],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, CGO_ENABLED: '0' },
+          },
+        ).catch((error: unknown) => {
+          const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+          throw new Error(
+            `deploy/helm/check-manifests refused the chart:\n${stdout ?? ''}${stderr ?? ''}`,
+          );
+        });
+        const lines = checked.stdout.trim().split('\n');
+        expect(lines.filter((line) => line.startsWith('ok: ')).length).toBe(
+          full.filter((m) => !UNTYPED_KINDS.includes(m.kind)).length,
+        );
+        for (const line of lines.filter((l) => !l.startsWith('ok: ')))
+          expect(line).toMatch(new RegExp(`^not checked: (${UNTYPED_KINDS.join('|')}) `));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    HELM_BUILD_MS,
+  );
 
   it('passes helm lint --strict with the default values and with everything on', async () => {
     for (const values of [{}, fullValues]) {
