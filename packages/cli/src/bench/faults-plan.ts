@@ -1,10 +1,14 @@
 import { SERVICES } from '../services.ts';
 import type { Instance } from './faults-services.ts';
 import { SERVERS } from './faults-stack.ts';
-import type { Server } from './faults-stack.ts';
 
 export type FaultKind =
-  'kill -9' | 'outage (stop)' | 'outage (SIGSTOP)' | 'instance added' | 'instance removed';
+  | 'kill -9'
+  | 'outage (stop)'
+  | 'outage (SIGSTOP)'
+  | 'broker kill -9'
+  | 'instance added'
+  | 'instance removed';
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -21,11 +25,12 @@ export interface Fault {
 
 /**
  * When each fault happens, in ms from the start of the load: outages of each server by stopping
- * and by freezing, spread over slots of their own (never two at once); kill -9 of every
+ * and by freezing, and on a Kafka cluster kill -9 of single nodes (two a round, restarted after
+ * the outage time), spread over slots of their own (never two at once); kill -9 of every
  * service and instances added and removed at random times between them.
  */
 export function planFaults(
-  options: { readonly short: boolean; readonly minutes: number },
+  options: { readonly short: boolean; readonly minutes: number; readonly kafkaNodes?: number },
   loadMs: number,
   outageMs: number,
   random: () => number = Math.random,
@@ -36,11 +41,19 @@ export function planFaults(
   const fromMs = options.short ? 15_000 : 30_000;
   const toMs = loadMs - (options.short ? 15_000 : 45_000);
   const plan: Fault[] = [];
-  const outages: { kind: FaultKind; target: Server }[] = [];
-  for (let r = 0; r < rounds; r++)
+  const outages: { kind: FaultKind; target: string }[] = [];
+  const kafkaNodes = options.kafkaNodes ?? 1;
+  for (let r = 0; r < rounds; r++) {
     for (const server of SERVERS)
       for (const kind of ['outage (stop)', 'outage (SIGSTOP)'] as const)
         outages.push({ kind, target: server });
+    if (kafkaNodes > 1)
+      for (let k = 0; k < 2; k++)
+        outages.push({
+          kind: 'broker kill -9',
+          target: `kafka node ${String(1 + Math.floor(random() * kafkaNodes))}`,
+        });
+  }
   shuffle(outages, random);
   const slotMs = (toMs - fromMs) / outages.length;
   outages.forEach((o, i) => {

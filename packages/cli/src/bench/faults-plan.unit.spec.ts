@@ -45,4 +45,33 @@ describe('planFaults', () => {
     expect(plan.filter((f) => f.kind === 'instance added')).toHaveLength(1);
     expect(plan.filter((f) => f.kind === 'instance removed')).toHaveLength(1);
   });
+
+  it('adds kill -9 of single Kafka nodes on a cluster, apart from the other server faults', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 }), (seed) => {
+        // given a cluster of three nodes and the short variant's eight serial slots
+        const plan = planFaults(
+          { short: true, minutes: 10, kafkaNodes: 3 },
+          15_000 + 8 * 18_000 + 15_000,
+          6_000,
+          seeded(seed),
+        );
+        // then two nodes of the three are killed, and no server fault overlaps another
+        const kills = plan.filter((f) => f.kind === 'broker kill -9');
+        expect(kills).toHaveLength(2);
+        for (const k of kills) expect(k.target).toMatch(/^kafka node [123]$/);
+        const serial = plan
+          .filter((f) => f.kind.startsWith('outage') || f.kind === 'broker kill -9')
+          .sort((a, b) => a.atMs - b.atMs);
+        expect(serial).toHaveLength(8);
+        for (let i = 1; i < serial.length; i++)
+          expect(serial[i]?.atMs ?? 0).toBeGreaterThanOrEqual((serial[i - 1]?.atMs ?? 0) + 6_000);
+      }),
+    );
+  });
+
+  it('kills no Kafka node of a single-node stack', () => {
+    const plan = planFaults({ short: true, minutes: 10 }, 138_000, 6_000, seeded(3));
+    expect(plan.filter((f) => f.kind === 'broker kill -9')).toHaveLength(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,12 @@ export interface OwnStack {
   readonly home: string;
   /** The GS_* variables that move the stack and the services to these ports. */
   readonly env: Readonly<Record<string, string>>;
+  /** Kafka nodes: 1, or a cluster (`--kafka-brokers`). */
+  readonly kafkaNodes: number;
   start(server?: Server): Promise<void>;
+  /** kill -9 of one Kafka node (1 is `kafka`, k is `kafka-k`), and its start again. */
+  killKafkaNode(node: number): Promise<void>;
+  startKafkaNode(node: number): Promise<void>;
   stop(server?: Server): Promise<void>;
   /** SIGSTOP / SIGCONT of the server's process (a frozen server: connections hang, nothing answers). */
   freeze(server: Server): Promise<void>;
@@ -58,6 +63,11 @@ export const STACK_ADDRESS_VARIABLES = [
   'GS_MQTT_PASSWORD',
   'GS_MQTT_ADMIN_PASSWORD',
   'GS_HOME',
+  // The own stack makes passwords of its own in its GS_HOME.
+  'GS_KAFKA_SASL_PASSWORD',
+  'GS_QDB_HTTP_PASSWORD',
+  'GS_QDB_PG_PASSWORD',
+  'GS_MONGO_PASSWORD',
 ] as const;
 
 export function withoutStackAddresses(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -68,9 +78,15 @@ export function withoutStackAddresses(env: NodeJS.ProcessEnv): Record<string, st
   return out;
 }
 
-export async function createOwnStack(log: (line: string) => void): Promise<OwnStack> {
+export async function createOwnStack(
+  log: (line: string) => void,
+  kafkaNodes = 1,
+): Promise<OwnStack> {
   const home = await mkdtemp(join(tmpdir(), 'gridstream-faults-'));
-  const [kafka, controller, http, pg, ilp, health, mongo, mqtt] = await freePorts(8);
+  const [kafka, controller, http, pg, ilp, health, mongo, mqtt, ...more] = await freePorts(
+    8 + 2 * (kafkaNodes - 1),
+  );
+  const nodePorts = [kafka, ...Array.from({ length: kafkaNodes - 1 }, (_, i) => more[2 * i])];
   const env: Record<string, string> = {
     GS_HOME: home,
     GS_KAFKA_PORT: String(kafka),
@@ -81,8 +97,21 @@ export async function createOwnStack(log: (line: string) => void): Promise<OwnSt
     GS_QDB_HEALTH_PORT: String(health),
     GS_MONGO_PORT: String(mongo),
     GS_MQTT_PORT: String(mqtt),
+    // Every node, so that clients find the cluster whichever node is down.
+    GS_KAFKA_BROKERS: nodePorts.map((p) => `127.0.0.1:${String(p)}`).join(','),
   };
+  for (let k = 2; k <= kafkaNodes; k++) {
+    env[`GS_KAFKA_PORT_${k}`] = String(more[2 * (k - 2)]);
+    env[`GS_KAFKA_CONTROLLER_PORT_${k}`] = String(more[2 * (k - 2) + 1]);
+  }
   const stackEnv = { ...withoutStackAddresses(process.env), ...env };
+  // For a look afterwards (--keep): `set -a; . $home/stack.env; deploy/local/stack.sh start`.
+  await writeFile(
+    join(home, 'stack.env'),
+    Object.entries(env)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join(''),
+  );
   const stack = async (...args: string[]) => {
     try {
       await run('bash', [STACK_SH, ...args], { env: stackEnv, maxBuffer: 16 * 1024 * 1024 });
@@ -93,7 +122,8 @@ export async function createOwnStack(log: (line: string) => void): Promise<OwnSt
       );
     }
   };
-  const pid = async (server: Server) => {
+  const nodeName = (node: number) => (node === 1 ? 'kafka' : `kafka-${String(node)}`);
+  const pid = async (server: string) => {
     try {
       const value = Number((await readFile(join(home, 'run', `${server}.pid`), 'utf8')).trim());
       return Number.isInteger(value) && value > 0 ? value : undefined;
@@ -107,12 +137,22 @@ export async function createOwnStack(log: (line: string) => void): Promise<OwnSt
     process.kill(p, name);
   };
   log(
-    `  own stack: GS_HOME ${home}, Kafka ${kafka}, QuestDB ${http}/${pg}, FerretDB ${mongo} (the shared stack is not touched)`,
+    `  own stack: GS_HOME ${home}, Kafka ${env['GS_KAFKA_BROKERS'] ?? ''} (${String(kafkaNodes)} node(s)), QuestDB ${http}/${pg}, FerretDB ${mongo} (the shared stack is not touched)`,
   );
   return {
     home,
     env,
-    start: (server) => stack('start', ...(server === undefined ? [] : [server])),
+    kafkaNodes,
+    start: (server) =>
+      server === undefined
+        ? stack('start', '--kafka-brokers', String(kafkaNodes))
+        : stack('start', server),
+    async killKafkaNode(node) {
+      const p = await pid(nodeName(node));
+      if (p === undefined) throw new Error(`Kafka node ${String(node)} has no pid in ${home}/run`);
+      process.kill(p, 'SIGKILL');
+    },
+    startKafkaNode: (node) => stack('start', nodeName(node)),
     stop: (server) => stack('stop', ...(server === undefined ? [] : [server])),
     freeze: (server) => signal(server, 'SIGSTOP'),
     thaw: (server) => signal(server, 'SIGCONT'),

@@ -18,18 +18,23 @@ afterAll(async () => {
 });
 
 /**
- * The short fault suite, `gridstream bench faults --short`: one of each fault under load, on a
- * stack of its own (a temporary GS_HOME on free ports, so the stack this suite runs against is
- * never stopped or frozen), two instances of every service. Any reading lost or doubled, any
+ * The short fault suite, `gridstream bench faults --short --kafka-brokers 3`: one of each fault
+ * under load, on a stack of its own (a temporary GS_HOME on free ports, so the stack this suite
+ * runs against is never stopped or frozen) whose Kafka is a cluster of three nodes, two of them
+ * killed with -9 one at a time, two instances of every service. Any reading lost or doubled, any
  * energy or projection mismatch, any API 5xx but 503, any poison letter missing or doubled, any
  * other letter, any service over its memory bound fails it.
  */
-describe('gridstream bench faults --short', () => {
+describe('gridstream bench faults --short --kafka-brokers 3', () => {
   it('loses, doubles and miscounts nothing through one of each fault', async () => {
     const json = join(dir, 'faults.json');
-    const child = spawn(process.execPath, [CLI, 'bench', 'faults', '--short', '--json', json], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'bench', 'faults', '--short', '--kafka-brokers', '3', '--json', json],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -48,6 +53,10 @@ describe('gridstream bench faults --short', () => {
     expect(result.faultsByKind['kill -9']).toBeGreaterThanOrEqual(SERVICES.length);
     expect(result.faultsByKind['outage (stop)']).toBe(3);
     expect(result.faultsByKind['outage (SIGSTOP)']).toBe(3);
+    // Two Kafka nodes killed with -9 (each back after the outage time), on topics with three
+    // replicas of which two must have every write acknowledged.
+    expect(result.faultsByKind['broker kill -9']).toBe(2);
+    expect(result.replication).toEqual({ factor: 3, minInsyncReplicas: 2 });
     expect(result.faultsByKind['instance added']).toBe(1);
     expect(result.faultsByKind['instance removed']).toBe(1);
     expect(result.faultsByKind['poison message']).toBeGreaterThanOrEqual(POISON_CLASSES.length);

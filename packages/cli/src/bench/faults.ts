@@ -4,11 +4,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
-import { Kafka, logLevel } from 'kafkajs';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import {
   createEventPublisher,
   createTopicsIfMissing,
+  kafkaSettings,
   observeKafka,
+  saslOptions,
   topicNames,
 } from '@gridstream/kafka';
 import type { TopicLag } from '@gridstream/kafka';
@@ -38,6 +40,8 @@ export interface FaultsOptions {
   /** Instances of every service. */
   readonly instances: number;
   readonly outageSeconds: number;
+  /** Kafka nodes of the own stack: 1, or a cluster of 3 whose nodes are killed one at a time. */
+  readonly kafkaNodes: number;
   readonly clients: number;
   readonly batch: number;
   readonly keep: boolean;
@@ -66,6 +70,35 @@ export interface FaultsResult {
   readonly crashes: number;
   readonly rate: number;
   readonly faultsByKind: Record<string, number>;
+  /** The readings topic's replicas a partition and its min.insync.replicas. */
+  readonly replication: { readonly factor: number; readonly minInsyncReplicas: number };
+}
+
+/** Replicas of the topic's first partition and the topic's min.insync.replicas. */
+async function replicationOf(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ factor: number; minInsyncReplicas: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    const factor = metadata.topics[0]?.partitions[0]?.replicas.length ?? 0;
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        {
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name: topic,
+          configNames: ['min.insync.replicas'],
+        },
+      ],
+    });
+    const value = described.resources[0]?.configEntries[0]?.configValue;
+    return { factor, minInsyncReplicas: Number(value ?? Number.NaN) };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** The counts that must be 0, by name (the e2e test and the exit status use them). */
@@ -89,7 +122,7 @@ const TABLE_RULE = '-'.repeat(100);
 export async function benchFaults(options: FaultsOptions): Promise<FaultsResult> {
   const { log } = options;
   const run = randomBytes(3).toString('hex');
-  const stack = await createOwnStack(log);
+  const stack = await createOwnStack(log, options.kafkaNodes);
   let fleet: Fleet | undefined;
   let result: FaultsResult;
   // Ctrl-C must not leave the own stack and 18 services running.
@@ -148,14 +181,20 @@ async function runFaults(
 ): Promise<FaultsResult> {
   const { log } = options;
   // Quiet: the outages the bench causes would fill its output with kafkajs's retries.
+  const { sasl } = kafkaSettings(config, 'bench-faults');
   const kafka = new Kafka({
     clientId: 'bench-faults',
     brokers: [...config.GS_KAFKA_BROKERS],
+    ...(sasl === undefined ? {} : { sasl: saslOptions(sasl) }),
     logLevel: logLevel.NOTHING,
     retry: { initialRetryTime: 200, retries: 8 },
   });
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  const replication = await replicationOf(kafka, topics.readings);
+  log(
+    `  readings topic: ${String(replication.factor)} replica(s) a partition, min.insync.replicas ${String(replication.minInsyncReplicas)}; producers wait for acks=all`,
+  );
   const publisher = await createEventPublisher(kafka, topics);
   for (let from = 0; from < options.devices; from += 500)
     await publisher.publish(
@@ -281,7 +320,7 @@ async function runFaults(
 
   const outageMs = options.outageSeconds * 1000;
   const loadMs = options.short
-    ? 15_000 + 6 * (outageMs + 12_000) + 15_000
+    ? 15_000 + (options.kafkaNodes > 1 ? 8 : 6) * (outageMs + 12_000) + 15_000
     : options.minutes * 60_000;
   const schedule = planFaults(options, loadMs, outageMs);
   const poisonEveryMs = options.short ? (loadMs - 20_000) / POISON_CLASSES.length : 5_000;
@@ -342,6 +381,20 @@ async function runFaults(
         fault.endedMs = Date.now();
         break;
       }
+      case 'broker kill -9': {
+        // One node of the cluster dies; its partitions' leadership moves to the others, and it
+        // comes back (log recovery, then catching up as a follower) after the outage time.
+        const node = Number(fault.target.replace('kafka node ', ''));
+        log(`  ${at}  kill -9 Kafka node ${String(node)} of ${String(stack.kafkaNodes)}`);
+        await stack.killKafkaNode(node);
+        await sleep(Math.max(0, fault.startedMs + outageMs - Date.now()));
+        await stack.startKafkaNode(node);
+        fault.endedMs = Date.now();
+        log(
+          `         Kafka node ${String(node)} started again after ${((fault.endedMs - fault.startedMs) / 1000).toFixed(0)} s`,
+        );
+        break;
+      }
       case 'outage (stop)':
       case 'outage (SIGSTOP)': {
         const server = fault.target as Server;
@@ -362,8 +415,9 @@ async function runFaults(
       }
     }
   };
-  const outages = schedule.filter((f) => f.kind.startsWith('outage'));
-  const others = schedule.filter((f) => !f.kind.startsWith('outage'));
+  const serverFault = (f: Fault) => f.kind.startsWith('outage') || f.kind === 'broker kill -9';
+  const outages = schedule.filter(serverFault);
+  const others = schedule.filter((f) => !serverFault(f));
   const runSerial = async (list: Fault[]) => {
     for (const fault of list.sort((a, b) => a.atMs - b.atMs)) {
       await sleep(Math.max(0, load.startedMs + fault.atMs - Date.now()));
@@ -439,6 +493,7 @@ async function runFaults(
     peakLag,
     reached,
     poisonSent: poison.sent.size,
+    replication,
   });
   printTable(options, {
     faults,
@@ -481,6 +536,7 @@ interface Outcome {
   readonly peakLag: ReadonlyMap<string, number>;
   readonly reached: number;
   readonly poisonSent: number;
+  readonly replication: FaultsResult['replication'];
 }
 
 function summarise(options: FaultsOptions, o: Outcome): FaultsResult {
@@ -515,12 +571,13 @@ function summarise(options: FaultsOptions, o: Outcome): FaultsResult {
     crashes,
     rate: Math.round(o.reached),
     faultsByKind,
+    replication: o.replication,
   };
 }
 
 function printTable(
   options: FaultsOptions,
-  t: Omit<Outcome, 'ledger' | 'reached' | 'poisonSent'> & {
+  t: Omit<Outcome, 'ledger' | 'reached' | 'poisonSent' | 'replication'> & {
     result: FaultsResult;
     loadStartedMs: number;
     lagThreshold: number;

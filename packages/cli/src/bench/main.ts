@@ -53,6 +53,8 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --instances N (of each service, default 2)
            --outage-seconds N (default 30; 6 with --short)  --clients N (default 8)
            --batch N (default 500)
+           --kafka-brokers N (Kafka nodes of its stack, default 1; with 3 the readings topic has
+             3 replicas and min.insync.replicas 2, and single nodes are killed with -9 too)
            --json FILE (the figures as JSON)  --keep (keep the stack's data)
 
   clean    remove what earlier runs left (every bench-* topic, bench_* table, view and
@@ -83,6 +85,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       keep: { type: 'boolean', default: false },
       minutes: { type: 'string', default: '10' },
       short: { type: 'boolean', default: false },
+      'kafka-brokers': { type: 'string', default: '1' },
       rate: { type: 'string' },
       'kafka-share': { type: 'string', default: '0.1' },
       instances: { type: 'string', default: '2' },
@@ -117,6 +120,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       devices: Number(argv.includes('--devices') ? values.devices : values.short ? '200' : '1000'),
       instances: Number(values.instances),
       outageSeconds: Number(values['outage-seconds'] ?? (values.short ? '6' : '30')),
+      kafkaNodes: Number(values['kafka-brokers']),
       clients: Number(values.clients),
       batch: Number(argv.includes('--batch') ? values.batch : '500'),
       keep: values.keep,
