@@ -163,7 +163,13 @@ const invalid = await failure(() => client.ingest([{ deviceId: 'bad id!', time: 
 const missing = await failure(() => client.getDevice('no-such-device'));
 
 const producer = await createReadingProducer({
-  kafka: new Kafka({ clientId: 'client-e2e', brokers: env('GS_BROKERS').split(','), logLevel: logLevel.NOTHING }),
+  kafka: new Kafka({
+    clientId: 'client-e2e',
+    brokers: env('GS_BROKERS').split(','),
+    // the stack's Kafka takes a login (docs/security.md)
+    sasl: { mechanism: 'scram-sha-512', username: env('GS_KAFKA_USER'), password: env('GS_KAFKA_PASSWORD') },
+    logLevel: logLevel.NOTHING,
+  }),
   tenant: env('GS_TENANT'),
   topic: env('GS_TOPIC'),
   source: 'client-e2e',
@@ -321,6 +327,8 @@ describe('@gridstream/client, packed and installed outside the workspace', () =>
         GS_URL: apiUrl,
         GS_KEY: apiKey,
         GS_BROKERS: config.GS_KAFKA_BROKERS.join(','),
+        GS_KAFKA_USER: config.GS_KAFKA_SASL_USERNAME,
+        GS_KAFKA_PASSWORD: config.GS_KAFKA_SASL_PASSWORD ?? '',
         GS_TOPIC: readingsTopic,
         GS_TENANT: tenant,
         GS_PARTITIONS: String(partitions),
