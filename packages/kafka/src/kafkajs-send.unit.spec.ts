@@ -148,4 +148,39 @@ describe('kafkajs send (patched) when a leader moves to a broker that already an
     ).toEqual([0, 1]);
     expect(acknowledged.map((a) => a.partition).sort()).toEqual([0, 1]);
   });
+
+  it('sends a partition the metadata had no leader for once it has one, instead of dropping it', async () => {
+    // given a cluster whose metadata first lacks partition 0 (kafkajs's findLeaderForPartitions
+    // leaves out a partition it has no metadata for)
+    const leaders = [2, 2];
+    const { cluster, requests } = fakeCluster(leaders);
+    let lookups = 0;
+    const findLeaders = cluster.findLeaderForPartitions;
+    cluster.findLeaderForPartitions = (topic: string, partitions: string[]) =>
+      findLeaders(topic, lookups++ === 0 ? partitions.filter((p) => p !== '0') : partitions);
+    const send = createSendMessages({
+      logger,
+      cluster,
+      partitioner: ({ message }: { message: { key: string } }) => Number(message.key),
+      eosManager,
+      retrier,
+    });
+    // when a send carries a message for each partition
+    const acknowledged = await send({
+      acks: -1,
+      timeout: 30_000,
+      topicMessages: [
+        {
+          topic: 't',
+          messages: [
+            { key: '0', value: 'a' },
+            { key: '1', value: 'b' },
+          ],
+        },
+      ],
+    });
+    // then partition 0 was sent on the retry, and both are acknowledged
+    expect(requests.flatMap((r) => r.partitions).sort()).toEqual([0, 1]);
+    expect(acknowledged.map((a) => a.partition).sort()).toEqual([0, 1]);
+  });
 });
