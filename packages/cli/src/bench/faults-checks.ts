@@ -284,7 +284,7 @@ export async function checkStore(
           if (stored.length === 0) {
             lost++;
             example(
-              `lost: ${deviceIdOf(d)} ${new Date(ledger.timeMs[i] ?? 0).toISOString()} ${id}`,
+              `lost: ${deviceIdOf(d)} ${new Date(ledger.timeMs[i] ?? 0).toISOString()} ${id} (${ledger.straight.has(id) ? 'straight to Kafka' : 'through the API'})`,
             );
             continue;
           }

@@ -41,6 +41,8 @@ export class Ledger {
   readonly importWh: number[] = [];
   viaApi = 0;
   viaKafka = 0;
+  /** Ids of the readings sent straight to Kafka (the rest came through the API). */
+  readonly straight = new Set<string>();
 
   get size(): number {
     return this.ids.length;
@@ -216,6 +218,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
         events.forEach((e, i) => {
           const r = readings[i];
           if (r !== undefined) options.ledger.add(e.id, r);
+          options.ledger.straight.add(e.id);
         });
         options.ledger.viaKafka += events.length;
       } catch {

@@ -30,7 +30,13 @@ export interface Fault {
  * service and instances added and removed at random times between them.
  */
 export function planFaults(
-  options: { readonly short: boolean; readonly minutes: number; readonly kafkaNodes?: number },
+  options: {
+    readonly short: boolean;
+    readonly minutes: number;
+    readonly kafkaNodes?: number;
+    /** Only the kills of single Kafka nodes (a cluster's own test). */
+    readonly brokerFaultsOnly?: boolean;
+  },
   loadMs: number,
   outageMs: number,
   random: () => number = Math.random,
@@ -43,10 +49,12 @@ export function planFaults(
   const plan: Fault[] = [];
   const outages: { kind: FaultKind; target: string }[] = [];
   const kafkaNodes = options.kafkaNodes ?? 1;
+  const brokersOnly = options.brokerFaultsOnly === true && kafkaNodes > 1;
   for (let r = 0; r < rounds; r++) {
-    for (const server of SERVERS)
-      for (const kind of ['outage (stop)', 'outage (SIGSTOP)'] as const)
-        outages.push({ kind, target: server });
+    if (!brokersOnly)
+      for (const server of SERVERS)
+        for (const kind of ['outage (stop)', 'outage (SIGSTOP)'] as const)
+          outages.push({ kind, target: server });
     if (kafkaNodes > 1)
       for (let k = 0; k < 2; k++)
         outages.push({
@@ -60,6 +68,7 @@ export function planFaults(
     const spare = Math.max(0, slotMs - outageMs - 10_000);
     plan.push({ ...o, atMs: fromMs + i * slotMs + random() * spare });
   });
+  if (brokersOnly) return plan;
   const randomAt = () => fromMs + random() * (toMs - fromMs);
   for (const { name } of SERVICES)
     for (let k = 0; k < killsPerService; k++)

@@ -74,4 +74,14 @@ describe('planFaults', () => {
     const plan = planFaults({ short: true, minutes: 10 }, 138_000, 6_000, seeded(3));
     expect(plan.filter((f) => f.kind === 'broker kill -9')).toHaveLength(0);
   });
+
+  it('plans only the two node kills of a cluster with brokerFaultsOnly', () => {
+    const plan = planFaults(
+      { short: true, minutes: 10, kafkaNodes: 3, brokerFaultsOnly: true },
+      15_000 + 2 * 18_000 + 15_000,
+      6_000,
+      seeded(11),
+    );
+    expect(plan.map((f) => f.kind)).toEqual(['broker kill -9', 'broker kill -9']);
+  });
 });

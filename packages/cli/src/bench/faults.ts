@@ -42,6 +42,8 @@ export interface FaultsOptions {
   readonly outageSeconds: number;
   /** Kafka nodes of the own stack: 1, or a cluster of 3 whose nodes are killed one at a time. */
   readonly kafkaNodes: number;
+  /** With a cluster: no fault but the kills of single Kafka nodes. */
+  readonly brokerFaultsOnly: boolean;
   readonly clients: number;
   readonly batch: number;
   readonly keep: boolean;
@@ -320,7 +322,9 @@ async function runFaults(
 
   const outageMs = options.outageSeconds * 1000;
   const loadMs = options.short
-    ? 15_000 + (options.kafkaNodes > 1 ? 8 : 6) * (outageMs + 12_000) + 15_000
+    ? 15_000 +
+      (options.kafkaNodes > 1 ? (options.brokerFaultsOnly ? 2 : 8) : 6) * (outageMs + 12_000) +
+      15_000
     : options.minutes * 60_000;
   const schedule = planFaults(options, loadMs, outageMs);
   const poisonEveryMs = options.short ? (loadMs - 20_000) / POISON_CLASSES.length : 5_000;

@@ -55,6 +55,7 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --batch N (default 500)
            --kafka-brokers N (Kafka nodes of its stack, default 1; with 3 the readings topic has
              3 replicas and min.insync.replicas 2, and single nodes are killed with -9 too)
+           --broker-faults-only (with a cluster: only those kills, two a round)
            --json FILE (the figures as JSON)  --keep (keep the stack's data)
 
   clean    remove what earlier runs left (every bench-* topic, bench_* table, view and
@@ -86,6 +87,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       minutes: { type: 'string', default: '10' },
       short: { type: 'boolean', default: false },
       'kafka-brokers': { type: 'string', default: '1' },
+      'broker-faults-only': { type: 'boolean', default: false },
       rate: { type: 'string' },
       'kafka-share': { type: 'string', default: '0.1' },
       instances: { type: 'string', default: '2' },
@@ -121,6 +123,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       instances: Number(values.instances),
       outageSeconds: Number(values['outage-seconds'] ?? (values.short ? '6' : '30')),
       kafkaNodes: Number(values['kafka-brokers']),
+      brokerFaultsOnly: values['broker-faults-only'],
       clients: Number(values.clients),
       batch: Number(argv.includes('--batch') ? values.batch : '500'),
       keep: values.keep,
