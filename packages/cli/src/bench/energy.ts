@@ -1,11 +1,10 @@
 import os from 'node:os';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { questDbConnection, questDbHttp } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
-import { ENERGY_PROCESSOR_NODE_FLAGS, committedReadings } from '@gridstream/processor-energy';
+import { committedReadings } from '@gridstream/processor-energy';
 import {
   bufferReadingRows,
   createIlpSender,
@@ -15,6 +14,7 @@ import {
   waitForWalApplied,
 } from '@gridstream/questdb';
 import { loadEvents } from './load.ts';
+import { memoryBoundMiB, serviceArgv, serviceNamed } from '../services.ts';
 import { cpuSeconds, formatRate, localStackPid, peakRssMiB, pollUntil } from './measure.ts';
 
 export interface EnergyBenchOptions {
@@ -70,6 +70,12 @@ function difference(after: number | undefined, before: number | undefined): numb
   return after === undefined || before === undefined ? undefined : after - before;
 }
 
+function energyService() {
+  const service = serviceNamed('energy');
+  if (service === undefined) throw new Error('no energy service in SERVICES');
+  return service;
+}
+
 /** The energy processor as its own process, so its memory is its own. */
 async function runProcessor(
   config: Config,
@@ -83,10 +89,8 @@ async function runProcessor(
   peakRssMiB: number | undefined;
   cpu: CpuUse;
 }> {
-  const entry = fileURLToPath(
-    new URL('./main.ts', import.meta.resolve('@gridstream/processor-energy')),
-  );
-  const child = spawn(process.execPath, [...ENERGY_PROCESSOR_NODE_FLAGS, entry], {
+  // Started as `gridstream run energy` starts it: its node flags and the heap limit of its bound.
+  const child = spawn(process.execPath, serviceArgv(energyService()), {
     env: {
       ...process.env,
       GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
@@ -178,7 +182,7 @@ export async function benchEnergy(config: Config, options: EnergyBenchOptions): 
     `  sustained, from the first committed batch (${(processed.startUpMs / 1000).toFixed(1)} s after start) to the last: ${sustained === undefined ? 'n/a (one batch)' : `${sustained.readings.toLocaleString('en-US')} readings in ${(sustained.ms / 1000).toFixed(1)} s, ${formatRate(sustained.readings, sustained.ms)}`}`,
   );
   log(
-    `  energy processor peak RSS: ${processed.peakRssMiB === undefined ? 'n/a' : `${processed.peakRssMiB.toFixed(0)} MiB`}`,
+    `  energy processor peak RSS: ${processed.peakRssMiB === undefined ? 'n/a' : `${processed.peakRssMiB.toFixed(0)} MiB`} (its bound ${memoryBoundMiB(energyService())} MiB)`,
   );
   const perReading = (seconds: number | undefined) =>
     seconds === undefined
