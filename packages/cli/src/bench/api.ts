@@ -38,11 +38,11 @@ export interface ApiBenchOptions {
 
 const TENANT = 'bench';
 const DEVICES_PER_SITE = 6;
-const deviceId = (n: number) => `bench-meter-${String(n).padStart(5, '0')}`;
+export const deviceId = (n: number) => `bench-meter-${String(n).padStart(5, '0')}`;
 const siteId = (n: number) =>
   `bench-site-${String(Math.floor(n / DEVICES_PER_SITE)).padStart(4, '0')}`;
 
-function registration(n: number): GridstreamEvent {
+export function registration(n: number): GridstreamEvent {
   return {
     id: `00000000-0000-7000-8003-${n.toString(16).padStart(12, '0')}`,
     type: EventType.deviceRegistered,
@@ -77,7 +77,7 @@ function readingsBody(first: number, options: ApiBenchOptions, timeMs: number): 
   return JSON.stringify({ readings });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -87,7 +87,7 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function startProcess(
+export function startProcess(
   packageName: string,
   config: Config,
   env: Record<string, string>,
@@ -107,7 +107,7 @@ function startProcess(
   });
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');

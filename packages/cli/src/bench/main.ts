@@ -7,6 +7,7 @@ import { benchApi } from './api.ts';
 import { dropRunData, EVERY_RUN, namesOf } from './cleanup.ts';
 import { benchEnergy } from './energy.ts';
 import { benchFaults, faultCounts } from './faults.ts';
+import { benchFreshness } from './freshness.ts';
 import { benchMqtt } from './mqtt.ts';
 import { benchRebuild } from './rebuild.ts';
 
@@ -27,6 +28,13 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --devices N (default 5000)  --query-clients N (default 4)
            --paced N (readings/s of the paced phase; default half the full-speed rate)
            --profile DIR (the API writes a V8 CPU profile there; its summary is printed)
+
+  freshness  start the API, the devices projection and the energy processor as their own
+           processes, post a steady load through POST /v1/readings and print p50/p99/max of the
+           time from a tracer reading's 202 to its being in GET /v1/devices/:id, and to its Wh
+           being in the device's quarter hours
+           --rate N (readings/s, default 10000)  --seconds N (default 30)  --clients N (default 8)
+           --batch N (default 1000)  --devices N (default 5000)
 
   mqtt     simulated devices, each its own MQTT connection, publish readings at QoS 1 through
            the local stack's Mosquitto; the MQTT bridge (own process) puts them into Kafka and
@@ -133,7 +141,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
     if (faultCounts(result).some(([, n]) => n > 0)) process.exitCode = 1;
     return;
   }
-  if (!['energy', 'rebuild', 'api', 'mqtt'].includes(positionals[0] ?? '')) {
+  if (!['energy', 'rebuild', 'api', 'mqtt', 'freshness'].includes(positionals[0] ?? '')) {
     process.stderr.write(`${USAGE}\n`);
     process.exitCode = 64;
     return;
@@ -179,6 +187,16 @@ async function runOne(
         perMessage: Number(values['per-message']),
         kafkaOnly: values['kafka-only'] === true,
         profileDir: typeof values.profile === 'string' ? resolve(values.profile) : undefined,
+        log,
+      });
+      return;
+    case 'freshness':
+      await benchFreshness(config, {
+        seconds: Number(values.seconds),
+        rate: Number(values.rate ?? '10000'),
+        clients: Number(values.clients),
+        batch: Number(values.batch),
+        devices: Number(values.devices),
         log,
       });
       return;
