@@ -80,10 +80,20 @@ func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*
 	// is left as upstream: it reports whether the whole filter was pushed down.)
 	if params.Filter.Len() >= 1 {
 		v, _ := params.Filter.Get("_id")
-		switch v.(type) {
+		switch v := v.(type) {
 		case string, types.ObjectID:
 			whereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)
 			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		case *types.Document:
+			// gridstream patch: push {_id: {$in: [ids]}} down too (upstream scans the
+			// whole table and matches every row against the list in Go: 0.75-0.9 s for
+			// 2,000 ids of 5,000 documents). Only when $in is the condition's only
+			// operator and every id is a string or ObjectID; the rows returned are
+			// filtered again by the caller, as above.
+			if ids := pushdownIDs(v); len(ids) > 0 {
+				whereClause = fmt.Sprintf(` WHERE %s IN (?%s)`, metadata.IDColumn, strings.Repeat(", ?", len(ids)-1))
+				args = ids
+			}
 		}
 	}
 
@@ -541,3 +551,48 @@ func (c *collection) DropIndexes(ctx context.Context, params *backends.DropIndex
 var (
 	_ backends.Collection = (*collection)(nil)
 )
+
+// maxPushdownIDs bounds the ids of an {_id: {$in: [...]}} pushdown: SQLite allows
+// 32,766 parameters a statement; a longer list is matched by a scan as upstream.
+const maxPushdownIDs = 10_000
+
+// pushdownIDs returns the SQL arguments of an {$in: [ids]} condition on _id, or nil
+// when it cannot be pushed down (another operator beside it, an id neither a string
+// nor an ObjectID, an empty or too long list).
+//
+// gridstream patch (see Query).
+func pushdownIDs(cond *types.Document) []any {
+	if cond.Len() != 1 {
+		return nil
+	}
+
+	in, _ := cond.Get("$in")
+
+	list, ok := in.(*types.Array)
+	if !ok || list.Len() == 0 || list.Len() > maxPushdownIDs {
+		return nil
+	}
+
+	seen := make(map[string]struct{}, list.Len())
+	args := make([]any, 0, list.Len())
+
+	for i := 0; i < list.Len(); i++ {
+		v := must.NotFail(list.Get(i))
+
+		switch v.(type) {
+		case string, types.ObjectID:
+		default:
+			return nil
+		}
+
+		arg := string(must.NotFail(sjson.MarshalSingleValue(v)))
+		if _, dup := seen[arg]; dup {
+			continue
+		}
+
+		seen[arg] = struct{}{}
+		args = append(args, arg)
+	}
+
+	return args
+}
