@@ -9,6 +9,7 @@ import type { EnergyTables, QuestDbReader } from '@gridstream/questdb';
 import type { RegistryWriteSide } from '@gridstream/registry';
 import type { ApiKeyStore } from './auth/api-keys.ts';
 import type { ReadingIngest } from './ingest/ingest.ts';
+import type { LatestReadings } from './live/latest-readings.ts';
 import type { LiveFeed } from './live/live-feed.ts';
 
 /** Everything the API touches, passed in so tests can wire real servers with unique names. */
@@ -25,6 +26,8 @@ export interface ApiDependencies {
   readonly ingest: ReadingIngest;
   /** Recent readings, command updates and alerts, for GET /v1/stream. */
   readonly live: LiveFeed;
+  /** The newest reading of each device seen on the readings topic, folded into device views. */
+  readonly latestReadings: LatestReadings;
   /** The devices read model, in whichever build is active (rebuilds switch it). */
   readonly devices: ProjectionReader<DeviceView>;
   /** The sites read model. */

@@ -1,7 +1,7 @@
 import { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
-import { questDbConnection } from '@gridstream/config';
+import { eventTimeBounds, questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
@@ -64,7 +64,10 @@ export async function startApi(
   const commands = new ProjectionReader(mongo.db, commandsProjection);
   const idempotency = await openIdempotencyStore(mongo.db);
   const apiKeys = await ApiKeyStore.open(mongo.db);
-  const live = await startLiveSource(kafka, topics);
+  const live = await startLiveSource(kafka, topics, {
+    latestReadingsDevices: config.GS_API_LATEST_READINGS_DEVICES,
+    timeBounds: eventTimeBounds(config),
+  });
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const readingKeys = await prepareReadingKeys(mongo.db, log);
   const ingest =
@@ -143,6 +146,7 @@ export async function startApi(
     {
       apiKeys,
       live: live.feed,
+      latestReadings: live.latestReadings,
       limits: {
         requestsPerMinutePerKey: config.GS_API_RATE_LIMIT_PER_MINUTE,
         ingestMaxInFlight: config.GS_API_INGEST_MAX_IN_FLIGHT,

@@ -106,6 +106,12 @@ function settings(ports: z.infer<typeof StackPorts>) {
      * more are answered 503 OVERLOADED with retry-after before their body is read (docs/api.md).
      */
     GS_API_INGEST_MAX_IN_FLIGHT: positiveInt.max(10_000).default(64),
+    /**
+     * Devices whose newest reading each API process holds from the readings topic, so that a
+     * device view shows a reading before the devices projection has written it; 0 turns it off
+     * (docs/api.md). About 1 KiB a device.
+     */
+    GS_API_LATEST_READINGS_DEVICES: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
     GS_LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

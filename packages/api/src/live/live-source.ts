@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { CeHeader, decodeEvent, EventType } from '@gridstream/events';
-import type { RawRecord } from '@gridstream/events';
+import { CeHeader, decodeEvent, DEFAULT_TIME_PLAUSIBILITY, EventType } from '@gridstream/events';
+import type { RawRecord, TimePlausibility } from '@gridstream/events';
 import { startGlobalTable } from '@gridstream/kafka';
 import type { createKafka, TopicNames } from '@gridstream/kafka';
+import { LatestReadings } from './latest-readings.ts';
 import { kindOf, LiveFeed } from './live-feed.ts';
 
 type Headers = Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
@@ -28,6 +29,8 @@ function once<T>(make: () => T): () => T {
 
 export interface LiveSource {
   readonly feed: LiveFeed;
+  /** The newest reading of each device seen since the start, for the device views. */
+  readonly latestReadings: LatestReadings;
   /** Resolves once the feed receives what is published from now on. */
   ready(): Promise<void>;
   stop(): Promise<void>;
@@ -42,7 +45,13 @@ export interface LiveSource {
 export async function startLiveSource(
   kafka: ReturnType<typeof createKafka>,
   topics: TopicNames,
-  options: { capacity?: number } = {},
+  options: {
+    capacity?: number;
+    /** Devices whose newest reading is held for the device views (0: none). */
+    latestReadingsDevices?: number;
+    /** The time bounds the consumers decode with (the projections dead-letter what breaks them). */
+    timeBounds?: TimePlausibility;
+  } = {},
 ): Promise<LiveSource> {
   const siteOf = new Map<string, string>();
   const registry = await startGlobalTable({
@@ -58,6 +67,10 @@ export async function startLiveSource(
   });
   const epoch = randomUUID().slice(0, 8);
   const feed = new LiveFeed(epoch, options.capacity);
+  const latestReadings = new LatestReadings(
+    options.latestReadingsDevices ?? 0,
+    options.timeBounds ?? DEFAULT_TIME_PLAUSIBILITY,
+  );
   const consumer = kafka.consumer({
     groupId: `live.api.${epoch}.${randomUUID()}`,
     allowAutoTopicCreation: false,
@@ -97,8 +110,11 @@ export async function startLiveSource(
           key: message.key?.toString(),
           value: message.value === null ? null : Buffer.from(message.value),
           headers: copyHeaders(message.headers),
+          timestamp: message.timestamp,
         };
         const timeMs = Date.parse(header(message.headers, CeHeader.time) ?? '');
+        if (kind === 'reading' && batch.topic === topics.readings)
+          latestReadings.offer(tenant, deviceId, timeMs, Number(message.timestamp), () => record);
         feed.push({
           kind,
           tenant,
@@ -117,6 +133,7 @@ export async function startLiveSource(
   });
   return {
     feed,
+    latestReadings,
     ready: async () => {
       await Promise.all([ready, registry.caughtUp()]);
     },

@@ -74,7 +74,8 @@ export const deviceListRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> 
         ...(last !== undefined && devices.length === filters.limit
           ? { nextCursor: encodeCursor(last.deviceId) }
           : {}),
-        devices: devices.map(({ energyDay, ...view }) => {
+        devices: devices.map((stored) => {
+          const { energyDay, ...view } = deps.latestReadings.freshen(stored);
           const today = todayEnergy({ energyDay }, nowMs);
           return {
             ...view,

@@ -43,13 +43,14 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = as
       schema: { params: DeviceParams, response: { 200: DeviceResponse } },
     },
     async (request) => {
-      const device = await findDevice(
+      const stored = await findDevice(
         await deps.devices.collection(),
         tenantOf(request),
         request.params.id,
       );
-      if (device === undefined)
+      if (stored === undefined)
         throw new GridstreamError('NOT_FOUND', `no device ${request.params.id}`);
+      const device = deps.latestReadings.freshen(stored);
       const { energyDay: _energyDay, ...view } = device;
       const nowMs = deps.now().getTime();
       const today = todayEnergy(device, nowMs);
