@@ -75,10 +75,13 @@ export async function startLiveSource(
     groupId: `live.api.${epoch}.${randomUUID()}`,
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: 100,
-    // Small fetches: a fetch is decoded and routed in one go on the thread that answers queries,
-    // and kafkajs's default (1 MiB a partition, thousands of readings) held it for tens of ms.
-    maxBytesPerPartition: 64 * 1024,
-    maxBytes: 256 * 1024,
+    // A fetch is routed in one go on the thread that answers queries, and kafkajs's default
+    // (1 MiB a partition, 10 MiB a fetch) held it for tens of ms; but one fetch of at most
+    // 256 KiB fell behind at 10,000 readings/s (about 5 MB/s), and the device views' newest
+    // readings come through here: 256 KiB a partition and 1 MiB a fetch (bench freshness, in
+    // alternating pairs: device view p99 1.0-1.2 s against 2.3-4.8 s, docs/benchmarks.md).
+    maxBytesPerPartition: 256 * 1024,
+    maxBytes: 1024 * 1024,
   });
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
