@@ -35,6 +35,8 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            being in the device's quarter hours
            --rate N (readings/s, default 10000)  --seconds N (default 30)  --clients N (default 8)
            --batch N (default 1000)  --devices N (default 5000)
+           --warmup N (seconds of load at the start whose figures are printed apart, default 5:
+           each device's first reading makes the energy processor load its timeline)
 
   mqtt     simulated devices, each its own MQTT connection, publish readings at QoS 1 through
            the local stack's Mosquitto; the MQTT bridge (own process) puts them into Kafka and
@@ -97,6 +99,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       'kafka-brokers': { type: 'string', default: '1' },
       'broker-faults-only': { type: 'boolean', default: false },
       rate: { type: 'string' },
+      warmup: { type: 'string' },
       'kafka-share': { type: 'string', default: '0.1' },
       instances: { type: 'string', default: '2' },
       'outage-seconds': { type: 'string' },
@@ -193,6 +196,7 @@ async function runOne(
     case 'freshness':
       await benchFreshness(config, {
         seconds: Number(values.seconds),
+        warmupSeconds: Number(values.warmup ?? '5'),
         rate: Number(values.rate ?? '10000'),
         clients: Number(values.clients),
         batch: Number(values.batch),
