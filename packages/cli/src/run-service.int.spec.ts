@@ -57,6 +57,6 @@ describe('./gridstream run <service>, on the real servers', () => {
     const result = spawnSync(GRIDSTREAM, ['run', 'no-such-service'], { env, encoding: 'utf8' });
     expect(result.status).toBe(64);
     expect(result.stderr).toMatch(/no service 'no-such-service'/);
-    expect(result.stderr).toMatch(/energy \(1024 MiB\)/);
+    expect(result.stderr).toMatch(/energy \(768 MiB\)/);
   });
 });

@@ -34,14 +34,20 @@ export function instancesOf(service: ServiceSpec, wanted: number): number {
  * The long-running services `gridstream up` starts, each as its own process. Memory bounds are
  * the peak resident memory the fault suite measured at 5,000 readings/s with faults (energy
  * 430 MiB, API 500 MiB, devices 350 MiB, alerts 290 MiB, the others under 100 MiB: docs/benchmarks.md)
- * with room to spare.
+ * with room to spare. The energy processor's bound holds for the process as a whole with
+ * GS_ENERGY_WORKERS > 1 too (its workers share its heap flags, runWorkers): `bench energy`, two
+ * workers, 1,000,000 readings, peaked at 677-725 MiB in five runs with 768 (before, no share:
+ * 822-924 MiB; readings/s the same in alternating pairs, CPU 21-25 µs/reading against 18-22), one
+ * worker at 504. 400 MiB was not reached at full rate: shares of 640 MiB and less still peaked at
+ * 585-695 MiB, and shares of 512 MiB and less or fetches under 4 MiB cost 25-150 % more CPU a
+ * reading (docs/benchmarks.md, "Memory").
  */
 export const SERVICES: readonly ServiceSpec[] = [
   {
     name: 'energy',
     entry: '@gridstream/processor-energy',
     nodeFlags: ENERGY_PROCESSOR_NODE_FLAGS,
-    memoryMiB: 1024,
+    memoryMiB: 768,
   },
   { name: 'devices', entry: '@gridstream/projection-devices', nodeFlags: [], memoryMiB: 768 },
   { name: 'archive', entry: '@gridstream/processor-archive', nodeFlags: [], memoryMiB: 384 },

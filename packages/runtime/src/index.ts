@@ -1,12 +1,17 @@
+import { setFlagsFromString } from 'node:v8';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { loadConfigOrExit } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { isRetriable } from '@gridstream/errors';
 import { startHealthServer } from './health-server.ts';
 import type { HealthServer } from './health-server.ts';
+import { processHeapFlags, workerHeapLimits } from './worker-heap.ts';
+import type { WorkerHeapLimits } from './worker-heap.ts';
 
 export { startHealthServer } from './health-server.ts';
 export type { HealthServer } from './health-server.ts';
+export { processHeapFlags, workerHeapLimits } from './worker-heap.ts';
+export type { ProcessHeapFlags, WorkerHeapLimits } from './worker-heap.ts';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -82,10 +87,25 @@ export async function runWorkers(
   name: string,
   entry: URL,
   count: number,
-  options: { readonly log?: (line: string) => void } = {},
+  options: {
+    readonly log?: (line: string) => void;
+    /** Each worker's heap (workerShareOfHeap); without it each gets the process's whole flags. */
+    readonly resourceLimits?: WorkerHeapLimits;
+  } = {},
 ): Promise<void> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const config = loadConfigOrExit();
+  const { resourceLimits } = options;
+  if (resourceLimits !== undefined) {
+    // V8's heap flags outrank an isolate's own limits (node 24: a worker given 100 MiB of old
+    // generation in a process started with --max-old-space-size=512 still had 512). They are
+    // read when an isolate is created, so clearing them now leaves this thread's heap as it is.
+    setFlagsFromString('--max-old-space-size=0');
+    setFlagsFromString('--max-semi-space-size=0');
+    log(
+      `gridstream: ${name}: ${count} workers, each with ${resourceLimits.maxOldGenerationSizeMb} MiB of old and ${resourceLimits.maxYoungGenerationSizeMb} MiB of young generation`,
+    );
+  }
   // Ready from the start: a copy that ends takes the whole process down (below), and with it the port.
   const health =
     config.GS_HEALTH_PORT === undefined
@@ -94,7 +114,7 @@ export async function runWorkers(
   health?.setReady(true);
   let stopping = false;
   const exits = Array.from({ length: count }, (_, index) => {
-    const worker = new Worker(entry);
+    const worker = new Worker(entry, resourceLimits === undefined ? {} : { resourceLimits });
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.once(signal, () => {
         stopping = true;
@@ -115,6 +135,18 @@ export async function runWorkers(
   });
   await Promise.all(exits);
   process.exit(0);
+}
+
+/**
+ * A worker's share of the heap flags this process was started with (workerHeapLimits), or
+ * undefined when it was given no old-generation limit (then neither is a worker).
+ */
+export function workerShareOfHeap(workers: number): WorkerHeapLimits | undefined {
+  const flags = processHeapFlags(process.execArgv, process.env.NODE_OPTIONS);
+  const { maxOldSpaceMiB } = flags;
+  return maxOldSpaceMiB === undefined
+    ? undefined
+    : workerHeapLimits({ ...flags, maxOldSpaceMiB }, workers);
 }
 
 /**
