@@ -45,7 +45,13 @@ import type { DeviceWindow } from './timelines.ts';
 
 export { ENERGY_PROCESSOR_NODE_FLAGS } from './node-flags.ts';
 
-const CONCURRENT_PARTITIONS = 3;
+/**
+ * Batches handled at once: every readings partition of a fetch (6 by default). With 3, the
+ * next fetch waited for two rounds of batches: bench freshness on an idle machine, in alternating
+ * pairs, 202 to the device's quarter hours p99 1.26 and 1.14 s with 3, 0.71 and 0.76 s with 6;
+ * bench energy the same rate and peak RSS with either (58-61k/s, 689-715 MiB).
+ */
+const CONCURRENT_PARTITIONS = 6;
 
 /** How far after a split quarter hour an interval that overlaps it may end (a day). */
 const MAX_INTERVAL_MS = 86_400_000;
