@@ -38,7 +38,7 @@ commands:
   schema     print the JSON Schema of the event catalogue
   replay     write the events of a time range, filtered, as NDJSON or CSV (replay --help)
   state D    device D's state as of --at TIME (default now), folded from its events (--tenant)
-  rebuild P  build projection P (devices, site-energy, alerts, commands) again from the start of the log
+  rebuild P  build projection P (devices, sites, site-energy, alerts, commands) again from the start of the log
              beside the live one, and switch readers over once it has caught up; run again to
              resume after a crash
   keys       create, list and revoke API keys, and tenants' MQTT accounts (keys --help)

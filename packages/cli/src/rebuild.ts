@@ -38,16 +38,29 @@ export async function rebuild(config: Config, name: keyof typeof PROJECTIONS): P
       else line.update(describe(progress));
     },
   };
-  // One call per projection: each definition has its own document type.
-  const result =
-    name === 'devices'
-      ? await rebuildProjection(config, PROJECTIONS.devices, options)
-      : name === 'site-energy'
-        ? await rebuildProjection(config, PROJECTIONS['site-energy'], options)
-        : name === 'commands'
-          ? await rebuildProjection(config, PROJECTIONS.commands, options)
-          : await rebuildProjection(config, PROJECTIONS.alerts, options);
+  const result = await rebuildNamed(config, name, options);
   line.log(
     `rebuild ${name}: build ${result.buildId} is live (${result.appliedEvents.toLocaleString('en-US')} events in ${(result.ms / 1000).toFixed(1)} s)`,
   );
+}
+
+/**
+ * One call per projection: each definition has its own document type. A switch TypeScript checks
+ * for every name (a chain of conditions once sent `sites` to the alerts projection).
+ */
+function rebuildNamed(config: Config, name: keyof typeof PROJECTIONS, options: RebuildOptions) {
+  switch (name) {
+    case 'devices':
+      return rebuildProjection(config, PROJECTIONS.devices, options);
+    case 'sites':
+      return rebuildProjection(config, PROJECTIONS.sites, options);
+    case 'site-energy':
+      return rebuildProjection(config, PROJECTIONS['site-energy'], options);
+    case 'alerts':
+      return rebuildProjection(config, PROJECTIONS.alerts, options);
+    case 'commands':
+      return rebuildProjection(config, PROJECTIONS.commands, options);
+    default:
+      return name satisfies never;
+  }
 }
