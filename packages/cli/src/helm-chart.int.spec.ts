@@ -361,13 +361,12 @@ describe('the Helm chart (deploy/helm/gridstream), linted and rendered by Helm v
         );
         expect(chart.flags).toContain(`--max-old-space-size=${Math.floor(limitMiB / 2)}`);
       } else {
-        // exactly what `gridstream run <service>` starts
+        // exactly what `gridstream run <service>` starts, in the chart and in Compose (heap
+        // bound included: a service without it grows until the container's limit kills it)
         const run = serviceArgv(spec, {});
-        expect(args, name).toEqual([
-          'node',
-          ...run.slice(0, -1),
-          relative(ROOT, mainFileOf(spec.entry)),
-        ]);
+        const expected = ['node', ...run.slice(0, -1), relative(ROOT, mainFileOf(spec.entry))];
+        expect(args, name).toEqual(expected);
+        expect(composed, `${name} in docker-compose.yml`).toEqual(expected);
       }
     }
   });
