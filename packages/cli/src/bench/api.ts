@@ -329,9 +329,9 @@ export async function benchApi(config: Config, options: ApiBenchOptions): Promis
         pid === undefined ? undefined : cpuSeconds(pid);
       const pids = [
         api.pid,
-        await localStackPid('kafka'),
-        await localStackPid('questdb'),
-        await localStackPid('mongo'),
+        await localStackPid(config.GS_HOME, 'kafka'),
+        await localStackPid(config.GS_HOME, 'questdb'),
+        await localStackPid(config.GS_HOME, 'mongo'),
         process.pid,
       ];
       const before = await Promise.all(pids.map(cpuOf));

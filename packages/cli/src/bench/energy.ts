@@ -56,10 +56,12 @@ interface CpuUse {
   readonly kafka: number | undefined;
 }
 
-async function serverCpu(): Promise<{ questdb?: number | undefined; kafka?: number | undefined }> {
+async function serverCpu(
+  config: Config,
+): Promise<{ questdb?: number | undefined; kafka?: number | undefined }> {
   const [questdb, kafka] = await Promise.all(
     (['questdb', 'kafka'] as const).map(async (server) => {
-      const pid = await localStackPid(server);
+      const pid = await localStackPid(config.GS_HOME, server);
       return pid === undefined ? undefined : cpuSeconds(pid);
     }),
   );
@@ -101,7 +103,7 @@ async function runProcessor(
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const started = Date.now();
-  const servers = await serverCpu();
+  const servers = await serverCpu(config);
   let peak: number | undefined;
   let processorCpu: number | undefined;
   /** The first sample that saw a committed batch: the end of the process's start-up. */
@@ -115,7 +117,7 @@ async function runProcessor(
         firstCommit = { atMs: Date.now(), readings: committed };
       return committed >= options.readings;
     }, 30 * 60_000);
-    const serversAfter = await serverCpu();
+    const serversAfter = await serverCpu(config);
     const endMs = Date.now();
     return {
       ms: endMs - started,
@@ -145,7 +147,7 @@ async function plainIlp(
   const reader = createQuestDbReader(questDbConnection(config));
   await ensureReadingsTable(reader, table);
   const sender = await createIlpSender(questDbHttp(config));
-  const servers = await serverCpu();
+  const servers = await serverCpu(config);
   const started = Date.now();
   for (let from = 0; from < options.readings; from += 10_000) {
     const batch = [];
@@ -158,7 +160,7 @@ async function plainIlp(
   const ackMs = Date.now() - started;
   await waitForWalApplied(reader, table, 10 * 60_000);
   const appliedMs = Date.now() - started;
-  const questdbCpu = difference((await serverCpu()).questdb, servers.questdb);
+  const questdbCpu = difference((await serverCpu(config)).questdb, servers.questdb);
   await sender.close();
   await reader.close();
   return { ackMs, appliedMs, questdbCpu };

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 
 /** Peak resident set size of a process so far (VmHWM), in MiB; Linux only. */
@@ -45,11 +46,13 @@ export async function cpuSeconds(pid: number): Promise<number | undefined> {
   }
 }
 
-/** The pid of a server the local stack started (deploy/local keeps them in .gridstream/run). */
+/** The pid of a server the local stack started (deploy/local keeps them in GS_HOME/run). */
 export async function localStackPid(
+  /** The stack's home (GS_HOME): the pid files are in its run/ (deploy/local/stack.sh). */
+  home: string,
   server: 'kafka' | 'questdb' | 'mongo' | 'mqtt',
 ): Promise<number | undefined> {
-  const file = new URL(`../../../../.gridstream/run/${server}.pid`, import.meta.url);
+  const file = join(home, 'run', `${server}.pid`);
   try {
     const pid = Number((await readFile(file, 'utf8')).trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

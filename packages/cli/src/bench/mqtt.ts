@@ -169,11 +169,11 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
     // CPU seconds of every process on the path, before and after the load
     const pids = {
       'device simulator (this process)': process.pid,
-      broker: await localStackPid('mqtt'),
+      broker: await localStackPid(config.GS_HOME, 'mqtt'),
       bridge: bridge.pid,
-      Kafka: await localStackPid('kafka'),
+      Kafka: await localStackPid(config.GS_HOME, 'kafka'),
       'energy processor': processor?.pid,
-      QuestDB: await localStackPid('questdb'),
+      QuestDB: await localStackPid(config.GS_HOME, 'questdb'),
     };
     const cpuNow = async () =>
       Promise.all(
