@@ -43,7 +43,7 @@ export interface EventConsumerOptions {
   readonly dlqTopic: string;
   readonly handle: EventBatchHandler;
   readonly fromBeginning?: boolean;
-  /** Upper bound on the bytes one fetch brings into memory (per partition and in total). */
+  /** Bytes one fetch brings in per partition at most (4 MiB); a whole fetch at most 4 times this. */
   readonly maxBytesPerPartition?: number;
   /**
    * How many partitions' batches are handled at once. Above 1 the handler runs concurrently
