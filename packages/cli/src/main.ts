@@ -17,6 +17,7 @@ import {
 import { createCommandResponder, runFleet, seededRandom } from '@gridstream/simulator';
 import type { DispatchedEvent } from '@gridstream/simulator';
 import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
+import { dropRunData, EVERY_RUN, EVERY_TEST, findRunData } from './bench/cleanup.ts';
 import { printDeviceState } from './state.ts';
 import { REPLAY_USAGE, replayCommand } from './replay/replay-command.ts';
 import { createApiKey, KEYS_USAGE, keysCommand } from './keys.ts';
@@ -46,6 +47,10 @@ commands:
   devices    import a file of devices, decommission or restore one, as the operator (devices --help)
   sites      add a site, as the operator (sites --help)
   bench      benchmarks against the running stack (bench --help)
+  clean      remove what interrupted tests and benches left on the stack's servers: topics
+             test-* and bench-*, QuestDB tables and views test_* and bench_*, MongoDB databases
+             test_* and bench_* (never gridstream's own); --dry-run lists them. Not while tests
+             or benches run against the same servers: theirs would go too
 
 options (up, simulate):
   --sites N         sites to simulate, six devices each (default 5)
@@ -323,6 +328,7 @@ async function main(argv: readonly string[]): Promise<void> {
       seed: { type: 'string', default: '1' },
       key: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      'dry-run': { type: 'boolean', default: false },
     },
   });
   const command = positionals[0];
@@ -336,6 +342,9 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     case 'up':
       await up(loadConfigOrExit(), values);
+      return;
+    case 'clean':
+      await clean(loadConfigOrExit(), values['dry-run']);
       return;
     case 'state':
       try {
@@ -379,6 +388,27 @@ async function main(argv: readonly string[]): Promise<void> {
     default:
       log(`gridstream: unknown command '${command}'\n\n${USAGE}`);
       process.exitCode = 64;
+  }
+}
+
+/** `gridstream clean`: what tests and benches left behind, listed and (unless a dry run) dropped. */
+async function clean(config: Config, dryRun: boolean): Promise<void> {
+  for (const [what, names] of [
+    ['tests', EVERY_TEST],
+    ['benches', EVERY_RUN],
+  ] as const) {
+    if (dryRun) {
+      const found = await findRunData(config, names);
+      const all = [...found.topics, ...found.views, ...found.tables, ...found.databases];
+      log(
+        `gridstream clean --dry-run: ${what} left ${found.topics.length} topics, ${found.views.length + found.tables.length} tables and views, ${found.databases.length} databases${all.map((name) => `\n  ${name}`).join('')}`,
+      );
+    } else {
+      const dropped = await dropRunData(config, names);
+      log(
+        `gridstream clean: ${what}: dropped ${dropped.topics} topics, ${dropped.tables} tables and views, ${dropped.databases} databases`,
+      );
+    }
   }
 }
 

@@ -24,6 +24,58 @@ export const namesOf = (config: Config): RunNames => ({
   databasePrefix: config.GS_MONGO_DB,
 });
 
+/** Every test's names (`test-<suffix>.`, `test_<suffix>_`: test/support.ts), for `gridstream clean`. */
+export const EVERY_TEST: RunNames = {
+  topicPrefix: 'test-',
+  tablePrefix: 'test_',
+  databasePrefix: 'test_',
+};
+
+/** What the servers hold under some names: topics, QuestDB views and tables, MongoDB databases. */
+export interface RunData {
+  readonly topics: readonly string[];
+  readonly views: readonly string[];
+  readonly tables: readonly string[];
+  readonly databases: readonly string[];
+}
+
+/** Lists, without changing anything, what dropRunData would remove. */
+export async function findRunData(config: Config, names: RunNames): Promise<RunData> {
+  const admin = createKafka(kafkaSettings(config, 'gridstream-clean')).admin();
+  await admin.connect();
+  let topics: string[];
+  try {
+    topics = (await admin.listTopics()).filter((t) => t.startsWith(names.topicPrefix));
+  } finally {
+    await admin.disconnect();
+  }
+  const questdb = createQuestDbReader(questDbConnection(config));
+  let views: string[];
+  let tables: string[];
+  try {
+    const ours = (name: string) => name.startsWith(names.tablePrefix);
+    views = (
+      await questdb.query<{ view_name: string }>('SELECT view_name FROM materialized_views()')
+    )
+      .map((v) => v.view_name)
+      .filter(ours);
+    tables = (await questdb.query<{ table_name: string }>('SELECT table_name FROM tables()'))
+      .map((t) => t.table_name)
+      .filter((name) => ours(name) && !views.includes(name));
+  } finally {
+    await questdb.close();
+  }
+  const mongo = await connectMongo(config);
+  let databases: string[];
+  try {
+    const { databases: list } = await mongo.client.db('admin').admin().listDatabases();
+    databases = list.map((d) => d.name).filter((name) => name.startsWith(names.databasePrefix));
+  } finally {
+    await mongo.close();
+  }
+  return { topics, views, tables, databases };
+}
+
 /**
  * Removes what bench runs left on the servers: topics, QuestDB tables and materialized views,
  * MongoDB databases whose names start with the prefixes. The tests clean up with it too, by
@@ -35,45 +87,34 @@ export async function dropRunData(
   config: Config,
   names: RunNames,
 ): Promise<{ topics: number; tables: number; databases: number }> {
-  const admin = createKafka(kafkaSettings(config, 'bench-cleanup')).admin();
-  await admin.connect();
-  let topics: string[];
-  try {
-    topics = (await admin.listTopics()).filter((t) => t.startsWith(names.topicPrefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 60_000 });
-  } finally {
-    await admin.disconnect();
+  const found = await findRunData(config, names);
+  if (found.topics.length > 0) {
+    const admin = createKafka(kafkaSettings(config, 'gridstream-clean')).admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: [...found.topics], timeout: 60_000 });
+    } finally {
+      await admin.disconnect();
+    }
   }
   const questdb = createQuestDbReader(questDbConnection(config));
-  let tables = 0;
   try {
-    const ours = (name: string) => name.startsWith(names.tablePrefix);
     // Views first: a table with a view on it cannot be dropped.
-    const views = await questdb.query<{ view_name: string }>(
-      'SELECT view_name FROM materialized_views()',
-    );
-    for (const { view_name: view } of views.filter((v) => ours(v.view_name))) {
+    for (const view of found.views)
       await questdb.query(`DROP MATERIALIZED VIEW IF EXISTS "${view}"`);
-      tables++;
-    }
-    const all = await questdb.query<{ table_name: string }>('SELECT table_name FROM tables()');
-    for (const { table_name: table } of all.filter((t) => ours(t.table_name))) {
-      await questdb.query(`DROP TABLE IF EXISTS "${table}"`);
-      tables++;
-    }
+    for (const table of found.tables) await questdb.query(`DROP TABLE IF EXISTS "${table}"`);
   } finally {
     await questdb.close();
   }
   const mongo = await connectMongo(config);
-  let databases = 0;
   try {
-    const { databases: list } = await mongo.client.db('admin').admin().listDatabases();
-    for (const { name } of list.filter((d) => d.name.startsWith(names.databasePrefix))) {
-      await mongo.client.db(name).dropDatabase();
-      databases++;
-    }
+    for (const name of found.databases) await mongo.client.db(name).dropDatabase();
   } finally {
     await mongo.close();
   }
-  return { topics: topics.length, tables, databases };
+  return {
+    topics: found.topics.length,
+    tables: found.views.length + found.tables.length,
+    databases: found.databases.length,
+  };
 }
