@@ -95,16 +95,20 @@ export function startProcess(
 ): ChildProcess {
   const entry = fileURLToPath(new URL('./main.ts', import.meta.resolve(packageName)));
   return spawn(process.execPath, [...nodeFlags, entry], {
-    env: {
-      ...process.env,
-      GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
-      GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
-      GS_MONGO_DB: config.GS_MONGO_DB,
-      GS_LOG_LEVEL: 'warn',
-      ...env,
-    },
+    env: { ...benchProcessEnv(config), ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+}
+
+/** The environment of a process a bench starts: this one's, on the run's own names. */
+export function benchProcessEnv(config: Config): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
+    GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
+    GS_MONGO_DB: config.GS_MONGO_DB,
+    GS_LOG_LEVEL: 'warn',
+  };
 }
 
 export async function stopProcess(child: ChildProcess): Promise<void> {

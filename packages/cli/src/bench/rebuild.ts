@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
+import { benchProcessEnv } from './api.ts';
 import { loadEvents } from './load.ts';
 import { formatRate } from './measure.ts';
 import type { RebuildChildLine } from './rebuild-child.ts';
@@ -102,13 +103,7 @@ async function runRebuildChild(config: Config): Promise<RebuildChildLine[]> {
     process.execPath,
     [...REBUILD_NODE_FLAGS, fileURLToPath(new URL('./rebuild-child.ts', import.meta.url))],
     {
-      env: {
-        ...process.env,
-        GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
-        GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
-        GS_MONGO_DB: config.GS_MONGO_DB,
-        GS_LOG_LEVEL: 'warn',
-      },
+      env: benchProcessEnv(config),
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
