@@ -1,7 +1,7 @@
 import { LogController } from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { v7 as uuidv7 } from 'uuid';
-import { eventTimeBounds, questDbConnection } from '@gridstream/config';
+import { eventTimeBounds, questDbConnection, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
@@ -54,7 +54,7 @@ export async function startApi(
 ): Promise<RunningApi> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-api`));
-  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS, topicRetention(config));
   const publisher = await createEventPublisher(kafka, topics);
   const mongo = await connectMongo(config);
   const questdb = createQuestDbReader(questDbConnection(config));

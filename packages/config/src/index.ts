@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { RETENTION_SETTINGS } from './retention.ts';
+
+export * from './retention.ts';
 
 /** The local stack's home by default (deploy/local/stack.sh): <repo>/.gridstream. */
 const DEFAULT_HOME = join(dirname(fileURLToPath(import.meta.url)), '../../../.gridstream');
@@ -190,6 +193,8 @@ function settings(ports: z.infer<typeof StackPorts>) {
      * the message goes to the DLQ and its partition moves on (docs/events.md).
      */
     GS_CONSUMER_MAX_ATTEMPTS: positiveInt.max(1000).default(5),
+    /** How long each topic and table keeps what (retention.ts, docs/data-lifecycle.md). */
+    ...RETENTION_SETTINGS,
   });
 }
 

@@ -83,44 +83,133 @@ export async function listTopics(admin: Pick<Admin, 'listTopics'>): Promise<stri
 }
 
 /**
- * Creates the topics if they are missing. The log is the system of record that analysts
- * replay, so retention is unlimited on every topic, the DLQ included (a dead letter is
- * evidence, and it may be replayed once the bug is fixed).
+ * retention.ms per topic role; -1 keeps a topic's records for ever. The settings and their
+ * defaults are @gridstream/config's (`topicRetention`, retention.ts); docs/data-lifecycle.md says
+ * why each is what it is.
+ */
+export type TopicRetention = Readonly<Record<TopicRole, number>>;
+
+/** The configuration a topic of ours is created with, besides its retention. */
+const CREATED_TOPIC_CONFIG = [
+  { name: 'retention.bytes', value: '-1' },
+  { name: 'message.timestamp.type', value: 'LogAppendTime' },
+] as const;
+
+/**
+ * Creates the topics if they are missing, and with a retention brings every topic's
+ * retention.ms to it, the existing ones included: a changed setting takes effect on the next
+ * start of any service. Without one (a command-line tool), a missing topic is created keeping
+ * everything and an existing one is left as it is, so a tool never undoes a service's setting.
  *
  * Records take the broker's append time as their timestamp (LogAppendTime), not the producer's
  * claim: an event's time is checked against it (docs/events.md, "Plausibility"), so a producer
- * writing straight to Kafka cannot push an event into the future by lying about both.
+ * writing straight to Kafka cannot push an event into the future by lying about both. The same
+ * time is what time-based retention measures a record's age by.
  */
 export async function ensureTopics(
   admin: Admin,
   names: TopicNames,
   partitions: number,
+  retention?: TopicRetention,
 ): Promise<void> {
   const existing = new Set(await listTopics(admin));
-  const missing = Object.values(names).filter((name) => !existing.has(name));
-  if (missing.length === 0) return;
-  await admin
-    .createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: partitions,
-        replicationFactor: -1,
-        configEntries: [
-          { name: 'retention.ms', value: '-1' },
-          { name: 'retention.bytes', value: '-1' },
-          { name: 'message.timestamp.type', value: 'LogAppendTime' },
-        ],
-      })),
-    })
-    .catch(async (error: unknown) => {
-      // Services start together and race to create the same topics; losing that race is fine.
-      const present = new Set(await listTopics(admin));
-      if (!missing.every((name) => present.has(name))) throw error;
-    });
-  // A topic is listed before its partitions have leaders, and whoever lost the race above did
-  // not wait for them; reading offsets then fails with NOT_LEADER. Every caller waits here.
-  for (const topic of missing) await fetchEndOffsets(admin, topic);
+  const roles = TOPIC_ROLES.filter((role) => !existing.has(names[role]));
+  const missing = roles.map((role) => names[role]);
+  if (missing.length > 0) {
+    await admin
+      .createTopics({
+        waitForLeaders: true,
+        topics: roles.map((role) => ({
+          topic: names[role],
+          numPartitions: partitions,
+          replicationFactor: -1,
+          configEntries: [
+            { name: 'retention.ms', value: String(retention?.[role] ?? -1) },
+            ...CREATED_TOPIC_CONFIG,
+          ],
+        })),
+      })
+      .catch(async (error: unknown) => {
+        // Services start together and race to create the same topics; losing that race is fine.
+        const present = new Set(await listTopics(admin));
+        if (!missing.every((name) => present.has(name))) throw error;
+      });
+    // A topic is listed before its partitions have leaders, and whoever lost the race above did
+    // not wait for them; reading offsets then fails with NOT_LEADER. Every caller waits here.
+    for (const topic of missing) await fetchEndOffsets(admin, topic);
+  }
+  if (retention !== undefined) await applyTopicRetention(admin, names, retention);
+}
+
+/** A topic's configuration that differs from the broker's defaults (its own overrides). */
+async function topicOverrides(
+  admin: Pick<Admin, 'describeConfigs'>,
+  topics: readonly string[],
+): Promise<Map<string, Map<string, string>>> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name })),
+  });
+  for (const resource of described.resources)
+    if (resource.errorCode !== 0)
+      // Altering with what could not be read would drop the topic's other overrides.
+      throw new GridstreamError(
+        'DEPENDENCY_UNAVAILABLE',
+        `could not read the configuration of topic ${resource.resourceName}: ${resource.errorMessage} (error ${resource.errorCode})`,
+      );
+  return new Map(
+    described.resources.map((resource) => [
+      resource.resourceName,
+      new Map(
+        resource.configEntries
+          .filter((entry) => entry.configSource === kafkajs.ConfigSource.TOPIC_CONFIG)
+          .map((entry) => [entry.configName, entry.configValue]),
+      ),
+    ]),
+  );
+}
+
+/**
+ * The topics whose retention.ms is not yet the one asked for, each with the whole set of
+ * overrides it is to have: kafkajs has only AlterConfigs, which replaces a topic's overrides
+ * with those it is given, so the others (the timestamp type, a max.message.bytes an operator
+ * set) are carried over.
+ */
+export function retentionChanges(
+  names: TopicNames,
+  retention: TopicRetention,
+  overrides: ReadonlyMap<string, ReadonlyMap<string, string>>,
+): { readonly topic: string; readonly configEntries: { name: string; value: string }[] }[] {
+  return TOPIC_ROLES.flatMap((role) => {
+    const topic = names[role];
+    const current = overrides.get(topic) ?? new Map<string, string>();
+    const wanted = String(retention[role]);
+    if (current.get('retention.ms') === wanted) return [];
+    const entries = new Map(current).set('retention.ms', wanted);
+    return [{ topic, configEntries: [...entries].map(([name, value]) => ({ name, value })) }];
+  });
+}
+
+/** Brings every topic's retention.ms to `retention`; a topic that has it already is not altered. */
+export async function applyTopicRetention(
+  admin: Pick<Admin, 'describeConfigs' | 'alterConfigs'>,
+  names: TopicNames,
+  retention: TopicRetention,
+): Promise<void> {
+  const changes = retentionChanges(
+    names,
+    retention,
+    await topicOverrides(admin, Object.values(names)),
+  );
+  if (changes.length === 0) return;
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: changes.map(({ topic, configEntries }) => ({
+      type: kafkajs.ConfigResourceTypes.TOPIC,
+      name: topic,
+      configEntries,
+    })),
+  });
 }
 
 export interface PartitionOffsets {
@@ -150,16 +239,20 @@ export async function fetchEndOffsets(
   }
 }
 
-/** Connects an admin client just long enough to create any missing topic. */
+/**
+ * Connects an admin client just long enough to create any missing topic and, with a retention
+ * (services pass `topicRetention(config)`), to apply it to every topic (ensureTopics).
+ */
 export async function createTopicsIfMissing(
   kafka: Kafka,
   names: TopicNames,
   partitions: number,
+  retention?: TopicRetention,
 ): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, names, partitions);
+    await ensureTopics(admin, names, partitions, retention);
   } finally {
     await admin.disconnect();
   }

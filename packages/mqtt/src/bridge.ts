@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import type { IPublishPacket, MqttClient } from 'mqtt';
-import { eventTimeBounds } from '@gridstream/config';
+import { eventTimeBounds, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { isRetriable } from '@gridstream/errors';
 import {
@@ -80,7 +80,7 @@ export async function startMqttBridge(
     );
   const names = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-mqtt-bridge`));
-  await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
+  await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS, topicRetention(config));
   const publisher = await createEventPublisher(kafka, names);
   let maxLetterBytes: Promise<number> | undefined;
   const letters = new DeadLetterWriter(

@@ -1,5 +1,5 @@
 import type { Collection, Db, Document } from 'mongodb';
-import { consumerSettings } from '@gridstream/config';
+import { consumerSettings, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createKafka,
@@ -93,6 +93,7 @@ export async function prepareBuild<State extends Document>(
     kafka,
     topicNames(config.GS_TOPIC_PREFIX),
     config.GS_TOPIC_PARTITIONS,
+    topicRetention(config),
   );
   const collection = buildCollection(db, definition, buildId);
   for (const index of definition.indexes ?? []) {

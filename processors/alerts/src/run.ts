@@ -1,4 +1,4 @@
-import { consumerSettings } from '@gridstream/config';
+import { consumerSettings, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
@@ -94,7 +94,7 @@ export async function startAlertsProcessor(
   const settings = alertSettings(config);
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-alerts`));
-  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS, topicRetention(config));
   const mongo = await connectMongo(config);
   const collection = await openDeviceStates(mongo.db);
   const publisher = await createEventPublisher(kafka, topics);

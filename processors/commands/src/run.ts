@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Command, CommandBus, CommandHandler, CqrsModule } from '@nestjs/cqrs';
 import type { ICommandHandler } from '@nestjs/cqrs';
-import { consumerSettings } from '@gridstream/config';
+import { consumerSettings, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createEventPublisher,
@@ -172,7 +172,7 @@ export async function startCommandsProcessor(
   const log = options.log ?? (() => undefined);
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-commands`));
-  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS, topicRetention(config));
   const mongo = await connectMongo(config);
   const collection = await openDeviceCommands(mongo.db);
   const publisher = await createEventPublisher(kafka, topics);
