@@ -1,6 +1,8 @@
 import type { QuestDbReader } from './reader.ts';
 import { addMissingColumns } from './columns.ts';
 import { readingsTableName } from './readings-table.ts';
+import { applyTableTtl } from './retention.ts';
+import type { TableTtl } from './retention.ts';
 
 /**
  * The energy schema. Every statement is idempotent (IF NOT EXISTS), so every instance runs all
@@ -94,6 +96,21 @@ export async function ensureEnergySchema(
     new Date(Date.UTC(2026, 0, ENERGY_SCHEMA_VERSION)).toISOString(),
     ENERGY_SCHEMA_VERSION,
   ]);
+}
+
+/**
+ * Gives the energy tables their TTLs (docs/data-lifecycle.md): raw readings one, the quarter
+ * hours and the per-site view over them another, the same for both so that the view never
+ * keeps sums of rows its base table no longer has (nor loses sums the base still has).
+ */
+export async function applyEnergyTtls(
+  reader: QuestDbReader,
+  tables: EnergyTables,
+  ttl: { readonly readings: TableTtl; readonly energy: TableTtl },
+): Promise<void> {
+  await applyTableTtl(reader, tables.readings, ttl.readings);
+  await applyTableTtl(reader, tables.deviceEnergy15m, ttl.energy);
+  await applyTableTtl(reader, tables.siteEnergy15m, ttl.energy, 'MATERIALIZED VIEW');
 }
 
 /**

@@ -5,3 +5,4 @@ export * from './readings-table.ts';
 export * from './energy-tables.ts';
 export * from './energy-rollups.ts';
 export * from './events-table.ts';
+export * from './retention.ts';

@@ -1,4 +1,10 @@
-import { consumerSettings, questDbConnection, questDbHttp } from '@gridstream/config';
+import {
+  consumerSettings,
+  questDbConnection,
+  questDbHttp,
+  questDbRetention,
+  topicRetention,
+} from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
   createKafka,
@@ -12,6 +18,7 @@ import {
   bufferEventRow,
   createIlpSender,
   createQuestDbReader,
+  applyTableTtl,
   ensureEventsTable,
   eventsTableName,
 } from '@gridstream/questdb';
@@ -36,10 +43,11 @@ export function archiveGroupId(config: Config): string {
 export async function startArchive(config: Config): Promise<{ stop(): Promise<void> }> {
   const names = topicNames(config.GS_TOPIC_PREFIX);
   const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-archive`));
-  await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS);
+  await createTopicsIfMissing(kafka, names, config.GS_TOPIC_PARTITIONS, topicRetention(config));
   const reader = createQuestDbReader(questDbConnection(config));
   const table = eventsTableName(config.GS_QDB_TABLE_PREFIX);
   await ensureEventsTable(reader, table);
+  await applyTableTtl(reader, table, questDbRetention(config).events);
   const sender = await createIlpSender(questDbHttp(config));
   const consumer = await runEventConsumer({
     kafka,

@@ -3,6 +3,8 @@ import {
   eventTimeBounds,
   questDbConnection,
   questDbHttp,
+  questDbRetention,
+  topicRetention,
 } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import {
@@ -21,6 +23,7 @@ import {
   createIlpSender,
   createQuestDbReader,
   energyTables,
+  applyEnergyTtls,
   ensureEnergySchema,
   ensureReadingsTable,
   storedReadingOf,
@@ -95,10 +98,11 @@ export async function startEnergyProcessor(
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const tables = energyTables(config.GS_QDB_TABLE_PREFIX);
   const kafka = createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-energy`));
-  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+  await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS, topicRetention(config));
   const reader = createQuestDbReader(questDbConnection(config));
   await ensureReadingsTable(reader, tables.readings);
   await ensureEnergySchema(reader, tables);
+  await applyEnergyTtls(reader, tables, questDbRetention(config));
 
   const registry = new DeviceRegistry();
   const registryTable = await startGlobalTable({
