@@ -47,13 +47,16 @@ export const DEFAULT_QUESTDB_TTL = {
 /**
  * Idempotency-Key records in MongoDB. Not settings: each is part of a contract, not a disk
  * budget. A reading batch's key answers its first answer for 24 hours (docs/api.md, as Stripe
- * keeps keys); a command's key is its identity (the command id is a UUIDv5 of tenant and key),
- * so it is kept as long as the command is, for ever: expiring it would let the same key name
- * another request's command with the old command's id.
+ * keeps keys), then goes (a TTL index on MongoDB; FerretDB 1.24 has none, so the API sweeps).
+ * A command's key is its identity (the command id is a UUIDv5 of tenant and key), so it is kept
+ * as long as the command is, for ever: expiring it would let the same key name another request's
+ * command with the old command's id. A registry request's key is kept as the registry's facts
+ * are, which its answer is made of; both grow with changes to the fleet, not with its traffic.
  */
 export const IDEMPOTENCY_KEY_RETENTION_MS = {
   readings: DAY_MS,
   commands: UNLIMITED_RETENTION_MS,
+  registry: UNLIMITED_RETENTION_MS,
 } as const;
 
 const topicRetentionMs = (fallback: number) =>

@@ -1,6 +1,7 @@
 // The Idempotency-Key of POST /v1/readings, pure: what a batch's fingerprint and event ids are,
 // and what a request does given the key's record. The record's storage is reading-keys.ts.
 import { v5 as uuidv5 } from 'uuid';
+import { IDEMPOTENCY_KEY_RETENTION_MS } from '@gridstream/config';
 import { requestFingerprint } from '@gridstream/commands/idempotency';
 import type { BatchReading } from './reading-batch.ts';
 
@@ -14,8 +15,11 @@ const KEYED_READING_NAMESPACE = '86287daf-75af-4916-88d9-5ed8441bff39';
  * published twice, with the same ids, which downstream counts once.
  */
 export const KEY_CLAIM_MS = 10_000;
-/** How long a key's record is kept: within it the same key answers the first answer again. */
-export const KEY_TTL_MS = 24 * 3600_000;
+/**
+ * How long a key's record is kept: within it the same key answers the first answer again
+ * (declared with every other retention in @gridstream/config's retention.ts).
+ */
+export const KEY_TTL_MS = IDEMPOTENCY_KEY_RETENTION_MS.readings;
 
 /**
  * The batch's content by value: each reading's payload, its time as an instant (UTC) and the
