@@ -51,7 +51,9 @@ beforeAll(async () => {
       registration(tenant, {
         deviceId,
         siteId: 'site-1',
-        ...(ratedPowerW === undefined ? {} : { kind: 'ev_charger', role: 'consumer', ratedPowerW }),
+        ...(ratedPowerW === undefined
+          ? {}
+          : { kind: 'ev_charger', role: 'consumer', nameplate: { ratedPowerW } }),
       }),
     ),
   );

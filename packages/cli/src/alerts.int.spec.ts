@@ -72,7 +72,7 @@ function registration(deviceId: string, ratedPowerW?: number): GridstreamEvent {
       role: ratedPowerW === undefined ? 'grid' : 'consumer',
       name: deviceId,
       timeZone: 'Europe/Berlin',
-      ...(ratedPowerW === undefined ? {} : { ratedPowerW }),
+      ...(ratedPowerW === undefined ? {} : { nameplate: { ratedPowerW } }),
     },
   };
 }

@@ -109,7 +109,7 @@ beforeAll(async () => {
       siteId: 'site-1',
       kind,
       role: kind === 'meter' ? 'grid' : 'consumer',
-      ratedPowerW: 5000,
+      nameplate: { ratedPowerW: 5000 },
     }),
   );
   await devices.publisher.publish([

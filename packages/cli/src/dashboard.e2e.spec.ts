@@ -341,7 +341,7 @@ describe('the dashboard page (headless Chromium, the API over HTTP on the real s
       new RegExp(`command switch_off requested\\s+key:${commanderKeyId}`),
     );
     const registered = page.locator(
-      '#history-events tr[data-type="gridstream.device.registered.v1"]',
+      '#history-events tr[data-type="gridstream.device.registered.v2"]',
     );
     await registered.waitFor();
     expect(await registered.innerText()).toMatch(

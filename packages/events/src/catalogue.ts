@@ -17,7 +17,7 @@ import {
   CommandTimedOutV1,
   DeviceDecommissionedV1,
   DeviceRestoredV1,
-  DeviceRegisteredV1,
+  DeviceRegisteredV2,
   DeviceUpdatedV1,
   QuarterHourEnergyComputedV1,
   ReadingReportedV1,
@@ -34,10 +34,13 @@ import { plainReading } from './plain-reading.ts';
 /** The logical topics; the Kafka layer adds the configured prefix. */
 export type LogicalTopic = 'readings' | 'devices' | 'commands' | 'gateway' | 'alerts' | 'energy';
 
-/** Every event type, named `gridstream.<aggregate>.<event>.v<N>`. */
+/**
+ * Every current event type, named `gridstream.<aggregate>.<event>.v<N>`: the newest version of
+ * each, the one producers write and consumers see (older ones: upcasters.ts).
+ */
 export const EventType = {
   readingReported: 'gridstream.reading.reported.v1',
-  deviceRegistered: 'gridstream.device.registered.v1',
+  deviceRegistered: 'gridstream.device.registered.v2',
   deviceUpdated: 'gridstream.device.updated.v1',
   deviceDecommissioned: 'gridstream.device.decommissioned.v1',
   deviceRestored: 'gridstream.device.restored.v1',
@@ -68,7 +71,7 @@ export type EventType = (typeof EventType)[keyof typeof EventType];
 /** The payload type of each current event type. */
 export interface EventDataByType {
   'gridstream.reading.reported.v1': ReadingReportedV1;
-  'gridstream.device.registered.v1': DeviceRegisteredV1;
+  'gridstream.device.registered.v2': DeviceRegisteredV2;
   'gridstream.device.updated.v1': DeviceUpdatedV1;
   'gridstream.device.decommissioned.v1': DeviceDecommissionedV1;
   'gridstream.device.restored.v1': DeviceRestoredV1;
@@ -116,8 +119,9 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
   },
   [EventType.deviceRegistered]: {
     topic: 'devices',
-    schema: DeviceRegisteredV1,
-    description: 'A device joined a site.',
+    schema: DeviceRegisteredV2,
+    description:
+      'A device joined a site. v2: the rating and the counter register size are in nameplate (v1 had them at the top level).',
   },
   [EventType.deviceUpdated]: {
     topic: 'devices',
@@ -251,18 +255,6 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     description: "An alert's condition ended, or its device was decommissioned.",
   },
 };
-
-/**
- * An upcaster turns the payload of an older event version into the next version's.
- * Consumers only ever see the newest version; old events stay in the log unchanged.
- */
-export interface Upcaster {
-  readonly to: string;
-  readonly upcast: (data: unknown) => unknown;
-}
-
-/** Old type -> how to reach the next version. Empty while every type is at v1. */
-export const upcasters: Readonly<Record<string, Upcaster>> = {};
 
 export function isEventType(type: string): type is EventType {
   return Object.hasOwn(catalogue, type);

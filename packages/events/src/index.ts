@@ -3,6 +3,7 @@ export * from './device-actions.ts';
 export * from './payloads.ts';
 export * from './registry-payloads.ts';
 export * from './catalogue.ts';
+export * from './upcasters.ts';
 export * from './envelope.ts';
 export * from './kafka-codec.ts';
 export * from './issues.ts';

@@ -8,6 +8,7 @@ import {
   encodeEvent,
   EventType,
   isTimestamp,
+  SupersededEventType,
   timestampMs,
   Timestamp,
   validAttributes,
@@ -191,9 +192,29 @@ describe('JSON Schema export', () => {
     const schema = catalogueJsonSchema() as {
       $defs: Record<string, { 'x-topic': string; properties: object }>;
     };
-    expect(Object.keys(schema.$defs).sort()).toEqual(Object.values(EventType).sort());
+    expect(Object.keys(schema.$defs).sort()).toEqual(
+      [...Object.values(EventType), ...Object.values(SupersededEventType)].sort(),
+    );
     expect(schema.$defs[EventType.readingReported]?.['x-topic']).toBe('readings');
     expect(schema.$defs[EventType.readingReported]?.properties).toHaveProperty('importWh');
+  });
+
+  it('carries both versions of a registration, the old one naming the version it decodes as', () => {
+    const schema = catalogueJsonSchema() as {
+      $defs: Record<
+        string,
+        { 'x-topic': string; 'x-superseded-by'?: string; properties: object } | undefined
+      >;
+    };
+    const v1 = schema.$defs['gridstream.device.registered.v1'];
+    const v2 = schema.$defs['gridstream.device.registered.v2'];
+    expect(v1?.['x-superseded-by']).toBe('gridstream.device.registered.v2');
+    expect(v1?.properties).toHaveProperty('ratedPowerW');
+    expect(v1?.properties).not.toHaveProperty('nameplate');
+    expect(v2?.['x-superseded-by']).toBeUndefined();
+    expect(v2?.properties).toHaveProperty('nameplate');
+    expect(v2?.properties).not.toHaveProperty('ratedPowerW');
+    expect([v1?.['x-topic'], v2?.['x-topic']]).toEqual(['devices', 'devices']);
   });
 });
 

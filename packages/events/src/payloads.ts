@@ -95,6 +95,31 @@ export const DeviceRegisteredV1 = z.strictObject({
 });
 export type DeviceRegisteredV1 = z.infer<typeof DeviceRegisteredV1>;
 
+/**
+ * What the device's rating plate says, as far as the registration knows it. v2 of a registration
+ * groups these facts so that the next ones (a model, a serial number, the phases it is wired to)
+ * join them as optional fields without crowding the registration itself (docs/events.md,
+ * Versions). `{}` says as much as no nameplate.
+ */
+export const DeviceNameplate = z.strictObject({
+  ratedPowerW: DeviceRegisteredV1.shape.ratedPowerW,
+  counterWrapWh: DeviceRegisteredV1.shape.counterWrapWh,
+});
+export type DeviceNameplate = z.infer<typeof DeviceNameplate>;
+
+/** v1's `ratedPowerW` and `counterWrapWh` moved into `nameplate`; nothing else changed. */
+export const DeviceRegisteredV2 = z.strictObject({
+  deviceId: EntityId,
+  siteId: EntityId,
+  kind: DeviceKind,
+  role: DeviceRole,
+  name: DeviceRegisteredV1.shape.name,
+  timeZone: TimeZone,
+  nameplate: DeviceNameplate.optional(),
+  actor: Actor.optional(),
+});
+export type DeviceRegisteredV2 = z.infer<typeof DeviceRegisteredV2>;
+
 export const DeviceUpdatedV1 = z.strictObject({
   deviceId: EntityId,
   name: z.string().min(1).max(200).optional(),

@@ -1,4 +1,5 @@
 import type { Sender } from '@questdb/nodejs-client';
+import { isEventType, upcastToCurrent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import type { QuestDbReader } from './reader.ts';
 
@@ -67,7 +68,8 @@ interface EventRow {
 /**
  * A device's archived events with event time in [fromMs, toMs), oldest first (log order among
  * events of the same instant). The rows were validated when they were consumed, so they are
- * read back as catalogue events without validating again.
+ * read back as catalogue events without validating again; a row archived as a version since
+ * superseded (its type and data as they were then) is upcast, as decoding it from Kafka would.
  */
 export async function readDeviceEvents(
   reader: QuestDbReader,
@@ -87,18 +89,19 @@ export async function readDeviceEvents(
       ],
     ),
   );
-  return rows.map(
-    (row) =>
-      ({
-        id: row.id,
-        type: row.type,
-        source: row.source,
-        subject: row.subject,
-        time: row.ts.toISOString(),
-        tenant: row.tenant,
-        data: JSON.parse(row.data) as unknown,
-      }) as GridstreamEvent,
-  );
+  return rows.map((row) => {
+    const archived = JSON.parse(row.data) as unknown;
+    const current = isEventType(row.type) ? undefined : upcastToCurrent(row.type, archived);
+    return {
+      id: row.id,
+      type: current?.ok ? current.type : row.type,
+      source: row.source,
+      subject: row.subject,
+      time: row.ts.toISOString(),
+      tenant: row.tenant,
+      data: current?.ok ? current.data : archived,
+    } as GridstreamEvent;
+  });
 }
 
 /** A table nobody has written to yet does not exist: it holds no rows. */

@@ -301,10 +301,18 @@ export function decideRegistry(
         role: command.role,
         name: command.name,
         timeZone: site.timeZone,
-        ...(command.ratedPowerW === undefined ? {} : { ratedPowerW: command.ratedPowerW }),
-        ...(command.counterWrapWh === undefined ? {} : { counterWrapWh: command.counterWrapWh }),
+        ...(command.ratedPowerW === undefined && command.counterWrapWh === undefined
+          ? {}
+          : {
+              nameplate: {
+                ...(command.ratedPowerW === undefined ? {} : { ratedPowerW: command.ratedPowerW }),
+                ...(command.counterWrapWh === undefined
+                  ? {}
+                  : { counterWrapWh: command.counterWrapWh }),
+              },
+            }),
         actor,
-      });
+      } satisfies EventOf<typeof EventType.deviceRegistered>['data']);
     }
     case 'update-device': {
       if (device === undefined || device.status === 'unregistered')
@@ -447,9 +455,10 @@ export function evolveDeviceFacts(
 ): DeviceFacts | undefined {
   switch (event.type) {
     case EventType.deviceRegistered: {
-      const { actor: _actor, ...registration } = event.data;
+      const { actor: _actor, nameplate, ...registration } = event.data;
       return {
         ...registration,
+        ...nameplate,
         status: device?.status === 'decommissioned' ? 'decommissioned' : 'active',
       };
     }

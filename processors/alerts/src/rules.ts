@@ -203,7 +203,8 @@ export type RegistryEvent = EventOf<
 export function foldRegistryEvent(state: DeviceAlertState, event: RegistryEvent): AlertFold {
   switch (event.type) {
     case EventType.deviceRegistered: {
-      const { siteId, ratedPowerW, counterWrapWh } = event.data;
+      const { siteId, nameplate } = event.data;
+      const { ratedPowerW, counterWrapWh } = nameplate ?? {};
       const { ratedPowerW: _previous, counterWrapWh: _previousWrap, ...rest } = state;
       return {
         state: withWatch({

@@ -34,8 +34,10 @@ function registered(ratedPowerW?: number, counterWrapWh?: number): RegistryEvent
       role: 'grid',
       name: 'meter',
       timeZone: 'Europe/Berlin',
-      ...(ratedPowerW === undefined ? {} : { ratedPowerW }),
-      ...(counterWrapWh === undefined ? {} : { counterWrapWh }),
+      nameplate: {
+        ...(ratedPowerW === undefined ? {} : { ratedPowerW }),
+        ...(counterWrapWh === undefined ? {} : { counterWrapWh }),
+      },
     },
   };
 }

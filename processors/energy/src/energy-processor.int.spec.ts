@@ -352,7 +352,7 @@ describe('the energy processor on the real Kafka and QuestDB', () => {
     const wrapping = registration('wrap-meter', 'grid');
     if (wrapping.type !== EventType.deviceRegistered) throw new Error('not a registration');
     await publisher.publish([
-      { ...wrapping, data: { ...wrapping.data, counterWrapWh: 100_000 } },
+      { ...wrapping, data: { ...wrapping.data, nameplate: { counterWrapWh: 100_000 } } },
       registration('plain-meter', 'grid'),
     ]);
     const counters = [99_000, 99_500, 99_900, 200, 700];

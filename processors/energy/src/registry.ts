@@ -37,7 +37,8 @@ export class DeviceRegistry {
     const key = `${event.tenant}/${event.subject}`;
     switch (event.type) {
       case EventType.deviceRegistered: {
-        const { siteId, timeZone, kind, role, counterWrapWh } = event.data;
+        const { siteId, timeZone, kind, role, nameplate } = event.data;
+        const counterWrapWh = nameplate?.counterWrapWh;
         const placement = {
           siteId,
           timeZone,

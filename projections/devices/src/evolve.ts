@@ -118,10 +118,11 @@ export function evolveDevice(state: DeviceView | null, event: GridstreamEvent): 
   switch (event.type) {
     case EventType.deviceRegistered: {
       // who registered it is history (GET /v1/devices/:id/history), not the device's state
-      const { deviceId: _deviceId, actor: _actor, ...registry } = event.data;
+      const { deviceId: _deviceId, actor: _actor, nameplate, ...registry } = event.data;
       return {
         ...current,
         ...registry,
+        ...nameplate,
         status: current.status === 'decommissioned' ? 'decommissioned' : 'active',
         registeredAt: isoUtc(event.time),
       };

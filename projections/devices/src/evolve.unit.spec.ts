@@ -1,5 +1,5 @@
 import { EventType } from '@gridstream/events';
-import type { DeviceRegisteredV1, EventOf, ReadingReportedV1 } from '@gridstream/events';
+import type { DeviceRegisteredV2, EventOf, ReadingReportedV1 } from '@gridstream/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evolveDevice, isoUtc } from './evolve.ts';
@@ -7,14 +7,14 @@ import type { DeviceView } from './evolve.ts';
 
 const tenant = 'acme';
 const deviceId = 'site-001-meter';
-const registry: DeviceRegisteredV1 = {
+const registry: DeviceRegisteredV2 = {
   deviceId,
   siteId: 'site-001',
   kind: 'meter',
   role: 'grid',
   name: 'Main meter',
   timeZone: 'Europe/Berlin',
-  ratedPowerW: 17_000,
+  nameplate: { ratedPowerW: 17_000 },
 };
 
 let eventSeq = 0;
@@ -32,7 +32,7 @@ function envelope<T extends EventType>(type: T, time: string, data: EventOf<T>['
   } as EventOf<T>;
 }
 
-const registered = (time: string, data: DeviceRegisteredV1 = registry) =>
+const registered = (time: string, data: DeviceRegisteredV2 = registry) =>
   envelope(EventType.deviceRegistered, time, data);
 
 const reading = (time: string, fields: Partial<ReadingReportedV1> = {}) =>

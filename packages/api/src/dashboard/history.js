@@ -58,10 +58,15 @@ export function describeHistory(events, formatTime) {
     const attempt = number(data['attempt']);
     const ofAttempt = attempt === undefined ? '' : ` (attempt ${attempt})`;
     switch (event.type.slice(PREFIX.length)) {
-      case 'device.registered.v1': {
+      // the API upcasts what was archived as v1 (docs/events.md, Versions)
+      case 'device.registered.v2': {
+        const nameplate = data['nameplate'];
         device.name = text(data['name']);
         device.role = text(data['role']);
-        device.ratedPowerW = number(data['ratedPowerW']);
+        device.ratedPowerW =
+          typeof nameplate === 'object' && nameplate !== null
+            ? number(/** @type {Record<string, unknown>} */ (nameplate)['ratedPowerW'])
+            : undefined;
         const rated = device.ratedPowerW === undefined ? '' : `, rated ${device.ratedPowerW} W`;
         return line(
           `registered on site ${text(data['siteId']) ?? '?'} as ${text(data['kind']) ?? '?'} ` +

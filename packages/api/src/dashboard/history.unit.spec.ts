@@ -31,7 +31,8 @@ const asIs: Format = (time) => time;
 let n = 0;
 const event = (type: string, time: string, data: Record<string, unknown>): ArchivedEvent => ({
   id: `e${++n}`,
-  type: `gridstream.${type}.v1`,
+  // a type without a version is v1
+  type: /\.v\d+$/.test(type) ? `gridstream.${type}` : `gridstream.${type}.v1`,
   time,
   source: 'test',
   subject: 'plug-1',
@@ -44,12 +45,12 @@ describe("a device's history in words", () => {
   it('says what a registry change did, with the old value of what changed, and who did it', () => {
     // given a registration, a rename, a decommission without reason and a restore
     const events = [
-      event('device.registered', '2026-01-01T00:00:00Z', {
+      event('device.registered.v2', '2026-01-01T00:00:00Z', {
         siteId: 'home',
         kind: 'smart_plug',
         role: 'consumer',
         name: 'Kettle',
-        ratedPowerW: 2000,
+        nameplate: { ratedPowerW: 2000 },
         actor: 'key:abc',
       }),
       event('device.updated', '2026-01-02T00:00:00Z', {
