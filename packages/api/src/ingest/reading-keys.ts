@@ -103,13 +103,19 @@ export type KeyExpiry = 'ttl-index' | 'sweep';
 
 /** How often the sweep deletes expired records (FerretDB 1.x has no TTL indexes). */
 export const KEY_SWEEP_INTERVAL_MS = 10 * 60_000;
+/**
+ * Records one delete of the sweep removes at most: a day's keys go in many short writes rather
+ * than one long one that keys being claimed meanwhile would wait behind.
+ */
+export const KEY_SWEEP_BATCH = 1_000;
 
 /**
  * Makes the collection's indexes: a TTL index on `expiresAt` where the server has them
  * (MongoDB); FerretDB 1.24 answers "Index option expireAfterSeconds is not implemented yet"
  * (code 238), so there a plain index serves a sweep this process runs every
- * KEY_SWEEP_INTERVAL_MS. Expiry does not depend on either: a record past `expiresAt` counts as
- * none (decideKeyStep), so they only bound the collection's size.
+ * KEY_SWEEP_INTERVAL_MS, KEY_SWEEP_BATCH records a delete. Expiry does not depend on either: a
+ * record past `expiresAt` counts as none (decideKeyStep), so they only bound the collection's
+ * size (docs/data-lifecycle.md).
  */
 export async function prepareReadingKeys(
   db: Db,
@@ -117,8 +123,22 @@ export async function prepareReadingKeys(
   nowMs: () => number = Date.now,
 ): Promise<{ readonly expiry: KeyExpiry; sweep(): Promise<number>; stop(): void }> {
   const keys: Collection<ReadingKeyDocument> = db.collection(READING_KEYS_COLLECTION);
-  const sweep = async () =>
-    (await keys.deleteMany({ expiresAt: { $lte: new Date(nowMs()) } })).deletedCount;
+  const sweep = async () => {
+    const expired = { expiresAt: { $lte: new Date(nowMs()) } };
+    let deleted = 0;
+    for (;;) {
+      const ids = (
+        await keys
+          .find(expired, { projection: { _id: 1 } })
+          .sort({ expiresAt: 1 })
+          .limit(KEY_SWEEP_BATCH)
+          .toArray()
+      ).map((record) => record._id);
+      if (ids.length > 0)
+        deleted += (await keys.deleteMany({ ...expired, _id: { $in: ids } })).deletedCount;
+      if (ids.length < KEY_SWEEP_BATCH) return deleted;
+    }
+  };
   let expiry: KeyExpiry = 'ttl-index';
   try {
     await keys.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
