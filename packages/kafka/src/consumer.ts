@@ -6,6 +6,7 @@ import type { GridstreamEvent, TimePlausibility } from '@gridstream/events';
 import { readRecordText } from './record-text.ts';
 import { logLine } from './client.ts';
 import { DeadLetterWriter } from './dlq.ts';
+import { redrivenForAnotherGroup } from './dead-letters.ts';
 import { coPartitionedAssigner } from './group-assigners.ts';
 import type { DeadLetter } from './dlq.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicMaxMessageBytes, topicRoleOf } from './topics.ts';
@@ -259,6 +260,8 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     const letters: DeadLetter[] = [];
     const role = topicRoleOf(batch.topic);
     for (const message of batch.messages) {
+      // A letter redriven for another group only: this group handled the original.
+      if (redrivenForAnotherGroup(message, options.groupId)) continue;
       const decoded = decodeEvent(message, readRecordText, timeBounds);
       let reason = decoded.ok ? undefined : decoded.reason;
       // Each topic carries only the types catalogued for it: a registration among readings

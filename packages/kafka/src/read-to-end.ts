@@ -13,6 +13,31 @@ export async function readTopicToEnd(
   topic: string,
   timeoutMs = 30_000,
 ): Promise<KafkaMessage[]> {
+  const byPartition = new Map<number, KafkaMessage[]>();
+  await scanTopicToEnd(
+    kafka,
+    topic,
+    (message, partition) => {
+      const kept = byPartition.get(partition) ?? [];
+      kept.push(message);
+      byPartition.set(partition, kept);
+    },
+    timeoutMs,
+  );
+  return [...byPartition].sort(([a], [b]) => a - b).flatMap(([, messages]) => messages);
+}
+
+/**
+ * Hands every committed record of a topic up to its end as it was when called to `visit`, each
+ * partition in offset order (partitions interleaved), holding none of them: what a reader keeps
+ * is up to it, so a large topic can be read in little memory. See readTopicToEnd.
+ */
+export async function scanTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  visit: (message: KafkaMessage, partition: number) => void,
+  timeoutMs = 30_000,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `read-to-end.${randomUUID()}`;
@@ -22,8 +47,7 @@ export async function readTopicToEnd(
         .filter((p) => BigInt(p.high) > BigInt(p.low))
         .map((p) => [p.partition, BigInt(p.high)]),
     );
-    if (ends.size === 0) return [];
-    const byPartition = new Map<number, KafkaMessage[]>();
+    if (ends.size === 0) return;
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
     await consumer.connect();
     try {
@@ -47,17 +71,14 @@ export async function readTopicToEnd(
       await consumer.run({
         eachBatch: async ({ batch }) => {
           const end = limits.get(batch.partition) ?? 0n;
-          const kept = byPartition.get(batch.partition) ?? [];
           for (const message of batch.messages)
-            if (BigInt(message.offset) < end) kept.push(message);
-          byPartition.set(batch.partition, kept);
+            if (BigInt(message.offset) < end) visit(message, batch.partition);
         },
       });
       await done;
     } finally {
       await consumer.disconnect();
     }
-    return [...byPartition].sort(([a], [b]) => a - b).flatMap(([, messages]) => messages);
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
