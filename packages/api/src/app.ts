@@ -10,6 +10,7 @@ import { dashboardRoutes } from './dashboard/routes.ts';
 import { createApiMetrics, instrumentHttp, observeDelivery } from './metrics.ts';
 import { installOpenApi } from './openapi.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { deviceHistoryRoutes } from './routes/device-history.ts';
 import { deviceListRoutes } from './routes/device-list.ts';
@@ -81,6 +82,7 @@ export async function buildApp(
   await app.register(siteRoutes, { deps });
   await app.register(registryRoutes, { deps });
   await app.register(alertRoutes, { deps });
+  await app.register(deadLetterRoutes, { deps });
   await app.register(commandRoutes, { deps });
   await app.register(streamRoutes, { feed: deps.live });
   await app.register(seriesRoutes, { deps });

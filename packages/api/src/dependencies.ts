@@ -1,5 +1,5 @@
 import type { CommandBus } from '@gridstream/commands';
-import type { KafkaObservation } from '@gridstream/kafka';
+import type { KafkaObservation, LetterFilter, LetterScan } from '@gridstream/kafka';
 import type { ProjectionReader } from '@gridstream/projection';
 import type { AlertView } from '@gridstream/projection-alerts';
 import type { CommandView } from '@gridstream/projection-commands';
@@ -53,6 +53,11 @@ export interface ApiDependencies {
   readonly offlineAfterMs: number;
   /** Each backing service and whether it answered; used by /readyz. */
   readonly checkReadiness: () => Promise<Record<string, boolean>>;
+  /** The DLQ's letters that pass a filter (findLetters on the deployment's DLQ topic). */
+  readonly deadLetters: (
+    filter: LetterFilter,
+    options: { readonly keepBytes: boolean },
+  ) => Promise<LetterScan>;
   /** The consumer groups' lag and the DLQ's size, for /metrics. */
   readonly observeKafka: () => Promise<KafkaObservation>;
 }

@@ -122,3 +122,46 @@ export const CancellationRefusals = {
     'CONFLICT: the command was acknowledged or has finished; `reason` says which',
   ),
 };
+
+const DeadLetterSummary = z.object({
+  id: z.string().describe('partition-offset in the DLQ topic'),
+  dlqTime: isoTime.describe('when the DLQ took it'),
+  source: z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }),
+  consumerGroup: z.string().nullable().describe('the consumer group that could not use it'),
+  stage: z.string().nullable().describe('decode or process'),
+  reason: z.string(),
+  failedAt: isoTime.nullable(),
+  tenant: z.string().nullable(),
+  type: z.string().nullable().describe("the original's CloudEvents type"),
+  truncated: z.array(z.string()).describe('what was cut to fit the DLQ: value, headers, key'),
+  originalSize: z.number().int().nullable(),
+  originalSha256: z.string().nullable(),
+  redrive: z
+    .object({
+      letter: z.string(),
+      at: isoTime,
+      topic: z.string(),
+      partition: z.number().int(),
+      group: z.string().nullable().describe('the one group it went back for; null: every group'),
+      upcast: z.boolean(),
+      by: z.string(),
+    })
+    .nullable()
+    .describe('set once gridstream dlq redrive put it back'),
+});
+
+export const DeadLettersResponse = z.object({
+  letters: z.array(DeadLetterSummary).describe('newest first'),
+  matched: z.number().int().describe('letters that match, before the limit'),
+});
+
+const HumanBytes = z
+  .union([z.object({ text: z.string() }), z.object({ base64: z.string() })])
+  .nullable()
+  .describe('as text when it is UTF-8, else base64');
+
+export const DeadLetterResponse = DeadLetterSummary.extend({
+  headers: z.record(z.string(), z.array(z.string())).describe("the original's headers"),
+  key: HumanBytes,
+  value: HumanBytes,
+});

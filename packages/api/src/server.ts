@@ -8,6 +8,7 @@ import {
   createKafka,
   kafkaSettings,
   createTopicsIfMissing,
+  findLetters,
   observeKafka,
   topicNames,
 } from '@gridstream/kafka';
@@ -171,6 +172,7 @@ export async function startApi(
         mongodb: await answers(() => mongo.db.command({ ping: 1 })),
       }),
       observeKafka: () => observeKafka(kafka, config.GS_TOPIC_PREFIX, topics.dlq),
+      deadLetters: (filter, options) => findLetters(kafka, topics.dlq, filter, options),
     },
     {
       logger: config.GS_LOG_LEVEL === 'silent' ? false : { level: config.GS_LOG_LEVEL },

@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { OPENAPI_JSON_URL, SCOPES, startApi } from '@gridstream/api';
 import type { RunningApi, Scope } from '@gridstream/api';
-import { EventType } from '@gridstream/events';
+import { encodeEvent, EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { createEventPublisher, createKafka, kafkaSettings, topicNames } from '@gridstream/kafka';
 import { startAlertsProcessor } from '@gridstream/processor-alerts';
@@ -32,6 +32,7 @@ const B = 'tenant-b';
 let api: RunningApi;
 let document: OpenApiDocument;
 let commandId = '';
+let letterIdOfA = '';
 const keyOf = {} as Record<'aAdmin' | 'bAdmin', string>;
 let idempotencyKeys = 0;
 
@@ -152,6 +153,11 @@ const FIXTURES: Record<string, Fixture> = {
     body: () => ({}),
   },
   'POST /v1/devices/{id}/restore': { url: () => '/v1/devices/spare-a/restore', body: () => ({}) },
+  'GET /v1/admin/dead-letters': {
+    url: () => '/v1/admin/dead-letters',
+    showsA: (body) => (body as { letters: unknown[] }).letters.length > 0,
+  },
+  'GET /v1/admin/dead-letters/{id}': { url: () => `/v1/admin/dead-letters/${letterIdOfA}` },
   'POST /v1/devices/{id}/move': {
     url: () => '/v1/devices/spare-a/move',
     body: () => ({ toSiteId: 'site-a2' }),
@@ -322,6 +328,30 @@ beforeAll(async () => {
   });
   expect(command.statusCode).toBe(202);
   commandId = command.json<{ commandId: string }>().commandId;
+  // and a reading no consumer can use, sent straight to Kafka: a dead letter of A's
+  const producer = kafka.producer();
+  await producer.connect();
+  stopAfterAll(() => producer.disconnect());
+  const bad = encodeEvent({
+    id: 'bad-a',
+    type: EventType.readingReported,
+    source: 'e2e',
+    subject: 'meter-a',
+    time: '2026-11-20T11:20:00Z',
+    tenant: A,
+    data: { deviceId: 'meter-a', powerW: 1, quality: 'good' },
+  });
+  await producer.send({
+    topic: topicNames(config.GS_TOPIC_PREFIX).readings,
+    messages: [{ ...bad, value: '{"deviceId":"meter-a","powerW":"x"}' }],
+  });
+  letterIdOfA = await eventually("tenant A's dead letter", async () => {
+    const listed = await api.app.inject({
+      url: '/v1/admin/dead-letters',
+      headers: { authorization: keyOf.aAdmin },
+    });
+    return listed.json<{ letters: { id: string }[] }>().letters[0]?.id;
+  });
 
   // Until every read of tenant A shows A's data, a refusal to B would prove nothing.
   for (const { key, method } of protectedOperations()) {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { v7 as uuidv7 } from 'uuid';
 import { DASHBOARD_PATH } from '@gridstream/api';
-import { loadConfigOrExit } from '@gridstream/config';
+import { loadConfigOrExit, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { catalogueJsonSchema } from '@gridstream/events';
 import { EventType } from '@gridstream/events';
@@ -25,6 +25,7 @@ import { mqttSettings } from '@gridstream/mqtt';
 import { startMqttDemo } from './mqtt-demo.ts';
 import { MQTT_KEYS_USAGE, MQTT_USAGE, mqttCommand, mqttKeysCommand } from './mqtt-cli.ts';
 import { REGISTRY_USAGE, registryCommand } from './registry-cli.ts';
+import { DLQ_USAGE, dlqCommand } from './dlq-cli.ts';
 import { RUN_USAGE, serviceArgv, serviceNamed, SERVICES, waitUntilReady } from './services.ts';
 import { ServiceSupervisor } from './supervisor.ts';
 
@@ -47,6 +48,7 @@ commands:
   devices    import a file of devices, decommission or restore one, as the operator (devices --help)
   sites      add a site, as the operator (sites --help)
   bench      benchmarks against the running stack (bench --help)
+  dlq        list and show dead letters, and put them back on their topic (dlq --help)
   clean      remove what interrupted tests and benches left on the stack's servers: topics
              test-* and bench-*, QuestDB tables and views test_* and bench_*, MongoDB databases
              test_* and bench_* (never gridstream's own); --dry-run lists them. Not while tests
@@ -141,6 +143,7 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
     kafka,
     topicNames(config.GS_TOPIC_PREFIX),
     config.GS_TOPIC_PARTITIONS,
+    topicRetention(config),
   );
   const supervisor = new ServiceSupervisor(log);
   // Each service its own health and metrics port (/healthz, /readyz, /metrics), from 9464 on.
@@ -309,6 +312,12 @@ async function main(argv: readonly string[]): Promise<void> {
     const noun = argv[0];
     await subcommand([noun], argv.slice(1), REGISTRY_USAGE, async (args, out) => {
       process.exitCode = await registryCommand(loadConfigOrExit(), noun, args, out);
+    });
+    return;
+  }
+  if (argv[0] === 'dlq') {
+    await subcommand(['dlq'], argv.slice(1), DLQ_USAGE, async (args, out) => {
+      process.exitCode = await dlqCommand(loadConfigOrExit(), args, out);
     });
     return;
   }

@@ -8,6 +8,7 @@ import {
   createKafka,
   kafkaSettings,
   fetchEndOffsets,
+  RedriveHeader,
   startGlobalTable,
   topicNames,
 } from '@gridstream/kafka';
@@ -198,6 +199,9 @@ export async function replayEvents(config: Config, options: ReplayOptions): Prom
             if (offset < range.start) continue;
             if (offset >= range.end) break;
             scanned++;
+            // A dead letter put back (gridstream dlq redrive) is the same event again: the
+            // original is in the log where its producer put it, and is what is written.
+            if (message.headers?.[RedriveHeader.from] !== undefined) continue;
             const attributes = replayAttributesOf(message.headers);
             if (attributes === undefined || message.value === null) continue;
             if (!matchesFilter(attributes, filter)) continue;
