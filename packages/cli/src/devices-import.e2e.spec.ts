@@ -113,7 +113,7 @@ describe('gridstream devices import', () => {
     expect(count).toBe(DEVICES);
     // each registration names the operator who imported it, never a key
     const registrations = (await readTopic(config, 'devices')).filter(
-      (m) => m.headers['ce_type'] === 'gridstream.device.registered.v1',
+      (m) => m.headers['ce_type'] === 'gridstream.device.registered.v2',
     );
     expect(registrations).toHaveLength(DEVICES);
     expect(

@@ -286,7 +286,7 @@ describe('the audit trail', () => {
       return events !== undefined && events.length >= 5 ? events : undefined;
     });
     expect(device.map((e) => [e.type, e.data.actor])).toEqual([
-      ['gridstream.device.registered.v1', `key:${keyId}`],
+      ['gridstream.device.registered.v2', `key:${keyId}`],
       ['gridstream.device.decommissioned.v1', `key:${keyId}`],
       ['gridstream.device.restored.v1', `key:${keyId}`],
       ['gridstream.device.updated.v1', `key:${keyId}`],

@@ -134,7 +134,7 @@ describe('poison sent straight to Kafka', () => {
         const reasons = letters.map((letter) => letter.headers[DlqHeader.error] ?? '');
         expect(reasons.filter((r) => /junk/.test(r))).toHaveLength(7);
         expect(reasons).toContainEqual(
-          expect.stringMatching(/type gridstream.device.registered.v1 does not belong on topic/),
+          expect.stringMatching(/type gridstream.device.registered.v2 does not belong on topic/),
         );
         expect(reasons).toContainEqual(expect.stringMatching(/implausible time: 9999-12-31/));
         expect(reasons).toContainEqual(expect.stringMatching(/implausible time: 1970-01-01/));

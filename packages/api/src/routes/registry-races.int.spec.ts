@@ -87,7 +87,7 @@ describe('the registry write side under racing requests', () => {
     const types = (await readTopic(config, 'devices')).map((m) => m.headers['ce_type']);
     expect(types.sort()).toEqual([
       'gridstream.device.decommissioned.v1',
-      'gridstream.device.registered.v1',
+      'gridstream.device.registered.v2',
       'gridstream.site.registered.v1',
     ]);
   });
