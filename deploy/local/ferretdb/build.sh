@@ -24,8 +24,9 @@ cd "$here"
 # into an empty module cache but never rewrites go.mod/go.sum.
 export CGO_ENABLED=0 GOFLAGS="-mod=readonly"
 
-# FerretDB v1.24.2 carries bugs gridstream hits, fixed by the whole-file replacements
-# under patches/ (same paths as in the module; the changes are marked "gridstream patch").
+# FerretDB v1.24.2 carries bugs and gaps gridstream hits, fixed by the whole-file replacements
+# under patches/ (same paths as in the module; the changes are marked "gridstream patch"), and
+# one file of gridstream's own (internal/handler/views.go, copied in the same way).
 # patches/README.md lists them: what each bug is and what it did to gridstream.
 # Go refuses -overlay on module-cache files, so build against a patched copy of the
 # module (3 MB) through a temporary -modfile with a replace directive; go.mod and

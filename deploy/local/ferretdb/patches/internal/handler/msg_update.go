@@ -97,6 +97,12 @@ func (h *Handler) updateDocument(ctx context.Context, params *common.UpdateParam
 		return 0, 0, nil, lazyerrors.Error(err)
 	}
 
+	// gridstream patch: views are read-only (see views.go); an upsert must not create a
+	// collection under a view's name either.
+	if err = h.refuseWrite(ctx, db, params.DB, params.Collection, "update"); err != nil {
+		return 0, 0, nil, err
+	}
+
 	err = db.CreateCollection(ctx, &backends.CreateCollectionParams{Name: params.Collection})
 
 	switch {
