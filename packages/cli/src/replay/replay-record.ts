@@ -1,10 +1,20 @@
 import { isUtf8 } from 'node:buffer';
-import { CeHeader, catalogueJsonSchema, EventType } from '@gridstream/events';
+import {
+  CeHeader,
+  catalogueJsonSchema,
+  EventType,
+  isEventType,
+  isSupersededEventType,
+  SupersededEventType,
+  upcasters,
+  upcastToCurrent,
+} from '@gridstream/events';
 
 /**
  * One event as replay sees it: the CloudEvents attributes from the headers and the data as the
- * raw JSON text it was stored as. Replay never parses or re-validates `data` to filter or to
- * write NDJSON; it passes the stored bytes through, so it is fast and shows history as stored.
+ * raw JSON text it was stored as. Replay never parses or re-validates the `data` of a current
+ * type to filter or to write NDJSON; it passes the stored bytes through, so it is fast and shows
+ * history as stored. An event of a superseded version is upcast (`currentVersionOf`).
  */
 export interface ReplayAttributes {
   readonly id: string;
@@ -69,6 +79,31 @@ export interface ReplayFilter {
   readonly types?: ReadonlySet<string> | undefined;
 }
 
+/**
+ * The event as its current version, as consumers see it (docs/events.md, Versions): a current
+ * type's attributes and stored bytes as they are (one lookup), an old version's upcast. A record
+ * that does not upcast (not JSON, invalid, a type nobody knows) stays as stored.
+ */
+export function currentVersionOf(
+  attributes: ReplayAttributes,
+  data: Buffer,
+): { readonly attributes: ReplayAttributes; readonly data: Buffer } {
+  if (isEventType(attributes.type) || !isSupersededEventType(attributes.type))
+    return { attributes, data };
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch {
+    return { attributes, data };
+  }
+  const upcast = upcastToCurrent(attributes.type, json);
+  if (!upcast.ok) return { attributes, data };
+  return {
+    attributes: { ...attributes, type: upcast.type },
+    data: Buffer.from(JSON.stringify(upcast.data)),
+  };
+}
+
 export function matchesFilter(record: ReplayAttributes, filter: ReplayFilter): boolean {
   const timeMs = Date.parse(record.time);
   return (
@@ -80,12 +115,22 @@ export function matchesFilter(record: ReplayAttributes, filter: ReplayFilter): b
   );
 }
 
+/** The current type a superseded one decodes as (through its upcasters); a current type itself. */
+function currentTypeOf(type: string): string {
+  let current = type;
+  for (let hops = 0; isSupersededEventType(current) && hops < 16; hops++)
+    current = upcasters[current].to;
+  return current;
+}
+
 /**
- * Event types named in full or by their short form (`reading.reported`, `reading.reported.v1`).
- * Throws a RangeError naming the unknown ones.
+ * Event types named in full or by their short form (`reading.reported`, `reading.reported.v1`),
+ * each as its current version: replay writes old versions upcast, so `device.registered.v1`
+ * selects every registration, as `device.registered` does. Throws a RangeError naming the
+ * unknown ones.
  */
 export function resolveEventTypes(names: readonly string[]): Set<string> {
-  const all = Object.values(EventType) as string[];
+  const all = [...Object.values(EventType), ...Object.values(SupersededEventType)] as string[];
   const resolved = new Set<string>();
   const unknown: string[] = [];
   for (const name of names) {
@@ -94,7 +139,7 @@ export function resolveEventTypes(names: readonly string[]): Set<string> {
         type === name || type === `gridstream.${name}` || type.startsWith(`gridstream.${name}.v`),
     );
     if (match.length === 0) unknown.push(name);
-    for (const type of match) resolved.add(type);
+    for (const type of match) resolved.add(currentTypeOf(type));
   }
   if (unknown.length > 0) {
     throw new RangeError(`unknown event type ${unknown.join(', ')}; known: ${all.join(', ')}`);
@@ -162,6 +207,8 @@ export function csvColumns(types: ReadonlySet<string> | undefined): string[] {
   >;
   const fields: string[] = [];
   for (const [type, schema] of Object.entries(defs)) {
+    // replay writes old versions upcast: only current types have columns
+    if (!isEventType(type)) continue;
     if (types !== undefined && !types.has(type)) continue;
     for (const field of Object.keys(schema.properties ?? {})) {
       if (!fields.includes(field)) fields.push(field);

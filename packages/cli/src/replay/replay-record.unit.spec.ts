@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EventType } from '@gridstream/events';
+import { EventType, SupersededEventType } from '@gridstream/events';
 import {
   csvColumns,
+  currentVersionOf,
   csvField,
   csvRow,
   matchesFilter,
@@ -172,5 +173,59 @@ describe('output', () => {
     expect(cells.get('powerW')).toBe('12.5');
     expect(cells.get('phases')).toBe('"{""l1"":{""powerW"":12.5}}"');
     expect(cells.get('importWh')).toBe('');
+  });
+});
+
+describe('old event versions', () => {
+  const registrationV1 = {
+    ...record,
+    type: SupersededEventType.deviceRegisteredV1,
+    subject: 'meter-1',
+  };
+  const v1Data = {
+    deviceId: 'meter-1',
+    siteId: 'site-1',
+    kind: 'meter',
+    role: 'grid',
+    name: 'Main meter',
+    timeZone: 'Europe/Berlin',
+    ratedPowerW: 17000,
+    counterWrapWh: 1000000000,
+  };
+
+  it('writes a registration stored as v1 as v2, and a current type as stored, not copied', () => {
+    // given a registration a v1 producer wrote, and a reading
+    const { dataJson: _v1, ...v1Attributes } = registrationV1;
+    const { dataJson, ...readingAttributes } = record;
+    const readingBytes = Buffer.from(dataJson);
+    // when each is taken to its current version
+    const registration = currentVersionOf(v1Attributes, Buffer.from(JSON.stringify(v1Data)));
+    const reading = currentVersionOf(readingAttributes, readingBytes);
+    // then the registration is v2, its rating and register size in nameplate
+    expect(registration.attributes).toEqual({ ...v1Attributes, type: EventType.deviceRegistered });
+    const { ratedPowerW, counterWrapWh, ...rest } = v1Data;
+    expect(JSON.parse(registration.data.toString('utf8'))).toEqual({
+      ...rest,
+      nameplate: { ratedPowerW, counterWrapWh },
+    });
+    // and the reading's attributes and bytes are the very ones stored
+    expect(reading.attributes).toBe(readingAttributes);
+    expect(reading.data).toBe(readingBytes);
+  });
+
+  it('leaves an old version it cannot upcast as stored', () => {
+    const { dataJson: _v1, ...attributes } = registrationV1;
+    const notJson = Buffer.from('{"deviceId":');
+    const invalid = Buffer.from(JSON.stringify({ ...v1Data, ratedPowerW: -1 }));
+    expect(currentVersionOf(attributes, notJson)).toEqual({ attributes, data: notJson });
+    expect(currentVersionOf(attributes, invalid)).toEqual({ attributes, data: invalid });
+  });
+
+  it('selects every registration by any of its names, and gives CSV columns of current types only', () => {
+    for (const name of ['device.registered', 'device.registered.v1', EventType.deviceRegistered])
+      expect(resolveEventTypes([name])).toEqual(new Set([EventType.deviceRegistered]));
+    const columns = csvColumns(undefined);
+    expect(columns).toContain('nameplate');
+    expect(columns).not.toContain('counterWrapWh');
   });
 });

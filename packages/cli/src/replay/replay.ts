@@ -17,6 +17,7 @@ import {
   csvColumns,
   csvLine,
   csvRow,
+  currentVersionOf,
   matchesFilter,
   NdjsonChunk,
   replayAttributesOf,
@@ -202,13 +203,14 @@ export async function replayEvents(config: Config, options: ReplayOptions): Prom
             // A dead letter put back (gridstream dlq redrive) is the same event again: the
             // original is in the log where its producer put it, and is what is written.
             if (message.headers?.[RedriveHeader.from] !== undefined) continue;
-            const attributes = replayAttributesOf(message.headers);
-            if (attributes === undefined || message.value === null) continue;
+            const stored = replayAttributesOf(message.headers);
+            if (stored === undefined || message.value === null) continue;
+            const { attributes, data } = currentVersionOf(stored, message.value);
             if (!matchesFilter(attributes, filter)) continue;
             if (options.format === 'csv') {
-              csv += csvRow({ ...attributes, dataJson: message.value.toString('utf8') }, columns);
+              csv += csvRow({ ...attributes, dataJson: data.toString('utf8') }, columns);
             } else {
-              ndjson.add(attributes, message.value);
+              ndjson.add(attributes, data);
             }
             written++;
           }
