@@ -3,6 +3,7 @@ import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { loadConfigOrExit } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { isRetriable } from '@gridstream/errors';
+import { startTracing } from '@gridstream/telemetry';
 import { startHealthServer } from './health-server.ts';
 import type { HealthServer } from './health-server.ts';
 import { processHeapFlags, workerHeapLimits } from './worker-heap.ts';
@@ -47,6 +48,9 @@ export async function runService(
       process.exit(1);
     }
   }
+  // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/tracing.md); before the start, so the
+  // service's first batches are traced.
+  const tracing = await startTracing(`gridstream-${name.toLowerCase().replaceAll(' ', '-')}`);
   const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
   let delayMs = 250;
   let service: Stoppable | undefined;
@@ -70,7 +74,11 @@ export async function runService(
   const running = service;
   const stop = () => {
     health?.setReady(false);
-    void running.stop().finally(() => process.exit(0));
+    // The spans of the last batches leave before the process does.
+    void running
+      .stop()
+      .finally(() => tracing.shutdown())
+      .finally(() => process.exit(0));
   };
   // A worker thread gets no signals: the thread that started it asks it to stop (runWorkers).
   if (!isMainThread) parentPort?.once('message', stop);
