@@ -3,11 +3,13 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner
 import { isPoison, isRetriable } from '@gridstream/errors';
 import { decodeEvent, DEFAULT_TIME_PLAUSIBILITY } from '@gridstream/events';
 import type { GridstreamEvent, TimePlausibility } from '@gridstream/events';
+import { startProcessSpans, tracingEnabled } from '@gridstream/telemetry';
 import { readRecordText } from './record-text.ts';
 import { logLine } from './client.ts';
 import { DeadLetterWriter } from './dlq.ts';
 import { redrivenForAnotherGroup } from './dead-letters.ts';
 import { coPartitionedAssigner } from './group-assigners.ts';
+import { tracedRecordsOf } from './traced-records.ts';
 import type { DeadLetter } from './dlq.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicMaxMessageBytes, topicRoleOf } from './topics.ts';
 
@@ -90,6 +92,11 @@ export interface EventConsumerOptions {
    * is dead-lettered so its partition can move on (GS_CONSUMER_MAX_ATTEMPTS, default 5).
    */
   readonly maxAttempts?: number;
+  /**
+   * Whether a record carrying a sampled CloudEvents traceparent gets a `process` span while
+   * tracing is on (default true). A rebuild, which replays years of history, says false.
+   */
+  readonly traceRecords?: boolean;
 }
 
 /** The offset after a handled batch: where a restart of its partition may begin. */
@@ -232,6 +239,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
   const maxBytesPerPartition = options.maxBytesPerPartition ?? 4 * 1024 * 1024;
   const timeBounds = options.timeBounds ?? DEFAULT_TIME_PLAUSIBILITY;
   const maxAttempts = options.maxAttempts ?? 5;
+  const traceRecords = options.traceRecords ?? true;
   let dlqMaxBytes: Promise<number> | undefined;
   const deadLetters = new DeadLetterWriter(options.kafka, options.groupId, options.dlqTopic, () => {
     dlqMaxBytes ??= topicMaxMessageBytes(options.kafka, options.dlqTopic).catch(
@@ -286,6 +294,18 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       }
     }
     if (events.length > 0) {
+      // Tracing off, this one check is all: no header is read.
+      const spans =
+        traceRecords && tracingEnabled()
+          ? startProcessSpans(
+              { groupId: options.groupId, topic: batch.topic, partition: batch.partition },
+              tracedRecordsOf(batch.messages, events),
+            )
+          : undefined;
+      const handle: EventBatchHandler =
+        spans === undefined
+          ? options.handle
+          : (handled, context) => spans.run(() => options.handle(handled, context));
       const context: BatchContext = {
         topic: batch.topic,
         partition: batch.partition,
@@ -306,12 +326,14 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       try {
         poison =
           attempts + 1 >= maxAttempts
-            ? await handleGivingUpFirstFailure(options.handle, events, context, attempts)
-            : await handleIsolatingPoison(options.handle, events, context);
+            ? await handleGivingUpFirstFailure(handle, events, context, attempts)
+            : await handleIsolatingPoison(handle, events, context);
+        spans?.end();
         backoffMs.delete(partitionKey);
         failing.delete(partitionKey);
         restartDelayMs = FIRST_RESTART_DELAY_MS;
       } catch (error) {
+        spans?.end(error);
         if (isRetriable(error)) {
           const delayMs = Math.min(2 * (backoffMs.get(partitionKey) ?? 250), 30_000);
           backoffMs.set(partitionKey, delayMs);

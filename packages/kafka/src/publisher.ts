@@ -2,6 +2,7 @@ import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { catalogue, encodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
+import type { TraceHeaders } from '@gridstream/telemetry';
 import { chunkBySize } from './dlq.ts';
 import type { TopicNames } from './topics.ts';
 
@@ -27,12 +28,33 @@ function byteLength(value: Buffer | string | null | undefined): number {
 }
 
 /**
+ * The CloudEvents distributed-tracing extension in binary mode: the W3C trace context of the
+ * span that published a record, which a consumer's process span continues (docs/tracing.md).
+ * Record-level headers, beside the event's own `ce_*` attributes, which the decoder leaves alone.
+ */
+export const TRACEPARENT_HEADER = 'ce_traceparent';
+export const TRACESTATE_HEADER = 'ce_tracestate';
+
+/** An event as the Kafka record it is published as; with `trace`, carrying its context. */
+export function publishedMessage(event: GridstreamEvent, trace?: TraceHeaders): Message {
+  const record = encodeEvent(event);
+  const headers: NonNullable<Message['headers']> = { ...record.headers };
+  if (trace !== undefined) {
+    headers[TRACEPARENT_HEADER] = trace.traceparent;
+    if (trace.tracestate !== undefined && trace.tracestate !== '')
+      headers[TRACESTATE_HEADER] = trace.tracestate;
+  }
+  return { key: record.key, value: record.value, headers };
+}
+
+/**
  * Publishes events in CloudEvents binary mode, keyed by device so a device's events keep
  * their order. `publish` resolves only when every in-sync replica has the events (acks=-1):
  * that is the moment the API may answer 202.
  */
 export interface EventPublisher {
-  publish(events: readonly GridstreamEvent[]): Promise<void>;
+  /** With `trace` (the API's ingest span, when tracing is on), every record carries it. */
+  publish(events: readonly GridstreamEvent[], trace?: TraceHeaders): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -47,17 +69,12 @@ export async function createEventPublisher(
   });
   await producer.connect();
   return {
-    async publish(events) {
+    async publish(events, trace) {
       if (events.length === 0) return;
-      const records = events.map((event) => {
-        const record = encodeEvent(event);
-        const message: Message = {
-          key: record.key,
-          value: record.value,
-          headers: { ...record.headers },
-        };
-        return { topic: topics[catalogue[event.type].topic], message };
-      });
+      const records = events.map((event) => ({
+        topic: topics[catalogue[event.type].topic],
+        message: publishedMessage(event, trace),
+      }));
       // In order, one request after the other: a device's events keep their order.
       for (const chunk of chunkBySize(records, recordBytes, maxRequestBytes)) {
         const byTopic = new Map<string, Message[]>();

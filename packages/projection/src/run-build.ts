@@ -13,6 +13,7 @@ import {
 } from '@gridstream/kafka';
 import type { HandledOffset, Part, RunningConsumer } from '@gridstream/kafka';
 import { applyPositionedBatch } from '@gridstream/mongo';
+import { Attr, SpanName, traceWrite } from '@gridstream/telemetry';
 import type { StoredDocument } from '@gridstream/mongo';
 import { buildCollectionName, buildGroupId, partGroupId } from './builds.ts';
 import { projectionChanges } from './definition.ts';
@@ -139,6 +140,12 @@ export async function runBuild<State extends Document>(
   const pacer =
     options.maxEventsPerSecond === undefined ? undefined : new Pacer(options.maxEventsPerSecond);
   const locks = new DocumentLocks();
+  const writeSpanName = SpanName.mongoBulkWrite(collection.collectionName);
+  const writeSpanAttributes = {
+    [Attr.dbSystemName]: 'mongodb',
+    [Attr.dbCollectionName]: collection.collectionName,
+    [Attr.dbOperationName]: 'bulkWrite',
+  };
   const part = options.part;
   let checkpointAt = options.checkpointAt?.filter(
     (end) => part === undefined || inPart(part, end.partition),
@@ -171,13 +178,18 @@ export async function runBuild<State extends Document>(
       : definition.parts === undefined
         ? { partitionAssigners: [singleActiveAssigner] }
         : {}),
+    // A rebuild replays history: its records' traces ended long ago.
+    traceRecords: writeBehind === undefined,
     handle:
       writeBehind === undefined
         ? (events) => {
             const changes = projectionChanges(definition, events);
             return locks.run(
               changes.map((change) => change.documentId),
-              () => applyPositionedBatch(collection, changes, definition.evolve),
+              () =>
+                traceWrite(writeSpanName, writeSpanAttributes, () =>
+                  applyPositionedBatch(collection, changes, definition.evolve),
+                ),
             );
           }
         : pacer === undefined

@@ -1,11 +1,18 @@
 import { Sender } from '@questdb/nodejs-client';
 import { GridstreamError } from '@gridstream/errors';
+import { Attr, SpanName, traceWrite } from '@gridstream/telemetry';
+
+const FLUSH_SPAN_ATTRIBUTES = {
+  [Attr.dbSystemName]: 'questdb',
+  [Attr.dbOperationName]: SpanName.questDbFlush,
+};
 
 /**
  * Rows go over ILP on HTTP: one flush is one HTTP request, and QuestDB answers only once the
  * rows are committed to the table's WAL. That answer is what lets a processor commit offsets.
  * Auto-flush is off so that a batch is flushed exactly when the caller decides.
  *
+ * A flush in a batch whose records carry a sampled trace is a span of that trace (docs/tracing.md).
  * A failed flush says what kind of failure it is (ilpFlushError), so that the consumer loop
  * retries an outage and isolates a row QuestDB refuses instead of retrying it for ever.
  */
@@ -20,13 +27,15 @@ export async function createIlpSender(http: QuestDbHttp): Promise<Sender> {
     `${scheme}::addr=${url.hostname}:${url.port || '9000'};${auth}auto_flush=off;request_timeout=30000;retry_timeout=10000;`,
   );
   const flush = sender.flush.bind(sender);
-  sender.flush = async () => {
+  const flushOrSayWhy = async () => {
     try {
       return await flush();
     } catch (error) {
       throw ilpFlushError(error);
     }
   };
+  // Within a traced batch (runEventConsumer's process spans), each flush is a span of its traces.
+  sender.flush = () => traceWrite(SpanName.questDbFlush, FLUSH_SPAN_ATTRIBUTES, flushOrSayWhy);
   return sender;
 }
 

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { GridstreamError, isRetriable } from '@gridstream/errors';
 import type { EventPublisher, KafkaSettings } from '@gridstream/kafka';
 import type { MongoConfig } from '@gridstream/mongo';
+import type { TraceHeaders } from '@gridstream/telemetry';
 import { batchFingerprint, keyedReadingId } from './keyed-batch.ts';
 import { readingEvents, readReadingBatch } from './reading-batch.ts';
 import type { BodyIssue } from './reading-batch.ts';
@@ -28,9 +29,15 @@ export type IngestOutcome =
 export interface ReadingIngest {
   /**
    * Resolves once Kafka has every reading of the body (or with why the body is invalid); rejects
-   * with a retriable error when Kafka cannot take them now.
+   * with a retriable error when Kafka cannot take them now. With `trace` (the request's ingest
+   * span, tracing on) every published record carries it as its CloudEvents traceparent.
    */
-  submit(tenant: string, body: Uint8Array, idempotencyKey?: string): Promise<IngestOutcome>;
+  submit(
+    tenant: string,
+    body: Uint8Array,
+    idempotencyKey?: string,
+    trace?: TraceHeaders,
+  ): Promise<IngestOutcome>;
   close(): Promise<void>;
 }
 
@@ -52,13 +59,14 @@ export async function ingest(
   tenant: string,
   body: Uint8Array,
   idempotencyKey?: string,
+  trace?: TraceHeaders,
 ): Promise<IngestOutcome> {
   const read = readReadingBatch(body);
   if (!read.ok) return read;
   const { publisher, keys } = ports;
   if (idempotencyKey === undefined) {
     const events = readingEvents(read.readings, tenant, () => ports.newEventId());
-    await publisher.publish(events);
+    await publisher.publish(events, trace);
     return { ok: true, ids: events.map((e) => e.id), replayed: false };
   }
   if (keys === undefined) throw new Error('this ingest has no Idempotency-Key store');
@@ -73,7 +81,7 @@ export async function ingest(
   if (claim.kind === 'in-progress')
     return { ok: false, keyConflict: 'idempotency-key-in-progress' };
   try {
-    await publisher.publish(events);
+    await publisher.publish(events, trace);
   } catch (error) {
     // A retry of the same batch may take the key over at once; if this fails too, the claim
     // runs out by itself.
@@ -87,7 +95,8 @@ export async function ingest(
 /** Ingest in the calling thread (GS_API_INGEST_WORKERS=0). */
 export function inlineIngest(ports: IngestPorts): ReadingIngest {
   return {
-    submit: (tenant, body, idempotencyKey) => ingest(ports, tenant, body, idempotencyKey),
+    submit: (tenant, body, idempotencyKey, trace) =>
+      ingest(ports, tenant, body, idempotencyKey, trace),
     close: async () => undefined,
   };
 }
@@ -105,6 +114,8 @@ export type ToWorker = {
   readonly tenant: string;
   readonly body: Uint8Array;
   readonly idempotencyKey?: string | undefined;
+  /** The ingest span's context: the SDK runs in the API's thread, the worker only carries it. */
+  readonly trace?: TraceHeaders | undefined;
 };
 export type FromWorker =
   | { readonly kind: 'ready' }
@@ -122,8 +133,8 @@ export function serveIngest(
   port: { postMessage(message: FromWorker): void },
   ports: IngestPorts,
 ): (message: ToWorker) => void {
-  return ({ id, tenant, body, idempotencyKey }) => {
-    ingest(ports, tenant, body, idempotencyKey).then(
+  return ({ id, tenant, body, idempotencyKey, trace }) => {
+    ingest(ports, tenant, body, idempotencyKey, trace).then(
       (outcome) => {
         port.postMessage({ kind: 'done', id, outcome });
       },
@@ -257,7 +268,7 @@ export async function startIngestWorkers(
     throw failed.reason;
   }
   return {
-    submit(tenant, body, idempotencyKey) {
+    submit(tenant, body, idempotencyKey, trace) {
       let chosen: { slot: Slot; worker: Worker } | undefined;
       for (const slot of slots)
         if (
@@ -271,7 +282,7 @@ export async function startIngestWorkers(
       const id = ++nextId;
       return new Promise<IngestOutcome>((resolve, reject) => {
         slot.pending.set(id, { resolve, reject });
-        worker.postMessage({ id, tenant, body, idempotencyKey } satisfies ToWorker);
+        worker.postMessage({ id, tenant, body, idempotencyKey, trace } satisfies ToWorker);
       });
     },
     close: stopAll,

@@ -3,6 +3,7 @@ import { GridstreamError } from '@gridstream/errors';
 import { validatorCompiler as zodValidatorCompiler } from 'fastify-type-provider-zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
+import { startIngestSpan } from '@gridstream/telemetry';
 import { InFlightLimit } from '../ingest/in-flight.ts';
 import type { InFlightSlot } from '../ingest/in-flight.ts';
 import type { KeyConflict, ReadingIngest } from '../ingest/ingest.ts';
@@ -26,6 +27,13 @@ const ReadingHeaders = z.object({
     .describe(
       `optional, the tenant's own: the same key with the same readings answers the first 202 again (same ids) and publishes nothing; with other readings 422 idempotency-key-reused; while the first is publishing 409 idempotency-key-in-progress. Kept ${KEY_TTL_MS / 3600_000} h`,
     ),
+  traceparent: z
+    .string()
+    .optional()
+    .describe(
+      'optional, W3C Trace Context: with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), the ingest span is its child and the readings carry the trace through Kafka to QuestDB and MongoDB (docs/tracing.md); an invalid one starts a new trace',
+    ),
+  tracestate: z.string().optional().describe('optional, W3C Trace Context, kept with traceparent'),
 });
 
 const Accepted = z.object({
@@ -138,6 +146,9 @@ export const readingRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       const held = slots.get(request);
       if (held !== undefined) held.handled = true;
+      // Undefined with tracing off: then the request's traceparent is not even read.
+      const span = startIngestSpan(request.headers);
+      let failure: unknown;
       try {
         const tenant = tenantOf(request);
         // The content type parser above made a JSON body a Buffer. A request with no body and no
@@ -150,7 +161,7 @@ export const readingRoutes: FastifyPluginAsyncZod<{
             { issues: [{ in: 'body', path: '', message: 'a JSON body is required' }] },
           );
         const key = request.headers[IDEMPOTENCY_HEADER];
-        const outcome = await ingest.submit(tenant, body, key);
+        const outcome = await ingest.submit(tenant, body, key, span?.headers);
         if (!outcome.ok) {
           if ('keyConflict' in outcome) {
             if (outcome.keyConflict === 'idempotency-key-in-progress')
@@ -169,8 +180,15 @@ export const readingRoutes: FastifyPluginAsyncZod<{
         else metrics.ingestedReadings.inc(outcome.ids.length);
         if (key !== undefined) void reply.header('idempotent-replayed', String(outcome.replayed));
         return await reply.code(202).send({ accepted: outcome.ids.length, ids: [...outcome.ids] });
+      } catch (error) {
+        failure = error;
+        throw error;
       } finally {
         held?.slot.release();
+        span?.end(
+          failure === undefined ? 202 : failure instanceof GridstreamError ? failure.status : 500,
+          failure,
+        );
       }
     },
   );
