@@ -4,6 +4,7 @@ import { GridstreamError } from '@gridstream/errors';
 import { CeHeader, encodeEvent, EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { eventually, testTopics } from '../../../test/support.ts';
+import { registrationRecord } from '../../../test/event-versions.ts';
 import {
   DeadLetterWriter,
   findLetters,
@@ -254,5 +255,76 @@ describe('dead letters on the real Kafka', () => {
     expect(upcast.redriven).toEqual([]);
     expect(upcast.refused.map((r) => r.letter)).toEqual([copy.id]);
     expect(upcast.refused[0]?.reason).toMatch(/^cannot be upcast: value is not JSON/);
+  });
+
+  it('redrives a v1 event through the upcasters as v2, keeping its other headers', async () => {
+    // given a letter of a v1 registration (a consumer that did not know v1 dead-lettered it)
+    const v1 = registrationRecord(
+      {
+        id: '00000000-0000-7000-8000-0000000000aa',
+        source: 'test',
+        subject: 'meter-9',
+        time: new Date().toISOString(),
+        tenant: 'acme',
+      },
+      {
+        deviceId: 'meter-9',
+        siteId: 'home',
+        kind: 'meter',
+        role: 'grid',
+        name: 'Meter',
+        timeZone: 'Europe/Berlin',
+        ratedPowerW: 11_000,
+        counterWrapWh: 1_000_000,
+      },
+      'v1',
+    );
+    const writer = new DeadLetterWriter(kafka, `${prefix}old`, topics.dlq, () =>
+      Promise.resolve(1_000_000),
+    );
+    try {
+      await writer.write([
+        {
+          message: {
+            key: Buffer.from(v1.key),
+            value: Buffer.from(v1.value),
+            headers: {
+              ...v1.headers,
+              traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+            },
+            timestamp: String(Date.now()),
+            attributes: 0,
+            offset: '5',
+          },
+          topic: topics.devices,
+          partition: 1,
+          reason: 'unknown event type gridstream.device.registered.v1',
+          stage: 'decode',
+        },
+      ]);
+    } finally {
+      await writer.close();
+    }
+    // when it is redriven through the upcasters
+    const outcome = await redriveLetters(
+      kafka,
+      { dlq: topics.dlq, sources },
+      { consumerGroup: `${prefix}old` },
+      { upcast: true },
+    );
+    // then the devices topic has it as v2 on its partition, the rating in its nameplate
+    expect(outcome.redriven.map((r) => [r.topic, r.partition, r.upcast])).toEqual([
+      [topics.devices, 1, true],
+    ]);
+    const [copy] = (await readTopicToEnd(kafka, topics.devices)).filter(
+      (m) => m.headers?.[RedriveHeader.from] !== undefined,
+    );
+    expect(copy?.headers?.[CeHeader.type]?.toString()).toBe(EventType.deviceRegistered);
+    expect(JSON.parse(copy?.value?.toString() ?? '{}')).toMatchObject({
+      deviceId: 'meter-9',
+      nameplate: { ratedPowerW: 11_000, counterWrapWh: 1_000_000 },
+    });
+    expect(copy?.headers?.traceparent?.toString()).toMatch(/^00-0af7651916cd43dd/);
+    expect(copy?.headers?.[CeHeader.id]?.toString()).toBe('00000000-0000-7000-8000-0000000000aa');
   });
 });
