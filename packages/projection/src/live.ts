@@ -35,7 +35,7 @@ export async function startLiveProjection<State extends Document>(
 ): Promise<LiveProjection> {
   const log = options.log ?? (() => undefined);
   const mongo = await connectMongo(config);
-  const registry = new BuildRegistry(mongo.db);
+  const registry = new BuildRegistry(mongo.db, { log });
   const kafka = createKafka(
     kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}-lag`),
   );
@@ -55,6 +55,8 @@ export async function startLiveProjection<State extends Document>(
     await prepareBuild(config, mongo.db, definition, active);
     running = await runBuild(config, mongo.db, definition, active);
     await registry.markServed(definition.name, active);
+    // (the rebuild re-pointed it already; again, in case it died between the switch and that)
+    await registry.pointStableName(definition.name);
   };
   const poll = setInterval(() => {
     switching = switching.then(followSwitches).catch((error: unknown) => {

@@ -82,7 +82,7 @@ export async function rebuildProjection<State extends Document>(
   const admin = kafka.admin();
   try {
     await admin.connect();
-    const registry = new BuildRegistry(mongo.db);
+    const registry = new BuildRegistry(mongo.db, { log });
     const entry = await registry.ensure(definition.name, definition.version);
     const resumed = entry.building !== undefined;
     const buildId =
