@@ -11,3 +11,4 @@ export * from './part-assigner.ts';
 export * from './read-to-end.ts';
 export * from './group-assigners.ts';
 export * from './key-partition.ts';
+export * from './traced-records.ts';

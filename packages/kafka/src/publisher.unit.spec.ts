@@ -10,7 +10,7 @@ const reading: EventOf<typeof EventType.readingReported> = {
   subject: 'meter-1',
   time: '2026-11-20T10:00:00Z',
   tenant: 'acme',
-  data: { deviceId: 'meter-1', time: '2026-11-20T10:00:00Z', powerW: 250, importWh: 1000 },
+  data: { deviceId: 'meter-1', quality: 'good', powerW: 250, importWh: 1000 },
 };
 
 describe('publishedMessage', () => {
