@@ -120,6 +120,8 @@ export async function startEnergyProcessor(
   const timelines = new DeviceTimelines({
     reader,
     readingsTable: tables.readings,
+    deviceEnergyTable: tables.deviceEnergy15m,
+    readingsTtlDays: config.GS_RETENTION_READINGS_TABLE_DAYS,
     settingsOf: (tenant, deviceId) =>
       deviceEnergySettings(settings, registry.placement(tenant, deviceId)?.counterWrapWh),
     limits: {

@@ -6,12 +6,21 @@ import {
   waitForWalApplied,
 } from '@gridstream/questdb';
 import { DeviceTimeline, QUARTER_HOUR_MS, quarterHourStartMs } from '@gridstream/energy-core';
-import type { EnergySettings, TimelineLimits } from '@gridstream/energy-core';
+import type { EnergySettings, LoadedHistory, TimelineLimits } from '@gridstream/energy-core';
+import { GridstreamError } from '@gridstream/errors';
 import type { EnergyBatch, PlacedOutcome, StoredTimeline } from './energy-batch.ts';
+import { betraysLostReadings, lostReadingsReason, lostReadingsWindow } from './lost-readings.ts';
 
 export interface TimelineStoreOptions {
   readonly reader: QuestDbReader;
   readonly readingsTable: string;
+  /**
+   * The kept quarter hours: a load that finds no reading of a device before some instant asks
+   * them whether the device had readings there that QuestDB no longer holds (lost-readings.ts).
+   */
+  readonly deviceEnergyTable: string;
+  /** The readings table's TTL in days (0: kept), named when a reading is refused. */
+  readonly readingsTtlDays: number;
   /**
    * A device's settings (its counter register among them), taken when its timeline is built:
    * a registration seen later applies from the timeline's next rebuild (docs/energy.md).
@@ -93,9 +102,24 @@ export class DeviceTimelines {
       );
       const withOlderHistory = new Set(older.map((row) => row.device_id));
       const byDevice = Map.groupBy(rows, (row) => row.device_id);
+      const firstHeldMs = (deviceId: string) => {
+        const held = byDevice.get(deviceId);
+        return held && Math.min(...held.map((row) => row.ts.getTime()));
+      };
+      // A device with no stored reading before the load would be taken as having no history
+      // before its first loaded one; unless kept figures show readings there that are gone.
+      const lost = await this.#devicesWithLostReadings(
+        tenant,
+        ids.filter((id) => !withOlderHistory.has(id)),
+        fromMs,
+        firstHeldMs,
+      );
       for (const deviceId of ids) {
         const stored = (byDevice.get(deviceId) ?? []).map(storedReadingFromRow);
-        const history = withOlderHistory.has(deviceId) ? 'recent' : 'whole';
+        // What came before the first held reading is unknown: a reading that needs it goes to
+        // the late path, which refuses it.
+        const history: LoadedHistory =
+          withOlderHistory.has(deviceId) || lost.has(deviceId) ? 'recent' : 'whole';
         this.#remember(
           `${tenant}/${deviceId}`,
           DeviceTimeline.rebuild(
@@ -104,7 +128,10 @@ export class DeviceTimelines {
             this.#options.settingsOf(tenant, deviceId),
             limits,
             history,
-            { loadedFromMs: fromMs, merge: mergeStoredReadings },
+            {
+              loadedFromMs: lost.has(deviceId) ? firstHeldMs(deviceId) : fromMs,
+              merge: mergeStoredReadings,
+            },
           ),
         );
       }
@@ -215,6 +242,32 @@ export class DeviceTimelines {
         ...(after === undefined ? [] : [new Date(after).toISOString()]),
       ],
     );
+    if (predecessor === undefined) {
+      // Taken as the device's first reading: unless kept figures show readings before it that
+      // QuestDB no longer holds. Recomputed without them, those figures would be wrong.
+      const firstHeldMs = rows.reduce(
+        (min, row) => Math.min(min, row.ts.getTime()),
+        Number.POSITIVE_INFINITY,
+      );
+      const window = lostReadingsWindow(
+        fromMs,
+        Number.isFinite(firstHeldMs) ? firstHeldMs : undefined,
+      );
+      const figureMs = (await this.#earliestFigures(tenant, [reading.deviceId], window.fromMs)).get(
+        reading.deviceId,
+      );
+      if (betraysLostReadings(window, figureMs) && figureMs !== undefined)
+        throw new GridstreamError(
+          'POISON_MESSAGE',
+          lostReadingsReason({
+            tenant,
+            deviceId: reading.deviceId,
+            readingMs: reading.timeMs,
+            figureMs,
+            ttlDays: this.#options.readingsTtlDays,
+          }),
+        );
+    }
     const unbounded = { maxReadings: Number.MAX_SAFE_INTEGER, maxAgeMs: Number.MAX_SAFE_INTEGER };
     const history = before === undefined ? 'whole' : 'recent';
     const timeline = DeviceTimeline.rebuild(
@@ -231,6 +284,41 @@ export class DeviceTimelines {
         `late reading of ${tenant}/${reading.deviceId} at ${new Date(reading.timeMs).toISOString()} could not be placed`,
       );
     return { timeline, outcome };
+  }
+
+  /** Of the devices, those whose kept figures betray readings QuestDB no longer holds. */
+  async #devicesWithLostReadings(
+    tenant: string,
+    deviceIds: readonly string[],
+    loadFromMs: number,
+    firstHeldMs: (deviceId: string) => number | undefined,
+  ): Promise<ReadonlySet<string>> {
+    if (deviceIds.length === 0) return new Set();
+    const figures = await this.#earliestFigures(tenant, deviceIds, quarterHourStartMs(loadFromMs));
+    return new Set(
+      deviceIds.filter((deviceId) => {
+        const window = lostReadingsWindow(loadFromMs, firstHeldMs(deviceId));
+        return betraysLostReadings(window, figures.get(deviceId));
+      }),
+    );
+  }
+
+  /** Each device's earliest kept quarter-hour figure from `fromMs` on (none: absent). */
+  async #earliestFigures(
+    tenant: string,
+    deviceIds: readonly string[],
+    fromMs: number,
+  ): Promise<ReadonlyMap<string, number>> {
+    const { reader, deviceEnergyTable } = this.#options;
+    // Figures written by earlier batches, applied: a device's own could otherwise be missed.
+    await waitForWalApplied(reader, deviceEnergyTable);
+    const placeholders = deviceIds.map((_, i) => `$${i + 3}`).join(', ');
+    const rows = await reader.query<{ device_id: string; first: Date }>(
+      `SELECT device_id, min(ts) first FROM "${deviceEnergyTable}"
+       WHERE tenant = $1 AND ts >= $2 AND device_id IN (${placeholders})`,
+      [tenant, new Date(fromMs).toISOString(), ...deviceIds],
+    );
+    return new Map(rows.map((row) => [row.device_id, row.first.getTime()]));
   }
 
   #remember(key: string, timeline: StoredTimeline): void {
