@@ -1,6 +1,9 @@
 import { setTracingEnabled } from './state.ts';
 
-/** A process's tracing, from startTracing: shut down (spans flushed) before the process exits. */
+/**
+ * A process's tracing, from startTracing: shut down (spans flushed, for 5 s at most) before the
+ * process exits.
+ */
 export interface Tracing {
   readonly enabled: boolean;
   shutdown(): Promise<void>;
@@ -17,6 +20,9 @@ export function tracingRequested(env: Env = process.env): boolean {
     env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true'
   );
 }
+
+/** How long a stopping process waits for its last spans to be exported. */
+const SHUTDOWN_TIMEOUT_MS = 5_000;
 
 const off: Tracing = { enabled: false, shutdown: async () => undefined };
 
@@ -38,7 +44,13 @@ export async function startTracing(serviceName: string, env: Env = process.env):
       async shutdown() {
         setTracingEnabled(false);
         started = undefined;
-        await sdk.shutdown();
+        // A collector that does not answer must not hold a stopping service past its grace period.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          sdk.shutdown().catch(() => undefined),
+          new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS))),
+        ]);
+        clearTimeout(timer);
       },
     };
   });
