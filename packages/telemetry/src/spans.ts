@@ -74,6 +74,28 @@ export interface BatchSpans {
   end(error?: unknown): void;
 }
 
+/**
+ * Whether a traceparent's flags (its last two hex digits, `…-01`) say sampled, read without
+ * parsing the rest: with sampling at the edge most records carry an unsampled one, and the
+ * propagator's parse (0.9 µs) is kept for the few that are (it checks everything else).
+ */
+function flaggedSampled(traceparent: HeaderValue): boolean {
+  const value =
+    typeof traceparent === 'string' || Buffer.isBuffer(traceparent)
+      ? traceparent
+      : traceparent?.[0];
+  if (value === undefined || value.length < TRACEPARENT_LENGTH) return false;
+  const digit =
+    typeof value === 'string' ? value.charCodeAt(FLAGS_LAST_DIGIT) : value[FLAGS_LAST_DIGIT];
+  if (digit === undefined) return false;
+  // '0'-'9' are 48-57 (even at 0), 'a'-'f' 97-102 and 'A'-'F' 65-70 (odd at 10)
+  return (digit <= 57 ? digit & 1 : (digit & 1) ^ 1) === 1;
+}
+
+/** `00-` 32 hex `-` 16 hex `-` 2 hex: the flags' last digit is the 55th character. */
+const TRACEPARENT_LENGTH = 55;
+const FLAGS_LAST_DIGIT = 54;
+
 const BATCH_SPANS = createContextKey('gridstream batch process spans');
 
 /**
@@ -88,6 +110,7 @@ export function startProcessSpans(
   if (!tracingEnabled()) return undefined;
   const spans: Span[] = [];
   for (const record of records) {
+    if (!flaggedSampled(record.traceparent)) continue;
     const parent = remoteSpanOf(record.traceparent, record.tracestate);
     if (sampledSpanContextOf(parent) === undefined) continue;
     const attributes: Attributes = {

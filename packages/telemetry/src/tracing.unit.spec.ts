@@ -93,6 +93,21 @@ describe('tracing on', () => {
       spans?.end();
       // and a record without a sampled traceparent starts nothing
       expect(startProcessSpans(where, [record(unsampled), record('garbage')])).toBeUndefined();
+      const upper = `00-${TRACE_ID.toUpperCase()}-${CALLER_SPAN_ID}-0B`; // flags 0x0b: sampled
+      expect(startProcessSpans(where, [record(upper)])).toBeUndefined(); // ids must be lowercase
+      const flags = (hex: string) => `00-${'5'.repeat(32)}-${'6'.repeat(16)}-${hex}`;
+      for (const [hex, sampled] of [
+        ['03', true],
+        ['0f', true],
+        ['0a', false],
+        ['02', false],
+      ] as const) {
+        const batch = startProcessSpans(where, [
+          { ...record(flags(hex)), traceparent: Buffer.from(flags(hex)) },
+        ]);
+        expect(batch !== undefined, `flags ${hex}`).toBe(sampled);
+        batch?.end();
+      }
       await tracing.shutdown();
       const ofTrace = receiver.spans.filter((span) => span.traceId === TRACE_ID);
       const byName = new Map(ofTrace.map((span) => [span.name, span]));
@@ -114,7 +129,8 @@ describe('tracing on', () => {
       });
       expect(byName.get('ILP flush')?.parentSpanId).toBe(byName.get('process readings')?.spanId);
       expect(ofTrace.every((span) => span.serviceName === 'gridstream-unit')).toBe(true);
-      expect(receiver.spans).toHaveLength(3);
+      // and nothing else: the three of the trace, and one process span for each sampled flag above
+      expect(receiver.spans).toHaveLength(5);
     } finally {
       await receiver.close();
     }
