@@ -77,6 +77,30 @@ export default tseslint.config(
     },
   },
   {
+    // The cost rules are pure (docs/cost.md): no I/O, no clock, no randomness; time and every
+    // input come in as arguments, so replay gives what live gave.
+    files: ['packages/cost-core/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'kafkajs', 'mongodb', 'pg', '@questdb/*', '@gridstream/*/src*'],
+              message: 'packages/cost-core is pure: zod, big.js and @gridstream/energy-core only.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Time comes in as an argument.' },
+        { object: 'Math', property: 'random', message: 'Ids come in as arguments.' },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
