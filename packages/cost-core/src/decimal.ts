@@ -11,7 +11,7 @@ import Big from 'big.js';
  * A private constructor, so the settings here cannot be changed by, or change, another user of
  * big.js in the same process. Strict: a JavaScript number is refused where a decimal is meant
  * (`decimal(0.1)` would carry the binary float's error in); energy in Wh is a number and comes
- * in through `fromWh`, on purpose.
+ * in through `kWhFromWh`, on purpose.
  */
 const ExactDecimal = Big();
 ExactDecimal.strict = true;

@@ -24,6 +24,7 @@ function pointsAligned(
   const seen = new Set<number>();
   points.forEach((point, index) => {
     const startMs = Date.parse(point.start);
+    if (Number.isNaN(startMs)) return; // refused by its own schema already
     if (startMs % (resolutionMinutes * 60_000) !== 0) {
       ctx.addIssue({
         code: 'custom',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decimal } from './decimal.ts';
 import {
   MONTH_DAYS,
   QUARTERS_PER_DAY,
@@ -16,9 +17,16 @@ import type { Weekday } from './local-week.ts';
  * Amounts are decimal text, never JavaScript numbers: `'0.3124'` is exactly 0.3124.
  */
 
+const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?$/;
+
 export const decimalTextSchema = z
   .string()
-  .regex(/^-?\d+(?:\.\d+)?$/, 'a decimal number as text, e.g. "0.3124"');
+  .regex(DECIMAL_TEXT, 'a decimal number as text, e.g. "0.3124"');
+
+// zod runs every check of a field even after one failed: a comparison must not parse text the
+// regex has already refused (the issue is reported once, by the regex).
+const isDecimalText = (text: string | undefined): text is string =>
+  text !== undefined && DECIMAL_TEXT.test(text);
 
 const nonNegativeDecimalSchema = decimalTextSchema.refine(
   (text) => !text.startsWith('-'),
@@ -27,7 +35,7 @@ const nonNegativeDecimalSchema = decimalTextSchema.refine(
 
 /** A rate as a fraction: '0.19' is 19 %. */
 const rateSchema = nonNegativeDecimalSchema.refine(
-  (text) => Number(text) < 1,
+  (text) => !isDecimalText(text) || decimal(text).lt('1'),
   'a rate is a fraction below 1, e.g. "0.19" for 19 %',
 );
 
@@ -61,9 +69,9 @@ export const dynamicPriceSchema = z
   })
   .superRefine((price, ctx) => {
     if (
-      price.floorPerKWh !== undefined &&
-      price.capPerKWh !== undefined &&
-      Number(price.floorPerKWh) > Number(price.capPerKWh)
+      isDecimalText(price.floorPerKWh) &&
+      isDecimalText(price.capPerKWh) &&
+      decimal(price.floorPerKWh).gt(decimal(price.capPerKWh))
     ) {
       ctx.addIssue({ code: 'custom', path: ['capPerKWh'], message: 'cap is below the floor' });
     }
@@ -228,7 +236,7 @@ export const tariffVersionSchema = z.object({
   id: z.string().min(1).max(128),
   /** On a quarter hour: every quarter hour is priced by one version. */
   effectiveFrom: utcInstantSchema.refine(
-    (text) => Date.parse(text) % QUARTER_HOUR_MS === 0,
+    (text) => Number.isNaN(Date.parse(text)) || Date.parse(text) % QUARTER_HOUR_MS === 0,
     'must be on a quarter hour (UTC), e.g. 2026-01-01T00:00:00Z',
   ),
   publishedAt: utcInstantSchema,

@@ -147,6 +147,23 @@ describe('tariffVersionSchema', () => {
     ]);
   });
 
+  it('given a rate and a floor that are not decimal text, then each is one issue, not a thrown error', () => {
+    const input = tariffVersionInput({
+      vatRate: '0,19',
+      importPrice: {
+        kind: 'dynamic',
+        biddingZone: 'DE-LU',
+        markupPerKWh: '0.18',
+        floorPerKWh: 'none',
+        capPerKWh: '0.60',
+      },
+    });
+    expect(issuesOf(tariffVersionSchema.safeParse(input)).map((i) => i.path)).toEqual([
+      'vatRate',
+      'importPrice.floorPerKWh',
+    ]);
+  });
+
   it('given a time-of-use export price, then it is refused: feed-in is fixed or dynamic', () => {
     const input = {
       ...tariffVersionInput(),
