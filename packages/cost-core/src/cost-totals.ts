@@ -1,4 +1,4 @@
-import { ZERO } from './decimal.ts';
+import { ZERO, decimal } from './decimal.ts';
 import type { Decimal } from './decimal.ts';
 import type { DayFee } from './daily-fee.ts';
 import type { MissingInput, QuarterHourCost } from './quarter-hour-cost.ts';
@@ -8,6 +8,15 @@ export interface PeriodFigures {
   readonly importWh: Decimal;
   readonly importCost: Decimal;
   readonly emissionsG: Decimal;
+}
+
+/**
+ * Net amount and VAT of the lines taxed at one rate (an invoice states both per rate, EU VAT
+ * Directive Art. 226). Export earnings count negative in `net`.
+ */
+export interface VatRateFigures {
+  readonly net: Decimal;
+  readonly vat: Decimal;
 }
 
 /** A quarter hour whose figures lack inputs, and which. */
@@ -36,6 +45,8 @@ export interface CostTotals {
   /** importCost + fees − exportEarnings. */
   readonly netCost: Decimal;
   readonly vat: Decimal;
+  /** `net` and `vat` per VAT rate (key: the rate as decimal text, e.g. "0.19"). */
+  readonly byVatRate: Readonly<Record<string, VatRateFigures>>;
   readonly grossCost: Decimal;
   readonly emissionsG: Decimal;
   readonly avoidedEmissionsG: Decimal;
@@ -49,6 +60,9 @@ export interface CostTotals {
 }
 
 const add = (a: Decimal, b: Decimal | null) => (b === null ? a : a.plus(b));
+
+const byKey = <T>(record: Record<string, T>) =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /**
  * Totals of quarter hours and day fees. Addition is exact, so the result does not depend on
@@ -69,6 +83,14 @@ export function costTotals(
   let emissionsG = ZERO;
   let avoidedEmissionsG = ZERO;
   const byPeriod: Record<string, PeriodFigures> = {};
+  const byVatRate: Record<string, VatRateFigures> = {};
+  // Rates are keyed by their value ("0.190" and "0.19" are one rate).
+  const addAtRate = (rate: string | null, net: Decimal | null, vatOfLine: Decimal | null) => {
+    if (rate === null || net === null || vatOfLine === null) return;
+    const key = decimal(rate).toString();
+    const held = byVatRate[key] ?? { net: ZERO, vat: ZERO };
+    byVatRate[key] = { net: held.net.plus(net), vat: held.vat.plus(vatOfLine) };
+  };
   const incomplete: IncompleteQuarterHour[] = [];
   const daysWithoutFee: string[] = [];
 
@@ -81,6 +103,8 @@ export function costTotals(
     exportEarnings = add(exportEarnings, q.exportEarnings);
     vat = add(vat, q.importVat);
     vat = q.exportVat === null ? vat : vat.minus(q.exportVat);
+    addAtRate(q.vatRate, q.importCost, q.importVat);
+    addAtRate(q.exportVatRate, q.exportEarnings?.neg() ?? null, q.exportVat?.neg() ?? null);
     emissionsG = add(emissionsG, q.emissionsG);
     avoidedEmissionsG = add(avoidedEmissionsG, q.avoidedEmissionsG);
     if (q.period !== null) {
@@ -98,6 +122,7 @@ export function costTotals(
     if (day.fee === null) daysWithoutFee.push(day.localDate);
     fees = add(fees, day.fee);
     vat = add(vat, day.feeVat);
+    addAtRate(day.vatRate, day.fee, day.feeVat);
   }
   if (currencies.size > 1) {
     // siteTariffSchema refuses this; a total in two currencies would be meaningless.
@@ -119,9 +144,8 @@ export function costTotals(
     grossCost: netCost.plus(vat),
     emissionsG,
     avoidedEmissionsG,
-    byPeriod: Object.fromEntries(
-      Object.entries(byPeriod).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-    ),
+    byVatRate: byKey(byVatRate),
+    byPeriod: byKey(byPeriod),
     costComplete:
       daysWithoutFee.length === 0 &&
       incomplete.every((q) => q.missing.every((input) => input === 'carbon_intensity')),

@@ -19,6 +19,7 @@ export interface DayFee {
   readonly tariffVersionId: string | null;
   readonly currency: string | null;
   readonly fee: Decimal | null;
+  readonly vatRate: string | null;
   readonly feeVat: Decimal | null;
 }
 
@@ -44,6 +45,7 @@ export function dayFeesBetween(
       tariffVersionId: version?.id ?? null,
       currency: version?.currency ?? null,
       fee,
+      vatRate: version?.vatRate ?? null,
       feeVat: fee === null || version === undefined ? null : fee.times(version.vatRate),
     });
     startMs = endMs;

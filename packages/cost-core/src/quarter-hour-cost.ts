@@ -55,7 +55,10 @@ export interface QuarterHourCost {
   readonly importPricePerKWh: Decimal | null;
   readonly exportPricePerKWh: Decimal | null;
   readonly importCost: Decimal | null;
+  /** The VAT rate of import (and of the day's fee) in the version that priced it. */
+  readonly vatRate: string | null;
   readonly importVat: Decimal | null;
+  readonly exportVatRate: string | null;
   readonly exportEarnings: Decimal | null;
   readonly exportVat: Decimal | null;
   readonly carbonGramsPerKWh: Decimal | null;
@@ -175,7 +178,9 @@ export function quarterHourCost(
       importPricePerKWh: null,
       exportPricePerKWh: null,
       importCost: null,
+      vatRate: null,
       importVat: null,
+      exportVatRate: null,
       exportEarnings: null,
       exportVat: null,
       missing: ['tariff', ...carbonMissing],
@@ -199,7 +204,9 @@ export function quarterHourCost(
     importPricePerKWh: importPrice.pricePerKWh,
     exportPricePerKWh,
     importCost,
+    vatRate: version.vatRate,
     importVat: importCost === null ? null : importCost.times(version.vatRate),
+    exportVatRate: version.exportVatRate,
     exportEarnings,
     exportVat: exportEarnings === null ? null : exportEarnings.times(version.exportVatRate),
     missing,

@@ -24,6 +24,16 @@ const AMOUNTS = [
 /** The parts' totals added up field by field, in the shape of one total. */
 function added(parts: readonly CostTotals[]) {
   const byPeriod: Record<string, { importWh: string; importCost: string; emissionsG: string }> = {};
+  const byVatRate: Record<string, { net: string; vat: string }> = {};
+  for (const part of parts) {
+    for (const [rate, figures] of Object.entries(part.byVatRate)) {
+      const held = byVatRate[rate] ?? { net: '0', vat: '0' };
+      byVatRate[rate] = {
+        net: figures.net.plus(held.net).toString(),
+        vat: figures.vat.plus(held.vat).toString(),
+      };
+    }
+  }
   for (const part of parts) {
     for (const [name, figures] of Object.entries(part.byPeriod)) {
       const held = byPeriod[name] ?? { importWh: '0', importCost: '0', emissionsG: '0' };
@@ -48,6 +58,7 @@ function added(parts: readonly CostTotals[]) {
     incomplete: parts.flatMap((part) => part.incomplete),
     daysWithoutFee: parts.flatMap((part) => part.daysWithoutFee),
     byPeriod,
+    byVatRate,
   };
 }
 
@@ -68,6 +79,12 @@ function shape(total: CostTotals) {
           importCost: f.importCost.toString(),
           emissionsG: f.emissionsG.toString(),
         },
+      ]),
+    ),
+    byVatRate: Object.fromEntries(
+      Object.entries(total.byVatRate).map(([rate, f]) => [
+        rate,
+        { net: f.net.toString(), vat: f.vat.toString() },
       ]),
     ),
   };
@@ -102,6 +119,14 @@ describe('roll-ups add up exactly (issue 17, property c)', () => {
           Array.from({ length: 12 }, (_, i) => `2026-${String(i + 1).padStart(2, '0')}`),
         );
         expect(added(months)).toEqual(shape(year));
+        // The per-rate lines add up to the total's VAT, and to its net cost when all is priced.
+        const rates = Object.values(year.byVatRate);
+        expect(rates.reduce((t, r) => t.plus(r.vat), ZERO).toString()).toBe(year.vat.toString());
+        if (year.costComplete) {
+          expect(rates.reduce((t, r) => t.plus(r.net), ZERO).toString()).toBe(
+            year.netCost.toString(),
+          );
+        }
         expect(year.days).toBe(365);
       }),
       { numRuns: 25 },
