@@ -170,3 +170,34 @@ describe('cost = Σ energy × the price in force, in any order (issue 17, proper
     },
   );
 });
+
+describe('recomputing only what apply names (what the processor will do)', () => {
+  it.each(windows)(
+    'around %s: a cache refreshed on the ranges apply returns equals a full recompute',
+    (windowName) => {
+      const { fromMs, quarters } = WINDOWS[windowName];
+      const toMs = fromMs + quarters * QUARTER_HOUR_MS;
+      const scenarioAndOrder = costScenario(fromMs, quarters).chain((scenario) =>
+        anyOrder(sortedInputs(scenario)),
+      );
+      fc.assert(
+        fc.property(scenarioAndOrder, (delivered) => {
+          const ledger = new SiteCostLedger(site);
+          const cache = new Map<number, string>();
+          for (const input of delivered) {
+            for (const range of ledger.apply(input)) {
+              for (const cost of ledger.quarterHours(range.fromMs, range.toMs)) {
+                cache.set(cost.startMs, JSON.stringify(cost));
+              }
+            }
+          }
+          const full = ledger.quarterHours(fromMs, toMs);
+          expect([...cache.entries()].sort(([a], [b]) => a - b)).toEqual(
+            full.map((cost) => [cost.startMs, JSON.stringify(cost)]),
+          );
+        }),
+        { numRuns: 60 },
+      );
+    },
+  );
+});

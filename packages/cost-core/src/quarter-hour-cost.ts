@@ -1,4 +1,5 @@
 import { assertQuarterHourOffset, localIsoTime, localTime } from '@gridstream/energy-core';
+import type { LocalTime } from '@gridstream/energy-core';
 import { ZERO, decimal, kWhFromWh, maxDecimal, minDecimal } from './decimal.ts';
 import type { Decimal } from './decimal.ts';
 import type { QuarterHourEnergy } from './energy-book.ts';
@@ -89,7 +90,7 @@ function dynamicPriceAt(
 
 function importPriceAt(
   version: TariffVersion,
-  local: ReturnType<typeof localTime>,
+  local: LocalTime,
   series: CostSeries,
   quarterStartMs: number,
 ): ResolvedPrice {
@@ -121,12 +122,12 @@ function exportPriceAt(
 }
 
 /**
- * Energy × price, where no energy needs no price: 0 Wh costs 0 at any price, published or not.
+ * Energy × a per-kWh figure (a price, an intensity), where no energy needs none: 0 Wh costs 0 at any price, published or not.
  * Null (and the input named missing) when there is energy and no price.
  */
-function priced(kWh: Decimal, pricePerKWh: Decimal | null): Decimal | null {
+function timesKWh(kWh: Decimal, perKWh: Decimal | null): Decimal | null {
   if (kWh.eq(ZERO)) return ZERO;
-  return pricePerKWh === null ? null : kWh.times(pricePerKWh);
+  return perKWh === null ? null : kWh.times(perKWh);
 }
 
 /** The cost and emissions of one quarter hour of a site's energy (docs/cost.md). */
@@ -148,9 +149,9 @@ export function quarterHourCost(
       ? undefined
       : series.carbonIntensity.at(site.carbonZone, energy.startMs)?.value;
   const carbonGramsPerKWh = intensity ?? null;
-  const emissionsG = priced(importKWh, carbonGramsPerKWh);
+  const emissionsG = timesKWh(importKWh, carbonGramsPerKWh);
   const avoidedEmissionsG =
-    selfConsumedKWh === null ? null : priced(selfConsumedKWh, carbonGramsPerKWh);
+    selfConsumedKWh === null ? null : timesKWh(selfConsumedKWh, carbonGramsPerKWh);
   const carbonMissing: MissingInput[] =
     emissionsG === null || (selfConsumedKWh !== null && avoidedEmissionsG === null)
       ? ['carbon_intensity']
@@ -189,8 +190,8 @@ export function quarterHourCost(
 
   const importPrice = importPriceAt(version, local, series, energy.startMs);
   const exportPricePerKWh = exportPriceAt(version, series, energy.startMs);
-  const importCost = priced(importKWh, importPrice.pricePerKWh);
-  const exportEarnings = priced(exportKWh, exportPricePerKWh);
+  const importCost = timesKWh(importKWh, importPrice.pricePerKWh);
+  const exportEarnings = timesKWh(exportKWh, exportPricePerKWh);
   const missing: MissingInput[] = [
     ...(importCost === null ? (['import_price'] as const) : []),
     ...(exportEarnings === null ? (['export_price'] as const) : []),
