@@ -154,13 +154,22 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
       env: { GS_HEALTH_PORT: String(healthPorts.get(service.name)) },
     });
   let shuttingDown = false;
+  const FLEET_STOP_TIMEOUT_MS = 10_000;
   /** The simulated fleet stops first: it would otherwise post to an API that is going away. */
   let stopFleet: () => Promise<void> = async () => undefined;
   const shutdown = (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    void stopFleet()
-      .catch(() => undefined)
+    // Bounded: whatever the fleet waits for (a broker or an API that is gone), the services stop.
+    void Promise.race([
+      stopFleet().catch(() => undefined),
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          log('gridstream: the simulated fleet did not stop within 10 s; stopping the services');
+          resolve();
+        }, FLEET_STOP_TIMEOUT_MS).unref(),
+      ),
+    ])
       .then(() => supervisor.stop())
       .then(() => process.exit(code));
   };
@@ -186,8 +195,9 @@ async function up(config: Config, values: Parameters<typeof startFleet>[1]): Pro
     return undefined;
   });
   stopFleet = async () => {
-    await mqttDemo?.stop();
+    // The fleet first: the MQTT plug's account is revoked through the broker, which may be gone.
     await simulation.stop();
+    await mqttDemo?.stop();
   };
   if (shuttingDown) await stopFleet();
   const example = fleet.devices[0]?.registration.deviceId ?? 'site-001-meter';

@@ -79,8 +79,9 @@ export class MqttAccounts {
   /** Runs commands in one request; rejects with the first error the plugin answers. */
   private run(commands: readonly DynsecCommand[], tolerate: readonly string[] = []) {
     const next = this.queue.then(async () => {
+      let timer: NodeJS.Timeout | undefined;
       const answered = new Promise<readonly DynsecResponse[]>((resolve, reject) => {
-        const timer = setTimeout(() => {
+        timer = setTimeout(() => {
           this.waiting = undefined;
           reject(new Error('the MQTT broker did not answer a dynamic security command in 10 s'));
         }, 10_000);
@@ -89,8 +90,20 @@ export class MqttAccounts {
           resolve(responses);
         };
       });
-      await this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands }), { qos: 1 });
-      const responses = await answered;
+      // Both awaited at once: a publish that fails ends the wait for its response, and one that
+      // never completes (the broker gone) ends at the wait's 10 s. Awaited one after the other,
+      // the wait's rejection went unhandled when the publish failed first, and took `gridstream
+      // up` down while it stopped after the broker had gone.
+      let responses: readonly DynsecResponse[];
+      try {
+        [, responses] = await Promise.all([
+          this.client.publishAsync(CONTROL_TOPIC, JSON.stringify({ commands }), { qos: 1 }),
+          answered,
+        ]);
+      } finally {
+        clearTimeout(timer);
+        this.waiting = undefined;
+      }
       const failed = responses.find((r) => r.error !== undefined && !tolerate.includes(r.error));
       if (failed !== undefined)
         throw new Error(`the MQTT broker refused ${failed.command}: ${failed.error}`);
