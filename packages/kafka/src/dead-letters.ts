@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import type { IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage, Message, Transaction } from 'kafkajs';
 import { CeHeader, decodeEvent, encodeEvent } from '@gridstream/events';
 import { DlqHeader } from './dlq.ts';
 import { scanTopicToEnd } from './read-to-end.ts';
@@ -340,8 +340,8 @@ function redrivenMessage(
  * and recorded or neither, and a letter with a record is never redriven again.
  *
  * The transactional id is the DLQ topic's own, so two redrives at once cannot both put the same
- * letter back: the later one's producer fences the earlier (whose commit then fails), and it
- * reads the DLQ only after that, so it sees every redrive record the earlier one committed.
+ * letter back: the later one's first transaction fences the earlier (whose writes then fail), and
+ * it reads the DLQ only after that, so it sees every redrive record the earlier one committed.
  */
 export async function redriveLetters(
   kafka: Kafka,
@@ -357,6 +357,12 @@ export async function redriveLetters(
   });
   const dryRun = request.dryRun === true;
   if (!dryRun) await producer.connect();
+  // The first transaction begins before the DLQ is read: kafkajs takes the transactional id's
+  // epoch when a producer's first transaction begins (not at connect), and that is what fences a
+  // redrive that began earlier and waits for its commit to complete. Begun after the read, two
+  // redrives at once both read the DLQ before either wrote, and both committed (a CI run saw
+  // each letter put back twice).
+  let transaction: Transaction | undefined = dryRun ? undefined : await producer.transaction();
   try {
     const { letters } = await findLetters(kafka, topics.dlq, { ...filter, redriven: undefined });
     const redriven: RedriveRecord[] = [];
@@ -390,7 +396,7 @@ export async function redriveLetters(
     if (dryRun) return { redriven: planned.map((p) => p.record), refused };
     for (let start = 0; start < planned.length; start += REDRIVE_CHUNK) {
       const chunk = planned.slice(start, start + REDRIVE_CHUNK);
-      const transaction = await producer.transaction();
+      const current = (transaction ??= await producer.transaction());
       try {
         const bySource = new Map<string, Message[]>();
         for (const { letter, message } of chunk) {
@@ -398,9 +404,8 @@ export async function redriveLetters(
           list.push(message);
           bySource.set(letter.source.topic, list);
         }
-        for (const [topic, messages] of bySource)
-          await transaction.send({ topic, acks: -1, messages });
-        await transaction.send({
+        for (const [topic, messages] of bySource) await current.send({ topic, acks: -1, messages });
+        await current.send({
           topic: topics.dlq,
           acks: -1,
           messages: chunk.map(({ letter, record }) => ({
@@ -410,15 +415,18 @@ export async function redriveLetters(
             partition: Number(letter.id.split('-')[0]),
           })),
         });
-        await transaction.commit();
+        transaction = undefined;
+        await current.commit();
       } catch (error) {
-        await transaction.abort().catch(() => undefined);
+        await current.abort().catch(() => undefined);
         throw error;
       }
       redriven.push(...chunk.map((p) => p.record));
     }
     return { redriven, refused };
   } finally {
+    // A transaction nothing was sent in ends without a word to the broker (kafkajs).
+    await transaction?.abort().catch(() => undefined);
     if (!dryRun) await producer.disconnect();
   }
 }
