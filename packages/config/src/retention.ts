@@ -23,6 +23,8 @@ export const DEFAULT_TOPIC_RETENTION_MS = {
   commands: UNLIMITED_RETENTION_MS,
   alerts: UNLIMITED_RETENTION_MS,
   energy: UNLIMITED_RETENTION_MS,
+  /** Day-ahead prices and carbon intensity: what every cost figure was priced with. */
+  market: UNLIMITED_RETENTION_MS,
   gateway: 7 * DAY_MS,
   dlq: 30 * DAY_MS,
 } as const;
@@ -79,6 +81,7 @@ export const RETENTION_SETTINGS = {
   GS_RETENTION_COMMANDS_TOPIC_MS: topicRetentionMs(DEFAULT_TOPIC_RETENTION_MS.commands),
   GS_RETENTION_ALERTS_TOPIC_MS: topicRetentionMs(DEFAULT_TOPIC_RETENTION_MS.alerts),
   GS_RETENTION_ENERGY_TOPIC_MS: topicRetentionMs(DEFAULT_TOPIC_RETENTION_MS.energy),
+  GS_RETENTION_MARKET_TOPIC_MS: topicRetentionMs(DEFAULT_TOPIC_RETENTION_MS.market),
   GS_RETENTION_GATEWAY_TOPIC_MS: topicRetentionMs(DEFAULT_TOPIC_RETENTION_MS.gateway),
   GS_RETENTION_DLQ_TOPIC_MS: topicRetentionMs(DEFAULT_TOPIC_RETENTION_MS.dlq),
   GS_RETENTION_READINGS_TABLE_DAYS: ttlCount(DEFAULT_QUESTDB_TTL.readingsDays, 100 * 366),
@@ -98,6 +101,7 @@ export function topicRetention(
     commands: config.GS_RETENTION_COMMANDS_TOPIC_MS,
     alerts: config.GS_RETENTION_ALERTS_TOPIC_MS,
     energy: config.GS_RETENTION_ENERGY_TOPIC_MS,
+    market: config.GS_RETENTION_MARKET_TOPIC_MS,
     gateway: config.GS_RETENTION_GATEWAY_TOPIC_MS,
     dlq: config.GS_RETENTION_DLQ_TOPIC_MS,
   };

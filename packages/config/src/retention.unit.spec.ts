@@ -23,6 +23,7 @@ describe('retention settings', () => {
       commands: -1,
       alerts: -1,
       energy: -1,
+      market: -1,
       gateway: 7 * DAY_MS,
       dlq: 30 * DAY_MS,
     });

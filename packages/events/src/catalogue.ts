@@ -29,10 +29,16 @@ import {
   SiteReopenedV1,
   SiteUpdatedV1,
 } from './registry-payloads.ts';
+import {
+  CarbonIntensityPublishedV1,
+  DayAheadPricesPublishedV1,
+  SiteTariffPublishedV1,
+} from './market-payloads.ts';
 import { plainReading } from './plain-reading.ts';
 
 /** The logical topics; the Kafka layer adds the configured prefix. */
-export type LogicalTopic = 'readings' | 'devices' | 'commands' | 'gateway' | 'alerts' | 'energy';
+export type LogicalTopic =
+  'readings' | 'devices' | 'commands' | 'gateway' | 'alerts' | 'energy' | 'market';
 
 /**
  * Every current event type, named `gridstream.<aggregate>.<event>.v<N>`: the newest version of
@@ -49,6 +55,9 @@ export const EventType = {
   siteUpdated: 'gridstream.site.updated.v1',
   siteClosed: 'gridstream.site.closed.v1',
   siteReopened: 'gridstream.site.reopened.v1',
+  siteTariffPublished: 'gridstream.site.tariff-published.v1',
+  dayAheadPricesPublished: 'gridstream.market.day-ahead-prices-published.v1',
+  carbonIntensityPublished: 'gridstream.market.carbon-intensity-published.v1',
   commandRequested: 'gridstream.command.requested.v1',
   commandCancellationRequested: 'gridstream.command.cancellation-requested.v1',
   commandDispatched: 'gridstream.command.dispatched.v1',
@@ -80,6 +89,9 @@ export interface EventDataByType {
   'gridstream.site.updated.v1': SiteUpdatedV1;
   'gridstream.site.closed.v1': SiteClosedV1;
   'gridstream.site.reopened.v1': SiteReopenedV1;
+  'gridstream.site.tariff-published.v1': SiteTariffPublishedV1;
+  'gridstream.market.day-ahead-prices-published.v1': DayAheadPricesPublishedV1;
+  'gridstream.market.carbon-intensity-published.v1': CarbonIntensityPublishedV1;
   'gridstream.command.requested.v1': CommandRequestedV1;
   'gridstream.command.cancellation-requested.v1': CommandCancellationRequestedV1;
   'gridstream.command.dispatched.v1': CommandDispatchedV1;
@@ -163,6 +175,24 @@ export const catalogue: { readonly [T in EventType]: CatalogueEntry } = {
     topic: 'devices',
     schema: SiteReopenedV1,
     description: 'A closed site is open again.',
+  },
+  [EventType.siteTariffPublished]: {
+    topic: 'devices',
+    schema: SiteTariffPublishedV1,
+    description:
+      "A version of a site's tariff (import and feed-in prices, daily fee, currency, VAT), in force from its effectiveFrom until the next version's. Keyed by site id.",
+  },
+  [EventType.dayAheadPricesPublished]: {
+    topic: 'market',
+    schema: DayAheadPricesPublishedV1,
+    description:
+      'Day-ahead prices of a bidding zone per MWh, 15-minute or hourly, as the exchange published them; a later publication of the same interval corrects it. Keyed by zone; applies to every tenant.',
+  },
+  [EventType.carbonIntensityPublished]: {
+    topic: 'market',
+    schema: CarbonIntensityPublishedV1,
+    description:
+      'Grid carbon intensity of a zone in gCO2e/kWh, hourly or per quarter hour; a later publication of the same interval corrects it. Keyed by zone; applies to every tenant.',
   },
   [EventType.commandRequested]: {
     topic: 'commands',

@@ -24,12 +24,20 @@ export type SiteLocation = z.infer<typeof SiteLocation>;
 
 export const SiteName = z.string().min(1).max(200);
 
+/** A grid zone of a carbon-intensity series: the characters of an entity id. */
+export const CarbonZone = EntityId.max(64);
+
 export const SiteRegisteredV1 = z.strictObject({
   siteId: EntityId,
   name: SiteName,
   /** The IANA zone of the site's local hours, days, months and years. */
   timeZone: TimeZone,
   location: SiteLocation.optional(),
+  /**
+   * The zone of the grid carbon-intensity series the site's import is counted against, e.g.
+   * "DE" (optional, added compatibly: docs/events.md). No zone, no emissions.
+   */
+  carbonZone: CarbonZone.optional(),
   actor: Actor.optional(),
 });
 export type SiteRegisteredV1 = z.infer<typeof SiteRegisteredV1>;
@@ -39,6 +47,8 @@ export const SiteUpdatedV1 = z.strictObject({
   siteId: EntityId,
   name: SiteName.optional(),
   location: SiteLocation.nullable().optional(),
+  /** `null` removes it. */
+  carbonZone: CarbonZone.nullable().optional(),
   actor: Actor.optional(),
 });
 export type SiteUpdatedV1 = z.infer<typeof SiteUpdatedV1>;

@@ -10,6 +10,7 @@ const keepAll: TopicRetention = {
   gateway: -1,
   alerts: -1,
   energy: -1,
+  market: -1,
   dlq: -1,
 };
 

@@ -14,6 +14,7 @@ export const TOPIC_ROLES: readonly TopicRole[] = [
   'gateway',
   'alerts',
   'energy',
+  'market',
   'dlq',
 ];
 

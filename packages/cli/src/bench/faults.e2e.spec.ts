@@ -24,13 +24,18 @@ async function runFaults(args: readonly string[], name: string) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let errors = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
   });
-  child.stderr.resume();
+  // Kept (its end) so a bench that stops with an error says which one.
+  child.stderr.on('data', (chunk: Buffer) => {
+    errors = (errors + chunk.toString('utf8')).slice(-20_000);
+  });
   await once(child, 'exit');
   // The table and the closing line, so a failure says which fault caused what.
   process.stdout.write(output);
+  if (errors !== '') process.stdout.write(`stderr of the bench (its end):\n${errors}\n`);
   const lines = output.trimEnd().split('\n');
   expect(lines.at(-1)).toMatch(
     /^faults: \d+ injected, \d+ readings accepted, \d+ lost, \d+ duplicated, \d+ energy mismatches, \d+ projection mismatches, \d+ API 5xx other than 503$/,

@@ -482,8 +482,15 @@ async function runFaults(
   const groupsLag = lastLag;
 
   log('  checking: the DLQ, every accepted reading in QuestDB, energy, projections');
-  const dlq = await checkDlq(kafka, config, poison.sent, poison.tried, groupsLag);
-  const store = await checkStore(config, ledger, options.devices);
+  // Both checks only read, so one that fails on a transient error (a Kafka node that has just
+  // come back, a metadata refresh) is tried again; each failure is printed, so a run that still
+  // stops says why on its own output.
+  const dlq = await readOnlyCheck(log, 'the DLQ', () =>
+    checkDlq(kafka, config, poison.sent, poison.tried, groupsLag),
+  );
+  const store = await readOnlyCheck(log, 'QuestDB', () =>
+    checkStore(config, ledger, options.devices),
+  );
   const projections = await checkProjections(config, kafka, log);
 
   const result = summarise(options, {
@@ -514,6 +521,24 @@ async function runFaults(
   if (options.json !== undefined)
     await writeFile(options.json, `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/** Runs a check that only reads, up to three times, printing each failure. */
+async function readOnlyCheck<T>(
+  log: (line: string) => void,
+  what: string,
+  check: () => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await check();
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`  checking ${what} failed (attempt ${attempt} of 3): ${message}`);
+      if (attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+  }
 }
 
 /** The memory bound of a service's instances, as `gridstream run` gives it (services.ts). */

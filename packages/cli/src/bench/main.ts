@@ -140,6 +140,12 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       keep: values.keep,
       json: values.json === undefined ? undefined : resolve(values.json),
       log,
+    }).catch((error: unknown) => {
+      // On the table's output too, where the e2e test and a reader look first.
+      log(
+        `bench faults stopped: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      throw error;
     });
     if (faultCounts(result).some(([, n]) => n > 0)) process.exitCode = 1;
     return;

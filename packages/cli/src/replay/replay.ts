@@ -34,6 +34,7 @@ export const EVENT_TOPICS: readonly TopicRole[] = [
   'gateway',
   'alerts',
   'energy',
+  'market',
 ];
 
 export interface ReplayOptions {

@@ -48,7 +48,12 @@ export const currencySchema = z
 export const utcInstantSchema = z.iso.datetime();
 
 /** A bidding zone as its ENTSO-E short name or EIC code, e.g. "DE-LU" or "10Y1001A1001A82H". */
-export const zoneSchema = z.string().min(1).max(64);
+export const zoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  // A zone is a Kafka key and a MongoDB field: the characters of an entity id.
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits and . _ : - only, e.g. "DE-LU"');
 
 export const fixedPriceSchema = z.object({
   kind: z.literal('fixed'),
