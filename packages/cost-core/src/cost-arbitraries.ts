@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import type { QuarterHourEnergy } from './energy-book.ts';
-import type { CarbonPublication, PricePublication } from './series-schema.ts';
+import type { CarbonPublication, PricePublication } from '@gridstream/events';
 import type { CostInput } from './site-cost-ledger.ts';
-import { tariffVersionSchema } from './tariff-schema.ts';
-import type { ExportPrice, ImportPrice, TariffVersion } from './tariff-schema.ts';
+import { tariffVersionSchema } from '@gridstream/events';
+import type { ExportPrice, ImportPrice, TariffVersion } from '@gridstream/events';
 
 /** fast-check generators for the cost properties (imported by *.spec.ts only). */
 

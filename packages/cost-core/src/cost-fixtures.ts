@@ -1,5 +1,5 @@
-import { tariffVersionSchema } from './tariff-schema.ts';
-import type { TariffVersion, TariffVersionInput, TouPeriod } from './tariff-schema.ts';
+import { tariffVersionSchema } from '@gridstream/events';
+import type { TariffVersion, TariffVersionInput, TouPeriod } from '@gridstream/events';
 
 /** Shared test data for the cost specs (imported by *.spec.ts only). */
 

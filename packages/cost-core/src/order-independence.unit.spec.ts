@@ -16,7 +16,7 @@ import type { Decimal } from './decimal.ts';
 import type { QuarterHourEnergy } from './energy-book.ts';
 import { SiteCostLedger } from './site-cost-ledger.ts';
 import type { CostInput } from './site-cost-ledger.ts';
-import type { DynamicPrice, TariffVersion } from './tariff-schema.ts';
+import type { DynamicPrice, TariffVersion } from '@gridstream/events';
 
 const site = { timeZone: BERLIN, carbonZone: CARBON_ZONE };
 

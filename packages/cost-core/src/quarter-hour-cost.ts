@@ -4,7 +4,7 @@ import { ZERO, decimal, kWhFromWh, maxDecimal, minDecimal } from './decimal.ts';
 import type { Decimal } from './decimal.ts';
 import type { QuarterHourEnergy } from './energy-book.ts';
 import type { QuarterHourSeries } from './quarter-hour-series.ts';
-import type { DynamicPrice, TariffVersion } from './tariff-schema.ts';
+import type { DynamicPrice, TariffVersion } from '@gridstream/events';
 import { timeOfUsePeriodAt } from './time-of-use.ts';
 
 /** What a quarter hour's figures could not be made without. */

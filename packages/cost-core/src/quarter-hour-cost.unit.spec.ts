@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BERLIN, ms, tariffVersion, workdayPeakPeriods } from './cost-fixtures.ts';
 import type { QuarterHourEnergy } from './energy-book.ts';
-import type { PricePublication } from './series-schema.ts';
+import type { PricePublication } from '@gridstream/events';
 import { SiteCostLedger } from './site-cost-ledger.ts';
-import type { TariffVersion } from './tariff-schema.ts';
+import type { TariffVersion } from '@gridstream/events';
 
 const site = { timeZone: BERLIN, carbonZone: 'DE' };
 

@@ -21,10 +21,10 @@ import type {
   SiteCostProfile,
 } from './quarter-hour-cost.ts';
 import { QuarterHourSeries } from './quarter-hour-series.ts';
-import type { CarbonPublication, PricePublication } from './series-schema.ts';
+import type { CarbonPublication, PricePublication } from '@gridstream/events';
 import { TariffBook } from './tariff-book.ts';
 import type { InstantRange } from './tariff-book.ts';
-import type { TariffVersion } from './tariff-schema.ts';
+import type { TariffVersion } from '@gridstream/events';
 
 const HOUR_MS = 3_600_000;
 

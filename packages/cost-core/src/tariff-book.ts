@@ -1,5 +1,5 @@
 import { isLaterPublication } from './publication-order.ts';
-import type { TariffVersion } from './tariff-schema.ts';
+import type { TariffVersion } from '@gridstream/events';
 
 /** A tariff version with its instants parsed once. */
 export interface TariffVersionInForce {

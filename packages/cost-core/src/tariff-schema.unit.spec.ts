@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { tariffVersionInput, workdayPeakPeriods } from './cost-fixtures.ts';
-import { pricePublicationSchema } from './series-schema.ts';
-import { siteTariffSchema, tariffVersionSchema } from './tariff-schema.ts';
-import type { TouPeriod, TouSeason } from './tariff-schema.ts';
+import { pricePublicationSchema } from '@gridstream/events';
+import { siteTariffSchema, tariffVersionSchema } from '@gridstream/events';
+import type { TouPeriod, TouSeason } from '@gridstream/events';
 
 function issuesOf(result: { success: boolean; error?: z.ZodError | undefined }) {
   expect(result.success).toBe(false);

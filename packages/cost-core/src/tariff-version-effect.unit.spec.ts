@@ -9,7 +9,7 @@ import {
 } from './cost-arbitraries.ts';
 import { BERLIN } from './cost-fixtures.ts';
 import { SiteCostLedger } from './site-cost-ledger.ts';
-import type { TariffVersion } from './tariff-schema.ts';
+import type { TariffVersion } from '@gridstream/events';
 
 const { fromMs, quarters } = WINDOWS.fallBack;
 const toMs = fromMs + quarters * QUARTER_HOUR_MS;

@@ -1,6 +1,6 @@
 import type { LocalTime } from '@gridstream/energy-core';
-import { monthDayOf, quarterOfDay, seasonHolds, weekdayOf } from './local-week.ts';
-import type { TimeOfUsePrice, TouPeriod } from './tariff-schema.ts';
+import { monthDayOf, quarterOfDay, seasonHolds, weekdayOf } from '@gridstream/events';
+import type { TimeOfUsePrice, TouPeriod } from '@gridstream/events';
 
 /**
  * The time-of-use period in force at a local wall time. The schedule is written in the site's

@@ -1,15 +1,12 @@
 import { z } from 'zod';
-import {
-  carbonPublicationSchema,
-  pricePublicationSchema,
-  tariffVersionSchema,
-} from '@gridstream/cost-core';
 import { EntityId } from './domain.ts';
+import { carbonPublicationSchema, pricePublicationSchema } from './market-series-payloads.ts';
+import { tariffVersionSchema } from './tariff-payloads.ts';
 import { Actor } from './registry-payloads.ts';
 
 /**
- * What energy costs and emits, as events (docs/cost.md). The shapes are @gridstream/cost-core's
- * schemas, so what the cost processor folds is exactly what was validated when published.
+ * What energy costs and emits, as events (docs/cost.md). The shapes are the tariff and series
+ * schemas (tariff-payloads.ts, market-series-payloads.ts), so what the cost processor folds is exactly what was validated when published.
  */
 
 /**

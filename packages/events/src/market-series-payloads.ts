@@ -4,7 +4,7 @@ import {
   decimalTextSchema,
   utcInstantSchema,
   zoneSchema,
-} from './tariff-schema.ts';
+} from './tariff-payloads.ts';
 
 /**
  * Day-ahead prices and grid carbon intensity as published: one publication per zone and

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { decimal } from './decimal.ts';
 import {
   MONTH_DAYS,
   QUARTERS_PER_DAY,
@@ -9,8 +8,8 @@ import {
   monthDaysBetween,
   quarterOfDay,
   wallTimeOfQuarter,
-} from './local-week.ts';
-import type { Weekday } from './local-week.ts';
+} from './cost-calendar.ts';
+import type { Weekday } from './cost-calendar.ts';
 
 /**
  * A site's tariff as zod schemas, so the same shapes can be event payloads (docs/cost.md).
@@ -18,6 +17,37 @@ import type { Weekday } from './local-week.ts';
  */
 
 const DECIMAL_TEXT = /^-?\d+(?:\.\d+)?$/;
+
+/**
+ * Compares two decimal texts (DECIMAL_TEXT) exactly, without a decimal library: the event
+ * catalogue depends on zod only. -1, 0 or 1 as a is below, equal to or above b.
+ */
+export function compareDecimalText(a: string, b: string): -1 | 0 | 1 {
+  const negA = a.startsWith('-');
+  const negB = b.startsWith('-');
+  const [intA = '', fracA = ''] = (negA ? a.slice(1) : a).split('.');
+  const [intB = '', fracB = ''] = (negB ? b.slice(1) : b).split('.');
+  const width = Math.max(fracA.length, fracB.length);
+  const digitsA = (intA + fracA.padEnd(width, '0')).replace(/^0+(?=\d)/, '');
+  const digitsB = (intB + fracB.padEnd(width, '0')).replace(/^0+(?=\d)/, '');
+  const zeroA = /^0*$/.test(digitsA);
+  const zeroB = /^0*$/.test(digitsB);
+  const signA = zeroA ? 0 : negA ? -1 : 1;
+  const signB = zeroB ? 0 : negB ? -1 : 1;
+  if (signA !== signB) return signA < signB ? -1 : 1;
+  if (signA === 0) return 0;
+  const magnitude =
+    digitsA.length !== digitsB.length
+      ? digitsA.length < digitsB.length
+        ? -1
+        : 1
+      : digitsA < digitsB
+        ? -1
+        : digitsA > digitsB
+          ? 1
+          : 0;
+  return (signA < 0 ? -magnitude : magnitude) as -1 | 0 | 1;
+}
 
 export const decimalTextSchema = z
   .string()
@@ -35,7 +65,7 @@ const nonNegativeDecimalSchema = decimalTextSchema.refine(
 
 /** A rate as a fraction: '0.19' is 19 %. */
 const rateSchema = nonNegativeDecimalSchema.refine(
-  (text) => !isDecimalText(text) || decimal(text).lt('1'),
+  (text) => !isDecimalText(text) || compareDecimalText(text, '1') < 0,
   'a rate is a fraction below 1, e.g. "0.19" for 19 %',
 );
 
@@ -76,7 +106,7 @@ export const dynamicPriceSchema = z
     if (
       isDecimalText(price.floorPerKWh) &&
       isDecimalText(price.capPerKWh) &&
-      decimal(price.floorPerKWh).gt(decimal(price.capPerKWh))
+      compareDecimalText(price.floorPerKWh, price.capPerKWh) > 0
     ) {
       ctx.addIssue({ code: 'custom', path: ['capPerKWh'], message: 'cap is below the floor' });
     }
