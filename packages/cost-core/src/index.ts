@@ -11,3 +11,5 @@ export * from './quarter-hour-cost.ts';
 export * from './daily-fee.ts';
 export * from './cost-totals.ts';
 export * from './site-cost-ledger.ts';
+export * from './cost-document.ts';
+export * from './cost-fold.ts';

@@ -1,0 +1,175 @@
+import { costTotals } from './cost-totals.ts';
+import type { CostTotals, PeriodFigures, VatRateFigures } from './cost-totals.ts';
+import type { DayFee } from './daily-fee.ts';
+import { decimal } from './decimal.ts';
+import type { Decimal } from './decimal.ts';
+import type { MissingInput, QuarterHourCost } from './quarter-hour-cost.ts';
+
+/**
+ * The figures as stored (MongoDB) and served (API): JSON with every amount as decimal text, so
+ * what is read back is exactly what was computed. A stored day holds its quarter hours and its
+ * fee, so any range (a month, a year, a statement) is totalled again exactly from days with
+ * `costTotals`, never from rounded day totals.
+ */
+
+type Text<T> = T extends Decimal ? string : T extends Decimal | null ? string | null : T;
+type Stored<T> = { readonly [K in keyof T]: Text<T[K]> };
+
+/** A quarter hour's figures with decimals as text. */
+export type StoredQuarterHourCost = Stored<QuarterHourCost>;
+/** A day's fee with decimals as text. */
+export type StoredDayFee = Stored<DayFee>;
+
+export interface StoredCostTotals extends Omit<
+  Stored<CostTotals>,
+  'byVatRate' | 'byPeriod' | 'incomplete'
+> {
+  readonly byVatRate: Readonly<Record<string, Stored<VatRateFigures>>>;
+  readonly byPeriod: Readonly<Record<string, Stored<PeriodFigures>>>;
+  /** Quarter hours left out of a figure, as UTC instants, and what each lacks. */
+  readonly incomplete: readonly {
+    readonly start: string;
+    readonly missing: readonly MissingInput[];
+  }[];
+}
+
+/** One local day of a site: the document the cost processor writes and the API reads. */
+export interface SiteCostDay {
+  readonly tenant: string;
+  readonly siteId: string;
+  /** The local calendar day in the site's time zone, YYYY-MM-DD. */
+  readonly date: string;
+  readonly timeZone: string;
+  /** UTC instants of the day's bounds (23, 24 or 25 hours apart). */
+  readonly start: string;
+  readonly end: string;
+  readonly quarters: readonly StoredQuarterHourCost[];
+  readonly fee: StoredDayFee;
+  /** The day's totals: its quarter hours and its fee. */
+  readonly totals: StoredCostTotals;
+}
+
+const text = (value: Decimal | null): string | null => (value === null ? null : value.toString());
+const fromText = (value: string | null): Decimal | null => (value === null ? null : decimal(value));
+
+export function storeQuarterHour(q: QuarterHourCost): StoredQuarterHourCost {
+  return {
+    ...q,
+    importWh: q.importWh.toString(),
+    exportWh: q.exportWh.toString(),
+    selfConsumedWh: text(q.selfConsumedWh),
+    importPricePerKWh: text(q.importPricePerKWh),
+    exportPricePerKWh: text(q.exportPricePerKWh),
+    importCost: text(q.importCost),
+    importVat: text(q.importVat),
+    exportEarnings: text(q.exportEarnings),
+    exportVat: text(q.exportVat),
+    carbonGramsPerKWh: text(q.carbonGramsPerKWh),
+    emissionsG: text(q.emissionsG),
+    avoidedEmissionsG: text(q.avoidedEmissionsG),
+    missing: [...q.missing],
+  };
+}
+
+export function loadQuarterHour(q: StoredQuarterHourCost): QuarterHourCost {
+  return {
+    ...q,
+    importWh: decimal(q.importWh),
+    exportWh: decimal(q.exportWh),
+    selfConsumedWh: fromText(q.selfConsumedWh),
+    importPricePerKWh: fromText(q.importPricePerKWh),
+    exportPricePerKWh: fromText(q.exportPricePerKWh),
+    importCost: fromText(q.importCost),
+    importVat: fromText(q.importVat),
+    exportEarnings: fromText(q.exportEarnings),
+    exportVat: fromText(q.exportVat),
+    carbonGramsPerKWh: fromText(q.carbonGramsPerKWh),
+    emissionsG: fromText(q.emissionsG),
+    avoidedEmissionsG: fromText(q.avoidedEmissionsG),
+  };
+}
+
+export function storeDayFee(fee: DayFee): StoredDayFee {
+  return { ...fee, fee: text(fee.fee), feeVat: text(fee.feeVat) };
+}
+
+export function loadDayFee(fee: StoredDayFee): DayFee {
+  return { ...fee, fee: fromText(fee.fee), feeVat: fromText(fee.feeVat) };
+}
+
+export function storeTotals(t: CostTotals): StoredCostTotals {
+  return {
+    ...t,
+    importWh: t.importWh.toString(),
+    exportWh: t.exportWh.toString(),
+    selfConsumedWh: t.selfConsumedWh.toString(),
+    importCost: t.importCost.toString(),
+    exportEarnings: t.exportEarnings.toString(),
+    fees: t.fees.toString(),
+    netCost: t.netCost.toString(),
+    vat: t.vat.toString(),
+    grossCost: t.grossCost.toString(),
+    emissionsG: t.emissionsG.toString(),
+    avoidedEmissionsG: t.avoidedEmissionsG.toString(),
+    byVatRate: Object.fromEntries(
+      Object.entries(t.byVatRate).map(([rate, f]) => [
+        rate,
+        { net: f.net.toString(), vat: f.vat.toString() },
+      ]),
+    ),
+    byPeriod: Object.fromEntries(
+      Object.entries(t.byPeriod).map(([period, f]) => [
+        period,
+        {
+          importWh: f.importWh.toString(),
+          importCost: f.importCost.toString(),
+          emissionsG: f.emissionsG.toString(),
+        },
+      ]),
+    ),
+    incomplete: t.incomplete.map((q) => ({
+      start: new Date(q.startMs).toISOString(),
+      missing: [...q.missing],
+    })),
+    daysWithoutFee: [...t.daysWithoutFee],
+  };
+}
+
+/** A site's local day as stored: its quarter hours (any order) and its fee. */
+export function siteCostDay(
+  site: { readonly tenant: string; readonly siteId: string; readonly timeZone: string },
+  fee: DayFee,
+  quarterHours: readonly QuarterHourCost[],
+): SiteCostDay {
+  const sorted = [...quarterHours].sort((a, b) => a.startMs - b.startMs);
+  return {
+    tenant: site.tenant,
+    siteId: site.siteId,
+    date: fee.localDate,
+    timeZone: site.timeZone,
+    start: new Date(fee.startMs).toISOString(),
+    end: new Date(fee.endMs).toISOString(),
+    quarters: sorted.map(storeQuarterHour),
+    fee: storeDayFee(fee),
+    totals: storeTotals(costTotals(sorted, [fee])),
+  };
+}
+
+/**
+ * Totals of stored days over [fromMs, toMs): the quarter hours in the range, and the fees of
+ * the days that start in it. A month or a year is its days' range; exact, as costTotals is.
+ */
+export function totalsOfDays(
+  days: readonly SiteCostDay[],
+  fromMs = Number.NEGATIVE_INFINITY,
+  toMs = Number.POSITIVE_INFINITY,
+): CostTotals {
+  const quarters: QuarterHourCost[] = [];
+  const fees: DayFee[] = [];
+  for (const day of days) {
+    for (const q of day.quarters)
+      if (q.startMs >= fromMs && q.startMs < toMs) quarters.push(loadQuarterHour(q));
+    if (day.fee.startMs >= fromMs && day.fee.startMs < toMs) fees.push(loadDayFee(day.fee));
+  }
+  return costTotals(quarters, fees);
+}
