@@ -1,12 +1,15 @@
-import { EventType, TimeZone } from '@gridstream/events';
+import { CarbonZone, EventType, TimeZone } from '@gridstream/events';
 import type {
   DeviceKind,
   DeviceRole,
   EventOf,
   GridstreamEvent,
   SiteLocation,
+  TariffVersion,
 } from '@gridstream/events';
 import type { Refusal } from '@gridstream/commands';
+import { judgeTariffVersion, withTariffVersion } from './decide-tariff.ts';
+import type { TariffVersionRequest } from './decide-tariff.ts';
 
 /** What the registry knows of a site. */
 export interface SiteFacts {
@@ -14,7 +17,11 @@ export interface SiteFacts {
   readonly name: string;
   readonly timeZone: string;
   readonly location?: SiteLocation | undefined;
+  /** The zone of the carbon-intensity series its import is counted against. */
+  readonly carbonZone?: string | undefined;
   readonly status: 'open' | 'closed';
+  /** Every tariff version published for it, by effectiveFrom (then publishedAt, id). */
+  readonly tariffs?: readonly TariffVersion[] | undefined;
 }
 
 /** What the registry knows of a device. `unregistered`: it has reported, never been registered. */
@@ -50,12 +57,20 @@ export type RegistryCommand =
       readonly name: string;
       readonly timeZone: string;
       readonly location?: SiteLocation | undefined;
+      readonly carbonZone?: string | undefined;
     }
   | {
       readonly type: 'update-site';
       readonly siteId: string;
       readonly name?: string | undefined;
       readonly location?: SiteLocation | null | undefined;
+      /** `null` removes it. */
+      readonly carbonZone?: string | null | undefined;
+    }
+  | {
+      readonly type: 'publish-tariff';
+      readonly siteId: string;
+      readonly tariff: TariffVersionRequest;
     }
   | { readonly type: 'close-site'; readonly siteId: string; readonly reason?: string | undefined }
   | { readonly type: 'reopen-site'; readonly siteId: string; readonly reason?: string | undefined }
@@ -90,6 +105,7 @@ export type RegistryEvent = EventOf<
   | typeof EventType.siteUpdated
   | typeof EventType.siteClosed
   | typeof EventType.siteReopened
+  | typeof EventType.siteTariffPublished
   | typeof EventType.deviceRegistered
   | typeof EventType.deviceUpdated
   | typeof EventType.deviceDecommissioned
@@ -138,6 +154,14 @@ const siteNotFound = (siteId: string, path = 'siteId') =>
 const deviceNotFound = (deviceId: string) =>
   refuse({ code: 'NOT_FOUND', reason: 'device-not-found', message: `no device ${deviceId}` });
 
+const invalidCarbonZone = (zone: string) =>
+  refuse({
+    code: 'VALIDATION',
+    reason: 'invalid-carbon-zone',
+    message: `not a zone: ${JSON.stringify(zone)}`,
+    issues: [{ path: 'carbonZone', message: 'letters, digits and . _ : - only, e.g. DE' }],
+  });
+
 /** The command's subject: the site or the device it is about. */
 export function subjectOf(command: RegistryCommand): { site?: string; device?: string } {
   switch (command.type) {
@@ -145,6 +169,7 @@ export function subjectOf(command: RegistryCommand): { site?: string; device?: s
     case 'update-site':
     case 'close-site':
     case 'reopen-site':
+    case 'publish-tariff':
       return { site: command.siteId };
     case 'register-device':
       return { site: command.siteId, device: command.deviceId };
@@ -213,8 +238,10 @@ export function decideRegistry(
           message: `unknown time zone ${JSON.stringify(command.timeZone)}`,
           issues: [{ path: 'timeZone', message: 'an IANA time zone, e.g. Europe/Berlin' }],
         });
+      if (command.carbonZone !== undefined && !CarbonZone.safeParse(command.carbonZone).success)
+        return invalidCarbonZone(command.carbonZone);
       if (site !== undefined) {
-        const clashes = (['name', 'timeZone', 'location'] as const).filter(
+        const clashes = (['name', 'timeZone', 'location', 'carbonZone'] as const).filter(
           (key) => !same(site[key], command[key]),
         );
         if (clashes.length === 0) return unchanged;
@@ -230,21 +257,32 @@ export function decideRegistry(
         name: command.name,
         timeZone: command.timeZone,
         ...(command.location === undefined ? {} : { location: command.location }),
+        ...(command.carbonZone === undefined ? {} : { carbonZone: command.carbonZone }),
         actor,
       });
     }
     case 'update-site': {
       if (site === undefined) return siteNotFound(command.siteId, 'id');
+      if (
+        typeof command.carbonZone === 'string' &&
+        !CarbonZone.safeParse(command.carbonZone).success
+      )
+        return invalidCarbonZone(command.carbonZone);
       const rename = command.name !== undefined && command.name !== site.name;
       const relocate = command.location !== undefined && !same(command.location, site.location);
-      if (!rename && !relocate) return unchanged;
+      const rezone =
+        command.carbonZone !== undefined && (command.carbonZone ?? undefined) !== site.carbonZone;
+      if (!rename && !relocate && !rezone) return unchanged;
       return envelope(EventType.siteUpdated, command.siteId, context, {
         siteId: command.siteId,
         ...(rename ? { name: command.name } : {}),
         ...(relocate ? { location: command.location } : {}),
+        ...(rezone ? { carbonZone: command.carbonZone } : {}),
         actor,
       });
     }
+    case 'publish-tariff':
+      return decideTariff(command, site, context);
     case 'close-site': {
       if (site === undefined) return siteNotFound(command.siteId, 'id');
       if (site.status === 'closed') return unchanged;
@@ -413,6 +451,24 @@ export function decideRegistry(
   }
 }
 
+/** A tariff version published for a site: the site must exist; judgeTariffVersion says the rest. */
+function decideTariff(
+  command: Extract<RegistryCommand, { type: 'publish-tariff' }>,
+  site: SiteFacts | undefined,
+  context: DecideContext,
+): RegistryDecision {
+  if (site === undefined) return siteNotFound(command.siteId, 'id');
+  const judged = judgeTariffVersion(site, command.tariff);
+  if (judged.kind === 'refused') return refuse(judged.refusal);
+  if (judged.kind === 'unchanged') return unchanged;
+  const { publishedAt, ...tariff } = command.tariff;
+  return envelope(EventType.siteTariffPublished, command.siteId, context, {
+    siteId: command.siteId,
+    tariff: { ...tariff, publishedAt: publishedAt ?? new Date(context.nowMs).toISOString() },
+    actor: context.actor,
+  });
+}
+
 /** The write side's facts after an event (pure): what the next command is judged against. */
 export function evolveSiteFacts(
   site: SiteFacts | undefined,
@@ -420,25 +476,33 @@ export function evolveSiteFacts(
 ): SiteFacts | undefined {
   switch (event.type) {
     case EventType.siteRegistered: {
-      const { siteId, name, timeZone, location } = event.data;
+      const { siteId, name, timeZone, location, carbonZone } = event.data;
       return {
         siteId,
         name,
         timeZone,
         ...(location === undefined ? {} : { location }),
+        ...(carbonZone === undefined ? {} : { carbonZone }),
         status: 'open',
       };
     }
     case EventType.siteUpdated: {
       if (site === undefined) return site;
-      const { name, location } = event.data;
-      const { location: _old, ...rest } = site;
+      const { name, location, carbonZone } = event.data;
+      const { location: _old, carbonZone: _oldZone, ...rest } = site;
       const nextLocation = location === undefined ? site.location : (location ?? undefined);
+      const nextZone = carbonZone === undefined ? site.carbonZone : (carbonZone ?? undefined);
       return {
         ...rest,
         ...(name === undefined ? {} : { name }),
         ...(nextLocation === undefined ? {} : { location: nextLocation }),
+        ...(nextZone === undefined ? {} : { carbonZone: nextZone }),
       };
+    }
+    case EventType.siteTariffPublished: {
+      if (site === undefined) return site;
+      const tariffs = withTariffVersion(site.tariffs ?? [], event.data.tariff);
+      return tariffs === site.tariffs ? site : { ...site, tariffs };
     }
     case EventType.siteClosed:
       return site === undefined ? site : { ...site, status: 'closed' };

@@ -6,6 +6,7 @@ import { evolveDevice, evolveSite } from '@gridstream/projection-devices';
 import type { DeviceView, SiteView } from '@gridstream/projection-devices';
 import { decideRegistry, evolveDeviceFacts, evolveSiteFacts, subjectOf } from './decide.ts';
 import type { DeviceFacts, RegistryCommand, RegistryFacts, SiteFacts } from './decide.ts';
+import type { TariffVersionRequest } from './decide-tariff.ts';
 
 const tenant = 't1';
 const context = (n: number) => ({
@@ -57,6 +58,41 @@ const location = fc.option(
   fc.record({ latitude: fc.constantFrom(48.1, 52.5), longitude: fc.constantFrom(11.5, 13.4) }),
   { nil: undefined },
 );
+const carbonZone = fc.option(fc.constantFrom('DE', 'AT'), { nil: undefined });
+
+/** A fixed-price version: few ids, currencies and prices, so ids, slots and currencies clash. */
+function tariffVersion(
+  id: string,
+  currency: string,
+  pricePerKWh: string,
+  effectiveFrom = '2026-01-01T00:00:00Z',
+  publishedAt?: string,
+): TariffVersionRequest {
+  return {
+    id,
+    effectiveFrom,
+    ...(publishedAt === undefined ? {} : { publishedAt }),
+    currency,
+    vatRate: '0.19',
+    exportVatRate: '0',
+    dailyFee: '0.50',
+    importPrice: { kind: 'fixed', pricePerKWh },
+    exportPrice: { kind: 'fixed', pricePerKWh: '0.08' },
+  };
+}
+const tariff = fc
+  .record({
+    id: fc.constantFrom('v1', 'v2', 'v3'),
+    currency: fc.constantFrom('EUR', 'CHF'),
+    price: fc.constantFrom('0.30', '0.32'),
+    effectiveFrom: fc.constantFrom('2026-01-01T00:00:00Z', '2026-07-01T00:00:00Z'),
+    publishedAt: fc.option(fc.constantFrom('2025-12-01T00:00:00Z', '2025-12-02T00:00:00Z'), {
+      nil: undefined,
+    }),
+  })
+  .map(({ id, currency, price, effectiveFrom, publishedAt }) =>
+    tariffVersion(id, currency, price, effectiveFrom, publishedAt),
+  );
 const command: fc.Arbitrary<RegistryCommand> = fc.oneof(
   fc.record({
     type: fc.constant('register-site' as const),
@@ -64,13 +100,16 @@ const command: fc.Arbitrary<RegistryCommand> = fc.oneof(
     name: names,
     timeZone: fc.constantFrom('Europe/Berlin', 'America/New_York', 'Mars/Olympus'),
     location,
+    carbonZone,
   }),
   fc.record({
     type: fc.constant('update-site' as const),
     siteId: siteIds,
     name: fc.option(names, { nil: undefined }),
     location: fc.option(location, { nil: null }),
+    carbonZone: fc.option(carbonZone, { nil: null }),
   }),
+  fc.record({ type: fc.constant('publish-tariff' as const), siteId: siteIds, tariff }),
   fc.record({ type: fc.constant('close-site' as const), siteId: siteIds }),
   fc.record({ type: fc.constant('reopen-site' as const), siteId: siteIds }),
   fc.record({
@@ -130,6 +169,8 @@ describe('decideRegistry', () => {
             status: facts.status,
           });
           expect(view?.location).toEqual(facts.location);
+          expect(view?.carbonZone).toEqual(facts.carbonZone);
+          expect(view?.tariffs).toEqual(facts.tariffs);
         }
         expect([...devices.keys()].sort()).toEqual([...registry.devices.keys()].sort());
         for (const [deviceId, facts] of registry.devices) {
@@ -243,5 +284,135 @@ describe('decideRegistry', () => {
       'device-not-found',
       undefined,
     ]);
+  });
+});
+
+describe('decideRegistry: tariff versions', () => {
+  const site = { type: 'register-site' as const, siteId: 's1', name: 'S', timeZone: 'UTC' };
+  const publish = (tariff: TariffVersionRequest): RegistryCommand => ({
+    type: 'publish-tariff',
+    siteId: 's1',
+    tariff,
+  });
+  const outcome = (decision: ReturnType<typeof decideRegistry>) =>
+    decision.kind === 'refused'
+      ? [decision.refusal.code, decision.refusal.reason, decision.refusal.issues?.[0]?.path]
+      : decision.kind;
+
+  it('publishes a version with the time it was accepted, unless it names one', () => {
+    const registry = new Registry();
+    registry.run(site);
+    const decision = registry.run(publish(tariffVersion('v1', 'EUR', '0.30')));
+    expect(decision.kind).toBe('changed');
+    const event = registry.log.at(-1);
+    expect(event?.type).toBe('gridstream.site.tariff-published.v1');
+    expect(event?.data).toMatchObject({
+      siteId: 's1',
+      actor: 'key:k1',
+      tariff: { id: 'v1', currency: 'EUR', publishedAt: event?.time },
+    });
+    registry.run(
+      publish(tariffVersion('v2', 'EUR', '0.32', '2026-07-01T00:00:00Z', '2026-06-01T08:00:00Z')),
+    );
+    expect(registry.sites.get('s1')?.tariffs?.map((t) => [t.id, t.publishedAt])).toEqual([
+      ['v1', event?.time],
+      ['v2', '2026-06-01T08:00:00Z'],
+    ]);
+  });
+
+  it('refuses a version in a currency other than the site tariff (409 naming both)', () => {
+    const registry = new Registry();
+    registry.run(site);
+    expect(outcome(registry.run(publish(tariffVersion('v1', 'EUR', '0.30'))))).toBe('changed');
+    const decision = registry.run(
+      publish(tariffVersion('v2', 'CHF', '0.30', '2026-07-01T00:00:00Z')),
+    );
+    expect(outcome(decision)).toEqual(['CONFLICT', 'tariff-currency-differs', 'currency']);
+    expect(decision.kind === 'refused' && decision.refusal.message).toMatch(/EUR.*CHF/);
+    expect(registry.sites.get('s1')?.tariffs).toHaveLength(1);
+  });
+
+  it('answers the same id with the same content unchanged, whatever its publishedAt', () => {
+    const registry = new Registry();
+    registry.run(site);
+    registry.run(publish(tariffVersion('v1', 'EUR', '0.30')));
+    const recorded = registry.sites.get('s1');
+    expect(outcome(registry.run(publish(tariffVersion('v1', 'EUR', '0.30'))))).toBe('unchanged');
+    const named = tariffVersion('v1', 'EUR', '0.30', undefined, '2020-01-01T00:00:00Z');
+    // the same fields in another order are the same content
+    const reordered = Object.fromEntries(Object.entries(named).reverse()) as TariffVersionRequest;
+    expect(outcome(registry.run(publish(reordered)))).toBe('unchanged');
+    expect(registry.sites.get('s1')).toBe(recorded);
+  });
+
+  it('refuses the same id with other content (409 naming the fields)', () => {
+    const registry = new Registry();
+    registry.run(site);
+    registry.run(publish(tariffVersion('v1', 'EUR', '0.30')));
+    expect(outcome(registry.run(publish(tariffVersion('v1', 'EUR', '0.31'))))).toEqual([
+      'CONFLICT',
+      'tariff-version-id-taken',
+      'importPrice',
+    ]);
+  });
+
+  it('refuses a version for an unknown site (404) and a closed one (409)', () => {
+    const registry = new Registry();
+    expect(outcome(registry.run(publish(tariffVersion('v1', 'EUR', '0.30'))))).toEqual([
+      'NOT_FOUND',
+      'site-not-found',
+      'id',
+    ]);
+    registry.run(site);
+    registry.run(publish(tariffVersion('v1', 'EUR', '0.30')));
+    registry.run({ type: 'close-site', siteId: 's1' });
+    expect(outcome(registry.run(publish(tariffVersion('v2', 'EUR', '0.30'))))).toEqual([
+      'CONFLICT',
+      'site-closed',
+      undefined,
+    ]);
+    // what it published before is still the same request: unchanged
+    expect(outcome(registry.run(publish(tariffVersion('v1', 'EUR', '0.30'))))).toBe('unchanged');
+  });
+
+  it('folds a tariff event applied twice, in the facts and the read model, once (replay)', () => {
+    const registry = new Registry();
+    registry.run(site);
+    registry.run(publish(tariffVersion('v2', 'EUR', '0.32', '2026-07-01T00:00:00Z')));
+    registry.run(publish(tariffVersion('v1', 'EUR', '0.30')));
+    const twice = [...registry.log, ...registry.log.slice(1)];
+    let facts: SiteFacts | undefined;
+    for (const event of twice) facts = evolveSiteFacts(facts, event);
+    expect(facts).toEqual(registry.sites.get('s1'));
+    expect(facts?.tariffs?.map((t) => t.id)).toEqual(['v1', 'v2']);
+    expect(rebuild(twice).sites.get('s1')?.tariffs).toEqual(facts?.tariffs);
+  });
+
+  it('keeps a carbon zone given at registration, changes it and removes it with null', () => {
+    const registry = new Registry();
+    registry.run({ ...site, carbonZone: 'DE' });
+    expect(registry.sites.get('s1')?.carbonZone).toBe('DE');
+    expect(outcome(registry.run({ ...site, carbonZone: 'AT' }))).toEqual([
+      'CONFLICT',
+      'site-id-taken',
+      'carbonZone',
+    ]);
+    expect(outcome(registry.run({ type: 'update-site', siteId: 's1', carbonZone: 'DE' }))).toBe(
+      'unchanged',
+    );
+    expect(outcome(registry.run({ type: 'update-site', siteId: 's1', carbonZone: 'AT' }))).toBe(
+      'changed',
+    );
+    expect(registry.sites.get('s1')?.carbonZone).toBe('AT');
+    expect(outcome(registry.run({ type: 'update-site', siteId: 's1', carbonZone: null }))).toBe(
+      'changed',
+    );
+    expect(registry.sites.get('s1')).not.toHaveProperty('carbonZone');
+    expect(outcome(registry.run({ type: 'update-site', siteId: 's1', carbonZone: null }))).toBe(
+      'unchanged',
+    );
+    expect(
+      outcome(registry.run({ type: 'update-site', siteId: 's1', carbonZone: 'no zone!' })),
+    ).toEqual(['VALIDATION', 'invalid-carbon-zone', 'carbonZone']);
   });
 });

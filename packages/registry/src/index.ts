@@ -1,4 +1,5 @@
 export * from './decide.ts';
+export * from './decide-tariff.ts';
 export * from './store.ts';
 export * from './write-side.ts';
 export * from './requests.ts';

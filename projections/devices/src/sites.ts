@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { EventType, isSiteEvent } from '@gridstream/events';
-import type { GridstreamEvent, SiteLocation } from '@gridstream/events';
+import type { GridstreamEvent, SiteLocation, TariffVersion } from '@gridstream/events';
 import type { StoredDocument } from '@gridstream/mongo';
 import type { ProjectionDefinition } from '@gridstream/projection';
 import { isoUtc } from './evolve.ts';
@@ -12,6 +12,8 @@ export interface SiteView {
   readonly name: string;
   readonly timeZone: string;
   readonly location?: SiteLocation;
+  /** The zone of the carbon-intensity series its import is counted against. */
+  readonly carbonZone?: string;
   readonly status: 'open' | 'closed';
   readonly registeredAt: string;
   /** The last change of any kind, and who made it (absent for events without an actor). */
@@ -19,6 +21,35 @@ export interface SiteView {
   readonly changedBy?: string;
   readonly closedAt?: string;
   readonly reopenedAt?: string;
+  /**
+   * Every tariff version published for it, in the order they take effect (effectiveFrom, then
+   * publishedAt and id: of two versions of one slot, the one in force is last).
+   */
+  readonly tariffs?: readonly TariffVersion[];
+}
+
+const byTakingEffect = (a: TariffVersion, b: TariffVersion) =>
+  Date.parse(a.effectiveFrom) - Date.parse(b.effectiveFrom) ||
+  Date.parse(a.publishedAt) - Date.parse(b.publishedAt) ||
+  (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The versions with one more, in the order they take effect. An id already there changes
+ * nothing: the registry refuses other content under a known id, so the first stands (and an
+ * event applied twice is applied once). The registry's facts fold them the same way
+ * (packages/registry, withTariffVersion; decide.unit.spec.ts checks they agree).
+ */
+function withTariffVersion(
+  tariffs: readonly TariffVersion[],
+  version: TariffVersion,
+): readonly TariffVersion[] {
+  if (tariffs.some((known) => known.id === version.id)) return tariffs;
+  return [...tariffs, version].sort(byTakingEffect);
+}
+
+/** Events about a site: its registry events and its tariff versions (subject: the site id). */
+export function concernsSite(event: { readonly type: string }): boolean {
+  return isSiteEvent(event) || event.type === EventType.siteTariffPublished;
 }
 
 /**
@@ -33,7 +64,7 @@ export function evolveSite(state: SiteView | null, event: GridstreamEvent): Site
   });
   switch (event.type) {
     case EventType.siteRegistered: {
-      const { siteId, name, timeZone, location, actor } = event.data;
+      const { siteId, name, timeZone, location, carbonZone, actor } = event.data;
       if (state !== null) return state;
       return {
         tenant: event.tenant,
@@ -41,6 +72,7 @@ export function evolveSite(state: SiteView | null, event: GridstreamEvent): Site
         name,
         timeZone,
         ...(location === undefined ? {} : { location }),
+        ...(carbonZone === undefined ? {} : { carbonZone }),
         status: 'open',
         registeredAt: at,
         ...stamp(actor),
@@ -48,15 +80,24 @@ export function evolveSite(state: SiteView | null, event: GridstreamEvent): Site
     }
     case EventType.siteUpdated: {
       if (state === null) return state;
-      const { name, location, actor } = event.data;
-      const { location: previous, changedBy: _by, ...rest } = state;
+      const { name, location, carbonZone, actor } = event.data;
+      const { location: previous, carbonZone: previousZone, changedBy: _by, ...rest } = state;
       const next = location === undefined ? previous : (location ?? undefined);
+      const nextZone = carbonZone === undefined ? previousZone : (carbonZone ?? undefined);
       return {
         ...rest,
         ...(name === undefined ? {} : { name }),
         ...(next === undefined ? {} : { location: next }),
+        ...(nextZone === undefined ? {} : { carbonZone: nextZone }),
         ...stamp(actor),
       };
+    }
+    case EventType.siteTariffPublished: {
+      if (state === null) return state;
+      const tariffs = withTariffVersion(state.tariffs ?? [], event.data.tariff);
+      if (tariffs === state.tariffs) return state;
+      const { changedBy: _by, ...rest } = state;
+      return { ...rest, tariffs, ...stamp(event.data.actor) };
     }
     case EventType.siteClosed: {
       if (state === null) return state;
@@ -83,7 +124,7 @@ export const sitesProjection: ProjectionDefinition<SiteView> = {
   version: 1,
   topics: ['devices'],
   documentId: (event) =>
-    isSiteEvent(event) ? siteDocumentId(event.tenant, event.subject) : undefined,
+    concernsSite(event) ? siteDocumentId(event.tenant, event.subject) : undefined,
   evolve: evolveSite,
   indexes: [{ key: { 'state.tenant': 1, 'state.status': 1 } }],
 };
