@@ -24,8 +24,12 @@ export interface StoredCostTotals extends Omit<
   Stored<CostTotals>,
   'byVatRate' | 'byPeriod' | 'incomplete'
 > {
-  readonly byVatRate: Readonly<Record<string, Stored<VatRateFigures>>>;
-  readonly byPeriod: Readonly<Record<string, Stored<PeriodFigures>>>;
+  /**
+   * Lists, not objects keyed by rate or period: a key holding '.' ("0.19") or a name a tariff
+   * chose is refused by MongoDB-compatible servers (FerretDB: "key must not contain '.'").
+   */
+  readonly byVatRate: readonly ({ readonly rate: string } & Stored<VatRateFigures>)[];
+  readonly byPeriod: readonly ({ readonly period: string } & Stored<PeriodFigures>)[];
   /** Quarter hours left out of a figure, as UTC instants, and what each lacks. */
   readonly incomplete: readonly {
     readonly start: string;
@@ -111,22 +115,17 @@ export function storeTotals(t: CostTotals): StoredCostTotals {
     grossCost: t.grossCost.toString(),
     emissionsG: t.emissionsG.toString(),
     avoidedEmissionsG: t.avoidedEmissionsG.toString(),
-    byVatRate: Object.fromEntries(
-      Object.entries(t.byVatRate).map(([rate, f]) => [
-        rate,
-        { net: f.net.toString(), vat: f.vat.toString() },
-      ]),
-    ),
-    byPeriod: Object.fromEntries(
-      Object.entries(t.byPeriod).map(([period, f]) => [
-        period,
-        {
-          importWh: f.importWh.toString(),
-          importCost: f.importCost.toString(),
-          emissionsG: f.emissionsG.toString(),
-        },
-      ]),
-    ),
+    byVatRate: Object.entries(t.byVatRate).map(([rate, f]) => ({
+      rate,
+      net: f.net.toString(),
+      vat: f.vat.toString(),
+    })),
+    byPeriod: Object.entries(t.byPeriod).map(([period, f]) => ({
+      period,
+      importWh: f.importWh.toString(),
+      importCost: f.importCost.toString(),
+      emissionsG: f.emissionsG.toString(),
+    })),
     incomplete: t.incomplete.map((q) => ({
       start: new Date(q.startMs).toISOString(),
       missing: [...q.missing],

@@ -79,6 +79,14 @@ export class CostFold {
     return changed ? this.#daysIn(key, books, { fromMs: -Infinity, toMs: Infinity }) : [];
   }
 
+  /** A site's carbon zone set (or removed, null): every day it has changes. */
+  siteCarbonZone(tenant: string, siteId: string, carbonZone: string | null): DirtyDay[] {
+    const books = this.#books(tenant, siteId);
+    if (books.carbonZone === carbonZone) return [];
+    books.carbonZone = carbonZone;
+    return this.#daysIn(costSiteKey(tenant, siteId), books, { fromMs: -Infinity, toMs: Infinity });
+  }
+
   tariff(
     tenant: string,
     siteId: string,
@@ -129,6 +137,26 @@ export class CostFold {
     const books = this.#books(tenant, siteId);
     books.timeZone ??= timeZone;
     if (!books.energy.apply(figure)) return [];
+    const zone = books.timeZone;
+    const date = localDate(figure.startMs, zone);
+    if (!books.days.has(date)) books.days.set(date, localDayStartMs(figure.startMs, zone));
+    return [{ siteKey: key, date }];
+  }
+
+  /**
+   * A site's energy of one quarter hour as its caller computed it afresh (from the site's
+   * devices): held whatever its revision.
+   */
+  siteEnergy(
+    tenant: string,
+    siteId: string,
+    timeZone: string,
+    figure: QuarterHourEnergy,
+  ): DirtyDay[] {
+    const key = costSiteKey(tenant, siteId);
+    const books = this.#books(tenant, siteId);
+    books.timeZone ??= timeZone;
+    if (!books.energy.replace(figure)) return [];
     const zone = books.timeZone;
     const date = localDate(figure.startMs, zone);
     if (!books.days.has(date)) books.days.set(date, localDayStartMs(figure.startMs, zone));

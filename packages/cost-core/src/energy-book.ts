@@ -26,24 +26,46 @@ function isLaterFigure(a: QuarterHourEnergy, b: QuarterHourEnergy): boolean {
   return canonical(a) > canonical(b);
 }
 
+function checkFigure(energy: QuarterHourEnergy): void {
+  if (energy.startMs % QUARTER_HOUR_MS !== 0) {
+    throw new RangeError(
+      `a quarter hour starts on a multiple of 15 minutes, got ${energy.startMs}`,
+    );
+  }
+  for (const wh of [energy.importWh, energy.exportWh, energy.selfConsumedWh ?? 0]) {
+    if (!Number.isFinite(wh) || wh < 0) {
+      throw new RangeError(`energy is a finite, non-negative Wh, got ${wh}`);
+    }
+  }
+}
+
 /** The latest figure per quarter hour of one site: corrections fold in any order. */
 export class EnergyBook {
   readonly #byQuarter = new Map<number, QuarterHourEnergy>();
 
   /** Fold in a figure; true when it replaced what was held (its quarter hour must be redone). */
   apply(energy: QuarterHourEnergy): boolean {
-    if (energy.startMs % QUARTER_HOUR_MS !== 0) {
-      throw new RangeError(
-        `a quarter hour starts on a multiple of 15 minutes, got ${energy.startMs}`,
-      );
-    }
-    for (const wh of [energy.importWh, energy.exportWh, energy.selfConsumedWh ?? 0]) {
-      if (!Number.isFinite(wh) || wh < 0) {
-        throw new RangeError(`energy is a finite, non-negative Wh, got ${wh}`);
-      }
-    }
+    checkFigure(energy);
     const held = this.#byQuarter.get(energy.startMs);
     if (held !== undefined && !isLaterFigure(energy, held)) return false;
+    this.#byQuarter.set(energy.startMs, energy);
+    return true;
+  }
+
+  /**
+   * Holds `energy` for its quarter hour whatever its revision: for a caller that computes the
+   * figure afresh from parts it merges itself (the cost processor sums a site's devices). True
+   * when it differs from what was held.
+   */
+  replace(energy: QuarterHourEnergy): boolean {
+    const held = this.#byQuarter.get(energy.startMs);
+    if (
+      held !== undefined &&
+      held.revision === energy.revision &&
+      canonical(held) === canonical(energy)
+    )
+      return false;
+    checkFigure(energy);
     this.#byQuarter.set(energy.startMs, energy);
     return true;
   }

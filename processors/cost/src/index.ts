@@ -1,0 +1,2 @@
+export * from './site-quarters.ts';
+export * from './run.ts';
