@@ -23,7 +23,7 @@ export const REGISTRY_USAGE = `usage:
       at a time. The same file again changes nothing. Exit 0 if no line was refused, 1 if
       some were, 64 for a file that cannot be read or a header without the columns.
   gridstream devices decommission|restore ID [--reason R] [--tenant T]
-  gridstream sites add ID --name N --time-zone Z [--tenant T]
+  gridstream sites add ID --name N --time-zone Z [--carbon-zone C] [--tenant T]
 
 Changes go through the registry's write side as the API's do, their actor the operator
 (operator:<the OS account>), never a key. Sites must exist before their devices.`;
@@ -298,6 +298,7 @@ export async function registryCommand(
       reason: { type: 'string' },
       name: { type: 'string' },
       'time-zone': { type: 'string' },
+      'carbon-zone': { type: 'string' },
     },
   });
   const [action, target] = positionals;
@@ -313,6 +314,7 @@ export async function registryCommand(
       siteId: target,
       name: values.name,
       timeZone: values['time-zone'],
+      ...(values['carbon-zone'] === undefined ? {} : { carbonZone: values['carbon-zone'] }),
     };
   } else if (noun === 'devices' && (action === 'decommission' || action === 'restore'))
     command = {

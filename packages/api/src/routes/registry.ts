@@ -4,16 +4,16 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { refusalError } from '@gridstream/commands';
 import { localDate } from '@gridstream/energy-core';
 import {
+  CarbonZone,
   DeviceRole,
   EntityId,
   PhysicalLimit,
   Timestamp,
   SiteLocation,
   SiteName,
-  isSiteEvent,
 } from '@gridstream/events';
 import { GridstreamError } from '@gridstream/errors';
-import { findSite, findSites } from '@gridstream/projection-devices';
+import { concernsSite, findSite, findSites } from '@gridstream/projection-devices';
 import type { SiteView } from '@gridstream/projection-devices';
 import { readDeviceEvents } from '@gridstream/questdb';
 import { DeviceRegistrationRequest, RunRegistryCommands } from '@gridstream/registry';
@@ -25,9 +25,9 @@ import { TimeZone } from './time-range.ts';
 
 export const MAX_REGISTRATIONS_PER_BATCH = 1000;
 const MAX_SITES_PER_PAGE = 500;
-const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
-const RegistryHeaders = z.object({
+export const RegistryHeaders = z.object({
   [IDEMPOTENCY_HEADER]: z
     .string()
     .min(1)
@@ -45,12 +45,19 @@ const SiteBody = z.strictObject({
   name: SiteName,
   timeZone: TimeZone.describe('IANA time zone of the site, fixed at registration'),
   location: SiteLocation.optional(),
+  carbonZone: CarbonZone.optional().describe(
+    'the zone of the grid carbon-intensity series its import is counted against, e.g. DE',
+  ),
 });
 
 const SitePatch = z
-  .strictObject({ name: SiteName.optional(), location: SiteLocation.nullable().optional() })
-  .refine((p) => p.name !== undefined || p.location !== undefined, {
-    message: 'name or location',
+  .strictObject({
+    name: SiteName.optional(),
+    location: SiteLocation.nullable().optional(),
+    carbonZone: CarbonZone.nullable().optional().describe('null removes it'),
+  })
+  .refine((p) => Object.values(p).some((v) => v !== undefined), {
+    message: 'name, location or carbonZone',
   })
   .meta({ minProperties: 1 });
 
@@ -74,7 +81,7 @@ const MoveBody = z.strictObject({
   ),
 });
 
-const Outcome = z
+export const Outcome = z
   .enum(['changed', 'unchanged'])
   .describe('changed: an event was published; unchanged: it was so already, nothing published');
 
@@ -82,6 +89,7 @@ const SiteResponse = z.looseObject({
   siteId: z.string(),
   name: z.string(),
   timeZone: z.string(),
+  carbonZone: z.string().optional().describe('the zone of its carbon-intensity series'),
   status: z.enum(['open', 'closed']),
 });
 const RegistryAnswer = z.object({
@@ -186,7 +194,8 @@ export const registryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = 
     const { outcomes, replayed } = await run(request, [command]);
     const [outcome] = outcomes as [RegistryOutcome];
     if (outcome.outcome === 'refused') throw refusalError(outcome.refusal);
-    const entity = outcome.facts ?? {};
+    // a site's tariff versions are answered at …/tariffs, not with every change of the site
+    const { tariffs: _tariffs, ...entity } = (outcome.facts ?? {}) as { tariffs?: unknown };
     return reply
       .code(created && outcome.outcome === 'changed' ? 201 : 200)
       .header('idempotent-replayed', String(replayed))
@@ -426,7 +435,7 @@ export const registryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = 
       });
       return {
         siteId: request.params.id,
-        events: events.filter(isSiteEvent).map((event) => ({
+        events: events.filter(concernsSite).map((event) => ({
           ...event,
           ...actorField(event.data),
         })),
@@ -440,9 +449,9 @@ const actorField = (data: unknown) => {
   return typeof actor === 'string' ? { actor } : {};
 };
 
-/** A site as the API shows it (its tenant is the caller's). */
+/** A site as the API shows it (its tenant is the caller's; its tariff at …/tariffs). */
 function present(site: SiteView) {
-  const { tenant: _tenant, ...rest } = site;
+  const { tenant: _tenant, tariffs: _tariffs, ...rest } = site;
   return rest;
 }
 
