@@ -51,6 +51,9 @@ export const SERVICES: readonly ServiceSpec[] = [
   },
   { name: 'devices', entry: '@gridstream/projection-devices', nodeFlags: [], memoryMiB: 768 },
   { name: 'archive', entry: '@gridstream/processor-archive', nodeFlags: [], memoryMiB: 384 },
+  // Holds every site's quarter hours and the zones' series in memory (docs/cost.md, "The cost
+  // processor"): its bound grows with the history it folds.
+  { name: 'cost', entry: '@gridstream/processor-cost', nodeFlags: [], memoryMiB: 512 },
   {
     name: 'site-energy',
     entry: '@gridstream/projection-site-energy',

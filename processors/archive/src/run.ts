@@ -30,6 +30,7 @@ export const ARCHIVED_TOPICS: readonly TopicRole[] = [
   'gateway',
   'alerts',
   'energy',
+  'market',
 ];
 
 export function archiveGroupId(config: Config): string {
