@@ -138,6 +138,11 @@ const FIXTURES: Record<string, Fixture> = {
   'PATCH /v1/sites/{id}': { url: () => '/v1/sites/site-a', body: () => ({ name: 'Site A' }) },
   'POST /v1/sites/{id}/close': { url: () => '/v1/sites/site-a/close', body: () => ({}) },
   'POST /v1/sites/{id}/reopen': { url: () => '/v1/sites/site-a/reopen', body: () => ({}) },
+  'POST /v1/sites/{id}/tariffs': { url: () => '/v1/sites/site-a/tariffs', body: () => tariffOfA },
+  'GET /v1/sites/{id}/tariffs': {
+    url: () => '/v1/sites/site-a/tariffs',
+    showsA: (body) => (body as { tariffs: unknown[] }).tariffs.length > 0,
+  },
   'GET /v1/sites/{id}/history': {
     url: () => '/v1/sites/site-a/history',
     showsA: (body) => (body as { events: unknown[] }).events.length > 0,
@@ -162,6 +167,17 @@ const FIXTURES: Record<string, Fixture> = {
     url: () => '/v1/devices/spare-a/move',
     body: () => ({ toSiteId: 'site-a2' }),
   },
+};
+
+/** Site A's tariff: seeded, so tenant A's key publishing it again changes nothing (200). */
+const tariffOfA = {
+  id: 'tariff-a',
+  effectiveFrom: '2026-01-01T00:00:00Z',
+  currency: 'EUR',
+  vatRate: '0.19',
+  dailyFee: '0.45',
+  importPrice: { kind: 'fixed', pricePerKWh: '0.30' },
+  exportPrice: { kind: 'fixed', pricePerKWh: '0.08' },
 };
 
 /** A registration on tenant A's site (B has no such site: 404, or refused lines in a batch). */
@@ -291,6 +307,13 @@ beforeAll(async () => {
     payload: { siteId: 'site-a2', name: 'Site A2', timeZone: 'Europe/Berlin' },
   });
   expect(second.statusCode, second.body).toBe(201);
+  const tariff = await api.app.inject({
+    method: 'POST',
+    url: '/v1/sites/site-a/tariffs',
+    headers: { authorization: keyOf.aAdmin },
+    payload: tariffOfA,
+  });
+  expect(tariff.statusCode, tariff.body).toBe(201);
 
   // Tenant A: two devices, an hour of meter counters (energy, a site day), a meter reset (an
   // alert), and a command.
