@@ -11,6 +11,7 @@ import type { ApiKeyStore } from './auth/api-keys.ts';
 import type { ReadingIngest } from './ingest/ingest.ts';
 import type { LatestReadings } from './live/latest-readings.ts';
 import type { LiveFeed } from './live/live-feed.ts';
+import type { SiteCostDays } from './routes/cost-days.ts';
 
 /** Everything the API touches, passed in so tests can wire real servers with unique names. */
 export interface ApiDependencies {
@@ -36,6 +37,8 @@ export interface ApiDependencies {
   readonly registryBus: RegistryWriteSide['commandBus'];
   /** The site-energy read model (per site and local day). */
   readonly siteEnergy: ProjectionReader<SiteDayView>;
+  /** The cost processor's days per site (cost, earnings, emissions). */
+  readonly siteCostDays: SiteCostDays;
   /** The alerts read model (one document per alert). */
   readonly alerts: ProjectionReader<AlertView>;
   /** The commands read model (one document per command, with its timeline). */

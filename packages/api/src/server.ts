@@ -33,6 +33,7 @@ import { ApiKeyStore } from './auth/api-keys.ts';
 import { inlineIngest, startIngestWorkers } from './ingest/ingest.ts';
 import { prepareReadingKeys, readingKeyStore } from './ingest/reading-keys.ts';
 import { startLiveSource } from './live/live-source.ts';
+import { mongoSiteCostDays } from './routes/cost-days.ts';
 import type { LiveSource } from './live/live-source.ts';
 
 const READINESS_TIMEOUT_MS = 2000;
@@ -159,6 +160,7 @@ export async function startApi(
       sites,
       registryBus: registry.commandBus,
       siteEnergy: new ProjectionReader(mongo.db, siteEnergyProjection),
+      siteCostDays: mongoSiteCostDays(mongo.db),
       alerts: new ProjectionReader(mongo.db, alertsProjection),
       questdb,
       readingsTable: readingsTableName(config.GS_QDB_TABLE_PREFIX),
