@@ -42,6 +42,11 @@ const HISTORY_LINES_SHOWN = 200;
  * @typedef {{ siteId: string, name: string, timeZone: string, status: 'open' | 'closed',
  *   activeDevices: number,
  *   today?: SiteTotals & { date: string, autarkyRate?: number | null } }} Site
+ * @typedef {{ exact: string, display: string }} Amount
+ * @typedef {{ localDate: string, importCost: Amount, exportEarnings: Amount }} CostDay
+ * @typedef {{ currency: string | null, netCost: Amount, grossCost: Amount, vat: Amount,
+ *   exportEarnings: Amount, emissionsG: Amount, avoidedEmissionsG: Amount,
+ *   daysWithData: number, costComplete: boolean, emissionsComplete: boolean }} CostStatement
  * @typedef {import('./history.js').ArchivedEvent} ArchivedEvent
  * @typedef {{ deviceId: string, events: ArchivedEvent[], ids: Set<string>, caughtUp: boolean }}
  *   DeviceHistory
@@ -188,6 +193,7 @@ class Dashboard {
       this.renderAlerts(),
       this.renderCommands(),
       energyDue ? this.renderEnergy() : Promise.resolve(),
+      energyDue ? this.renderCost() : Promise.resolve(),
     ]);
     byId('status').textContent = `updated ${new Date().toLocaleTimeString()}`;
   }
@@ -516,6 +522,49 @@ class Dashboard {
     );
     byId('energy-zone').textContent = `local days in ${timeZone}, closed quarter hours`;
     this.energyReadAtMs = Date.now();
+  }
+
+  /**
+   * This month's cost in the site's time zone: the statement's net and gross cost and emissions
+   * (rounded by the API, exact sums behind them), and each day's import cost and export
+   * earnings as bars.
+   */
+  async renderCost() {
+    const siteId = this.siteId;
+    if (siteId === undefined) return;
+    const site = `/v1/sites/${encodeURIComponent(siteId)}`;
+    const month = localDate(this.site?.timeZone ?? 'UTC', 0).slice(0, 7);
+    /** @type {[CostStatement | undefined, { buckets: CostDay[] } | undefined]} */
+    const [statement, days] = await Promise.all([
+      this.get(`${site}/statements/${month}`),
+      this.get(`${site}/cost?resolution=day`),
+    ]);
+    const buckets = days?.buckets ?? [];
+    if (statement === undefined || buckets.length === 0) {
+      byId('cost-summary').textContent = 'no cost figures this month yet';
+      byId('cost-chart').replaceChildren();
+      byId('cost-legend').replaceChildren();
+      byId('cost-note').textContent = '';
+      return;
+    }
+    const currency = statement.currency ?? '';
+    const kg = (/** @type {{ display: string }} */ grams) =>
+      `${(Number(grams.display) / 1000).toFixed(1)} kg CO2e`;
+    byId('cost-summary').textContent =
+      `net ${statement.netCost.display} ${currency}, gross ${statement.grossCost.display} ${currency} ` +
+      `(VAT ${statement.vat.display}), export earnings ${statement.exportEarnings.display} ${currency}; ` +
+      `emissions ${kg(statement.emissionsG)}, avoided ${kg(statement.avoidedEmissionsG)}`;
+    const measures = ['import cost', 'export earnings'];
+    const groups = buckets.map((day) => ({
+      label: day.localDate.slice(5),
+      values: [Number(day.importCost.display), Number(day.exportEarnings.display)],
+    }));
+    byId('cost-chart').replaceChildren(barChart(groups, measures, currency));
+    byId('cost-legend').replaceChildren(...measures.map((m, i) => el('span', {}, [swatch(i), m])));
+    byId('cost-note').textContent =
+      `(${month}, ${statement.daysWithData} day${statement.daysWithData === 1 ? '' : 's'} with data` +
+      (statement.costComplete && statement.emissionsComplete ? '' : '; some figures lack inputs') +
+      ')';
   }
 
   async renderAlerts() {
