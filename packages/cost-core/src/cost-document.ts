@@ -1,7 +1,7 @@
 import { costTotals } from './cost-totals.ts';
 import type { CostTotals, PeriodFigures, VatRateFigures } from './cost-totals.ts';
 import type { DayFee } from './daily-fee.ts';
-import { decimal } from './decimal.ts';
+import { decimal, kWhFromWh } from './decimal.ts';
 import type { Decimal } from './decimal.ts';
 import type { MissingInput, QuarterHourCost } from './quarter-hour-cost.ts';
 
@@ -37,6 +37,30 @@ export interface StoredCostTotals extends Omit<
   }[];
 }
 
+/** One device's energy in a quarter hour of its site (its latest figure). */
+export interface DeviceShare {
+  readonly deviceId: string;
+  readonly role: string;
+  readonly importWh: number;
+  readonly exportWh: number;
+}
+
+/**
+ * A device's day: its energy, and what its import cost and emitted at the site's import price
+ * and the grid's intensity in force each quarter hour (docs/cost.md, "Per device"). Null where
+ * a quarter hour with import had no price (or no intensity); `unpricedQuarterHours` counts them.
+ */
+export interface StoredDeviceCost {
+  readonly deviceId: string;
+  readonly role: string;
+  readonly quarterHours: number;
+  readonly importWh: string;
+  readonly exportWh: string;
+  readonly importCost: string | null;
+  readonly emissionsG: string | null;
+  readonly unpricedQuarterHours: number;
+}
+
 /** One local day of a site: the document the cost processor writes and the API reads. */
 export interface SiteCostDay {
   readonly tenant: string;
@@ -48,6 +72,8 @@ export interface SiteCostDay {
   readonly start: string;
   readonly end: string;
   readonly quarters: readonly StoredQuarterHourCost[];
+  /** The site's devices with energy in the day's priced quarter hours, by id. */
+  readonly devices: readonly StoredDeviceCost[];
   readonly fee: StoredDayFee;
   /** The day's totals: its quarter hours and its fee. */
   readonly totals: StoredCostTotals;
@@ -135,10 +161,70 @@ export function storeTotals(t: CostTotals): StoredCostTotals {
 }
 
 /** A site's local day as stored: its quarter hours (any order) and its fee. */
+/**
+ * Each device's day from its shares of the quarter hours: import priced at the site's import
+ * price in force and the grid intensity of each quarter hour. Exact, as the site's figures are.
+ */
+function deviceCosts(
+  quarterHours: readonly QuarterHourCost[],
+  sharesOf: (startMs: number) => readonly DeviceShare[],
+): StoredDeviceCost[] {
+  interface Sum {
+    role: string;
+    quarterHours: number;
+    importWh: Decimal;
+    exportWh: Decimal;
+    importCost: Decimal | null;
+    emissionsG: Decimal | null;
+    unpriced: number;
+  }
+  const sums = new Map<string, Sum>();
+  for (const q of quarterHours)
+    for (const share of sharesOf(q.startMs)) {
+      const sum = sums.get(share.deviceId) ?? {
+        role: share.role,
+        quarterHours: 0,
+        importWh: decimal('0'),
+        exportWh: decimal('0'),
+        importCost: decimal('0'),
+        emissionsG: decimal('0'),
+        unpriced: 0,
+      };
+      const importKWh = kWhFromWh(share.importWh);
+      sum.quarterHours += 1;
+      sum.importWh = sum.importWh.plus(decimal(String(share.importWh)));
+      sum.exportWh = sum.exportWh.plus(decimal(String(share.exportWh)));
+      const priced = share.importWh === 0 || q.importPricePerKWh !== null;
+      if (!priced) sum.unpriced += 1;
+      sum.importCost =
+        sum.importCost === null || !priced
+          ? null
+          : sum.importCost.plus(importKWh.times(q.importPricePerKWh ?? '0'));
+      sum.emissionsG =
+        sum.emissionsG === null || (share.importWh !== 0 && q.carbonGramsPerKWh === null)
+          ? null
+          : sum.emissionsG.plus(importKWh.times(q.carbonGramsPerKWh ?? '0'));
+      sums.set(share.deviceId, sum);
+    }
+  return [...sums]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([deviceId, s]) => ({
+      deviceId,
+      role: s.role,
+      quarterHours: s.quarterHours,
+      importWh: s.importWh.toString(),
+      exportWh: s.exportWh.toString(),
+      importCost: text(s.importCost),
+      emissionsG: text(s.emissionsG),
+      unpricedQuarterHours: s.unpriced,
+    }));
+}
+
 export function siteCostDay(
   site: { readonly tenant: string; readonly siteId: string; readonly timeZone: string },
   fee: DayFee,
   quarterHours: readonly QuarterHourCost[],
+  sharesOf: (startMs: number) => readonly DeviceShare[] = () => [],
 ): SiteCostDay {
   const sorted = [...quarterHours].sort((a, b) => a.startMs - b.startMs);
   return {
@@ -149,6 +235,7 @@ export function siteCostDay(
     start: new Date(fee.startMs).toISOString(),
     end: new Date(fee.endMs).toISOString(),
     quarters: sorted.map(storeQuarterHour),
+    devices: deviceCosts(sorted, sharesOf),
     fee: storeDayFee(fee),
     totals: storeTotals(costTotals(sorted, [fee])),
   };

@@ -1,7 +1,7 @@
 import { localDate, localDayStartMs } from '@gridstream/energy-core';
 import type { CarbonPublication, PricePublication, TariffVersion } from '@gridstream/events';
 import { siteCostDay } from './cost-document.ts';
-import type { SiteCostDay } from './cost-document.ts';
+import type { DeviceShare, SiteCostDay } from './cost-document.ts';
 import { dayFeesBetween } from './daily-fee.ts';
 import { decimal } from './decimal.ts';
 import type { Decimal } from './decimal.ts';
@@ -41,6 +41,8 @@ interface SiteBooks {
   readonly energy: EnergyBook;
   /** Local days with energy, by date: their start instants. */
   readonly days: Map<string, number>;
+  /** The devices' shares of each quarter hour's figure, where the caller gave them. */
+  readonly shares: Map<number, readonly DeviceShare[]>;
   /** The currency of the first version applied; a version in another is refused. */
   currency: string | null;
 }
@@ -152,11 +154,14 @@ export class CostFold {
     siteId: string,
     timeZone: string,
     figure: QuarterHourEnergy,
+    devices: readonly DeviceShare[] = [],
   ): DirtyDay[] {
     const key = costSiteKey(tenant, siteId);
     const books = this.#books(tenant, siteId);
     books.timeZone ??= timeZone;
-    if (!books.energy.replace(figure)) return [];
+    const sharesBefore = JSON.stringify(books.shares.get(figure.startMs) ?? []);
+    books.shares.set(figure.startMs, devices);
+    if (!books.energy.replace(figure) && sharesBefore === JSON.stringify(devices)) return [];
     const zone = books.timeZone;
     const date = localDate(figure.startMs, zone);
     if (!books.days.has(date)) books.days.set(date, localDayStartMs(figure.startMs, zone));
@@ -182,7 +187,7 @@ export class CostFold {
       .map((energy) =>
         quarterHourCost(site, books.tariffs.at(energy.startMs)?.version, energy, this.#series),
       );
-    return siteCostDay(site, fee, quarters);
+    return siteCostDay(site, fee, quarters, (startMs) => books.shares.get(startMs) ?? []);
   }
 
   /** Every day of every site, for a writer that starts from nothing. */
@@ -204,6 +209,7 @@ export class CostFold {
         tariffs: new TariffBook(),
         energy: new EnergyBook(),
         days: new Map(),
+        shares: new Map(),
         currency: null,
       };
       this.#sites.set(key, books);

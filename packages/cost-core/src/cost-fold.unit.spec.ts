@@ -156,3 +156,45 @@ describe('CostFold (the cost processor state)', () => {
     expect(QUARTER_HOUR_MS).toBe(900_000);
   });
 });
+
+describe('CostFold per device', () => {
+  it("prices each device's import at the site's import price and intensity of each quarter hour", async () => {
+    const { tariffVersion } = await import('./cost-fixtures.ts');
+    const costFold = new CostFold();
+    costFold.site({ tenant: TENANT, siteId: SITE, timeZone: BERLIN, carbonZone: null });
+    costFold.tariff(TENANT, SITE, tariffVersion({ effectiveFrom: '2026-01-01T00:00:00Z' }));
+    const startMs = Date.parse('2026-03-02T10:00:00Z');
+    const dirty = costFold.siteEnergy(
+      TENANT,
+      SITE,
+      BERLIN,
+      { startMs, importWh: 1500, exportWh: 0, selfConsumedWh: null, revision: 1 },
+      [
+        { deviceId: 'meter', role: 'grid', importWh: 1500, exportWh: 0 },
+        { deviceId: 'heat-pump', role: 'consumer', importWh: 1250, exportWh: 0 },
+      ],
+    );
+    expect(dirty).toEqual([{ siteKey: KEY, date: '2026-03-02' }]);
+    const day = costFold.day(KEY, '2026-03-02');
+    // 1.25 kWh × 0.30; no carbon zone: emissions unknown, not 0
+    expect(day?.devices.find((d) => d.deviceId === 'heat-pump')).toMatchObject({
+      importWh: '1250',
+      importCost: '0.375',
+      emissionsG: null,
+    });
+    expect(day?.devices.map((d) => d.deviceId)).toEqual(['heat-pump', 'meter']);
+    // the same figure and shares again change nothing
+    expect(
+      costFold.siteEnergy(
+        TENANT,
+        SITE,
+        BERLIN,
+        { startMs, importWh: 1500, exportWh: 0, selfConsumedWh: null, revision: 1 },
+        [
+          { deviceId: 'meter', role: 'grid', importWh: 1500, exportWh: 0 },
+          { deviceId: 'heat-pump', role: 'consumer', importWh: 1250, exportWh: 0 },
+        ],
+      ),
+    ).toEqual([]);
+  });
+});

@@ -127,6 +127,29 @@ describe('the cost processor on the real Kafka and FerretDB', () => {
     expect(first.date).toBe('2026-10-25');
     expect(first.start).toBe('2026-10-24T22:00:00.000Z');
     expect(first.end).toBe('2026-10-25T23:00:00.000Z'); // the 25-hour day
+    // and each device's day: its import at the site's price and the grid's intensity
+    expect(first.devices).toEqual([
+      {
+        deviceId: 'meter',
+        role: 'grid',
+        quarterHours: 2,
+        importWh: '3000',
+        exportWh: '500',
+        importCost: '0.9',
+        emissionsG: '1200',
+        unpricedQuarterHours: 0,
+      },
+      {
+        deviceId: 'pv',
+        role: 'producer',
+        quarterHours: 1,
+        importWh: '0',
+        exportWh: '2000',
+        importCost: '0',
+        emissionsG: '0',
+        unpricedQuarterHours: 0,
+      },
+    ]);
 
     // when a late figure corrects the meter's 11:15 and a tariff published later corrects the
     // price from the start of October

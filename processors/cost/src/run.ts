@@ -94,7 +94,13 @@ export class CostInputs {
             offset: Number(offset),
           })
           .flatMap((site) =>
-            this.fold.siteEnergy(site.tenant, site.siteId, site.timeZone, site.figure),
+            this.fold.siteEnergy(
+              site.tenant,
+              site.siteId,
+              site.timeZone,
+              site.figure,
+              site.devices,
+            ),
           );
       }
       default:

@@ -1,4 +1,4 @@
-import type { QuarterHourEnergy } from '@gridstream/cost-core';
+import type { DeviceShare, QuarterHourEnergy } from '@gridstream/cost-core';
 import { siteEnergy } from '@gridstream/energy-core';
 import type { DeviceRole } from '@gridstream/events';
 
@@ -29,6 +29,8 @@ export interface SiteQuarter {
   readonly siteId: string;
   readonly timeZone: string;
   readonly figure: QuarterHourEnergy;
+  /** The devices the figure is made of, by id. */
+  readonly devices: readonly DeviceShare[];
 }
 
 /**
@@ -99,6 +101,12 @@ export class SiteQuarters {
           // The same devices' figures give the same number, in any order of arrival.
           revision: devices.reduce((sum, d) => sum + d.offset, 0),
         },
+        devices: devices.map((d) => ({
+          deviceId: d.deviceId,
+          role: d.role,
+          importWh: d.importWh,
+          exportWh: d.exportWh,
+        })),
       },
     ];
   }
