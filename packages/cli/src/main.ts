@@ -26,6 +26,7 @@ import { startMqttDemo } from './mqtt-demo.ts';
 import { MQTT_KEYS_USAGE, MQTT_USAGE, mqttCommand, mqttKeysCommand } from './mqtt-cli.ts';
 import { REGISTRY_USAGE, registryCommand } from './registry-cli.ts';
 import { DLQ_USAGE, dlqCommand } from './dlq-cli.ts';
+import { CARBON_USAGE, marketImportCommand, PRICES_USAGE } from './market-import-cli.ts';
 import { RUN_USAGE, serviceArgv, serviceNamed, SERVICES, waitUntilReady } from './services.ts';
 import { ServiceSupervisor } from './supervisor.ts';
 
@@ -47,6 +48,8 @@ commands:
   mqtt       map devices' MQTT topics (Shelly, Tasmota) to gridstream devices (mqtt --help)
   devices    import a file of devices, decommission or restore one, as the operator (devices --help)
   sites      add a site, as the operator (sites --help)
+  prices     import day-ahead prices from a CSV file onto the market topic (prices --help)
+  carbon     import grid carbon intensity from a CSV file onto the market topic (carbon --help)
   bench      benchmarks against the running stack (bench --help)
   dlq        list and show dead letters, and put them back on their topic (dlq --help)
   clean      remove what interrupted tests and benches left on the stack's servers: topics
@@ -323,6 +326,18 @@ async function main(argv: readonly string[]): Promise<void> {
     await subcommand([noun], argv.slice(1), REGISTRY_USAGE, async (args, out) => {
       process.exitCode = await registryCommand(loadConfigOrExit(), noun, args, out);
     });
+    return;
+  }
+  if (argv[0] === 'prices' || argv[0] === 'carbon') {
+    const kind = argv[0];
+    await subcommand(
+      [kind],
+      argv.slice(1),
+      kind === 'prices' ? PRICES_USAGE : CARBON_USAGE,
+      async (args, out) => {
+        process.exitCode = await marketImportCommand(loadConfigOrExit(), kind, args, out);
+      },
+    );
     return;
   }
   if (argv[0] === 'dlq') {

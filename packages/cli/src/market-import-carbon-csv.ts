@@ -89,6 +89,8 @@ export function parseCarbonCsv(
   const timeColumn = header[timeAt] ?? 'start';
   const valueColumn = header[valueAt] ?? 'gCO2e/kWh';
   const read: { line: number; zone: string; startMs: number; gramsPerKWh: string }[] = [];
+  // Every readable start, a missing or bad value's too: the intervals the file lists.
+  const listed: { zone: string; startMs: number }[] = [];
   let missingValues = 0;
   for (const row of rows) {
     const problem = (column: string, message: string) => {
@@ -112,6 +114,7 @@ export function parseCarbonCsv(
       );
       continue;
     }
+    listed.push({ zone, startMs });
     const raw = row.fields[valueAt] ?? '';
     if (isMissingValue(raw)) {
       missingValues++;
@@ -128,7 +131,7 @@ export function parseCarbonCsv(
     }
     read.push({ line: row.line, zone, startMs, gramsPerKWh: grams.text });
   }
-  const resolutionMinutes = options.resolutionMinutes ?? inferredResolution(read);
+  const resolutionMinutes = options.resolutionMinutes ?? inferredResolution(listed);
   const points: CarbonPoint[] = [];
   for (const r of read) {
     if (r.startMs % (resolutionMinutes * 60_000) !== 0) {

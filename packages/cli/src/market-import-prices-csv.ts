@@ -287,10 +287,13 @@ function parsePlain(
   const startAt = header.findIndex((c) => c.toLowerCase() === 'start');
   const priceAt = header.findIndex((c) => c.toLowerCase() === 'price');
   const read: { line: number; startMs: number; pricePerMWh: string }[] = [];
+  // Every readable start, a missing or bad price's too: the intervals the file lists.
+  const listed: { zone: string; startMs: number }[] = [];
   let missingValues = 0;
   for (const row of rows) {
     const rawStart = row.fields[startAt] ?? '';
     const startMs = isoInstantMs(rawStart, false);
+    if (startMs !== undefined) listed.push({ zone, startMs });
     if (startMs === undefined) {
       problems.push({
         line: row.line,
@@ -311,9 +314,7 @@ function parsePlain(
     }
     read.push({ line: row.line, startMs, pricePerMWh: price.text });
   }
-  const resolutionMinutes =
-    options.resolutionMinutes ??
-    inferredResolution(read.map((r) => ({ zone, startMs: r.startMs })));
+  const resolutionMinutes = options.resolutionMinutes ?? inferredResolution(listed);
   const points: PricePoint[] = [];
   for (const r of read) {
     if (r.startMs % (resolutionMinutes * 60_000) !== 0) {
