@@ -281,8 +281,12 @@ async function runFaults(
     const now = Date.now();
     for (const fault of faults) {
       if (fault.endedMs === undefined || fault.recoveredMs !== undefined) continue;
+      // An instance scaled in after it was killed is not expected back.
       const instanceBack =
-        fault.kind !== 'kill -9' || fault.instance === undefined || fault.instance.running;
+        fault.kind !== 'kill -9' ||
+        fault.instance === undefined ||
+        fault.instance.running ||
+        fault.instance.removed;
       if (
         instanceBack &&
         lastLagAtMs > fault.endedMs &&
