@@ -18,7 +18,7 @@ import {
 /** A local month of a site, YYYY-MM. */
 export const StatementMonth = z
   .string()
-  .regex(/^(19|20)\d\d-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM')
+  .regex(/^20\d\d-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM, 2000 to 2099')
   .describe("a calendar month in the site's time zone, YYYY-MM");
 
 export const StatementResponse = z.object({
