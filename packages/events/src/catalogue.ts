@@ -295,6 +295,7 @@ const SITE_EVENT_TYPES: ReadonlySet<string> = new Set([
   EventType.siteUpdated,
   EventType.siteClosed,
   EventType.siteReopened,
+  EventType.siteTariffPublished,
 ]);
 
 /** Whether an event is about a site (its subject a site id) rather than a device. */

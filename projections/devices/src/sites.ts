@@ -49,7 +49,7 @@ function withTariffVersion(
 
 /** Events about a site: its registry events and its tariff versions (subject: the site id). */
 export function concernsSite(event: { readonly type: string }): boolean {
-  return isSiteEvent(event) || event.type === EventType.siteTariffPublished;
+  return isSiteEvent(event);
 }
 
 /**
