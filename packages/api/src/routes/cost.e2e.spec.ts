@@ -150,6 +150,18 @@ describe('GET /v1/sites/:id/cost', () => {
     );
     expect(long.statusCode).toBe(400);
     expect(long.json()).toMatchObject({ issues: [{ in: 'querystring', path: 'from' }] });
+    for (const [query, path] of [
+      ['from=not%20valid!', 'from'],
+      ['to=2026-02-31', 'to'],
+    ] as const) {
+      const bad = await get(`/v1/sites/${SITE}/cost?${query}`);
+      expect(bad.statusCode, bad.body).toBe(400);
+      expect(bad.json()).toMatchObject({
+        issues: expect.arrayContaining([
+          expect.objectContaining({ in: 'querystring', path }),
+        ]) as unknown,
+      });
+    }
     const other = await bearer(api, 'cost-b');
     expect((await get(`/v1/sites/${SITE}/cost`, other)).statusCode).toBe(404);
     expect((await get(`/v1/sites/${SITE}/statements/2026-10`, other)).statusCode).toBe(404);

@@ -31,9 +31,14 @@ import { StatementMonth, StatementResponse, statementCsv, statementOf } from './
 const LocalDate = z
   .string()
   .regex(/^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a date, YYYY-MM-DD, 2000 to 2099')
-  .refine((date) => new Date(`${date}T00:00:00Z`).toISOString().startsWith(date), {
-    message: 'a date that exists',
-  });
+  // zod runs this after a failed pattern too: text that is no date at all must not throw here
+  .refine(
+    (date) => {
+      const ms = Date.parse(`${date}T00:00:00Z`);
+      return !Number.isNaN(ms) && new Date(ms).toISOString().startsWith(date);
+    },
+    { message: 'a date that exists' },
+  );
 
 const CostQuery = z.object({
   resolution: z
