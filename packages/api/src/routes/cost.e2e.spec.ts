@@ -153,6 +153,7 @@ describe('GET /v1/sites/:id/cost', () => {
     for (const [query, path] of [
       ['from=not%20valid!', 'from'],
       ['to=2026-02-31', 'to'],
+      ['to=', 'to'],
     ] as const) {
       const bad = await get(`/v1/sites/${SITE}/cost?${query}`);
       expect(bad.statusCode, bad.body).toBe(400);
