@@ -139,6 +139,15 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /v1/sites/{id}/close': { url: () => '/v1/sites/site-a/close', body: () => ({}) },
   'POST /v1/sites/{id}/reopen': { url: () => '/v1/sites/site-a/reopen', body: () => ({}) },
   'POST /v1/sites/{id}/tariffs': { url: () => '/v1/sites/site-a/tariffs', body: () => tariffOfA },
+  // the site is A's: B's key finds no such site (404); A's answer names it
+  'GET /v1/sites/{id}/cost': {
+    url: () => '/v1/sites/site-a/cost?resolution=day&from=2026-11-01&to=2026-12-01',
+    showsA: (body) => (body as { siteId?: string }).siteId === 'site-a',
+  },
+  'GET /v1/sites/{id}/statements/{month}': {
+    url: () => '/v1/sites/site-a/statements/2026-11',
+    showsA: (body) => (body as { siteId?: string }).siteId === 'site-a',
+  },
   'GET /v1/sites/{id}/tariffs': {
     url: () => '/v1/sites/site-a/tariffs',
     showsA: (body) => (body as { tariffs: unknown[] }).tariffs.length > 0,

@@ -49,6 +49,8 @@ const RULES_BEYOND_JSON_SCHEMA: Record<string, string> = {
   'GET /v1/devices/{id}/energy': 'from before to, at most a bucket-dependent span apart',
   'GET /v1/sites/{id}/energy': 'from before to, at most a bucket-dependent span apart',
   'GET /v1/commands/stats': 'from before to, at most 31 days apart',
+  'GET /v1/sites/{id}/cost':
+    'from before to, at most a resolution-dependent span apart; dates that exist (the pattern allows 2026-02-31)',
   'POST /v1/readings':
     'each time after 2000-01-01 and at most 5 minutes ahead of the clock; an Idempotency-Key used before for other readings is 422',
   'POST /v1/devices/{id}/move': 'effectiveAt at most 31 days back and not ahead of the clock',
@@ -65,6 +67,8 @@ const EVENTUALLY_CONSISTENT_READS = [
   'GET /v1/devices/{id}',
   'GET /v1/commands/{id}',
   'GET /v1/sites/{id}/energy/days/{date}',
+  'GET /v1/sites/{id}/cost',
+  'GET /v1/sites/{id}/statements/{month}',
 ];
 
 const toml = (value: unknown) => JSON.stringify(value);
