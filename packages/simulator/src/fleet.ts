@@ -186,3 +186,107 @@ export function nextReading(
     }
   }
 }
+
+/** What a simulated site pays, and the grid zone its carbon is counted in, by its time zone. */
+const DEMO_MARKETS: Readonly<
+  Record<
+    string,
+    {
+      currency: string;
+      carbonZone: string;
+      day: string;
+      night: string;
+      feedIn: string;
+      fee: string;
+      vatRate: string;
+    }
+  >
+> = {
+  'Europe/Berlin': {
+    currency: 'EUR',
+    carbonZone: 'DE',
+    day: '0.34',
+    night: '0.26',
+    feedIn: '0.0786',
+    fee: '0.45',
+    vatRate: '0.19',
+  },
+  'Europe/London': {
+    currency: 'GBP',
+    carbonZone: 'GB',
+    day: '0.2703',
+    night: '0.2703',
+    feedIn: '0.15',
+    fee: '0.5122',
+    vatRate: '0.05',
+  },
+  'America/New_York': {
+    currency: 'USD',
+    carbonZone: 'US-NY-NYIS',
+    day: '0.29',
+    night: '0.21',
+    feedIn: '0.08',
+    fee: '0.60',
+    vatRate: '0',
+  },
+  'Australia/Sydney': {
+    currency: 'AUD',
+    carbonZone: 'AU-NSW',
+    day: '0.38',
+    night: '0.22',
+    feedIn: '0.05',
+    fee: '1.10',
+    vatRate: '0.10',
+  },
+};
+
+/**
+ * A demo tariff for a simulated site (made-up prices of the order households pay, not anyone's
+ * real tariff): time of use, night 00:00-07:00 cheaper every day, from 1 January 2026, with a
+ * fixed feed-in price; and the site's carbon zone. Undefined for a zone without a demo market.
+ */
+export function demoTariff(
+  timeZone: string,
+): { readonly carbonZone: string; readonly version: Record<string, unknown> } | undefined {
+  const market = DEMO_MARKETS[timeZone];
+  if (market === undefined) return undefined;
+  const everyDay = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  return {
+    carbonZone: market.carbonZone,
+    version: {
+      id: `demo-${market.currency.toLowerCase()}-2026`,
+      effectiveFrom: '2026-01-01T00:00:00Z',
+      publishedAt: '2025-12-01T00:00:00Z',
+      currency: market.currency,
+      vatRate: market.vatRate,
+      dailyFee: market.fee,
+      importPrice: {
+        kind: 'time_of_use',
+        seasons: [
+          {
+            name: 'all year',
+            from: '01-01',
+            to: '12-31',
+            periods: [
+              {
+                name: 'night',
+                weekdays: everyDay,
+                from: '00:00',
+                to: '07:00',
+                pricePerKWh: market.night,
+              },
+              {
+                name: 'day',
+                weekdays: everyDay,
+                from: '07:00',
+                to: '24:00',
+                pricePerKWh: market.day,
+              },
+            ],
+          },
+        ],
+      },
+      exportPrice: { kind: 'fixed', pricePerKWh: market.feedIn },
+    },
+  };
+}

@@ -1,8 +1,15 @@
-import { DeviceKind, DeviceRegisteredV1, EntityId, ReadingReportedV1 } from '@gridstream/events';
+import {
+  DeviceKind,
+  DeviceRegisteredV1,
+  EntityId,
+  ReadingReportedV1,
+  tariffVersionSchema,
+} from '@gridstream/events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createFleet,
+  demoTariff,
   nextReading,
   PLUG_OVERLOAD_MS,
   PLUG_OVERLOAD_SHARE,
@@ -310,5 +317,20 @@ describe('every device of the simulated fleet but an overloaded plug', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('demoTariff', () => {
+  it('gives each simulated time zone a tariff version the API accepts, in its own currency', () => {
+    const currencies = new Set<string>();
+    for (const zone of ['Europe/Berlin', 'Europe/London', 'America/New_York', 'Australia/Sydney']) {
+      const demo = demoTariff(zone);
+      expect(demo, zone).toBeDefined();
+      const parsed = tariffVersionSchema.safeParse(demo?.version);
+      expect(parsed.success, `${zone}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+      if (parsed.success) currencies.add(parsed.data.currency);
+    }
+    expect([...currencies].sort()).toEqual(['AUD', 'EUR', 'GBP', 'USD']);
+    expect(demoTariff('Asia/Tokyo')).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { createFleet, nextReading, seededRandom } from './fleet.ts';
+import { createFleet, demoTariff, nextReading, seededRandom } from './fleet.ts';
 import type { SimulatedDevice } from './fleet.ts';
 
 export interface FleetOptions {
@@ -58,10 +58,23 @@ async function registerFleet(
   const sites = new Map<string, string>();
   for (const { registration } of devices) sites.set(registration.siteId, registration.timeZone);
   for (const [siteId, timeZone] of sites) {
+    const market = demoTariff(timeZone);
     try {
-      await post('/v1/sites', { siteId, name: `Simulated ${siteId}`, timeZone });
+      await post('/v1/sites', {
+        siteId,
+        name: `Simulated ${siteId}`,
+        timeZone,
+        ...(market === undefined ? {} : { carbonZone: market.carbonZone }),
+      });
     } catch (error) {
       options.log(`simulator: site ${siteId} not registered: ${(error as Error).message}`);
+    }
+    if (market === undefined) continue;
+    try {
+      // The same version again is answered 200 unchanged: a restarted simulator is harmless.
+      await post(`/v1/sites/${siteId}/tariffs`, market.version);
+    } catch (error) {
+      options.log(`simulator: site ${siteId} has no demo tariff: ${(error as Error).message}`);
     }
   }
   const answer = (await post('/v1/devices/batch', {
