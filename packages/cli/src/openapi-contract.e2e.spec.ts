@@ -54,6 +54,8 @@ const RULES_BEYOND_JSON_SCHEMA: Record<string, string> = {
   'POST /v1/readings':
     'each time after 2000-01-01 and at most 5 minutes ahead of the clock; an Idempotency-Key used before for other readings is 422',
   'POST /v1/devices/{id}/move': 'effectiveAt at most 31 days back and not ahead of the clock',
+  'POST /v1/sites/{id}/tariffs':
+    'a known ISO 4217 currency; effectiveFrom on a quarter hour; rates below 1; floor not above cap; time-of-use periods covering each week, and seasons each year, once',
   'POST /v1/devices/{id}/commands': 'expiresAt after now, within the longest time to live',
 };
 
