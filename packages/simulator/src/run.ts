@@ -41,9 +41,9 @@ async function registerFleet(
   options: FleetOptions,
   devices: readonly SimulatedDevice[],
 ): Promise<void> {
-  const post = async (path: string, body: unknown) => {
+  const send = async (method: 'POST' | 'PATCH', path: string, body: unknown) => {
     const response = await fetch(`${options.apiUrl}${path}`, {
-      method: 'POST',
+      method,
       headers: {
         'content-type': 'application/json',
         authorization: `Bearer ${options.apiKey}`,
@@ -55,23 +55,22 @@ async function registerFleet(
       throw new Error(`${path}: the API answered ${response.status}: ${text}`);
     return JSON.parse(text) as unknown;
   };
+  const post = (path: string, body: unknown) => send('POST', path, body);
   const sites = new Map<string, string>();
   for (const { registration } of devices) sites.set(registration.siteId, registration.timeZone);
   for (const [siteId, timeZone] of sites) {
     const market = demoTariff(timeZone);
     try {
-      await post('/v1/sites', {
-        siteId,
-        name: `Simulated ${siteId}`,
-        timeZone,
-        ...(market === undefined ? {} : { carbonZone: market.carbonZone }),
-      });
+      await post('/v1/sites', { siteId, name: `Simulated ${siteId}`, timeZone });
     } catch (error) {
       options.log(`simulator: site ${siteId} not registered: ${(error as Error).message}`);
     }
     if (market === undefined) continue;
     try {
-      // The same version again is answered 200 unchanged: a restarted simulator is harmless.
+      // A change, not part of the registration: a site registered before it had a carbon zone
+      // would refuse a registration with one (409); the same zone again is answered unchanged,
+      // and so is the same tariff version: a restarted simulator is harmless.
+      await send('PATCH', `/v1/sites/${siteId}`, { carbonZone: market.carbonZone });
       await post(`/v1/sites/${siteId}/tariffs`, market.version);
     } catch (error) {
       options.log(`simulator: site ${siteId} has no demo tariff: ${(error as Error).message}`);
