@@ -88,7 +88,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['node:*', 'kafkajs', 'mongodb', 'pg', '@questdb/*', '@gridstream/*/src*'],
-              message: 'packages/cost-core is pure: zod, big.js, @gridstream/events and @gridstream/energy-core only.',
+              message:
+                'packages/cost-core is pure: zod, big.js, @gridstream/events and @gridstream/energy-core only.',
             },
           ],
         },
