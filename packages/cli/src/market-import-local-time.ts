@@ -1,3 +1,5 @@
+import { localTime } from '@gridstream/energy-core';
+
 /**
  * Wall-clock times of the zones an ENTSO-E export names in its header ("MTU (CET/CEST)") as
  * UTC instants, on the runtime's tz database through Intl (no time library). The labels are
@@ -23,26 +25,6 @@ export const OFFSET_MARKERS: Readonly<Record<string, number>> = {
 };
 
 const MINUTE_MS = 60_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterOf(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 const QUARTER_HOUR_MS = 15 * MINUTE_MS;
 /**
  * Offsets by zone and quarter hour: Intl's formatToParts is slow (a year of 15-minute prices
@@ -58,25 +40,10 @@ export function offsetMinutesAt(timeZone: string, instantMs: number): number {
   if (cache === undefined) offsetCache.set(timeZone, (cache = new Map<number, number>()));
   let offset = cache.get(quarter);
   if (offset === undefined) {
-    offset = intlOffsetMinutes(timeZone, quarter * QUARTER_HOUR_MS);
+    offset = Math.round(localTime(quarter * QUARTER_HOUR_MS, timeZone).offsetMs / MINUTE_MS);
     cache.set(quarter, offset);
   }
   return offset;
-}
-
-function intlOffsetMinutes(timeZone: string, instantMs: number): number {
-  const parts: Record<string, number> = {};
-  for (const part of formatterOf(timeZone).formatToParts(instantMs))
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  const wallMs = Date.UTC(
-    parts['year'] ?? 0,
-    (parts['month'] ?? 1) - 1,
-    parts['day'] ?? 1,
-    parts['hour'] ?? 0,
-    parts['minute'] ?? 0,
-    parts['second'] ?? 0,
-  );
-  return Math.round((wallMs - (instantMs - (instantMs % 1000))) / MINUTE_MS);
 }
 
 /**

@@ -3,11 +3,11 @@ import type { CarbonPublication, PricePublication, TariffVersion } from '@gridst
 import { siteCostDay } from './cost-document.ts';
 import type { DeviceShare, SiteCostDay } from './cost-document.ts';
 import { dayFeesBetween } from './daily-fee.ts';
-import { decimal } from './decimal.ts';
 import type { Decimal } from './decimal.ts';
 import { EnergyBook } from './energy-book.ts';
 import type { QuarterHourEnergy } from './energy-book.ts';
 import { quarterHourCost } from './quarter-hour-cost.ts';
+import { applyCarbonPublication, applyPricePublication } from './series-publications.ts';
 import type { CostSeries, DayAheadPrice } from './quarter-hour-cost.ts';
 import { QuarterHourSeries } from './quarter-hour-series.ts';
 import { TariffBook } from './tariff-book.ts';
@@ -107,30 +107,15 @@ export class CostFold {
   }
 
   prices(publication: PricePublication): DirtyDay[] {
-    const changed = this.#series.dayAheadPrices.apply(
-      publication.biddingZone,
-      { publishedAtMs: Date.parse(publication.publishedAt), id: publication.id },
-      publication.resolutionMinutes,
-      publication.points.map((point) => ({
-        startMs: Date.parse(point.start),
-        value: { pricePerMWh: decimal(point.pricePerMWh), currency: publication.currency },
-      })),
-    );
     // Any site may price a quarter hour dynamically in this zone (import or export, any version).
-    return this.#quartersOfSites(changed, () => true);
+    return this.#quartersOfSites(applyPricePublication(this.#series, publication), () => true);
   }
 
   carbon(publication: CarbonPublication): DirtyDay[] {
-    const changed = this.#series.carbonIntensity.apply(
-      publication.zone,
-      { publishedAtMs: Date.parse(publication.publishedAt), id: publication.id },
-      publication.resolutionMinutes,
-      publication.points.map((point) => ({
-        startMs: Date.parse(point.start),
-        value: decimal(point.gramsPerKWh),
-      })),
+    return this.#quartersOfSites(
+      applyCarbonPublication(this.#series, publication),
+      (books) => books.carbonZone === publication.zone,
     );
-    return this.#quartersOfSites(changed, (books) => books.carbonZone === publication.zone);
   }
 
   /** A site's energy of one quarter hour (a later revision replaces the figure). */

@@ -13,3 +13,4 @@ export * from './cost-totals.ts';
 export * from './site-cost-ledger.ts';
 export * from './cost-document.ts';
 export * from './cost-fold.ts';
+export * from './series-publications.ts';

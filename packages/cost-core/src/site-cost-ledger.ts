@@ -9,11 +9,11 @@ import {
 import { costTotals } from './cost-totals.ts';
 import type { CostTotals } from './cost-totals.ts';
 import { dayFeesBetween } from './daily-fee.ts';
-import { decimal } from './decimal.ts';
 import type { Decimal } from './decimal.ts';
 import { EnergyBook } from './energy-book.ts';
 import type { QuarterHourEnergy } from './energy-book.ts';
 import { quarterHourCost } from './quarter-hour-cost.ts';
+import { applyCarbonPublication, applyPricePublication } from './series-publications.ts';
 import type {
   CostSeries,
   DayAheadPrice,
@@ -85,32 +85,10 @@ export class SiteCostLedger {
         const range = this.#tariffs.apply(input.version);
         return range === null ? [] : [range];
       }
-      case 'price_publication': {
-        const p = input.publication;
-        const changed = this.#series.dayAheadPrices.apply(
-          p.biddingZone,
-          { publishedAtMs: Date.parse(p.publishedAt), id: p.id },
-          p.resolutionMinutes,
-          p.points.map((point) => ({
-            startMs: Date.parse(point.start),
-            value: { pricePerMWh: decimal(point.pricePerMWh), currency: p.currency },
-          })),
-        );
-        return quarterRanges(changed);
-      }
-      case 'carbon_publication': {
-        const p = input.publication;
-        const changed = this.#series.carbonIntensity.apply(
-          p.zone,
-          { publishedAtMs: Date.parse(p.publishedAt), id: p.id },
-          p.resolutionMinutes,
-          p.points.map((point) => ({
-            startMs: Date.parse(point.start),
-            value: decimal(point.gramsPerKWh),
-          })),
-        );
-        return quarterRanges(changed);
-      }
+      case 'price_publication':
+        return quarterRanges(applyPricePublication(this.#series, input.publication));
+      case 'carbon_publication':
+        return quarterRanges(applyCarbonPublication(this.#series, input.publication));
       case 'energy':
         return this.#energy.apply(input.energy) ? quarterRanges([input.energy.startMs]) : [];
     }
