@@ -17,6 +17,7 @@ import { deviceListRoutes } from './routes/device-list.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { siteRoutes } from './routes/sites.ts';
 import { costRoutes } from './routes/cost.ts';
+import { deviceCostRoutes } from './routes/device-cost.ts';
 import { registryRoutes } from './routes/registry.ts';
 import { siteTariffRoutes } from './routes/site-tariffs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -83,6 +84,7 @@ export async function buildApp(
   await app.register(deviceHistoryRoutes, { deps });
   await app.register(siteRoutes, { deps });
   await app.register(costRoutes, { deps });
+  await app.register(deviceCostRoutes, { deps });
   await app.register(registryRoutes, { deps });
   await app.register(siteTariffRoutes, { deps });
   await app.register(alertRoutes, { deps });

@@ -8,6 +8,7 @@ import type { GridstreamEvent } from '@gridstream/events';
 import { createEventPublisher, createKafka, kafkaSettings, topicNames } from '@gridstream/kafka';
 import { startAlertsProcessor } from '@gridstream/processor-alerts';
 import { startArchive } from '@gridstream/processor-archive';
+import { startCostProcessor } from '@gridstream/processor-cost';
 import { startEnergyProcessor } from '@gridstream/processor-energy';
 import { startLiveProjection } from '@gridstream/projection';
 import { alertsProjection } from '@gridstream/projection-alerts';
@@ -75,6 +76,13 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /v1/readings': { url: () => '/v1/readings', body: readingsOfA },
   'GET /v1/devices': { url: () => '/v1/devices' },
   'GET /v1/devices/{id}': { url: () => '/v1/devices/meter-a' },
+  // the device is A's: B's key finds no such device (404); A's answer names it
+  'GET /v1/devices/{id}/cost': {
+    url: () => '/v1/devices/meter-a/cost?from=2026-11-01&to=2026-12-01',
+    // B's key may have a device of that name (a reading it sent), but no day of A's site
+    showsA: (body) =>
+      (body as { days: { siteId: string }[] }).days.some((day) => day.siteId === 'site-a'),
+  },
   'GET /v1/devices/{id}/readings': {
     url: () => '/v1/devices/meter-a/readings?from=2026-11-20T09:00:00Z&to=2026-11-20T12:00:00Z',
     showsA: (body) => (body as { readings: unknown[] }).readings.length > 0,
@@ -288,6 +296,7 @@ const registrations: GridstreamEvent[] = [
 beforeAll(async () => {
   const services = await Promise.all([
     startEnergyProcessor(config),
+    startCostProcessor(config),
     startArchive(config),
     startAlertsProcessor(config),
     startLiveProjection(config, devicesProjection, { lagLogIntervalMs: 0 }),

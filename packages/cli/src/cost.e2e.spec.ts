@@ -173,6 +173,21 @@ describe('cost and emissions from readings to the statement', () => {
     expect(at('2026-10-25T02:15:00+01:00')).toBe('0.006'); // night again
     expect(at('2026-10-25T02:45:00+01:00')).toBe('0.009');
 
+    // and the meter's own day: its import at the site's price, its emissions
+    const device = (
+      await call('GET', '/v1/devices/berlin-meter/cost?from=2026-10-25&to=2026-10-26')
+    ).json<{
+      currency: string;
+      days: { date: string; siteId: string; importKWh: string }[];
+      total: { importKWh: string; importCost: { exact: string }; emissionsG: { exact: string } };
+    }>();
+    expect(device.currency).toBe('EUR');
+    expect(device.days.map((d) => [d.date, d.siteId, d.importKWh])).toEqual([
+      ['2026-10-25', siteId, '0.72'],
+    ]);
+    expect(device.total.importCost.exact).toBe('0.18');
+    expect(device.total.emissionsG.exact).toBe('216');
+
     // and the CSV statement says the same
     const csv = (await call('GET', statementUrl, undefined, 'text/csv')).body;
     expect(csv).toContain('night');

@@ -49,6 +49,7 @@ const RULES_BEYOND_JSON_SCHEMA: Record<string, string> = {
   'GET /v1/devices/{id}/energy': 'from before to, at most a bucket-dependent span apart',
   'GET /v1/sites/{id}/energy': 'from before to, at most a bucket-dependent span apart',
   'GET /v1/commands/stats': 'from before to, at most 31 days apart',
+  'GET /v1/devices/{id}/cost': 'from before to, at most 366 days apart; dates that exist',
   'GET /v1/sites/{id}/cost':
     'from before to, at most a resolution-dependent span apart; dates that exist (the pattern allows 2026-02-31)',
   'POST /v1/readings':
@@ -71,6 +72,7 @@ const EVENTUALLY_CONSISTENT_READS = [
   'GET /v1/sites/{id}/energy/days/{date}',
   'GET /v1/sites/{id}/cost',
   'GET /v1/sites/{id}/statements/{month}',
+  'GET /v1/devices/{id}/cost',
 ];
 
 const toml = (value: unknown) => JSON.stringify(value);

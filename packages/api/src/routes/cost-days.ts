@@ -19,6 +19,11 @@ export interface SiteCostDays {
     range: DateRange,
     options: { readonly quarters: boolean },
   ): Promise<SiteCostDay[]>;
+  /**
+   * The days in `range` of any of the tenant's sites that list the device (a device that moved
+   * has days at each site), in date order, without their quarter hours.
+   */
+  ofDevice(tenant: string, deviceId: string, range: DateRange): Promise<SiteCostDay[]>;
 }
 
 /**
@@ -45,6 +50,20 @@ export function mongoSiteCostDays(db: Db): SiteCostDays {
         .sort({ date: 1 })
         .toArray();
       return documents.map((document) => ({ ...document, quarters: document.quarters ?? [] }));
+    },
+    async ofDevice(tenant, deviceId, range) {
+      const documents = await collection
+        .find(
+          {
+            tenant,
+            'devices.deviceId': deviceId,
+            date: { $gte: range.fromDate, $lt: range.toDate },
+          },
+          { projection: { _id: 0, quarters: 0 } },
+        )
+        .sort({ date: 1, siteId: 1 })
+        .toArray();
+      return documents.map((document) => ({ ...document, quarters: [] }));
     },
   };
 }

@@ -28,7 +28,7 @@ import { wantsCsv } from './cost-negotiation.ts';
 import { StatementMonth, StatementResponse, statementCsv, statementOf } from './cost-statement.ts';
 
 /** A local calendar date from 2000 to 2099 (the pattern), that exists (checked besides). */
-const LocalDate = z
+export const LocalDate = z
   .string()
   .regex(/^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a date, YYYY-MM-DD, 2000 to 2099')
   // zod runs this after a failed pattern too: text that is no date at all must not throw here
