@@ -81,7 +81,9 @@ const FIXTURES: Record<string, Fixture> = {
     url: () => '/v1/devices/meter-a/cost?from=2026-11-01&to=2026-12-01',
     // B's key may have a device of that name (a reading it sent), but no day of A's site
     showsA: (body) =>
-      (body as { days: { siteId: string }[] }).days.some((day) => day.siteId === 'site-a'),
+      (body as { buckets: { siteIds: string[] }[] }).buckets.some((bucket) =>
+        bucket.siteIds.includes('site-a'),
+      ),
   },
   'GET /v1/devices/{id}/readings': {
     url: () => '/v1/devices/meter-a/readings?from=2026-11-20T09:00:00Z&to=2026-11-20T12:00:00Z',

@@ -173,20 +173,38 @@ describe('cost and emissions from readings to the statement', () => {
     expect(at('2026-10-25T02:15:00+01:00')).toBe('0.006'); // night again
     expect(at('2026-10-25T02:45:00+01:00')).toBe('0.009');
 
-    // and the meter's own day: its import at the site's price, its emissions
-    const device = (
-      await call('GET', '/v1/devices/berlin-meter/cost?from=2026-10-25&to=2026-10-26')
-    ).json<{
+    // and the meter's own figures: its import at the site's price, its emissions, by day, by
+    // month and per quarter hour, adding up exactly
+    interface DeviceCost {
       currency: string;
-      days: { date: string; siteId: string; importKWh: string }[];
+      buckets: {
+        label: string;
+        siteIds: string[];
+        importKWh: string;
+        importCost: { exact: string };
+      }[];
       total: { importKWh: string; importCost: { exact: string }; emissionsG: { exact: string } };
-    }>();
-    expect(device.currency).toBe('EUR');
-    expect(device.days.map((d) => [d.date, d.siteId, d.importKWh])).toEqual([
-      ['2026-10-25', siteId, '0.72'],
+    }
+    const deviceCost = async (query: string) =>
+      (await call('GET', `/v1/devices/berlin-meter/cost?${query}`)).json<DeviceCost>();
+    const byDay = await deviceCost('from=2026-10-25&to=2026-10-26');
+    expect(byDay.currency).toBe('EUR');
+    expect(byDay.buckets.map((b) => [b.label, b.siteIds, b.importKWh])).toEqual([
+      ['2026-10-25', [siteId], '0.72'],
     ]);
-    expect(device.total.importCost.exact).toBe('0.18');
-    expect(device.total.emissionsG.exact).toBe('216');
+    expect(byDay.total.importCost.exact).toBe('0.18');
+    expect(byDay.total.emissionsG.exact).toBe('216');
+    const byMonth = await deviceCost('resolution=month&from=2026-10-01&to=2026-11-01');
+    expect(byMonth.buckets.map((b) => [b.label, b.importCost.exact])).toEqual([
+      ['2026-10', '0.18'],
+    ]);
+    const byQuarter = await deviceCost('resolution=quarter-hour&from=2026-10-25&to=2026-10-26');
+    expect(byQuarter.buckets).toHaveLength(24);
+    // 00:15 UTC is 02:15 CEST (night, 0.20), 00:30 UTC is 02:30 CEST (day, 0.30): 30 Wh each
+    const quarter = (label: string) => byQuarter.buckets.find((b) => b.label === label);
+    expect(quarter('2026-10-25T00:15:00.000Z')?.importCost.exact).toBe('0.006');
+    expect(quarter('2026-10-25T00:30:00.000Z')?.importCost.exact).toBe('0.009');
+    expect(byQuarter.total.importCost.exact).toBe('0.18');
 
     // and the CSV statement says the same
     const csv = (await call('GET', statementUrl, undefined, 'text/csv')).body;

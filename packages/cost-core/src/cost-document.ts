@@ -74,6 +74,8 @@ export interface SiteCostDay {
   readonly quarters: readonly StoredQuarterHourCost[];
   /** The site's devices with energy in the day's priced quarter hours, by id. */
   readonly devices: readonly StoredDeviceCost[];
+  /** Each device's share of each of those quarter hours, by device, then time. */
+  readonly deviceQuarters: readonly StoredDeviceQuarter[];
   readonly fee: StoredDayFee;
   /** The day's totals: its quarter hours and its fee. */
   readonly totals: StoredCostTotals;
@@ -160,15 +162,58 @@ export function storeTotals(t: CostTotals): StoredCostTotals {
   };
 }
 
-/** A site's local day as stored: its quarter hours (any order) and its fee. */
+/** A device's share of one quarter hour, priced: what `StoredDeviceCost` sums. */
+export interface StoredDeviceQuarter {
+  readonly deviceId: string;
+  readonly role: string;
+  readonly startMs: number;
+  readonly importWh: string;
+  readonly exportWh: string;
+  /** Null where it imported and the quarter hour had no import price. */
+  readonly importCost: string | null;
+  /** Null where it imported and the quarter hour had no carbon intensity. */
+  readonly emissionsG: string | null;
+}
+
 /**
- * Each device's day from its shares of the quarter hours: import priced at the site's import
- * price in force and the grid intensity of each quarter hour. Exact, as the site's figures are.
+ * Each device's share of each quarter hour, its import priced at the site's import price in
+ * force and the grid intensity of that quarter hour. Exact, as the site's figures are.
  */
-function deviceCosts(
+function deviceQuarters(
   quarterHours: readonly QuarterHourCost[],
   sharesOf: (startMs: number) => readonly DeviceShare[],
-): StoredDeviceCost[] {
+): StoredDeviceQuarter[] {
+  const lines: StoredDeviceQuarter[] = [];
+  for (const q of quarterHours)
+    for (const share of sharesOf(q.startMs)) {
+      const importKWh = kWhFromWh(share.importWh);
+      const none = share.importWh === 0;
+      lines.push({
+        deviceId: share.deviceId,
+        role: share.role,
+        startMs: q.startMs,
+        importWh: decimal(String(share.importWh)).toString(),
+        exportWh: decimal(String(share.exportWh)).toString(),
+        importCost: none
+          ? '0'
+          : q.importPricePerKWh === null
+            ? null
+            : importKWh.times(q.importPricePerKWh).toString(),
+        emissionsG: none
+          ? '0'
+          : q.carbonGramsPerKWh === null
+            ? null
+            : importKWh.times(q.carbonGramsPerKWh).toString(),
+      });
+    }
+  return lines.sort(
+    (a, b) =>
+      (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0) || a.startMs - b.startMs,
+  );
+}
+
+/** Each device's day: its quarter hours summed exactly, a null (unpriced) part making null. */
+export function deviceCostsOf(lines: readonly StoredDeviceQuarter[]): StoredDeviceCost[] {
   interface Sum {
     role: string;
     quarterHours: number;
@@ -179,33 +224,30 @@ function deviceCosts(
     unpriced: number;
   }
   const sums = new Map<string, Sum>();
-  for (const q of quarterHours)
-    for (const share of sharesOf(q.startMs)) {
-      const sum = sums.get(share.deviceId) ?? {
-        role: share.role,
-        quarterHours: 0,
-        importWh: decimal('0'),
-        exportWh: decimal('0'),
-        importCost: decimal('0'),
-        emissionsG: decimal('0'),
-        unpriced: 0,
-      };
-      const importKWh = kWhFromWh(share.importWh);
-      sum.quarterHours += 1;
-      sum.importWh = sum.importWh.plus(decimal(String(share.importWh)));
-      sum.exportWh = sum.exportWh.plus(decimal(String(share.exportWh)));
-      const priced = share.importWh === 0 || q.importPricePerKWh !== null;
-      if (!priced) sum.unpriced += 1;
-      sum.importCost =
-        sum.importCost === null || !priced
-          ? null
-          : sum.importCost.plus(importKWh.times(q.importPricePerKWh ?? '0'));
-      sum.emissionsG =
-        sum.emissionsG === null || (share.importWh !== 0 && q.carbonGramsPerKWh === null)
-          ? null
-          : sum.emissionsG.plus(importKWh.times(q.carbonGramsPerKWh ?? '0'));
-      sums.set(share.deviceId, sum);
-    }
+  for (const line of lines) {
+    const sum = sums.get(line.deviceId) ?? {
+      role: line.role,
+      quarterHours: 0,
+      importWh: decimal('0'),
+      exportWh: decimal('0'),
+      importCost: decimal('0'),
+      emissionsG: decimal('0'),
+      unpriced: 0,
+    };
+    sum.quarterHours += 1;
+    sum.importWh = sum.importWh.plus(line.importWh);
+    sum.exportWh = sum.exportWh.plus(line.exportWh);
+    if (line.importCost === null) sum.unpriced += 1;
+    sum.importCost =
+      sum.importCost === null || line.importCost === null
+        ? null
+        : sum.importCost.plus(line.importCost);
+    sum.emissionsG =
+      sum.emissionsG === null || line.emissionsG === null
+        ? null
+        : sum.emissionsG.plus(line.emissionsG);
+    sums.set(line.deviceId, sum);
+  }
   return [...sums]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([deviceId, s]) => ({
@@ -220,6 +262,7 @@ function deviceCosts(
     }));
 }
 
+/** A site's local day as stored: its quarter hours (any order), its devices' shares and its fee. */
 export function siteCostDay(
   site: { readonly tenant: string; readonly siteId: string; readonly timeZone: string },
   fee: DayFee,
@@ -227,6 +270,7 @@ export function siteCostDay(
   sharesOf: (startMs: number) => readonly DeviceShare[] = () => [],
 ): SiteCostDay {
   const sorted = [...quarterHours].sort((a, b) => a.startMs - b.startMs);
+  const shares = deviceQuarters(sorted, sharesOf);
   return {
     tenant: site.tenant,
     siteId: site.siteId,
@@ -235,7 +279,8 @@ export function siteCostDay(
     start: new Date(fee.startMs).toISOString(),
     end: new Date(fee.endMs).toISOString(),
     quarters: sorted.map(storeQuarterHour),
-    devices: deviceCosts(sorted, sharesOf),
+    devices: deviceCostsOf(shares),
+    deviceQuarters: shares,
     fee: storeDayFee(fee),
     totals: storeTotals(costTotals(sorted, [fee])),
   };

@@ -21,9 +21,15 @@ export interface SiteCostDays {
   ): Promise<SiteCostDay[]>;
   /**
    * The days in `range` of any of the tenant's sites that list the device (a device that moved
-   * has days at each site), in date order, without their quarter hours.
+   * has days at each site), in date order, without the site's quarter hours; with its devices'
+   * shares of them (`deviceQuarters`) only if `quarters`.
    */
-  ofDevice(tenant: string, deviceId: string, range: DateRange): Promise<SiteCostDay[]>;
+  ofDevice(
+    tenant: string,
+    deviceId: string,
+    range: DateRange,
+    options: { readonly quarters: boolean },
+  ): Promise<SiteCostDay[]>;
 }
 
 /**
@@ -45,13 +51,21 @@ export function mongoSiteCostDays(db: Db): SiteCostDays {
       const documents = await collection
         .find(
           { tenant, siteId, date: { $gte: range.fromDate, $lt: range.toDate } },
-          { projection: quarters ? { _id: 0 } : { _id: 0, quarters: 0 } },
+          {
+            projection: quarters
+              ? { _id: 0, deviceQuarters: 0 }
+              : { _id: 0, quarters: 0, deviceQuarters: 0 },
+          },
         )
         .sort({ date: 1 })
         .toArray();
-      return documents.map((document) => ({ ...document, quarters: document.quarters ?? [] }));
+      return documents.map((document) => ({
+        ...document,
+        quarters: document.quarters ?? [],
+        deviceQuarters: [],
+      }));
     },
-    async ofDevice(tenant, deviceId, range) {
+    async ofDevice(tenant, deviceId, range, { quarters }) {
       const documents = await collection
         .find(
           {
@@ -59,11 +73,19 @@ export function mongoSiteCostDays(db: Db): SiteCostDays {
             'devices.deviceId': deviceId,
             date: { $gte: range.fromDate, $lt: range.toDate },
           },
-          { projection: { _id: 0, quarters: 0 } },
+          {
+            projection: quarters
+              ? { _id: 0, quarters: 0 }
+              : { _id: 0, quarters: 0, deviceQuarters: 0 },
+          },
         )
         .sort({ date: 1, siteId: 1 })
         .toArray();
-      return documents.map((document) => ({ ...document, quarters: [] }));
+      return documents.map((document) => ({
+        ...document,
+        quarters: [],
+        deviceQuarters: document.deviceQuarters ?? [],
+      }));
     },
   };
 }

@@ -8,13 +8,17 @@ import { GridstreamError } from '@gridstream/errors';
 import { findDevice } from '@gridstream/projection-devices';
 import { tenantOf } from '../auth/authenticate.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { costRange } from './cost-calendar.ts';
-import { Grams, Money, grams, kWh, money } from './cost-figures.ts';
+import { COST_RESOLUTIONS, costRange } from './cost-calendar.ts';
+import { Grams, Money, grams, money } from './cost-figures.ts';
 import { LocalDate } from './cost.ts';
 
 const DeviceCostQuery = z.object({
+  resolution: z
+    .enum(COST_RESOLUTIONS)
+    .default('day')
+    .describe("UTC quarter hours, or its site's local days, months or years"),
   from: LocalDate.optional().describe(
-    "first local day (inclusive, in its site's time zone); default the 1st of the month of the day before `to`; at most 366 days before `to`",
+    "first local day (inclusive, in its site's time zone); defaults and bounds as GET /v1/sites/{id}/cost",
   ),
   to: LocalDate.optional().describe('local day after the last one (exclusive); default tomorrow'),
 });
@@ -24,7 +28,7 @@ const DeviceFigures = z.object({
   importKWh: z.string().describe('kWh the device imported, exact decimal text'),
   exportKWh: z.string().describe('kWh the device exported (a producer: its production)'),
   importCost: Money.nullable().describe(
-    "its import at the site's import price in force each quarter hour, net of VAT; null where a quarter hour with import had no price, or the days are in two currencies",
+    "its import at the site's import price in force each quarter hour, net of VAT; null where a quarter hour with import had no price, or two currencies met",
   ),
   emissionsG: Grams.nullable().describe(
     "its import × the grid's carbon intensity each quarter hour; null where one was unknown",
@@ -34,20 +38,23 @@ const DeviceFigures = z.object({
 
 const DeviceCostResponse = z.object({
   deviceId: z.string(),
+  resolution: z.enum(COST_RESOLUTIONS),
   from: z.string(),
   to: z.string(),
   currency: z.string().nullable().describe('null if nothing was priced or two currencies met'),
-  days: z
+  buckets: z
     .array(
       z.object({
-        date: z.string().describe("local day in its site's time zone"),
-        siteId: z.string(),
+        label: z
+          .string()
+          .describe("a quarter hour's UTC start, or a local day, month (YYYY-MM) or year"),
+        siteIds: z.array(z.string()).describe('the sites the device was at in the bucket'),
         role: z.string(),
         currency: z.string().nullable(),
         ...DeviceFigures.shape,
       }),
     )
-    .describe('the days with figures, in date order (a device that moved: a day per site)'),
+    .describe('the buckets with figures, in time order'),
   total: DeviceFigures,
 });
 
@@ -58,6 +65,95 @@ interface Sum {
   importCost: Decimal | null;
   emissionsG: Decimal | null;
   unpriced: number;
+}
+
+/** One part of a bucket: a device's quarter hour, or its day at one site. */
+interface Part {
+  readonly label: string;
+  readonly siteId: string;
+  readonly role: string;
+  readonly currency: string | null;
+  readonly quarterHours: number;
+  readonly importWh: string;
+  readonly exportWh: string;
+  readonly importCost: string | null;
+  readonly emissionsG: string | null;
+  readonly unpriced: number;
+}
+
+/** The parts' figures summed exactly; a null part makes the sum null, two currencies too. */
+function summed(parts: readonly Part[]) {
+  const currencies = new Set(parts.flatMap((p) => (p.currency === null ? [] : [p.currency])));
+  const sum: Sum = {
+    quarterHours: 0,
+    importWh: decimal('0'),
+    exportWh: decimal('0'),
+    importCost: decimal('0'),
+    emissionsG: decimal('0'),
+    unpriced: 0,
+  };
+  for (const p of parts) {
+    sum.quarterHours += p.quarterHours;
+    sum.importWh = sum.importWh.plus(p.importWh);
+    sum.exportWh = sum.exportWh.plus(p.exportWh);
+    sum.importCost =
+      sum.importCost === null || p.importCost === null ? null : sum.importCost.plus(p.importCost);
+    sum.emissionsG =
+      sum.emissionsG === null || p.emissionsG === null ? null : sum.emissionsG.plus(p.emissionsG);
+    sum.unpriced += p.unpriced;
+  }
+  const currency = currencies.size === 1 ? ([...currencies][0] ?? null) : null;
+  const cost = currencies.size > 1 ? null : sum.importCost;
+  return {
+    currency,
+    figures: {
+      quarterHours: sum.quarterHours,
+      importKWh: sum.importWh.times('0.001').toString(),
+      exportKWh: sum.exportWh.times('0.001').toString(),
+      importCost: cost === null ? null : money(cost.toString(), currency),
+      emissionsG: sum.emissionsG === null ? null : grams(sum.emissionsG.toString()),
+      unpricedQuarterHours: sum.unpriced,
+    },
+  };
+}
+
+/** The device's parts in the stored days: its quarter hours, or its day lines. */
+function partsOf(days: readonly SiteCostDay[], deviceId: string, quarters: boolean): Part[] {
+  return days.flatMap((day) => {
+    const currency = day.totals.currency;
+    if (quarters)
+      return day.deviceQuarters
+        .filter((q) => q.deviceId === deviceId)
+        .map((q) => ({
+          label: new Date(q.startMs).toISOString(),
+          siteId: day.siteId,
+          role: q.role,
+          currency,
+          quarterHours: 1,
+          importWh: q.importWh,
+          exportWh: q.exportWh,
+          importCost: q.importCost,
+          emissionsG: q.emissionsG,
+          unpriced: q.importCost === null ? 1 : 0,
+        }));
+    const line = day.devices.find((d) => d.deviceId === deviceId);
+    return line === undefined
+      ? []
+      : [
+          {
+            label: day.date,
+            siteId: day.siteId,
+            role: line.role,
+            currency,
+            quarterHours: line.quarterHours,
+            importWh: line.importWh,
+            exportWh: line.exportWh,
+            importCost: line.importCost,
+            emissionsG: line.emissionsG,
+            unpriced: line.unpricedQuarterHours,
+          },
+        ];
+  });
 }
 
 /**
@@ -85,65 +181,46 @@ export const deviceCostRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> 
       const device = await findDevice(await deps.devices.collection(), tenant, id);
       if (device === undefined) throw new GridstreamError('NOT_FOUND', `no device ${id}`);
       const today = localDate(deps.now().getTime(), device.timeZone ?? 'UTC');
-      const range = costRange(request.query, 'day', today);
-      const stored = await deps.siteCostDays.ofDevice(tenant, id, range);
-      const currencies = new Set<string>();
-      const total: Sum = {
-        quarterHours: 0,
-        importWh: decimal('0'),
-        exportWh: decimal('0'),
-        importCost: decimal('0'),
-        emissionsG: decimal('0'),
-        unpriced: 0,
-      };
-      const days = stored.flatMap((day: SiteCostDay) => {
-        const line = day.devices.find((d) => d.deviceId === id);
-        if (line === undefined) return [];
-        const currency = day.totals.currency;
-        if (currency !== null) currencies.add(currency);
-        total.quarterHours += line.quarterHours;
-        total.importWh = total.importWh.plus(line.importWh);
-        total.exportWh = total.exportWh.plus(line.exportWh);
-        total.importCost =
-          total.importCost === null || line.importCost === null
-            ? null
-            : total.importCost.plus(line.importCost);
-        total.emissionsG =
-          total.emissionsG === null || line.emissionsG === null
-            ? null
-            : total.emissionsG.plus(line.emissionsG);
-        total.unpriced += line.unpricedQuarterHours;
-        return [
-          {
-            date: day.date,
-            siteId: day.siteId,
-            role: line.role,
-            currency,
-            quarterHours: line.quarterHours,
-            importKWh: kWh(line.importWh),
-            exportKWh: kWh(line.exportWh),
-            importCost: line.importCost === null ? null : money(line.importCost, currency),
-            emissionsG: line.emissionsG === null ? null : grams(line.emissionsG),
-            unpricedQuarterHours: line.unpricedQuarterHours,
-          },
-        ];
-      });
-      const currency = currencies.size === 1 ? ([...currencies][0] ?? null) : null;
-      const cost = currencies.size > 1 ? null : total.importCost;
+      const { resolution } = request.query;
+      const range = costRange(request.query, resolution, today);
+      const quarters = resolution === 'quarter-hour';
+      const parts = partsOf(
+        await deps.siteCostDays.ofDevice(tenant, id, range, { quarters }),
+        id,
+        quarters,
+      );
+      // A day's lines of two sites (a move) are one day; months and years group days.
+      const keyOf = (label: string) =>
+        resolution === 'month'
+          ? label.slice(0, 7)
+          : resolution === 'year'
+            ? label.slice(0, 4)
+            : label;
+      const groups = new Map<string, Part[]>();
+      for (const part of parts) {
+        const key = keyOf(part.label);
+        groups.set(key, [...(groups.get(key) ?? []), part]);
+      }
+      const total = summed(parts);
       return {
         deviceId: id,
+        resolution,
         from: range.fromDate,
         to: range.toDate,
-        currency,
-        days,
-        total: {
-          quarterHours: total.quarterHours,
-          importKWh: total.importWh.times('0.001').toString(),
-          exportKWh: total.exportWh.times('0.001').toString(),
-          importCost: cost === null ? null : money(cost.toString(), currency),
-          emissionsG: total.emissionsG === null ? null : grams(total.emissionsG.toString()),
-          unpricedQuarterHours: total.unpriced,
-        },
+        currency: total.currency,
+        buckets: [...groups]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([label, group]) => {
+            const { currency, figures } = summed(group);
+            return {
+              label,
+              siteIds: [...new Set(group.map((p) => p.siteId))].sort(),
+              role: group[0]?.role ?? '',
+              currency,
+              ...figures,
+            };
+          }),
+        total: total.figures,
       };
     },
   );
