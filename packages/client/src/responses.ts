@@ -112,6 +112,7 @@ export const Site = z.looseObject({
   siteId: z.string(),
   name: z.string(),
   timeZone: z.string(),
+  carbonZone: z.string().optional(),
   status: z.enum(['open', 'closed']),
   activeDevices: z.number().int(),
   today: z.looseObject({ date: z.string() }).optional(),
