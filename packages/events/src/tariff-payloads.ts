@@ -46,7 +46,8 @@ export function compareDecimalText(a: string, b: string): -1 | 0 | 1 {
         : digitsA > digitsB
           ? 1
           : 0;
-  return (signA < 0 ? -magnitude : magnitude) as -1 | 0 | 1;
+  if (magnitude === 0) return 0; // never -0: equal negatives compare as 0, not -0
+  return signA < 0 ? (-magnitude as -1 | 1) : magnitude;
 }
 
 export const decimalTextSchema = z

@@ -38,5 +38,8 @@ describe('compareDecimalText', () => {
     expect(compareDecimalText('1.0', '1')).toBe(0);
     expect(compareDecimalText('0.99', '1')).toBe(-1);
     expect(compareDecimalText('-0.5', '-0.49')).toBe(-1);
+    // Object.is(-0, 0) is false: equal negatives once compared as -0 (CI, stop 25, seed 1954612051)
+    expect(compareDecimalText('-5', '-5')).toBe(0);
+    expect(compareDecimalText('-5.10', '-5.1')).toBe(0);
   });
 });
