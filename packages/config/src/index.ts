@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { RETENTION_SETTINGS } from './retention.ts';
+import { RETENTION_SETTINGS, retentionProblems } from './retention.ts';
 
 export * from './retention.ts';
 
@@ -291,6 +291,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!ports.success) throw new ConfigError(problemLines(ports.error.issues, given));
   const rest = settings(ports.data).safeParse(given);
   if (!rest.success) throw new ConfigError(problemLines(rest.error.issues, given));
+  const together = retentionProblems(rest.data);
+  if (together.length > 0) throw new ConfigError(together);
   return withLocalSecrets({ ...ports.data, ...rest.data });
 }
 

@@ -91,6 +91,27 @@ export const RETENTION_SETTINGS = {
 
 type RetentionConfig = z.infer<z.ZodObject<typeof RETENTION_SETTINGS>>;
 
+const days = (count: number) => (count === 0 ? 'for ever (0)' : `${count} days`);
+
+/**
+ * What the retention settings get wrong together, one line each (loadConfig refuses them). The
+ * energy figures are made from the raw readings, are a small fraction of their size, and are what
+ * dashboards, sites' days and bills show: kept for less time than the readings (0 is for ever),
+ * history would vanish from those answers while its bulk stayed on disk (data-lifecycle.md).
+ */
+export function retentionProblems(config: RetentionConfig): string[] {
+  const readings = config.GS_RETENTION_READINGS_TABLE_DAYS;
+  const energy = config.GS_RETENTION_ENERGY_TABLES_DAYS;
+  if (energy === 0 || (readings !== 0 && energy >= readings)) return [];
+  return [
+    `GS_RETENTION_ENERGY_TABLES_DAYS: ${days(energy)} would keep the energy figures for less ` +
+      `time than the raw readings they are made from (GS_RETENTION_READINGS_TABLE_DAYS: ` +
+      `${days(readings)}); set it to 0 (for ever)` +
+      (readings === 0 ? '' : ` or to ${readings} or more`) +
+      ', or shorten GS_RETENTION_READINGS_TABLE_DAYS',
+  ];
+}
+
 /** retention.ms per topic role, as @gridstream/kafka's ensureTopics takes it. */
 export function topicRetention(
   config: RetentionConfig,

@@ -62,6 +62,35 @@ describe('retention settings', () => {
       /GS_RETENTION_EVENTS_TABLE_MONTHS/,
     );
   });
+
+  it('refuse energy figures kept for less time than the raw readings they are made from', () => {
+    // given the figures kept 30 days and the readings the default 90
+    // then loading refuses it, naming both and what would do
+    expect(() => loadConfig({ GS_RETENTION_ENERGY_TABLES_DAYS: '30' })).toThrow(
+      'GS_RETENTION_ENERGY_TABLES_DAYS: 30 days would keep the energy figures for less time than ' +
+        'the raw readings they are made from (GS_RETENTION_READINGS_TABLE_DAYS: 90 days); set it ' +
+        'to 0 (for ever) or to 90 or more, or shorten GS_RETENTION_READINGS_TABLE_DAYS',
+    );
+    // and readings kept for ever leave the figures only "for ever" too
+    expect(() =>
+      loadConfig({
+        GS_RETENTION_READINGS_TABLE_DAYS: '0',
+        GS_RETENTION_ENERGY_TABLES_DAYS: '3650',
+      }),
+    ).toThrow(
+      /3650 days would keep .* \(GS_RETENTION_READINGS_TABLE_DAYS: for ever \(0\)\); set it to 0 \(for ever\), or/,
+    );
+    // and as long, longer or for ever is fine
+    for (const energy of ['90', '400', '0'])
+      expect(
+        questDbRetention(loadConfig({ GS_RETENTION_ENERGY_TABLES_DAYS: energy })).energy.count,
+      ).toBe(Number(energy));
+    expect(
+      questDbRetention(
+        loadConfig({ GS_RETENTION_READINGS_TABLE_DAYS: '0', GS_RETENTION_ENERGY_TABLES_DAYS: '0' }),
+      ).readings.count,
+    ).toBe(0);
+  });
 });
 
 describe('docs/data-lifecycle.md and the README', () => {
