@@ -15,6 +15,20 @@ import type { InstantRange } from './tariff-book.ts';
 
 const HOUR_MS = 3_600_000;
 
+/** The same devices with the same figures, in the same order (what a day's document shows). */
+function sameShares(a: readonly DeviceShare[], b: readonly DeviceShare[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (x, i) =>
+        x.deviceId === b[i]?.deviceId &&
+        x.role === b[i].role &&
+        x.importWh === b[i].importWh &&
+        x.exportWh === b[i].exportWh,
+    )
+  );
+}
+
 /** A site as the fold knows it: its key is `${tenant}/${siteId}`. */
 export interface CostSite {
   readonly tenant: string;
@@ -24,6 +38,9 @@ export interface CostSite {
 }
 
 export const costSiteKey = (tenant: string, siteId: string): string => `${tenant}/${siteId}`;
+
+/** The devices' shares of a site's quarter hour, from whoever holds them. */
+export type SharesOf = (tenant: string, siteId: string, startMs: number) => readonly DeviceShare[];
 
 /** A local day of a site whose figures may have changed: `${siteKey}|${date}`. */
 export interface DirtyDay {
@@ -39,8 +56,15 @@ interface SiteBooks {
   carbonZone: string | null;
   readonly tariffs: TariffBook;
   readonly energy: EnergyBook;
-  /** Local days with energy, by date: their start instants. */
+  /**
+   * The site's local days, by date: their start instants. Every day from its first day with
+   * energy to its last, those between without energy too: a day pays its fixed fee whether or
+   * not its meter reported (docs/cost.md, "What counts as a day").
+   */
   readonly days: Map<string, number>;
+  /** The start instants of the first and the last of `days` (NaN while there is none). */
+  firstDayMs: number;
+  lastDayMs: number;
   /** The devices' shares of each quarter hour's figure, where the caller gave them. */
   readonly shares: Map<number, readonly DeviceShare[]>;
   /** The currency of the first version applied; a version in another is refused. */
@@ -62,10 +86,20 @@ interface SiteBooks {
  */
 export class CostFold {
   readonly #sites = new Map<string, SiteBooks>();
+  readonly #sharesOf: SharesOf | undefined;
   readonly #series: CostSeries = {
     dayAheadPrices: new QuarterHourSeries<DayAheadPrice>(),
     carbonIntensity: new QuarterHourSeries<Decimal>(),
   };
+
+  /**
+   * `sharesOf`, where given, answers the devices' shares of a site's quarter hour when a day is
+   * computed, so the fold holds none (the cost processor's SiteQuarters holds them in columns);
+   * without it the fold holds the shares `siteEnergy` is given.
+   */
+  constructor(options: { readonly sharesOf?: SharesOf } = {}) {
+    this.#sharesOf = options.sharesOf;
+  }
 
   /**
    * A site registered or changed; a new carbon zone changes every day it has. Inputs of a site
@@ -124,15 +158,14 @@ export class CostFold {
     const books = this.#books(tenant, siteId);
     books.timeZone ??= timeZone;
     if (!books.energy.apply(figure)) return [];
-    const zone = books.timeZone;
-    const date = localDate(figure.startMs, zone);
-    if (!books.days.has(date)) books.days.set(date, localDayStartMs(figure.startMs, zone));
-    return [{ siteKey: key, date }];
+    return this.#dayOf(key, books, books.timeZone, figure.startMs);
   }
 
   /**
    * A site's energy of one quarter hour as its caller computed it afresh (from the site's
-   * devices): held whatever its revision.
+   * devices): held whatever its revision. `devices` are the shares the fold holds where it was
+   * made without `sharesOf`; with it, the caller's revision must change whenever the shares do
+   * (the cost processor's is the sum of its members' offsets).
    */
   siteEnergy(
     tenant: string,
@@ -144,16 +177,16 @@ export class CostFold {
     const key = costSiteKey(tenant, siteId);
     const books = this.#books(tenant, siteId);
     books.timeZone ??= timeZone;
-    const sharesBefore = JSON.stringify(books.shares.get(figure.startMs) ?? []);
-    books.shares.set(figure.startMs, devices);
-    if (!books.energy.replace(figure) && sharesBefore === JSON.stringify(devices)) return [];
-    const zone = books.timeZone;
-    const date = localDate(figure.startMs, zone);
-    if (!books.days.has(date)) books.days.set(date, localDayStartMs(figure.startMs, zone));
-    return [{ siteKey: key, date }];
+    const sharesUnchanged = sameShares(books.shares.get(figure.startMs) ?? [], devices);
+    if (this.#sharesOf === undefined) books.shares.set(figure.startMs, devices);
+    if (!books.energy.replace(figure) && sharesUnchanged) return [];
+    return this.#dayOf(key, books, books.timeZone, figure.startMs);
   }
 
-  /** The stored form of a site's local day; undefined for a day without energy. */
+  /**
+   * The stored form of a site's local day; undefined for a day outside the site's span of days
+   * (before its first day with energy, after its last). A day in it without energy is its fee.
+   */
   day(siteKey: string, date: string): SiteCostDay | undefined {
     const books = this.#sites.get(siteKey);
     const startMs = books?.days.get(date);
@@ -172,7 +205,12 @@ export class CostFold {
       .map((energy) =>
         quarterHourCost(site, books.tariffs.at(energy.startMs)?.version, energy, this.#series),
       );
-    return siteCostDay(site, fee, quarters, (startMs) => books.shares.get(startMs) ?? []);
+    const sharesOf = this.#sharesOf;
+    return siteCostDay(site, fee, quarters, (startMs) =>
+      sharesOf === undefined
+        ? (books.shares.get(startMs) ?? [])
+        : sharesOf(books.tenant, books.siteId, startMs),
+    );
   }
 
   /** Every day of every site, for a writer that starts from nothing. */
@@ -194,12 +232,39 @@ export class CostFold {
         tariffs: new TariffBook(),
         energy: new EnergyBook(),
         days: new Map(),
+        firstDayMs: Number.NaN,
+        lastDayMs: Number.NaN,
         shares: new Map(),
         currency: null,
       };
       this.#sites.set(key, books);
     }
     return books;
+  }
+
+  /**
+   * The day of an energy figure at `instantMs`; where it lies outside the site's span of days,
+   * the span grows to it, and every day added is named (each now pays its fee).
+   */
+  #dayOf(siteKey: string, books: SiteBooks, zone: string, instantMs: number): DirtyDay[] {
+    const date = localDate(instantMs, zone);
+    if (books.days.has(date)) return [{ siteKey, date }];
+    const startMs = localDayStartMs(instantMs, zone);
+    const nextDay = (dayMs: number) => localDayStartMs(dayMs + 26 * HOUR_MS, zone);
+    const empty = books.days.size === 0;
+    let [fromMs, toMs] = [startMs, nextDay(startMs)];
+    if (!empty)
+      if (startMs < books.firstDayMs) toMs = books.firstDayMs;
+      else fromMs = nextDay(books.lastDayMs);
+    const added: DirtyDay[] = [];
+    for (let dayMs = fromMs; dayMs < toMs; dayMs = nextDay(dayMs)) {
+      const day = localDate(dayMs, zone);
+      books.days.set(day, dayMs);
+      added.push({ siteKey, date: day });
+    }
+    books.firstDayMs = empty ? startMs : Math.min(books.firstDayMs, startMs);
+    books.lastDayMs = empty ? startMs : Math.max(books.lastDayMs, startMs);
+    return added;
   }
 
   #daysIn(siteKey: string, books: SiteBooks, range: InstantRange): DirtyDay[] {

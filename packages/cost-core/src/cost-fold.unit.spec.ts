@@ -198,3 +198,48 @@ describe('CostFold per device', () => {
     ).toEqual([]);
   });
 });
+
+describe('CostFold days without energy', () => {
+  it('charges the fee of every day between the first and the last day with energy, in any order of arrival', async () => {
+    const { tariffVersion } = await import('./cost-fixtures.ts');
+    const figure = (iso: string, revision: number) => ({
+      startMs: Date.parse(iso),
+      importWh: 1000,
+      exportWh: 0,
+      selfConsumedWh: null,
+      revision,
+    });
+    // Berlin: Sun 25 Oct 2026 is the 25-hour day, within the span
+    const energy = [
+      figure('2026-10-23T10:00:00Z', 1),
+      figure('2026-10-27T10:00:00Z', 2),
+      figure('2026-10-21T10:00:00Z', 3),
+    ];
+    for (const order of [energy, [...energy].reverse()]) {
+      const costFold = new CostFold();
+      const named = new Set<string>();
+      costFold.site({ tenant: TENANT, siteId: SITE, timeZone: BERLIN, carbonZone: null });
+      costFold.tariff(TENANT, SITE, tariffVersion({ effectiveFrom: '2026-01-01T00:00:00Z' }));
+      for (const e of order)
+        for (const day of costFold.energy(TENANT, SITE, BERLIN, e)) named.add(day.date);
+      const dates = ['21', '22', '23', '24', '25', '26', '27'].map((d) => `2026-10-${d}`);
+      // every day of the span was named once it belonged to it, and no day outside it
+      expect([...named].sort()).toEqual(dates);
+      expect(
+        costFold
+          .allDays()
+          .map((d) => d.date)
+          .sort(),
+      ).toEqual(dates);
+      const fee = tariffVersion().dailyFee;
+      const gap = costFold.day(KEY, '2026-10-25');
+      expect(gap?.quarters).toEqual([]);
+      expect(gap?.totals.quarterHours).toBe(0);
+      expect(gap?.totals.fees).toBe(decimal(fee).toString());
+      expect(gap?.end).toBe('2026-10-25T23:00:00.000Z'); // the 25-hour day
+      expect(costFold.day(KEY, '2026-10-23')?.totals.quarterHours).toBe(1);
+      expect(costFold.day(KEY, '2026-10-20')).toBeUndefined();
+      expect(costFold.day(KEY, '2026-10-28')).toBeUndefined();
+    }
+  });
+});

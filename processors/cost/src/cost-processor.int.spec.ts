@@ -175,10 +175,19 @@ describe('the cost processor on the real Kafka and FerretDB', () => {
     ]);
     expect(corrected.totals.emissionsG).toBe('1600');
 
-    // and a processor started again on the same log writes the same documents from nothing
+    // and a processor started again on the same log with the days stored writes none again
     await processor.settled();
     const live = await days.find({}).sort({ _id: 1 }).toArray();
     await processor.stop();
+    const lines: string[] = [];
+    processor = await startCostProcessor(config, { log: (line) => lines.push(line) });
+    await processor.settled();
+    expect(lines.find((line) => line.includes('folded the log'))).toMatch(
+      /wrote 0 site days \(1 unchanged, not written\)/,
+    );
+    expect(await days.find({}).sort({ _id: 1 }).toArray()).toEqual(live);
+    await processor.stop();
+    // and one started on the same log from nothing writes the same documents
     await days.deleteMany({});
     processor = await startCostProcessor(config);
     stopAfterAll(() => processor.stop());

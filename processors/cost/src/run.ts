@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { eventTimeBounds, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { CostFold } from '@gridstream/cost-core';
@@ -18,7 +19,14 @@ import { SiteQuarters } from './site-quarters.ts';
 /** The collection of site days (docs/cost.md, "Where the figures are"). */
 export const SITE_COST_DAYS = 'site_cost_days';
 
-export type SiteCostDayDocument = SiteCostDay & { readonly _id: string };
+/**
+ * A stored day: the day, and a digest of it, so that a day computed again the same (every day at
+ * a start, which folds the log again) is not written again.
+ */
+export type SiteCostDayDocument = SiteCostDay & { readonly _id: string; readonly digest?: string };
+
+const digestOf = (day: SiteCostDay): string =>
+  createHash('sha256').update(JSON.stringify(day)).digest('base64url');
 
 export const siteCostDayId = (tenant: string, siteId: string, date: string): string =>
   `${tenant}/${siteId}/${date}`;
@@ -42,8 +50,10 @@ export interface CostProcessor {
  * each site's quarter-hour energy summed from its devices. Pure; what it names is written.
  */
 export class CostInputs {
-  readonly fold = new CostFold();
   readonly #quarters = new SiteQuarters();
+  readonly fold = new CostFold({
+    sharesOf: (tenant, siteId, startMs) => this.#quarters.sharesOf(tenant, siteId, startMs),
+  });
   readonly #log: (line: string) => void;
 
   constructor(log: (line: string) => void = () => undefined) {
@@ -94,13 +104,7 @@ export class CostInputs {
             offset: Number(offset),
           })
           .flatMap((site) =>
-            this.fold.siteEnergy(
-              site.tenant,
-              site.siteId,
-              site.timeZone,
-              site.figure,
-              site.devices,
-            ),
+            this.fold.siteEnergy(site.tenant, site.siteId, site.timeZone, site.figure),
           );
       }
       default:
@@ -115,8 +119,9 @@ export class CostInputs {
  * topic's partitions, and a price applies to every site of its zone), and writes each site's
  * local days to MongoDB: a day whose inputs changed is computed afresh and replaced whole, so
  * writing it twice, or from two instances, leaves the same document. It commits no offsets: a
- * start folds the log again and rewrites every day, which is also how a change of the rules
- * reaches old figures (docs/cost.md, "The cost processor").
+ * start folds the log again and computes every day again, which is also how a change of the
+ * rules reaches old figures (docs/cost.md, "The cost processor"); a day whose digest is the
+ * stored one is not written again.
  */
 export async function startCostProcessor(
   config: Config,
@@ -138,21 +143,40 @@ export async function startCostProcessor(
     for (const day of changed) dirty.set(`${day.siteKey}|${day.date}`, day);
   };
 
+  // What each stored day's digest is, as far as this process knows (read at the start, then
+  // kept as it writes): a day computed again the same is not written again.
+  const stored = new Map<string, string>();
+  for await (const { _id, digest } of days.find({}, { projection: { digest: 1 } }))
+    if (typeof digest === 'string') stored.set(_id, digest);
+  let written = 0;
+  let unchanged = 0;
+
   async function writeSome(): Promise<void> {
     const taken = [...dirty].slice(0, writeBatch);
     for (const [key] of taken) dirty.delete(key);
     const operations: AnyBulkWriteOperation<SiteCostDayDocument>[] = [];
+    const digests = new Map<string, string>();
     for (const [, { siteKey, date }] of taken) {
       const day = inputs.fold.day(siteKey, date);
       if (day === undefined) continue;
       const _id = siteCostDayId(day.tenant, day.siteId, day.date);
+      const digest = digestOf(day);
+      if (stored.get(_id) === digest) {
+        unchanged += 1;
+        continue;
+      }
+      digests.set(_id, digest);
       operations.push({
-        replaceOne: { filter: { _id }, replacement: day, upsert: true },
+        replaceOne: { filter: { _id }, replacement: { ...day, digest }, upsert: true },
       });
     }
     try {
       if (operations.length > 0) await days.bulkWrite(operations, { ordered: false });
+      for (const [_id, digest] of digests) stored.set(_id, digest);
+      written += operations.length;
     } catch (error) {
+      // What this write may have stored is not known: each is written again, whatever it holds.
+      for (const _id of digests.keys()) stored.delete(_id);
       // Written again at the next tick: a replace is the same however often it is done.
       for (const [key, day] of taken) if (!dirty.has(key)) dirty.set(key, day);
       throw error;
@@ -183,10 +207,9 @@ export async function startCostProcessor(
     );
   await Promise.all(tables.map((table) => table.caughtUp()));
   const started = Date.now();
-  const atStart = dirty.size;
   while (dirty.size > 0) await writeSome();
   log(
-    `cost processor: folded the log and wrote ${atStart} site days in ${Date.now() - started} ms`,
+    `cost processor: folded the log and wrote ${written} site days (${unchanged} unchanged, not written) in ${Date.now() - started} ms`,
   );
 
   let writing: Promise<void> = Promise.resolve();

@@ -53,8 +53,8 @@ export function mongoSiteCostDays(db: Db): SiteCostDays {
           { tenant, siteId, date: { $gte: range.fromDate, $lt: range.toDate } },
           {
             projection: quarters
-              ? { _id: 0, deviceQuarters: 0 }
-              : { _id: 0, quarters: 0, deviceQuarters: 0 },
+              ? { _id: 0, digest: 0, deviceQuarters: 0 }
+              : { _id: 0, digest: 0, quarters: 0, deviceQuarters: 0 },
           },
         )
         .sort({ date: 1 })
@@ -75,8 +75,8 @@ export function mongoSiteCostDays(db: Db): SiteCostDays {
           },
           {
             projection: quarters
-              ? { _id: 0, quarters: 0 }
-              : { _id: 0, quarters: 0, deviceQuarters: 0 },
+              ? { _id: 0, digest: 0, quarters: 0 }
+              : { _id: 0, digest: 0, quarters: 0, deviceQuarters: 0 },
           },
         )
         .sort({ date: 1, siteId: 1 })

@@ -94,7 +94,9 @@ export function statementOf(
   const totals = storeTotals(totalsOfDays(days, startMs, endMs));
   const figures = costFigures(totals);
   const { currency } = totals;
-  const daysWithoutData = datesWithoutData(range, today, new Set(days.map((day) => day.date)));
+  // A stored day without quarter hours is a day without energy that still pays its fee.
+  const withData = days.filter((day) => day.totals.quarterHours > 0);
+  const daysWithoutData = datesWithoutData(range, today, new Set(withData.map((day) => day.date)));
   return {
     siteId: site.siteId,
     month,
@@ -113,7 +115,7 @@ export function statementOf(
     emissionsComplete: figures.emissionsComplete,
     missing: figures.missing,
     incompleteQuarterHours: figures.incompleteQuarterHours,
-    daysWithData: days.length,
+    daysWithData: withData.length,
     daysWithoutData,
     energy: figures.energy,
     periods: totals.byPeriod.map((f) => ({

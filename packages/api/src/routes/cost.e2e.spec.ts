@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decimal, sum } from '@gridstream/cost-core';
+import { CostFold, costSiteKey, decimal, sum } from '@gridstream/cost-core';
 import { connectMongo } from '@gridstream/mongo';
 import { startLiveProjection } from '@gridstream/projection';
 import { sitesProjection } from '@gridstream/projection-devices';
@@ -7,7 +7,7 @@ import { bearer, eventually, isolatedConfig } from '../../../../test/support.ts'
 import { teardown } from '../../../../test/cleanup.ts';
 import { startApi } from '../server.ts';
 import type { RunningApi } from '../server.ts';
-import { BERLIN, costDays } from './cost-days.fixture.ts';
+import { BERLIN, TIME_OF_USE_TARIFF, costDays } from './cost-days.fixture.ts';
 import { SITE_COST_DAYS_COLLECTION } from './cost-days.ts';
 import type { SiteCostDayDocument } from './cost-days.ts';
 import { STATEMENT_CSV_COLUMNS } from './cost-statement.ts';
@@ -205,6 +205,47 @@ describe('GET /v1/sites/:id/statements/:month', () => {
     expect(statement.fees).toEqual({ daysCharged: 3, amount: { exact: '1.35', display: '1.35' } });
     expect(statement.complete).toBe(false);
     expect(statement.daysWithoutData).toHaveLength(28);
+  });
+
+  it('charges the fee of a day without energy between two days with it, and lists that day without data', async () => {
+    // given September's days as the cost processor folds them: energy on the 10th and the 12th
+    const fold = new CostFold();
+    fold.site({ tenant: TENANT, siteId: SITE, timeZone: BERLIN, carbonZone: null });
+    fold.tariff(TENANT, SITE, TIME_OF_USE_TARIFF);
+    const named = ['2026-09-10T10:00:00Z', '2026-09-12T10:00:00Z'].flatMap((iso, revision) =>
+      fold.energy(TENANT, SITE, BERLIN, {
+        startMs: Date.parse(iso),
+        importWh: 1000,
+        exportWh: 0,
+        selfConsumedWh: null,
+        revision,
+      }),
+    );
+    const september = named.flatMap(({ date }) => {
+      const day = fold.day(costSiteKey(TENANT, SITE), date);
+      return day === undefined ? [] : [{ _id: `${TENANT}/${SITE}/${date}`, ...day }];
+    });
+    expect(september.map((day) => day.date)).toEqual(['2026-09-10', '2026-09-11', '2026-09-12']);
+    const mongo = await connectMongo(config);
+    stopAfterAll(() => mongo.close());
+    await mongo.db.collection<SiteCostDayDocument>(SITE_COST_DAYS_COLLECTION).insertMany(september);
+    // then the statement charges three days' fees, and the 11th is a day without data
+    const statement = (await get(`/v1/sites/${SITE}/statements/2026-09`)).json<
+      StatementAnswer & { daysWithData: number }
+    >();
+    expect(statement.fees).toEqual({ daysCharged: 3, amount: { exact: '1.35', display: '1.35' } });
+    expect(statement.daysWithData).toBe(2);
+    expect(statement.daysWithoutData).toHaveLength(28);
+    expect(statement.daysWithoutData).toContain('2026-09-11');
+    const byDay = (
+      await get(`/v1/sites/${SITE}/cost?resolution=day&from=2026-09-10&to=2026-09-13`)
+    ).json<CostAnswer>();
+    expect(byDay.buckets.map((b) => [b.localDate, b.quarterHours, b.fees.exact])).toEqual([
+      ['2026-09-10', 1, '0.45'],
+      ['2026-09-11', 0, '0.45'],
+      ['2026-09-12', 1, '0.45'],
+    ]);
+    expect(byDay.daysWithoutData).toEqual(['2026-09-11']);
   });
 
   it('answers CSV for Accept: text/csv and ?format=csv, which reads back to the same numbers', async () => {

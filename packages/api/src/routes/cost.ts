@@ -74,7 +74,9 @@ const CostResponse = z.object({
   end: z.string().describe('UTC instant of `to`'),
   daysWithoutData: z
     .array(z.string())
-    .describe('local days of the range up to today without energy data (no cost figures)'),
+    .describe(
+      'local days of the range up to today without energy data (one between two days with energy still pays its fee)',
+    ),
   buckets: z
     .array(CostBucket)
     .describe('the buckets with data, in time order; a bucket without any is left out'),
@@ -149,13 +151,13 @@ export const costRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = asyn
       const dates = new Set<string>();
       if (resolution === 'quarter-hour' || resolution === 'day') {
         const days = await read(range, resolution === 'quarter-hour');
-        for (const day of days) dates.add(day.date);
+        for (const day of days) if (day.totals.quarterHours > 0) dates.add(day.date);
         spans.push(...(resolution === 'day' ? daySpans(days) : quarterHourSpans(days)));
       } else {
         // One month or year at a time: only one bucket's quarter hours are held at once.
         for (const bucket of calendarBuckets(range, resolution, timeZone)) {
           const days = await read(bucket, true);
-          for (const day of days) dates.add(day.date);
+          for (const day of days) if (day.totals.quarterHours > 0) dates.add(day.date);
           const span = calendarSpan(bucket, days);
           if (span !== undefined) spans.push(span);
         }
