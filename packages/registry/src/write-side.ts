@@ -46,17 +46,25 @@ export class RunRegistryCommands extends Command<RegistryAnswer> {
   readonly actor: string;
   readonly commands: readonly RegistryCommand[];
   readonly idempotencyKey: string | undefined;
+  /**
+   * The request as its sender sent it, where the caller filled in a default the sender left out
+   * (a move's `effectiveAt` is the clock's): the Idempotency-Key is held to this, so a retry of
+   * the same request is the same request, not one with a later clock.
+   */
+  readonly asSent: unknown;
   constructor(
     tenant: string,
     actor: string,
     commands: readonly RegistryCommand[],
     idempotencyKey?: string,
+    asSent: unknown = commands,
   ) {
     super();
     this.tenant = tenant;
     this.actor = actor;
     this.commands = commands;
     this.idempotencyKey = idempotencyKey;
+    this.asSent = asSent;
   }
 }
 
@@ -100,7 +108,7 @@ export class RunRegistryCommandsHandler implements ICommandHandler<RunRegistryCo
   async execute(request: RunRegistryCommands): Promise<RegistryAnswer> {
     const { store } = this.#ports;
     const { tenant, idempotencyKey } = request;
-    const fingerprint = requestFingerprint({ tenant, commands: request.commands });
+    const fingerprint = requestFingerprint({ tenant, commands: request.asSent });
     if (idempotencyKey !== undefined) {
       const record = await store.findKey(tenant, idempotencyKey);
       if (record !== undefined) return this.#replay(request, record, fingerprint);

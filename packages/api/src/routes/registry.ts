@@ -177,10 +177,14 @@ export const registryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = 
   app,
   { deps },
 ) => {
-  const run = async (request: FastifyRequest, commands: RegistryCommand[]) => {
+  const run = async (
+    request: FastifyRequest,
+    commands: RegistryCommand[],
+    asSent: unknown = commands,
+  ) => {
     const key = (request.headers as Record<string, string | undefined>)[IDEMPOTENCY_HEADER];
     return deps.registryBus.execute(
-      new RunRegistryCommands(tenantOf(request), actorOf(request), commands, key),
+      new RunRegistryCommands(tenantOf(request), actorOf(request), commands, key, asSent),
     );
   };
 
@@ -190,8 +194,9 @@ export const registryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = 
     reply: FastifyReply,
     command: RegistryCommand,
     created = false,
+    asSent: unknown = [command],
   ) => {
-    const { outcomes, replayed } = await run(request, [command]);
+    const { outcomes, replayed } = await run(request, [command], asSent);
     const [outcome] = outcomes as [RegistryOutcome];
     if (outcome.outcome === 'refused') throw refusalError(outcome.refusal);
     // a site's tariff versions are answered at …/tariffs, not with every change of the site
@@ -266,12 +271,16 @@ export const registryRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = 
   app.post('/v1/devices/:id/move', manage(IdParams, MoveBody), async (request, reply) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     const { toSiteId, effectiveAt } = request.body as z.infer<typeof MoveBody>;
-    return answer(request, reply, {
-      type: 'move-device',
-      deviceId: id,
-      toSiteId,
-      effectiveAt: effectiveAt ?? deps.now().toISOString(),
-    });
+    const command = { type: 'move-device', deviceId: id, toSiteId } as const;
+    // Without effectiveAt the move takes effect now; a retry with the same Idempotency-Key is
+    // the same request (the key is held to what was sent), and answers the first move again.
+    return answer(
+      request,
+      reply,
+      { ...command, effectiveAt: effectiveAt ?? deps.now().toISOString() },
+      false,
+      [{ ...command, effectiveAt: effectiveAt ?? null }],
+    );
   });
 
   app.post(
