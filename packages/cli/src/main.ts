@@ -14,7 +14,13 @@ import {
   runEventConsumer,
   topicNames,
 } from '@gridstream/kafka';
-import { createCommandResponder, runFleet, seededRandom } from '@gridstream/simulator';
+import {
+  createCommandResponder,
+  demoCarbonDays,
+  demoCarbonPublications,
+  runFleet,
+  seededRandom,
+} from '@gridstream/simulator';
 import type { DispatchedEvent } from '@gridstream/simulator';
 import { isProjectionName, PROJECTIONS, rebuild } from './rebuild.ts';
 import { dropRunData, EVERY_RUN, EVERY_TEST, findRunData } from './bench/cleanup.ts';
@@ -27,6 +33,10 @@ import { MQTT_KEYS_USAGE, MQTT_USAGE, mqttCommand, mqttKeysCommand } from './mqt
 import { REGISTRY_USAGE, registryCommand } from './registry-cli.ts';
 import { DLQ_USAGE, dlqCommand } from './dlq-cli.ts';
 import { CARBON_USAGE, marketImportCommand, PRICES_USAGE } from './market-import-cli.ts';
+import { carbonEvent } from './market-import-publications.ts';
+
+/** The CloudEvents source of the demo fleet's made-up carbon series. */
+const DEMO_CARBON_SOURCE = '/simulator/demo-carbon';
 import { RUN_USAGE, serviceArgv, serviceNamed, SERVICES, waitUntilReady } from './services.ts';
 import { ServiceSupervisor } from './supervisor.ts';
 
@@ -82,6 +92,23 @@ async function startFleet(
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
   const publisher = await createEventPublisher(kafka, topics);
+  // The fleet's grid carbon intensity (made up, docs/cost.md): yesterday's and today's series of
+  // each demo zone, and each new day's as it comes, so the dashboard shows emissions.
+  const carbonDays = new Set<number>();
+  const publishDemoCarbon = async () => {
+    const days = demoCarbonDays(Date.now()).filter((day) => !carbonDays.has(day));
+    if (days.length === 0) return;
+    await publisher.publish(
+      days
+        .flatMap(demoCarbonPublications)
+        .map((publication) => ({ ...carbonEvent(publication), source: DEMO_CARBON_SOURCE })),
+    );
+    for (const day of days) carbonDays.add(day);
+  };
+  const carbonFailed = (error: unknown) =>
+    log(`gridstream: the demo carbon series was not published: ${(error as Error).message}`);
+  await publishDemoCarbon().catch(carbonFailed);
+  const carbonTimer = setInterval(() => void publishDemoCarbon().catch(carbonFailed), 600_000);
   const fleet = await runFleet({
     apiUrl: apiUrl(config),
     tenant: values.tenant,
@@ -119,6 +146,7 @@ async function startFleet(
     fleet,
     async stop() {
       // The fleet first: it posts to the API, which is stopping too.
+      clearInterval(carbonTimer);
       await fleet.stop();
       await gateway.stop();
       await responder.stop();

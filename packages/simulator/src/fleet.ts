@@ -188,12 +188,14 @@ export function nextReading(
 }
 
 /** What a simulated site pays, and the grid zone its carbon is counted in, by its time zone. */
-const DEMO_MARKETS: Readonly<
+export const DEMO_MARKETS: Readonly<
   Record<
     string,
     {
       currency: string;
       carbonZone: string;
+      /** The demo's grid carbon intensity at night, gCO2e/kWh (made up, of the zone's order). */
+      carbonBase: number;
       day: string;
       night: string;
       feedIn: string;
@@ -205,6 +207,7 @@ const DEMO_MARKETS: Readonly<
   'Europe/Berlin': {
     currency: 'EUR',
     carbonZone: 'DE',
+    carbonBase: 420,
     day: '0.34',
     night: '0.26',
     feedIn: '0.0786',
@@ -214,6 +217,7 @@ const DEMO_MARKETS: Readonly<
   'Europe/London': {
     currency: 'GBP',
     carbonZone: 'GB',
+    carbonBase: 190,
     day: '0.2703',
     night: '0.2703',
     feedIn: '0.15',
@@ -223,6 +227,7 @@ const DEMO_MARKETS: Readonly<
   'America/New_York': {
     currency: 'USD',
     carbonZone: 'US-NY-NYIS',
+    carbonBase: 260,
     day: '0.29',
     night: '0.21',
     feedIn: '0.08',
@@ -232,6 +237,7 @@ const DEMO_MARKETS: Readonly<
   'Australia/Sydney': {
     currency: 'AUD',
     carbonZone: 'AU-NSW',
+    carbonBase: 640,
     day: '0.38',
     night: '0.22',
     feedIn: '0.05',
