@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import { committedOffsets } from '@gridstream/kafka';
+import { committedOffsets, logLine } from '@gridstream/kafka';
 import type { HandledOffset, KafkaAdmin, Part } from '@gridstream/kafka';
 import { buildGroupId, partGroupId } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
@@ -233,9 +233,30 @@ export async function startBuildParts<State extends Document>(
         }));
       if (handOver.length > 0) await admin.commitGroupOffsets({ groupId, topics: handOver });
       if (failure !== undefined) throw failure;
-      await admin.deleteGroups([...partGroups]);
+      await deleteSpentGroups(admin, [...partGroups]);
     },
   };
+}
+
+/**
+ * Deletes the parts' groups once their offsets are handed over: tidying, never the rebuild's
+ * outcome. A group the coordinator does not know is gone already (the three-broker fault run
+ * saw GROUP_ID_NOT_FOUND for a part's group after Kafka nodes were killed, and the rebuild
+ * failed on it); any other refusal leaves a group that holds offsets nobody reads, and is
+ * logged.
+ */
+export async function deleteSpentGroups(admin: KafkaAdmin, groups: string[]): Promise<void> {
+  try {
+    await admin.deleteGroups(groups);
+  } catch (error) {
+    const refused = (error as { groups?: { groupId: string; error?: { type?: string } }[] }).groups;
+    const left = refused?.filter((group) => group.error?.type !== 'GROUP_ID_NOT_FOUND');
+    if (left !== undefined && left.length === 0) return;
+    logLine('warn', 'projection', "a rebuild's spent part groups were not all deleted", {
+      groups: (left ?? []).map((group) => group.groupId).join(', ') || groups.join(', '),
+      error: asError(error).message,
+    });
+  }
 }
 
 function asError(error: unknown): Error {
