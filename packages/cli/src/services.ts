@@ -129,7 +129,8 @@ export function startService(
   /** Settings of this service alone (its health port), over the environment's. */
   env: Readonly<Record<string, string>> = {},
 ): ChildProcess {
-  const merged = { ...process.env, ...env };
+  // The service stops itself if this process is gone (killed with -9, it cannot stop it).
+  const merged = { ...process.env, GS_SUPERVISOR_PID: String(process.pid), ...env };
   const child = spawn(process.execPath, serviceArgv(service, merged), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: merged,

@@ -1,26 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import { eventually, isolatedConfig } from '../../../test/support.ts';
 import { teardown } from '../../../test/cleanup.ts';
-import { SERVICES } from './services.ts';
+import { SERVICES, startService } from './services.ts';
 import { ServiceSupervisor } from './supervisor.ts';
 
 const config = isolatedConfig();
 const stopAfterAll = teardown(config);
 
+/** The services this file starts use the servers and names of this test's config. */
+function useTestServers() {
+  Object.assign(process.env, {
+    GS_KAFKA_BROKERS: config.GS_KAFKA_BROKERS.join(','),
+    GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
+    GS_TOPIC_PARTITIONS: String(config.GS_TOPIC_PARTITIONS),
+    GS_QDB_HTTP_URL: config.GS_QDB_HTTP_URL,
+    GS_QDB_PG_HOST: config.GS_QDB_PG_HOST,
+    GS_QDB_PG_PORT: String(config.GS_QDB_PG_PORT),
+    GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
+    GS_MONGO_URL: config.GS_MONGO_URL,
+    GS_MONGO_DB: config.GS_MONGO_DB,
+  });
+}
+
 describe('the supervisor of gridstream up, with real services on the real servers', () => {
   it('starts a service killed with -9 again, and leaves the others running', async () => {
     // given two services under the supervisor, on servers and names of this test's own
-    Object.assign(process.env, {
-      GS_KAFKA_BROKERS: config.GS_KAFKA_BROKERS.join(','),
-      GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
-      GS_TOPIC_PARTITIONS: String(config.GS_TOPIC_PARTITIONS),
-      GS_QDB_HTTP_URL: config.GS_QDB_HTTP_URL,
-      GS_QDB_PG_HOST: config.GS_QDB_PG_HOST,
-      GS_QDB_PG_PORT: String(config.GS_QDB_PG_PORT),
-      GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
-      GS_MONGO_URL: config.GS_MONGO_URL,
-      GS_MONGO_DB: config.GS_MONGO_DB,
-    });
+    useTestServers();
     const lines: string[] = [];
     const supervisor = new ServiceSupervisor(
       (line) => lines.push(line),
@@ -61,4 +66,27 @@ describe('the supervisor of gridstream up, with real services on the real server
     expect(other?.exitCode).toBeNull();
     expect(supervisor.restarts).toEqual(new Map([['archive', 1]]));
   }, 120_000);
+
+  it('a service whose supervisor is no longer its parent stops itself', async () => {
+    // given the archive started with a supervisor pid that is not its parent's, as it is after
+    // gridstream up was killed with -9 and the service was left to another parent
+    useTestServers();
+    const archive = SERVICES.find((s) => s.name === 'archive');
+    if (archive === undefined) throw new Error('services renamed');
+    const lines: string[] = [];
+    const child = startService(archive, (line) => lines.push(line), {
+      GS_SUPERVISOR_PID: String(process.pid + 1_000_000),
+    });
+    stopAfterAll(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // then it says so and stops as on SIGTERM, exit code 0
+    expect(await exited).toBe(0);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`its supervisor \\(pid ${process.pid + 1_000_000}\\) is gone; stopping`),
+      ),
+    );
+  }, 60_000);
 });

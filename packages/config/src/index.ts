@@ -91,6 +91,12 @@ function settings(ports: z.infer<typeof StackPorts>) {
      */
     GS_HEALTH_PORT: port.optional(),
     GS_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * The pid of the process that started this service and restarts it (`gridstream up` sets
+     * it): a service whose supervisor is gone (killed with -9, so it could not stop its
+     * children) stops itself instead of holding its ports and consuming on. Unset: none.
+     */
+    GS_SUPERVISOR_PID: z.coerce.number().int().positive().optional(),
     GS_API_PORT: z.coerce
       .number()
       .int()

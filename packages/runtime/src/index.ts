@@ -82,7 +82,34 @@ export async function runService(
   };
   // A worker thread gets no signals: the thread that started it asks it to stop (runWorkers).
   if (!isMainThread) parentPort?.once('message', stop);
-  else for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
+  else {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
+    stopWithSupervisor(name, config.GS_SUPERVISOR_PID, log);
+  }
+}
+
+/** How often a supervised service looks whether its supervisor is still its parent. */
+const SUPERVISOR_CHECK_MS = 1_000;
+
+/**
+ * Under a supervisor (GS_SUPERVISOR_PID), stops the process as SIGTERM does once the
+ * supervisor is no longer its parent: killed with -9, it could not stop its children, which
+ * would otherwise live on holding their ports (the next `gridstream up` could not start) and
+ * consuming beside the next ones.
+ */
+function stopWithSupervisor(
+  name: string,
+  supervisorPid: number | undefined,
+  log: (line: string) => void,
+): void {
+  if (supervisorPid === undefined) return;
+  const timer = setInterval(() => {
+    if (process.ppid === supervisorPid) return;
+    clearInterval(timer);
+    log(`gridstream: ${name}: its supervisor (pid ${supervisorPid}) is gone; stopping`);
+    process.kill(process.pid, 'SIGTERM');
+  }, SUPERVISOR_CHECK_MS);
+  timer.unref();
 }
 
 /**
@@ -141,6 +168,7 @@ export async function runWorkers(
       });
     });
   });
+  stopWithSupervisor(name, config.GS_SUPERVISOR_PID, log);
   await Promise.all(exits);
   process.exit(0);
 }
