@@ -275,7 +275,8 @@ function runOne(name: string | undefined): void {
   }
   const child = spawn(process.execPath, serviceArgv(service), {
     stdio: 'inherit',
-    env: process.env,
+    // This process is the service's parent: a supervisor's pid from further up would stop it.
+    env: { ...process.env, GS_SUPERVISOR_PID: String(process.pid) },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on(signal, () => {
