@@ -1,5 +1,5 @@
 import type { CommandBus } from '@gridstream/commands';
-import type { KafkaObservation, LetterFilter, LetterScan } from '@gridstream/kafka';
+import type { KafkaObservation, LetterFilter, LetterScan, StoredLetter } from '@gridstream/kafka';
 import type { ProjectionReader } from '@gridstream/projection';
 import type { AlertView } from '@gridstream/projection-alerts';
 import type { CommandView } from '@gridstream/projection-commands';
@@ -61,6 +61,8 @@ export interface ApiDependencies {
     filter: LetterFilter,
     options: { readonly keepBytes: boolean },
   ) => Promise<LetterScan>;
+  /** One letter by its id, with its redrive (findLetterById: its partition, from it on). */
+  readonly deadLetter: (id: string) => Promise<StoredLetter | undefined>;
   /** The consumer groups' lag and the DLQ's size, for /metrics. */
   readonly observeKafka: () => Promise<KafkaObservation>;
 }

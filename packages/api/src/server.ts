@@ -8,6 +8,7 @@ import {
   createKafka,
   kafkaSettings,
   createTopicsIfMissing,
+  findLetterById,
   findLetters,
   observeKafka,
   topicNames,
@@ -175,6 +176,7 @@ export async function startApi(
       }),
       observeKafka: () => observeKafka(kafka, config.GS_TOPIC_PREFIX, topics.dlq),
       deadLetters: (filter, options) => findLetters(kafka, topics.dlq, filter, options),
+      deadLetter: (id) => findLetterById(kafka, topics.dlq, id),
     },
     {
       logger: config.GS_LOG_LEVEL === 'silent' ? false : { level: config.GS_LOG_LEVEL },

@@ -192,6 +192,14 @@ describe('GET /v1/admin/dead-letters', () => {
       headers: { authorization: await bearer(api, 'other') },
     });
     expect(other.statusCode).toBe(404);
+    // a letter the DLQ does not hold, on a partition it has or one it has not, is 404 too
+    for (const id of ['0-999999', '99-0']) {
+      const missing = await api.app.inject({
+        url: `/v1/admin/dead-letters/${id}`,
+        headers: { authorization: acme },
+      });
+      expect(missing.statusCode, id).toBe(404);
+    }
     const reader = await api.app.inject({
       url: '/v1/admin/dead-letters',
       headers: { authorization: await bearer(api, 'acme', ['read']) },

@@ -7,6 +7,7 @@ import { eventually, testTopics } from '../../../test/support.ts';
 import { registrationRecord } from '../../../test/event-versions.ts';
 import {
   DeadLetterWriter,
+  findLetterById,
   findLetters,
   readTopicToEnd,
   RedriveHeader,
@@ -156,6 +157,10 @@ describe('dead letters on the real Kafka', () => {
     // and the letter says so; asked again, it is refused, and nothing more is written
     const [after] = (await findLetters(kafka, topics.dlq, { ids: new Set([letter.id]) })).letters;
     expect(after?.redrive).toMatchObject({ letter: letter.id, group: `${prefix}picky` });
+    // (read by its id alone, from its partition, it is the same, its redrive record included)
+    expect(await findLetterById(kafka, topics.dlq, letter.id)).toEqual(after);
+    const [partition] = letter.id.split('-');
+    expect(await findLetterById(kafka, topics.dlq, `${partition}-999999`)).toBeUndefined();
     const again = await redriveLetters(
       kafka,
       { dlq: topics.dlq, sources },

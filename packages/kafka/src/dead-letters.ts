@@ -117,7 +117,8 @@ export function letterOf(message: KafkaMessage, partition: number): StoredLetter
   };
 }
 
-function redriveOf(message: KafkaMessage): RedriveRecord | undefined {
+/** A redrive record read back, or undefined for a letter (or a record that is not one). */
+export function redriveOf(message: KafkaMessage): RedriveRecord | undefined {
   if (message.headers?.[RedriveHeader.of] === undefined || message.value === null) return;
   try {
     return JSON.parse(message.value.toString()) as RedriveRecord;

@@ -4,6 +4,7 @@ export * from './publisher.ts';
 export * from './consumer.ts';
 export * from './dlq.ts';
 export * from './dead-letters.ts';
+export * from './dead-letters-by-id.ts';
 export * from './global-table.ts';
 export * from './group-progress.ts';
 export * from './record-text.ts';

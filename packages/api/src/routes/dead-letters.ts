@@ -37,8 +37,9 @@ const LetterId = z.object({
 /**
  * The tenant's dead letters, for an admin key: what its producers sent that a consumer could not
  * use, and why. A letter is the tenant's when the original carried the tenant's CloudEvents
- * tenant; bytes with no readable tenant are the operator's (`gridstream dlq`). Each request reads
- * the DLQ topic through, keeping only what matches: it is bounded by its retention.
+ * tenant; bytes with no readable tenant are the operator's (`gridstream dlq`). A listing reads
+ * the DLQ topic through, keeping only what matches: it is bounded by its retention. One letter is
+ * read by its position: its partition from it on (where its redrive record would be).
  */
 export const deadLetterRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> = async (
   app,
@@ -82,12 +83,9 @@ export const deadLetterRoutes: FastifyPluginAsyncZod<{ deps: ApiDependencies }> 
     },
     async (request) => {
       const { id } = request.params;
-      const { letters } = await deps.deadLetters(
-        { ids: new Set([id]), tenant: tenantOf(request) },
-        { keepBytes: true },
-      );
-      const letter = letters[0];
-      if (letter === undefined)
+      // The id is the letter's position: its partition is read from it on, not the whole DLQ.
+      const letter = await deps.deadLetter(id);
+      if (letter === undefined || letter.tenant !== tenantOf(request))
         throw new GridstreamError('NOT_FOUND', `no dead letter ${id} of this tenant`);
       return letterJson(letter);
     },
