@@ -13,6 +13,8 @@ import {
   RedriveHeader,
   redriveLetters,
   runEventConsumer,
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
 } from './index.ts';
 import type { RunningConsumer, StoredLetter } from './index.ts';
 
@@ -261,7 +263,7 @@ describe('dead letters on the real Kafka', () => {
     expect(upcast.refused[0]?.reason).toMatch(/^cannot be upcast: value is not JSON/);
   });
 
-  it('redrives a v1 event through the upcasters as v2, keeping its other headers', async () => {
+  it('redrives a v1 event through the upcasters as v2, keeping its trace context', async () => {
     // given a letter of a v1 registration (a consumer that did not know v1 dead-lettered it)
     const v1 = registrationRecord(
       {
@@ -292,9 +294,11 @@ describe('dead letters on the real Kafka', () => {
           message: {
             key: Buffer.from(v1.key),
             value: Buffer.from(v1.value),
+            // the trace context as the publisher writes it (CloudEvents binary mode)
             headers: {
               ...v1.headers,
-              traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+              [TRACEPARENT_HEADER]: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+              [TRACESTATE_HEADER]: 'gs=1',
             },
             timestamp: String(Date.now()),
             attributes: 0,
@@ -328,7 +332,10 @@ describe('dead letters on the real Kafka', () => {
       deviceId: 'meter-9',
       nameplate: { ratedPowerW: 11_000, counterWrapWh: 1_000_000 },
     });
-    expect(copy?.headers?.traceparent?.toString()).toMatch(/^00-0af7651916cd43dd/);
+    expect(copy?.headers?.[TRACEPARENT_HEADER]?.toString()).toBe(
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    );
+    expect(copy?.headers?.[TRACESTATE_HEADER]?.toString()).toBe('gs=1');
     expect(copy?.headers?.[CeHeader.id]?.toString()).toBe('00000000-0000-7000-8000-0000000000aa');
   });
 });
