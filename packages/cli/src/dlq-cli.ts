@@ -9,7 +9,7 @@ import {
   TOPIC_ROLES,
   topicNames,
 } from '@gridstream/kafka';
-import type { LetterFilter, RedriveRecord, StoredLetter } from '@gridstream/kafka';
+import type { LetterFilter, RedriveOutcome, RedriveRecord, StoredLetter } from '@gridstream/kafka';
 
 export const DLQ_USAGE = `usage: gridstream dlq <list|show|redrive> [options]
 
@@ -20,18 +20,22 @@ export const DLQ_USAGE = `usage: gridstream dlq <list|show|redrive> [options]
   dlq show ID... [--json]
              everything a letter holds: the reason, its source, the original headers, key and
              value (as text when it is UTF-8, else base64), and its redrive if it had one
-  dlq redrive (ID... | filters | --all) [--group G | --all-groups] [--upcast] [--dry-run]
+  dlq redrive (ID... | filters | --all) [--to-group G | --all-groups] [--force] [--upcast]
+             [--dry-run]
              put letters back on their source topic and partition, with their original key,
              value and headers, and write beside each in the DLQ that it was (when, where, for
              which group, by whom): a letter is never redriven twice. By default a letter goes
              back for the one consumer group that dead-lettered it (the others handled the
-             original and skip the copy); --group G sends it to G only, --all-groups to every
-             group. --upcast re-encodes the event as its type's newest version first. Letters
-             cut to fit the DLQ are refused (their original is gone)
+             original and skip the copy); --to-group G sends it to G only, --all-groups to every
+             group. A letter for a group that does not read its topic (no committed offsets, no
+             member: a projection's old build, say) is refused, as no group would take the copy,
+             unless --force. --upcast re-encodes the event as its type's newest version first.
+             Letters cut to fit the DLQ are refused (their original is gone). Each refusal is
+             printed with its reason, and the exit status is 1 when any letter was refused
 
-filters (every one given must hold):
-  --topic T          source topic, whole name or role (readings, devices, commands, gateway, ...)
-  --group G          the consumer group that dead-lettered it (list, show; on redrive: the target)
+filters (list, show and redrive alike; every one given must hold):
+  --topic T          source topic, whole name or role (${TOPIC_ROLES.filter((r) => r !== 'dlq').join(', ')})
+  --group G          the consumer group that dead-lettered it
   --reason TEXT      the reason contains TEXT (case-insensitive)
   --stage S          decode or process
   --tenant T         the original's CloudEvents tenant
@@ -83,6 +87,28 @@ function summaryLine(letter: StoredLetter): string {
   ].join('  ');
 }
 
+/**
+ * What `dlq redrive` prints: a line a letter put back, a line a letter refused with its reason,
+ * a count. Exit status 1 when any was refused: a script must not take letters left in the DLQ
+ * for done (a dry run too, so it can check first).
+ */
+export function redriveReport(
+  outcome: RedriveOutcome,
+  dryRun: boolean,
+): { readonly lines: string[]; readonly exitCode: number } {
+  const verb = dryRun ? 'would redrive' : 'redriven';
+  const lines = [
+    ...outcome.redriven.map(
+      (record) =>
+        `${record.letter}  ${verb} to ${record.topic}/${record.partition} for ${record.group === null ? 'every group' : `group ${record.group}`}${record.upcast ? ' (upcast)' : ''}`,
+    ),
+    ...outcome.refused.map(({ letter, reason }) => `${letter}  refused: ${reason}`),
+    `${outcome.redriven.length} ${verb}, ${outcome.refused.length} refused` +
+      (dryRun ? ' (dry run: nothing written)' : ''),
+  ];
+  return { lines, exitCode: outcome.refused.length === 0 ? 0 : 1 };
+}
+
 const FILTER_OPTIONS = {
   topic: { type: 'string' },
   group: { type: 'string' },
@@ -108,11 +134,7 @@ interface FilterValues {
 }
 
 /** The filter the options and ids name; RangeError for a value that cannot be one. */
-export function letterFilter(
-  values: FilterValues,
-  ids: readonly string[],
-  options: { groupIsFilter: boolean },
-): LetterFilter {
+export function letterFilter(values: FilterValues, ids: readonly string[]): LetterFilter {
   if (values.stage !== undefined && values.stage !== 'decode' && values.stage !== 'process')
     throw new RangeError(`--stage is decode or process, not '${values.stage}'`);
   if (values.redriven === true && values['not-redriven'] === true)
@@ -131,9 +153,7 @@ export function letterFilter(
   return {
     ...(ids.length > 0 ? { ids: new Set(ids) } : {}),
     ...(values.topic === undefined ? {} : { sourceTopic: values.topic }),
-    ...(values.group === undefined || !options.groupIsFilter
-      ? {}
-      : { consumerGroup: values.group }),
+    ...(values.group === undefined ? {} : { consumerGroup: values.group }),
     ...(values.reason === undefined ? {} : { reason: values.reason }),
     ...(values.stage === undefined ? {} : { stage: values.stage }),
     ...(values.tenant === undefined ? {} : { tenant: values.tenant }),
@@ -157,7 +177,9 @@ export async function dlqCommand(
       ...FILTER_OPTIONS,
       json: { type: 'boolean', default: false },
       limit: { type: 'string', default: '100' },
+      'to-group': { type: 'string' },
       'all-groups': { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
       upcast: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
@@ -171,7 +193,7 @@ export async function dlqCommand(
       const limit = Number(values.limit);
       if (!Number.isSafeInteger(limit) || limit < 0)
         throw new RangeError(`--limit is a whole number, not '${values.limit}'`);
-      const filter = letterFilter(values, ids, { groupIsFilter: true });
+      const filter = letterFilter(values, ids);
       const { letters, scanned, topicExists } = await findLetters(kafka, topics.dlq, filter, {
         keepBytes: values.json,
       });
@@ -193,7 +215,7 @@ export async function dlqCommand(
     }
     case 'show': {
       if (ids.length === 0) throw new RangeError('name the letters to show by id');
-      const filter = letterFilter(values, ids, { groupIsFilter: true });
+      const filter = letterFilter(values, ids);
       const { letters } = await findLetters(kafka, topics.dlq, filter);
       const missing = ids.filter((id) => !letters.some((l) => l.id === id));
       for (const letter of letters) {
@@ -232,13 +254,13 @@ export async function dlqCommand(
       return missing.length === 0 ? 0 : 1;
     }
     case 'redrive': {
-      const filter = letterFilter(values, ids, { groupIsFilter: false });
+      const filter = letterFilter(values, ids);
       const narrowed = Object.keys(filter).length > 0;
       if (!narrowed && !values.all)
         throw new RangeError('name letters by id, or narrow them with filters, or say --all');
-      if (values.group !== undefined && values['all-groups'])
-        throw new RangeError('--group and --all-groups exclude each other');
-      const group = values['all-groups'] ? null : values.group;
+      if (values['to-group'] !== undefined && values['all-groups'])
+        throw new RangeError('--to-group and --all-groups exclude each other');
+      const group = values['all-groups'] ? null : values['to-group'];
       const outcome = await redriveLetters(
         kafka,
         {
@@ -248,21 +270,14 @@ export async function dlqCommand(
         filter,
         {
           ...(group === undefined ? {} : { group }),
+          force: values.force,
           upcast: values.upcast,
           dryRun: values['dry-run'],
         },
       );
-      const verb = values['dry-run'] ? 'would redrive' : 'redriven';
-      for (const record of outcome.redriven)
-        out(
-          `${record.letter}  ${verb} to ${record.topic}/${record.partition} for ${record.group === null ? 'every group' : `group ${record.group}`}${record.upcast ? ' (upcast)' : ''}`,
-        );
-      for (const { letter, reason } of outcome.refused) out(`${letter}  refused: ${reason}`);
-      out(
-        `${outcome.redriven.length} ${verb}, ${outcome.refused.length} refused` +
-          (values['dry-run'] ? ' (dry run: nothing written)' : ''),
-      );
-      return 0;
+      const report = redriveReport(outcome, values['dry-run']);
+      for (const line of report.lines) out(line);
+      return report.exitCode;
     }
     default:
       throw new RangeError(`unknown dlq action '${action ?? ''}'`);

@@ -27,6 +27,8 @@ const stopAfterAll = teardown(config);
 const topics = topicNames(config.GS_TOPIC_PREFIX);
 const kafka = createKafka(kafkaSettings(config, 'e2e-dlq'));
 let api: RunningApi;
+/** The energy processor's consumer group (processors/energy: energyProcessorGroupId). */
+const energyGroup = `${config.GS_TOPIC_PREFIX}processor.energy`;
 
 function letter(offset: number, tenant: string, value: string, reason: string): DeadLetter {
   const record = encodeEvent({
@@ -71,8 +73,20 @@ beforeAll(async () => {
     messages: [{ key: original.key, value: original.value, headers: original.headers ?? {} }],
   });
   await producer.disconnect();
-  // given letters of two tenants, as the energy processor's group writes them
-  const writer = new DeadLetterWriter(kafka, `${config.GS_TOPIC_PREFIX}energy`, topics.dlq, () =>
+  // given the energy processor's group has read the readings topic (offsets committed)
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.setOffsets({
+      groupId: energyGroup,
+      topic: topics.readings,
+      partitions: [0, 1, 2].map((partition) => ({ partition, offset: '0' })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  // and letters of two tenants, as that group writes them
+  const writer = new DeadLetterWriter(kafka, energyGroup, topics.dlq, () =>
     topicMaxMessageBytes(kafka, topics.dlq),
   );
   try {
@@ -95,7 +109,7 @@ describe('gridstream dlq', () => {
     expect(all.lines[3]).toBe(`3 of 3 letters in ${topics.dlq} match (0 redriven)`);
     expect(all.lines[0]).toMatch(
       new RegExp(
-        `^\\d+-\\d+  \\S+  ${topics.readings}/0@10  ${config.GS_TOPIC_PREFIX}energy  decode  acme  ${EventType.readingReported}  invalid data: powerW$`,
+        `^\\d+-\\d+  \\S+  ${topics.readings}/0@10  ${energyGroup}  decode  acme  ${EventType.readingReported}  invalid data: powerW$`,
       ),
     );
     const acme = await run('list', '--tenant', 'acme', '--reason', 'NOT JSON', '--json');
@@ -125,10 +139,40 @@ describe('gridstream dlq', () => {
     const [line] = (await run('list', '--reason', 'powerW')).lines;
     const id = line?.split('  ')[0] ?? '';
     const dry = await run('redrive', id, '--dry-run');
-    expect(dry.lines).toEqual([
-      `${id}  would redrive to ${topics.readings}/0 for group ${config.GS_TOPIC_PREFIX}energy`,
-      '1 would redrive, 0 refused (dry run: nothing written)',
+    expect(dry).toEqual({
+      lines: [
+        `${id}  would redrive to ${topics.readings}/0 for group ${energyGroup}`,
+        '1 would redrive, 0 refused (dry run: nothing written)',
+      ],
+      code: 0,
+    });
+    // --group filters the letters on redrive as on list: another group's are not these
+    expect(await run('redrive', '--group', `${energyGroup}.other`, '--dry-run')).toEqual({
+      lines: ['0 would redrive, 0 refused (dry run: nothing written)'],
+      code: 0,
+    });
+    expect((await run('redrive', '--group', energyGroup, '--dry-run')).lines.at(-1)).toBe(
+      '3 would redrive, 0 refused (dry run: nothing written)',
+    );
+    // --to-group a group that does not read the topic (a projection's old build) is refused,
+    // naming the group that does, with status 1; --force would put it back all the same
+    const gone = `${config.GS_TOPIC_PREFIX}projection.devices.v1-20261205093000`;
+    const toGone = await run('redrive', id, '--to-group', gone, '--dry-run');
+    expect(toGone.code).toBe(1);
+    expect(toGone.lines).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${id}  refused: consumer group ${gone.replaceAll('.', '\\.')} has no committed offsets on ${topics.readings.replaceAll('.', '\\.')} .*--to-group G \\(groups reading it now: [^)]*${energyGroup.replaceAll('.', '\\.')}[^)]*\\), or --force`,
+        ),
+      ),
+      '0 would redrive, 1 refused (dry run: nothing written)',
     ]);
+    expect((await run('redrive', id, '--to-group', gone, '--force', '--dry-run')).lines[0]).toBe(
+      `${id}  would redrive to ${topics.readings}/0 for group ${gone}`,
+    );
+    await expect(run('redrive', id, '--to-group', gone, '--all-groups')).rejects.toThrow(
+      /--to-group and --all-groups exclude each other/,
+    );
     const copies = async () =>
       (await readTopicToEnd(kafka, topics.readings)).filter(
         (m) => m.headers?.[RedriveHeader.from] !== undefined,
@@ -136,6 +180,7 @@ describe('gridstream dlq', () => {
     expect(await copies()).toEqual([]);
     const done = await run('redrive', id, '--all-groups');
     expect(done.lines[0]).toBe(`${id}  redriven to ${topics.readings}/0 for every group`);
+    expect(done.code).toBe(0);
     const [copy] = await copies();
     expect(copy?.value?.toString()).toBe('{"deviceId":"meter-1","powerW":"much"}');
     expect(copy?.headers?.[RedriveHeader.group]).toBeUndefined();
@@ -154,8 +199,11 @@ describe('gridstream dlq', () => {
     expect((await run('list', '--redriven')).lines[0]).toMatch(
       /\[redriven \S+ for every group by /,
     );
+    // asked again, it is refused with why, and the status says so
     const again = await run('redrive', id);
     expect(again.lines[0]).toMatch(new RegExp(`^${id}  refused: already redriven at `));
+    expect(again.lines.at(-1)).toBe('0 redriven, 1 refused');
+    expect(again.code).toBe(1);
     expect(await copies()).toHaveLength(1);
   });
 });

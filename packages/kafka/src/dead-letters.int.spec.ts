@@ -313,12 +313,12 @@ describe('dead letters on the real Kafka', () => {
     } finally {
       await writer.close();
     }
-    // when it is redriven through the upcasters
+    // when it is redriven through the upcasters (forced: the old consumer's group is gone)
     const outcome = await redriveLetters(
       kafka,
       { dlq: topics.dlq, sources },
       { consumerGroup: `${prefix}old` },
-      { upcast: true },
+      { upcast: true, force: true },
     );
     // then the devices topic has it as v2 on its partition, the rating in its nameplate
     expect(outcome.redriven.map((r) => [r.topic, r.partition, r.upcast])).toEqual([
@@ -337,5 +337,97 @@ describe('dead letters on the real Kafka', () => {
     );
     expect(copy?.headers?.[TRACESTATE_HEADER]?.toString()).toBe('gs=1');
     expect(copy?.headers?.[CeHeader.id]?.toString()).toBe('00000000-0000-7000-8000-0000000000aa');
+  });
+
+  it('refuses a letter for a group that does not read its topic, and puts it back with force', async () => {
+    // given a letter of a projection build's group that a rebuild has since deleted
+    const gone = `${prefix}projection.devices.v1-20261205093000`;
+    const writer = new DeadLetterWriter(kafka, gone, topics.dlq, () => Promise.resolve(1_000_000));
+    try {
+      const record = encodeEvent(reading(7));
+      await writer.write([
+        {
+          message: {
+            key: Buffer.from(record.key),
+            value: Buffer.from(record.value),
+            headers: record.headers,
+            timestamp: String(Date.now()),
+            attributes: 0,
+            offset: '7',
+          },
+          topic: topics.readings,
+          partition: 0,
+          reason: 'rebuilt since',
+          stage: 'process',
+        },
+      ]);
+    } finally {
+      await writer.close();
+    }
+    const [letter] = (await findLetters(kafka, topics.dlq, { consumerGroup: gone })).letters;
+    if (letter === undefined) throw new Error('no letter of the deleted group');
+    const recordsBefore = (await redriveRecords()).length;
+    const copiesOnReadings = async () =>
+      (await readTopicToEnd(kafka, topics.readings)).filter(
+        (m) => m.headers?.[RedriveHeader.from]?.toString() === `${topics.dlq}/${letter.id}`,
+      );
+    // when it is redriven for its group (the default)
+    const refused = await redriveLetters(
+      kafka,
+      { dlq: topics.dlq, sources },
+      { ids: new Set([letter.id]) },
+    );
+    // then it is refused, naming the group and the groups that do read the topic
+    expect(refused.redriven).toEqual([]);
+    expect(refused.refused).toEqual([
+      {
+        letter: letter.id,
+        reason: expect.stringContaining(
+          `consumer group ${gone} has no committed offsets on ${topics.readings}`,
+        ) as string,
+      },
+    ]);
+    expect(refused.refused[0]?.reason).toContain(
+      `--to-group G (groups reading it now: ${prefix}easy, ${prefix}picky)`,
+    );
+    // and it is not marked redriven, and nothing went back
+    const [after] = (await findLetters(kafka, topics.dlq, { ids: new Set([letter.id]) })).letters;
+    expect(after?.redrive).toBeUndefined();
+    expect(await redriveRecords()).toHaveLength(recordsBefore);
+    expect(await copiesOnReadings()).toEqual([]);
+
+    // when a group with a member subscribed to the topic but nothing committed is the target
+    const fresh = kafka.consumer({ groupId: `${prefix}fresh`, maxWaitTimeInMs: 100 });
+    await fresh.connect();
+    try {
+      const joined = new Promise((resolve) => fresh.on(fresh.events.GROUP_JOIN, resolve));
+      await fresh.subscribe({ topic: topics.readings });
+      await fresh.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
+      await joined;
+      const toFresh = await redriveLetters(
+        kafka,
+        { dlq: topics.dlq, sources },
+        { ids: new Set([letter.id]) },
+        { group: `${prefix}fresh`, dryRun: true },
+      );
+      // then it would go (the group is reading the topic now)
+      expect(toFresh.redriven.map((r) => r.group)).toEqual([`${prefix}fresh`]);
+      expect(toFresh.refused).toEqual([]);
+    } finally {
+      await fresh.disconnect();
+    }
+
+    // when it is forced
+    const forced = await redriveLetters(
+      kafka,
+      { dlq: topics.dlq, sources },
+      { ids: new Set([letter.id]) },
+      { force: true },
+    );
+    // then it goes back for that group, and is recorded
+    expect(forced.redriven.map((r) => [r.letter, r.group])).toEqual([[letter.id, gone]]);
+    const [copy] = await copiesOnReadings();
+    expect(copy?.headers?.[RedriveHeader.group]?.toString()).toBe(gone);
+    expect(await redriveRecords()).toHaveLength(recordsBefore + 1);
   });
 });

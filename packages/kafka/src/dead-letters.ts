@@ -1,6 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { IHeaders, Kafka, KafkaMessage, Message, Transaction } from 'kafkajs';
 import { CeHeader, decodeEvent, encodeEvent } from '@gridstream/events';
+import { RedriveTargets } from './dead-letters-target.ts';
 import { DlqHeader } from './dlq.ts';
 import { scanTopicToEnd } from './read-to-end.ts';
 import { listTopics, topicRoleOf } from './topics.ts';
@@ -276,6 +277,11 @@ export async function findLetters(
 export interface RedriveRequest {
   /** Every consumer group (null), or only this one; by default the group that dead-lettered it. */
   readonly group?: string | null;
+  /**
+   * Put a letter back for a group that does not read its source topic (no committed offsets, no
+   * member subscribed): refused otherwise, since no group would take the copy.
+   */
+  readonly force?: boolean;
   /** Re-encode the event as its type's newest version (through the upcasters) first. */
   readonly upcast?: boolean;
   /** Say what would be done, write nothing. */
@@ -340,6 +346,10 @@ function redrivenMessage(
  * records and their redrive records is one Kafka transaction, so a letter is either redriven
  * and recorded or neither, and a letter with a record is never redriven again.
  *
+ * A letter goes back for one group only when that group reads its source topic (committed
+ * offsets there, or a member subscribed now); else it is refused, unless `force`: every group
+ * that reads the topic would skip the copy, and the letter, marked redriven, would be lost.
+ *
  * The transactional id is the DLQ topic's own, so two redrives at once cannot both put the same
  * letter back: the later one's first transaction fences the earlier (whose writes then fail), and
  * it reads the DLQ only after that, so it sees every redrive record the earlier one committed.
@@ -364,6 +374,7 @@ export async function redriveLetters(
   // redrives at once both read the DLQ before either wrote, and both committed (a CI run saw
   // each letter put back twice).
   let transaction: Transaction | undefined = dryRun ? undefined : await producer.transaction();
+  const targets = new RedriveTargets(kafka, topics.dlq.replace(/dlq$/, ''));
   try {
     const { letters } = await findLetters(kafka, topics.dlq, { ...filter, redriven: undefined });
     const redriven: RedriveRecord[] = [];
@@ -378,6 +389,15 @@ export async function redriveLetters(
         continue;
       }
       const group = request.group === undefined ? (letter.consumerGroup ?? null) : request.group;
+      // A copy for a group that is gone is skipped by every group: the letter would be lost.
+      const absent =
+        group === null || request.force === true
+          ? undefined
+          : await targets.refusal(group, letter.source.topic);
+      if (absent !== undefined) {
+        refused.push({ letter: letter.id, reason: absent });
+        continue;
+      }
       const message = redrivenMessage(letter, topics.dlq, group, request.upcast === true);
       if (typeof message === 'string') {
         refused.push({ letter: letter.id, reason: message });
@@ -428,6 +448,7 @@ export async function redriveLetters(
   } finally {
     // A transaction nothing was sent in ends without a word to the broker (kafkajs).
     await transaction?.abort().catch(() => undefined);
+    await targets.close().catch(() => undefined);
     if (!dryRun) await producer.disconnect();
   }
 }
