@@ -27,6 +27,15 @@ export interface BatchContext {
   readonly partition: number;
   /** Call during long work so the group does not think this member died. */
   readonly heartbeat: () => Promise<void>;
+  /**
+   * Throws once the heartbeats sent while this batch was handled said the group is rebalancing
+   * or has dropped this member: another member may own the partition now and may already have
+   * written newer figures from the same events and later ones. A handler whose writes replace
+   * (a total, not an upsert of the event itself) calls it just before them, so a member that
+   * was too slow to rejoin does not overwrite the new owner's figures with older ones. The batch
+   * is then redone, by whichever member owns the partition.
+   */
+  readonly assertMember: () => void;
 }
 
 /**
@@ -133,13 +142,18 @@ const REJOIN_ERROR_TYPES = new Set([
   'NOT_COORDINATOR_FOR_GROUP',
 ]);
 
-function rejoinError(error: unknown): unknown {
+/** The error (or its cause) that means this member must rejoin its group, if it is one. */
+function rejoinCause(error: unknown): Error | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
     const type: unknown = (current as { type?: unknown }).type;
     if (typeof type === 'string' && REJOIN_ERROR_TYPES.has(type)) return current;
     current = current.cause;
   }
-  return error;
+  return undefined;
+}
+
+function rejoinError(error: unknown): unknown {
+  return rejoinCause(error) ?? error;
 }
 
 const HEARTBEAT_INTERVAL_MS = 3_000;
@@ -306,10 +320,15 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         spans === undefined
           ? options.handle
           : (handled, context) => spans.run(() => options.handle(handled, context));
+      /** What a heartbeat during the batch answered that means the partition may be elsewhere. */
+      let membershipLost: Error | undefined;
       const context: BatchContext = {
         topic: batch.topic,
         partition: batch.partition,
         heartbeat: () => payload.heartbeat(),
+        assertMember: () => {
+          if (membershipLost !== undefined) throw membershipLost;
+        },
       };
       const partitionKey = `${batch.topic}/${batch.partition}`;
       const firstOffset = batch.messages[0]?.offset ?? '';
@@ -321,7 +340,9 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       // (a sink catching up, a long GC) does not cost the membership and redo the work elsewhere.
       // A rebalance it learns of meanwhile waits for the batch; the fetch loop then re-joins.
       const heartbeats = setInterval(() => {
-        payload.heartbeat().catch(() => undefined);
+        payload.heartbeat().catch((error: unknown) => {
+          membershipLost ??= rejoinCause(error);
+        });
       }, HEARTBEAT_INTERVAL_MS);
       try {
         poison =

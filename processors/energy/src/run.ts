@@ -17,7 +17,7 @@ import {
   startGlobalTable,
   topicNames,
 } from '@gridstream/kafka';
-import type { PositionedEvent } from '@gridstream/kafka';
+import type { BatchContext, PositionedEvent } from '@gridstream/kafka';
 import {
   bufferReadingRow,
   createIlpSender,
@@ -279,7 +279,8 @@ export async function startEnergyProcessor(
     onAssignment: () => {
       timelines.forgetAll();
     },
-    handle: (events) => inPartitionOrder(events[0]?.partition ?? -1, () => handleBatch(events)),
+    handle: (events, context) =>
+      inPartitionOrder(events[0]?.partition ?? -1, () => handleBatch(events, context)),
   });
 
   /** Batches of one partition number (readings or devices) one at a time, in arrival order. */
@@ -295,7 +296,10 @@ export async function startEnergyProcessor(
     return run;
   }
 
-  async function handleBatch(events: readonly PositionedEvent[]): Promise<void> {
+  async function handleBatch(
+    events: readonly PositionedEvent[],
+    context: BatchContext,
+  ): Promise<void> {
     const sender = idleSenders.pop();
     if (sender === undefined) throw new Error('more concurrent batches than senders');
     try {
@@ -303,10 +307,15 @@ export async function startEnergyProcessor(
         event.type === EventType.deviceMoved ? [event] : [],
       );
       const { energyEvents, split } = await computeBatch(sender, events);
+      // The quarter-hour rows replace what is stored: a member the group dropped while it
+      // computed (a batch slower than the rebalance, a Kafka node down) must not write totals
+      // older than the new owner's (the three-broker fault run once found 26 such rows).
+      context.assertMember();
       await sender.flush();
       energyEvents.push(...(await writeSplitQuarters(sender, split)));
       for (const move of moves) energyEvents.push(...(await applyMove(sender, move)));
       views.stale();
+      context.assertMember();
       await publisher.publish(energyEvents);
     } catch (error) {
       // A failed batch leaves rows in the buffer; drop them, the batch is redone from Kafka.
