@@ -1,6 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { HandledOffset } from './consumer.ts';
-import { fetchEndOffsets } from './topics.ts';
+import { fetchEndOffsets, retryTransient } from './topics.ts';
 import type { PartitionOffsets } from './topics.ts';
 
 /**
@@ -94,10 +94,11 @@ export async function committedOffsets(
 ): Promise<Map<string, Map<number, number>>> {
   const byTopic = new Map(topics.map((topic) => [topic, new Map<number, number>()]));
   for (const groupId of typeof groupIds === 'string' ? [groupIds] : groupIds) {
-    for (const { topic, partitions } of await admin.fetchOffsets({
-      groupId,
-      topics: [...topics],
-    })) {
+    // (the three-broker fault run saw NOT_COORDINATOR_FOR_GROUP here after a node restarted)
+    const offsets = await retryTransient(() =>
+      admin.fetchOffsets({ groupId, topics: [...topics] }),
+    );
+    for (const { topic, partitions } of offsets) {
       const done = byTopic.get(topic);
       for (const p of partitions) {
         const offset = Number(p.offset);

@@ -220,24 +220,29 @@ export interface PartitionOffsets {
 }
 
 /**
- * The low and high watermarks of every partition of a topic, retried while the broker answers
- * with a transient error (a leader still being elected after the topic was created, a
- * coordinator loading after a restart). kafkajs does not retry ListOffsets on NOT_LEADER.
+ * An admin request, tried again while the broker answers with a transient error (a leader still
+ * being elected, a group coordinator that moved or is loading after a Kafka node restarted):
+ * kafkajs does not retry ListOffsets on NOT_LEADER, nor OffsetFetch on NOT_COORDINATOR.
  */
-export async function fetchEndOffsets(
-  admin: Admin,
-  topic: string,
-  timeoutMs = 30_000,
-): Promise<PartitionOffsets[]> {
+export async function retryTransient<T>(request: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await admin.fetchTopicOffsets(topic);
+      return await request();
     } catch (error) {
       if (!isRetriable(error) || Date.now() > deadline) throw error;
       await setTimeout(Math.min(50 * 2 ** attempt, 1000));
     }
   }
+}
+
+/** The low and high watermarks of every partition of a topic (retryTransient). */
+export async function fetchEndOffsets(
+  admin: Admin,
+  topic: string,
+  timeoutMs = 30_000,
+): Promise<PartitionOffsets[]> {
+  return retryTransient(() => admin.fetchTopicOffsets(topic), timeoutMs);
 }
 
 /**

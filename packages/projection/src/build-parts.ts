@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import { committedOffsets, logLine } from '@gridstream/kafka';
+import { committedOffsets, logLine, retryTransient } from '@gridstream/kafka';
 import type { HandledOffset, KafkaAdmin, Part } from '@gridstream/kafka';
 import { buildGroupId, partGroupId } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
@@ -231,7 +231,8 @@ export async function startBuildParts<State extends Document>(
             offset: String(offset),
           })),
         }));
-      if (handOver.length > 0) await admin.commitGroupOffsets({ groupId, topics: handOver });
+      if (handOver.length > 0)
+        await retryTransient(() => admin.commitGroupOffsets({ groupId, topics: handOver }));
       if (failure !== undefined) throw failure;
       await deleteSpentGroups(admin, [...partGroups]);
     },

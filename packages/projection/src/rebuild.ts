@@ -7,6 +7,7 @@ import {
   kafkaSettings,
   fetchEndOffsets,
   groupLag,
+  retryTransient,
   topicNames,
 } from '@gridstream/kafka';
 import type { HandledOffset, KafkaAdmin } from '@gridstream/kafka';
@@ -179,7 +180,7 @@ export async function rebuildProjection<State extends Document>(
       const liveGroup = buildGroupId(config.GS_TOPIC_PREFIX, definition.name, previous);
       // The live service consumes the old build in its group until it moves: with nobody in
       // that group there is no service to wait for, and it takes the new build when it starts.
-      const { groups } = await admin.describeGroups([liveGroup]);
+      const { groups } = await retryTransient(() => admin.describeGroups([liveGroup]));
       if ((groups[0]?.members.length ?? 0) === 0) {
         log(
           `rebuild ${definition.name}: no live service is running; it will serve ${buildId} when started`,
@@ -230,7 +231,9 @@ async function partsOf<State extends Document>(
 ): Promise<{ count: number; why?: string }> {
   const wanted = config.GS_PROJECTION_REBUILD_WORKERS || availableParallelism();
   if (definition.parts === undefined || wanted <= 1) return { count: 1 };
-  const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+  const { topics: metadata } = await retryTransient(() =>
+    admin.fetchTopicMetadata({ topics: [...topics] }),
+  );
   const counts = new Set(metadata.map((topic) => topic.partitions.length));
   const [partitions] = counts;
   if (counts.size !== 1 || partitions === undefined)
