@@ -148,6 +148,11 @@ const DeadLetterSummary = z.object({
     })
     .nullable()
     .describe('set once gridstream dlq redrive put it back'),
+  copies: z
+    .array(z.string())
+    .describe(
+      'ids of other DLQ records that are this letter (the same message dead-lettered again by the same group after a Kafka node failed mid-commit); usually empty',
+    ),
 });
 
 export const DeadLettersResponse = z.object({

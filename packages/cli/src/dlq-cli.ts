@@ -75,6 +75,7 @@ function redriveText(redrive: RedriveRecord): string {
 function summaryLine(letter: StoredLetter): string {
   const where = `${letter.source.topic}/${letter.source.partition}@${letter.source.offset}`;
   const redrive = letter.redrive === undefined ? '' : `  [${redriveText(letter.redrive)}]`;
+  const copies = letter.copies.length === 0 ? '' : `  [also written as ${letter.copies.join(' ')}]`;
   return [
     letter.id,
     letter.dlqTime,
@@ -83,7 +84,7 @@ function summaryLine(letter: StoredLetter): string {
     letter.stage ?? '?',
     letter.tenant ?? '-',
     letter.type ?? '-',
-    oneLine(letter.reason, 160) + redrive,
+    oneLine(letter.reason, 160) + redrive + copies,
   ].join('  ');
 }
 
@@ -232,6 +233,8 @@ export async function dlqCommand(
           `  group      ${letter.consumerGroup ?? '(none)'}, stage ${letter.stage ?? '?'}, failed at ${letter.failedAt ?? '?'}`,
         );
         out(`  reason     ${letter.reason}`);
+        if (letter.copies.length > 0)
+          out(`  copies     ${letter.copies.join(' ')} (the same letter, written again)`);
         if (letter.truncated.length > 0)
           out(
             `  cut        ${letter.truncated.join(', ')} (original ${letter.originalSize ?? '?'} bytes, sha256 ${letter.originalSha256 ?? '?'})`,

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { letterOf, redriveOf } from './dead-letters.ts';
+import { letterIdentity, letterOf, redriveOf } from './dead-letters.ts';
 import type { RedriveRecord, StoredLetter } from './dead-letters.ts';
 import { scanTopicToEnd } from './read-to-end.ts';
 import { listTopics } from './topics.ts';
@@ -9,7 +9,10 @@ import { listTopics } from './topics.ts';
  * no letter there (never one, deleted by retention, a redrive record, a transaction marker). The
  * id is the letter's partition and offset, so only that partition is read, from the letter on:
  * its redrive record, if any, was written after it on the same partition (redriveLetters), and
- * nothing tells where. A letter far back in a busy partition still reads the rest of it.
+ * nothing tells where. A letter far back in a busy partition still reads the rest of it. Copies
+ * of the letter (letterIdentity) found after it there are named in `copies`, and a redrive
+ * recorded against one of them counts; copies before it, or on other partitions (a letter
+ * without a key), are seen by findLetters only.
  */
 export async function findLetterById(
   kafka: Kafka,
@@ -31,17 +34,33 @@ export async function findLetterById(
   if (!topicExists) return undefined;
   let letter: StoredLetter | undefined;
   let redrive: RedriveRecord | undefined;
+  const ids = new Set<string>([canonicalId]);
+  const copies: string[] = [];
   await scanTopicToEnd(
     kafka,
     dlqTopic,
     (message, at) => {
-      if (BigInt(message.offset) === offset) letter = letterOf(message, at);
-      const record = letter === undefined ? undefined : redriveOf(message);
-      if (record?.letter === canonicalId) redrive = record;
+      if (letter === undefined) {
+        if (BigInt(message.offset) === offset) letter = letterOf(message, at);
+        return;
+      }
+      const record = redriveOf(message);
+      if (record !== undefined) {
+        if (ids.has(record.letter)) redrive ??= record;
+        return;
+      }
+      const other = letterOf(message, at);
+      if (other !== undefined && letterIdentity(other) === letterIdentity(letter)) {
+        ids.add(other.id);
+        copies.push(other.id);
+      }
     },
     timeoutMs,
     { partition, offset },
   );
-  if (letter !== undefined) letter.redrive = redrive;
+  if (letter !== undefined) {
+    letter.redrive = redrive;
+    letter.copies = copies;
+  }
   return letter;
 }

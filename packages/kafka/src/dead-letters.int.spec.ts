@@ -430,4 +430,69 @@ describe('dead letters on the real Kafka', () => {
     expect(copy?.headers?.[RedriveHeader.group]?.toString()).toBe(gone);
     expect(await redriveRecords()).toHaveLength(recordsBefore + 1);
   });
+
+  it('takes a letter written twice as one letter: listed, shown and redriven once', async () => {
+    // given one message dead-lettered twice by one group: two writers, as when a Kafka node dies
+    // while the first's transaction completes and the answer never reaches it
+    const twice = `${prefix}twice`;
+    const record = encodeEvent(reading(60));
+    const letter = {
+      message: {
+        key: Buffer.from(record.key),
+        value: Buffer.from(record.value),
+        headers: record.headers,
+        timestamp: String(Date.now()),
+        attributes: 0,
+        offset: '60',
+      },
+      topic: topics.readings,
+      partition: 0,
+      reason: 'written twice',
+      stage: 'process',
+    } as const;
+    for (let n = 0; n < 2; n++) {
+      const writer = new DeadLetterWriter(kafka, twice, topics.dlq, () =>
+        Promise.resolve(1_000_000),
+      );
+      try {
+        await writer.write([letter]);
+      } finally {
+        await writer.close();
+      }
+    }
+    // when the group's letters are listed
+    const listed = await findLetters(kafka, topics.dlq, { consumerGroup: twice });
+    // then it is one letter, naming its copy
+    expect(listed.letters).toHaveLength(1);
+    const [first] = listed.letters;
+    if (first === undefined) throw new Error('no letter of the group');
+    expect(first.copies).toHaveLength(1);
+    const [second = ''] = first.copies;
+    expect(second).not.toBe(first.id);
+    // (read by id, each record is the letter; the first knows of the copy after it)
+    expect((await findLetterById(kafka, topics.dlq, first.id))?.copies).toEqual([second]);
+    const byCopy = await findLetters(kafka, topics.dlq, { ids: new Set([second]) });
+    expect(byCopy.letters.map((l) => [l.id, l.copies])).toEqual([[second, [first.id]]]);
+    // when every letter of the group is redriven
+    const before = (await readTopicToEnd(kafka, topics.readings)).length;
+    const outcome = await redriveLetters(
+      kafka,
+      { dlq: topics.dlq, sources },
+      { consumerGroup: twice },
+      { force: true },
+    );
+    // then it went back once
+    expect(outcome.redriven.map((r) => r.letter)).toEqual([first.id]);
+    expect((await readTopicToEnd(kafka, topics.readings)).length).toBe(before + 1);
+    // and asked for by its copy's id, it is redriven already
+    const again = await redriveLetters(
+      kafka,
+      { dlq: topics.dlq, sources },
+      { ids: new Set([second]) },
+      { force: true },
+    );
+    expect(again.redriven).toEqual([]);
+    expect(again.refused[0]?.reason).toMatch(/^already redriven at /);
+    expect((await readTopicToEnd(kafka, topics.readings)).length).toBe(before + 1);
+  });
 });

@@ -67,6 +67,24 @@ export interface StoredLetter {
   readonly headers: Readonly<Record<string, readonly Buffer[]>>;
   /** Set once the letter has been redriven. */
   redrive: RedriveRecord | undefined;
+  /**
+   * Ids of other records in the DLQ topic that are this same letter (the same message
+   * dead-lettered again by the same group: see letterIdentity), oldest first; usually none.
+   */
+  copies: string[];
+}
+
+/**
+ * What makes two DLQ records one letter: the same message (source topic, partition, offset)
+ * dead-lettered by the same group. The writer commits a letter with the offsets past it in one
+ * transaction, but kafkajs cannot close every window (docs/events.md, "Once per message and
+ * group"): a node killed while a transaction completes can have a group handle the message
+ * again and write it a second time. Readers take such records as one letter with copies, so a
+ * letter is listed, counted and redriven once.
+ */
+export function letterIdentity(letter: Pick<StoredLetter, 'source' | 'consumerGroup'>): string {
+  const { topic, partition, offset } = letter.source;
+  return `${letter.consumerGroup ?? ''}\u0000${topic}/${partition}/${offset}`;
 }
 
 const OUR_HEADERS: ReadonlySet<string> = new Set<string>(Object.values(DlqHeader));
@@ -115,6 +133,7 @@ export function letterOf(message: KafkaMessage, partition: number): StoredLetter
     value: message.value,
     headers: original,
     redrive: undefined,
+    copies: [],
   };
 }
 
@@ -163,6 +182,7 @@ export function letterJson(letter: StoredLetter) {
     key: bytesForHumans(letter.key),
     value: bytesForHumans(letter.value),
     redrive: letter.redrive ?? null,
+    copies: [...letter.copies],
   };
 }
 
@@ -171,6 +191,12 @@ function byPosition(a: string, b: string): number {
   const [pa = 0n, oa = 0n] = a.split('-').map(BigInt);
   const [pb = 0n, ob = 0n] = b.split('-').map(BigInt);
   return pa === pb ? Number(oa - ob) : Number(pa - pb);
+}
+
+/** Whether a record came into the DLQ before another (by append time, then position). */
+function isEarlier(a: StoredLetter, b: StoredLetter | undefined): boolean {
+  if (b === undefined) return true;
+  return (a.dlqTime.localeCompare(b.dlqTime) || byPosition(a.id, b.id)) < 0;
 }
 
 /** Which letters a listing, a show or a redrive is about. Every field given must hold. */
@@ -242,6 +268,9 @@ export async function findLetters(
   if (!topicExists) return { letters: [], scanned: 0, topicExists };
   const kept = new Map<string, StoredLetter>();
   const redrives = new Map<string, RedriveRecord>();
+  // Every record's id by its letter's identity (ids only, so memory stays small): a letter's
+  // copies, and a redrive recorded against any one of them, are known once the scan is done.
+  const idsOf = new Map<string, string[]>();
   let scanned = 0;
   await scanTopicToEnd(
     kafka,
@@ -255,17 +284,26 @@ export async function findLetters(
       const letter = letterOf(message, partition);
       if (letter === undefined) return;
       scanned++;
-      if (!matchesLetter(letter, filter)) return;
+      const identity = letterIdentity(letter);
+      const ids = idsOf.get(identity);
+      if (ids === undefined) idsOf.set(identity, [letter.id]);
+      else ids.push(letter.id);
+      if (!matchesLetter(letter, { ...filter, ids: undefined })) return;
+      // By id, a copy's id names its letter too; the letter's first copy asked for stands for it.
+      if (filter.ids !== undefined && !filter.ids.has(letter.id)) return;
+      if (kept.has(identity) && !isEarlier(letter, kept.get(identity))) return;
       kept.set(
-        letter.id,
+        identity,
         options.keepBytes === false ? { ...letter, key: null, value: null } : letter,
       );
     },
     options.timeoutMs ?? 120_000,
   );
   const letters: StoredLetter[] = [];
-  for (const letter of kept.values()) {
-    letter.redrive = redrives.get(letter.id);
+  for (const [identity, letter] of kept) {
+    const ids = idsOf.get(identity) ?? [letter.id];
+    letter.copies = ids.filter((id) => id !== letter.id).sort(byPosition);
+    letter.redrive = ids.map((id) => redrives.get(id)).find((r) => r !== undefined);
     if (filter.redriven === undefined || filter.redriven === (letter.redrive !== undefined))
       letters.push(letter);
   }

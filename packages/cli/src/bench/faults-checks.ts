@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Document } from 'mongodb';
 import { questDbConnection } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
-import { DlqHeader, groupLag, readTopicToEnd, topicNames } from '@gridstream/kafka';
+import { DlqHeader, findLetters, groupLag, readTopicToEnd, topicNames } from '@gridstream/kafka';
 import type { TopicLag } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import {
@@ -38,11 +38,17 @@ const header = (headers: Record<string, unknown> | undefined, name: string) => {
 };
 
 export interface DlqResult {
+  /** Records in the DLQ topic (letters and their copies, redrive records aside). */
   readonly letters: number;
   /** A poison message some group that reads its topic never dead-lettered. */
   readonly missing: number;
-  /** A poison message one group dead-lettered more than once. */
+  /**
+   * A poison message shown to an operator (findLetters: `dlq list`, the API, redrive) more than
+   * once for one group: copies must be taken as one letter.
+   */
   readonly duplicated: number;
+  /** Records that are a copy of a letter already written (the same message, the same group). */
+  readonly copies: number;
   /** Letters of anything that was not poison (a good reading dead-lettered). */
   readonly unexpected: number;
   /** Per class: messages sent, letters expected, letters found. */
@@ -55,7 +61,9 @@ export interface DlqResult {
 
 /**
  * Each poison message must be in the DLQ once per consumer group that reads its topic (the
- * groups that committed on it), and nothing else may be.
+ * groups that committed on it), and nothing else may be. A letter written twice (a window
+ * kafkajs leaves open, docs/events.md) is counted as a copy; it must still be one letter in what
+ * an operator sees, which is read as `dlq list` reads it.
  */
 export async function checkDlq(
   kafka: Kafka,
@@ -101,7 +109,7 @@ export async function checkDlq(
     unexpectedReasons.set(reason, (unexpectedReasons.get(reason) ?? 0) + 1);
   }
   let missing = 0;
-  let duplicated = 0;
+  let copies = 0;
   const missingExamples: string[] = [];
   const doubled: DlqResult['doubled'] = [];
   const byClass = new Map<PoisonClass, { sent: number; expected: number; found: number }>();
@@ -120,7 +128,7 @@ export async function checkDlq(
           missingExamples.push(`${message.kind} not dead-lettered by ${group}`);
       }
       if (n > 1) {
-        duplicated += n - 1;
+        copies += n - 1;
         doubled.push({
           kind: message.kind,
           group,
@@ -135,10 +143,21 @@ export async function checkDlq(
       }
     byClass.set(message.kind, c);
   }
+  // What an operator is shown: one letter per message and group, copies folded into it.
+  const shown = new Map<string, number>();
+  for (const letter of (await findLetters(kafka, topics.dlq, {}, { keepBytes: false })).letters) {
+    const at = poisonPosition(letter.source.topic, letter.source.partition, letter.source.offset);
+    if (!poison.has(at)) continue;
+    const key = `${at} ${letter.consumerGroup ?? ''}`;
+    shown.set(key, (shown.get(key) ?? 0) + 1);
+  }
+  let duplicated = 0;
+  for (const n of shown.values()) if (n > 1) duplicated += n - 1;
   return {
     letters: letters.length,
     missing,
     duplicated,
+    copies,
     unexpected,
     byClass,
     unexpectedReasons,

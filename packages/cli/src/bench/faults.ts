@@ -663,7 +663,7 @@ function printTable(
       `    ${kind.padEnd(26)} ${String(c.sent).padStart(4)} sent, ${String(c.expected).padStart(4)} letters expected, ${String(c.found).padStart(4)} found`,
     );
   log(
-    `  DLQ: ${t.dlq.letters} letters; ${t.dlq.missing} missing, ${t.dlq.duplicated} duplicated, ${t.dlq.unexpected} of messages that were not poison`,
+    `  DLQ: ${t.dlq.letters} letters; ${t.dlq.missing} missing, ${t.dlq.duplicated} duplicated in what dlq list shows, ${t.dlq.copies} written twice (a copy dlq list folds into its letter), ${t.dlq.unexpected} of messages that were not poison`,
   );
   for (const m of t.dlq.missingExamples) log(`    ${m}`);
   // Which fault a second letter followed: the last one injected before it was written.
