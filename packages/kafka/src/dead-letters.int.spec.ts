@@ -67,6 +67,32 @@ const redriveRecords = async () =>
 
 const ids = (letters: readonly StoredLetter[]) => letters.map((l) => l.id);
 
+/** Dead-letters reading(n), as if read at offset n of readings partition 0, by its own writer. */
+async function writeLetterOf(group: string, n: number, reason: string) {
+  const writer = new DeadLetterWriter(kafka, group, topics.dlq, () => Promise.resolve(1_000_000));
+  const record = encodeEvent(reading(n));
+  try {
+    await writer.write([
+      {
+        message: {
+          key: Buffer.from(record.key),
+          value: Buffer.from(record.value),
+          headers: record.headers,
+          timestamp: String(Date.now()),
+          attributes: 0,
+          offset: String(n),
+        },
+        topic: topics.readings,
+        partition: 0,
+        reason,
+        stage: 'process',
+      },
+    ]);
+  } finally {
+    await writer.close();
+  }
+}
+
 beforeAll(async () => {
   producer = kafka.producer();
   await producer.connect();
@@ -342,28 +368,7 @@ describe('dead letters on the real Kafka', () => {
   it('refuses a letter for a group that does not read its topic, and puts it back with force', async () => {
     // given a letter of a projection build's group that a rebuild has since deleted
     const gone = `${prefix}projection.devices.v1-20261205093000`;
-    const writer = new DeadLetterWriter(kafka, gone, topics.dlq, () => Promise.resolve(1_000_000));
-    try {
-      const record = encodeEvent(reading(7));
-      await writer.write([
-        {
-          message: {
-            key: Buffer.from(record.key),
-            value: Buffer.from(record.value),
-            headers: record.headers,
-            timestamp: String(Date.now()),
-            attributes: 0,
-            offset: '7',
-          },
-          topic: topics.readings,
-          partition: 0,
-          reason: 'rebuilt since',
-          stage: 'process',
-        },
-      ]);
-    } finally {
-      await writer.close();
-    }
+    await writeLetterOf(gone, 7, 'rebuilt since');
     const [letter] = (await findLetters(kafka, topics.dlq, { consumerGroup: gone })).letters;
     if (letter === undefined) throw new Error('no letter of the deleted group');
     const recordsBefore = (await redriveRecords()).length;
@@ -435,31 +440,8 @@ describe('dead letters on the real Kafka', () => {
     // given one message dead-lettered twice by one group: two writers, as when a Kafka node dies
     // while the first's transaction completes and the answer never reaches it
     const twice = `${prefix}twice`;
-    const record = encodeEvent(reading(60));
-    const letter = {
-      message: {
-        key: Buffer.from(record.key),
-        value: Buffer.from(record.value),
-        headers: record.headers,
-        timestamp: String(Date.now()),
-        attributes: 0,
-        offset: '60',
-      },
-      topic: topics.readings,
-      partition: 0,
-      reason: 'written twice',
-      stage: 'process',
-    } as const;
-    for (let n = 0; n < 2; n++) {
-      const writer = new DeadLetterWriter(kafka, twice, topics.dlq, () =>
-        Promise.resolve(1_000_000),
-      );
-      try {
-        await writer.write([letter]);
-      } finally {
-        await writer.close();
-      }
-    }
+    await writeLetterOf(twice, 60, 'written twice');
+    await writeLetterOf(twice, 60, 'written twice');
     // when the group's letters are listed
     const listed = await findLetters(kafka, topics.dlq, { consumerGroup: twice });
     // then it is one letter, naming its copy
