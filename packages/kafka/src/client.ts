@@ -63,14 +63,20 @@ export function kafkaSettings(config: KafkaConfig, clientId: string): KafkaSetti
   };
 }
 
-/** One structured line on stderr, the shape every line of this package's logging has. */
+/**
+ * One structured line on stderr, the shape every line of this package's logging has. `time`
+ * (ISO 8601, UTC) orders a fault's lines across services: a broker outage's story is in when.
+ */
 export function logLine(
   severity: 'error' | 'warn',
   component: string,
   msg: string,
   fields: Record<string, unknown> = {},
+  time: Date = new Date(),
 ): void {
-  process.stderr.write(`${JSON.stringify({ severity, component, msg, ...fields })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: time.toISOString(), severity, component, msg, ...fields })}\n`,
+  );
 }
 
 /** kafkajs logs through us at warn and above; its info chatter (joins, commits) stays quiet. */
@@ -81,8 +87,15 @@ function logCreator() {
       `kafkajs.${namespace}`,
       log.message,
       context(log),
+      timeOf(log.timestamp),
     );
   };
+}
+
+/** When kafkajs logged the entry (its ISO timestamp), else now. */
+function timeOf(timestamp: string): Date {
+  const time = new Date(timestamp);
+  return Number.isNaN(time.getTime()) ? new Date() : time;
 }
 
 /** The fields worth a log line; kafkajs also attaches whole error objects and stacks. */

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
@@ -251,7 +251,14 @@ async function runFaults(
   );
   log(`  every API instance ready after ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-  // Monitor: lag of every group, RSS of every instance, recovery of every fault.
+  // Monitor: lag of every group, RSS of every instance, recovery of every fault. Each sample's
+  // lag per group and each fault go to timeline.tsv in the own stack's home (kept with --keep),
+  // in the wall time the services' log lines carry: what a group did while a node was down.
+  const timelineFile = join(stack.home, 'timeline.tsv');
+  const timeline = (what: string, detail: string) =>
+    appendFile(timelineFile, `${new Date().toISOString()}\t${what}\t${detail}\n`).catch(
+      () => undefined,
+    );
   const peakLag = new Map<string, number>();
   let lastLag: readonly TopicLag[] = [];
   let lastLagAtMs = 0;
@@ -274,6 +281,12 @@ async function runFaults(
         byGroup.set(group, (byGroup.get(group) ?? 0) + lag);
       for (const [group, lag] of byGroup)
         if (lag > (peakLag.get(group) ?? 0)) peakLag.set(group, lag);
+      await timeline(
+        'lag',
+        [...byGroup]
+          .map(([group, lag]) => `${group.replace(config.GS_TOPIC_PREFIX, '')}=${lag}`)
+          .join(' '),
+      );
     } catch {
       // Kafka is down or frozen: no sample.
     }
@@ -292,8 +305,10 @@ async function runFaults(
         lastLagAtMs > fault.endedMs &&
         lastAcceptedMs > fault.endedMs &&
         totalLag <= Math.max(lagThreshold, fault.lagBefore ?? 0)
-      )
+      ) {
         fault.recoveredMs = now;
+        void timeline('fault', `${fault.kind} ${fault.target}: recovered`);
+      }
     }
   };
   const monitor = (async () => {
@@ -353,6 +368,7 @@ async function runFaults(
     fault.lagBefore = lastLag.reduce((sum, l) => sum + l.lag, 0);
     faults.push(fault);
     const at = `${((fault.startedMs - load.startedMs) / 1000).toFixed(0).padStart(4)} s`;
+    await timeline('fault', `${fault.kind} ${fault.target}: began`);
     switch (fault.kind) {
       case 'kill -9': {
         const running = fleet.running(fault.target);
@@ -422,6 +438,7 @@ async function runFaults(
         break;
       }
     }
+    await timeline('fault', `${fault.kind} ${fault.target}: ended`);
   };
   const serverFault = (f: Fault) => f.kind.startsWith('outage') || f.kind === 'broker kill -9';
   const outages = schedule.filter(serverFault);
