@@ -66,6 +66,44 @@ describe('a global table on the real Kafka', () => {
     }
   });
 
+  it('applies each event once when its consumer has to start over', async () => {
+    // given a registry topic with 30 devices, and an apply that fails once on one of them
+    // (kafkajs then reads the batch again, and this group never commits)
+    const { topics: own, remove: removeOwn } = await testTopics('global-restart');
+    const ownPublisher = await createEventPublisher(kafka, own);
+    const applied = new Map<string, number>();
+    let failed = false;
+    try {
+      await ownPublisher.publish(Array.from({ length: 30 }, (_, n) => registered(n, 'site-a')));
+      // when the table reads the topic
+      const table = await startGlobalTable({
+        kafka,
+        topic: own.devices,
+        name: 'test-restart',
+        apply: ({ event }) => {
+          if (event.subject === 'dev-20' && !failed) {
+            failed = true;
+            throw new Error('a failure in the middle of a batch');
+          }
+          applied.set(event.subject, (applied.get(event.subject) ?? 0) + 1);
+        },
+      });
+      try {
+        await table.caughtUp();
+        // then every event was applied, and none twice: what came before the failure in its
+        // batch was not applied again when the batch was read again
+        expect(failed).toBe(true);
+        expect(applied.size).toBe(30);
+        expect([...applied.values()].filter((count) => count !== 1)).toEqual([]);
+      } finally {
+        await table.stop();
+      }
+    } finally {
+      await ownPublisher.disconnect();
+      await removeOwn();
+    }
+  });
+
   it('is caught up at once on an empty topic', async () => {
     const empty = `${topics.readings}-empty`;
     const admin = kafka.admin();

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { decodeEvent } from '@gridstream/events';
 import type { TimePlausibility } from '@gridstream/events';
+import { logLine } from './client.ts';
+import { CONSUMER_RETRY } from './consumer.ts';
 import { readRecordText } from './record-text.ts';
 import type { PositionedEvent } from './consumer.ts';
 import { fetchEndOffsets, topicRoleOf } from './topics.ts';
@@ -11,6 +13,9 @@ export interface GlobalTable {
   caughtUp(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const FIRST_RESTART_DELAY_MS = 1_000;
+const MAX_RESTART_DELAY_MS = 30_000;
 
 export interface GlobalTableOptions {
   readonly kafka: Kafka;
@@ -46,38 +51,100 @@ export async function startGlobalTable(options: GlobalTableOptions): Promise<Glo
   });
   if (pending.size === 0) markCaughtUp();
 
-  const consumer = options.kafka.consumer({
-    groupId: `global.${options.name}.${randomUUID()}`,
-    allowAutoTopicCreation: false,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  // The next offset of each partition already applied. kafkajs starts a crashed consumer over
+  // from the beginning (this group never commits), and a new consumer does too; what was
+  // applied is not applied again, so a restart never takes the table back through older
+  // states (a device's earlier site) while it catches up.
+  const next = new Map<number, bigint>();
   const role = topicRoleOf(options.topic);
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
-      for (const message of batch.messages) {
-        const decoded = decodeEvent(message, readRecordText, options.timeBounds);
-        // What the topic's consumers dead-letter (bad data, a type that belongs elsewhere) is
-        // not applied here either, so the table and the read models agree.
-        if (decoded.ok && (role === undefined || decoded.topic === role)) {
-          options.apply({
-            event: decoded.event,
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-          });
-        }
+  const eachBatch = ({ batch }: EachBatchPayload): Promise<void> => {
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      if (offset < (next.get(batch.partition) ?? 0n)) continue;
+      const decoded = decodeEvent(message, readRecordText, options.timeBounds);
+      // What the topic's consumers dead-letter (bad data, a type that belongs elsewhere) is
+      // not applied here either, so the table and the read models agree.
+      if (decoded.ok && (role === undefined || decoded.topic === role)) {
+        options.apply({
+          event: decoded.event,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+        });
       }
-      const end = pending.get(batch.partition);
-      if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
-        pending.delete(batch.partition);
-        if (pending.size === 0) markCaughtUp();
+      next.set(batch.partition, offset + 1n);
+    }
+    const end = pending.get(batch.partition);
+    if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) {
+      pending.delete(batch.partition);
+      if (pending.size === 0) markCaughtUp();
+    }
+    return Promise.resolve();
+  };
+
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let restartDelayMs = FIRST_RESTART_DELAY_MS;
+  const start = async (): Promise<Consumer> => {
+    const consumer = options.kafka.consumer({
+      groupId: `global.${options.name}.${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      retry: { ...CONSUMER_RETRY },
+    });
+    // kafkajs starts a consumer again after a retriable crash; after any other it only
+    // disconnects, and the table would silently stop following the topic. A new one takes
+    // over (the offsets above keep it from applying anything twice).
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || stopping) return;
+      logLine(
+        'error',
+        'global-table',
+        `its consumer stopped; a new one starts in ${restartDelayMs} ms`,
+        {
+          topic: options.topic,
+          error: payload.error.message,
+        },
+      );
+      restartTimer = setTimeout(() => void restart(), restartDelayMs);
+      restartDelayMs = Math.min(2 * restartDelayMs, MAX_RESTART_DELAY_MS);
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatch });
+      return consumer;
+    } catch (error) {
+      await consumer.disconnect();
+      throw error;
+    }
+  };
+  let consumer = await start();
+  const restart = async (): Promise<void> => {
+    restartTimer = undefined;
+    if (stopping) return;
+    try {
+      await consumer.disconnect();
+      const started = await start();
+      if (stopping) await started.disconnect();
+      else {
+        consumer = started;
+        restartDelayMs = FIRST_RESTART_DELAY_MS;
       }
-    },
-  });
+    } catch (error) {
+      logLine('error', 'global-table', 'starting its consumer again failed; trying again', {
+        topic: options.topic,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      restartTimer = setTimeout(() => void restart(), restartDelayMs);
+      restartDelayMs = Math.min(2 * restartDelayMs, MAX_RESTART_DELAY_MS);
+    }
+  };
   return {
     caughtUp: () => caughtUp,
-    stop: () => consumer.disconnect(),
+    async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
+      await consumer.disconnect();
+    },
   };
 }
