@@ -181,12 +181,22 @@ export class DeadLetterWriter {
   #turn: Promise<void> = Promise.resolve();
   /** `topic/partition/offset` of the messages written, oldest first. */
   readonly #written = new Set<string>();
+  /**
+   * One per writer (a consumer instance: instances of a group must not fence each other), and
+   * the same for each producer it makes. A transaction whose end the writer never heard of (a
+   * node killed while it completed) stays open on the coordinator until it times out, and
+   * read_committed readers of its partition (`dlq list`, the fault suite) see no letter after
+   * it meanwhile; the next producer's InitProducerId with the same id makes the coordinator
+   * settle it at once, committed or aborted.
+   */
+  readonly #transactionalId: string;
 
   constructor(kafka: Kafka, group: string, topic: string, maxBytes: () => Promise<number>) {
     this.#kafka = kafka;
     this.#group = group;
     this.#topic = topic;
     this.#maxBytes = maxBytes;
+    this.#transactionalId = `${group}.dlq.${randomUUID()}`;
   }
 
   /**
@@ -268,8 +278,7 @@ export class DeadLetterWriter {
         allowAutoTopicCreation: false,
         idempotent: true,
         maxInFlightRequests: 1,
-        // One per consumer instance: instances of a group must not fence each other.
-        transactionalId: `${this.#group}.dlq.${randomUUID()}`,
+        transactionalId: this.#transactionalId,
       });
       await producer.connect();
       return producer;
