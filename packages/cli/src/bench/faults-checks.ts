@@ -57,6 +57,8 @@ export interface DlqResult {
   readonly missingExamples: string[];
   /** Each poison message a group dead-lettered more than once, with when each letter was written. */
   readonly doubled: { kind: PoisonClass; group: string; failedAtMs: number[] }[];
+  /** Seconds until no letter was missing (a transaction left open hid some), or given up. */
+  readonly waitedS: number;
 }
 
 /**
@@ -72,6 +74,30 @@ export async function checkDlq(
   tried: ReadonlySet<string>,
   lag: readonly TopicLag[],
 ): Promise<DlqResult> {
+  // A transaction left open (its producer killed, or its end unanswered while a node died)
+  // hides every later letter of its partition from read_committed readers until the
+  // coordinator settles it: at the latest its timeout (kafkajs: 60 s). A letter missing now is
+  // looked for again until then; how long that took is printed.
+  const started = Date.now();
+  for (;;) {
+    const result = await checkDlqOnce(kafka, config, poison, tried, lag);
+    const waitedMs = Date.now() - started;
+    if (result.missing === 0 || waitedMs > DLQ_SETTLE_MS)
+      return { ...result, waitedS: Math.round(waitedMs / 1000) };
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+  }
+}
+
+/** How long missing letters are looked for again: past kafkajs's transaction timeout (60 s). */
+const DLQ_SETTLE_MS = 75_000;
+
+async function checkDlqOnce(
+  kafka: Kafka,
+  config: Config,
+  poison: ReadonlyMap<string, PoisonMessage>,
+  tried: ReadonlySet<string>,
+  lag: readonly TopicLag[],
+): Promise<Omit<DlqResult, 'waitedS'>> {
   const topics = topicNames(config.GS_TOPIC_PREFIX);
   const letters = await readTopicToEnd(kafka, topics.dlq, 120_000);
   const groupsOf = new Map<string, Set<string>>();

@@ -682,6 +682,10 @@ function printTable(
   log(
     `  DLQ: ${t.dlq.letters} letters; ${t.dlq.missing} missing, ${t.dlq.duplicated} duplicated in what dlq list shows, ${t.dlq.copies} written twice (a copy dlq list folds into its letter), ${t.dlq.unexpected} of messages that were not poison`,
   );
+  if (t.dlq.waitedS > 0)
+    log(
+      `    ${t.dlq.missing === 0 ? 'every letter seen' : 'still missing'} after looking again for ${t.dlq.waitedS} s (a transaction left open hides later letters until it is settled)`,
+    );
   for (const m of t.dlq.missingExamples) log(`    ${m}`);
   // Which fault a second letter followed: the last one injected before it was written.
   const since = (ms: number) => `${((ms - t.loadStartedMs) / 1000).toFixed(0)} s`;
