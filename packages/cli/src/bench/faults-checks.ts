@@ -79,9 +79,9 @@ export async function checkDlq(
   // coordinator settles it: at the latest its timeout (kafkajs: 60 s). A letter missing now is
   // looked for again until then; how long that took is printed.
   const started = Date.now();
-  for (;;) {
+  for (let looked = 0; ; looked++) {
     const result = await checkDlqOnce(kafka, config, poison, tried, lag);
-    const waitedMs = Date.now() - started;
+    const waitedMs = looked === 0 ? 0 : Date.now() - started;
     if (result.missing === 0 || waitedMs > DLQ_SETTLE_MS)
       return { ...result, waitedS: Math.round(waitedMs / 1000) };
     await new Promise((resolve) => setTimeout(resolve, 10_000));
