@@ -9,6 +9,7 @@ import { logLine } from './client.ts';
 import { DeadLetterWriter } from './dlq.ts';
 import { redrivenForAnotherGroup } from './dead-letters.ts';
 import { coPartitionedAssigner } from './group-assigners.ts';
+import { keepConsumerRunning } from './kept-consumer.ts';
 import { tracedRecordsOf } from './traced-records.ts';
 import type { DeadLetter } from './dlq.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES, topicMaxMessageBytes, topicRoleOf } from './topics.ts';
@@ -168,10 +169,6 @@ const HEARTBEAT_INTERVAL_MS = 3_000;
  * about 80 s ride that out, and the loop goes on within 5 s of the new leaders.
  */
 export const CONSUMER_RETRY = { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20 } as const;
-
-/** How long after kafkajs gave up on a consumer a new one is started; doubles while it keeps crashing. */
-const FIRST_RESTART_DELAY_MS = 1_000;
-const MAX_RESTART_DELAY_MS = 30_000;
 
 /**
  * The batch consumer loop every processor and projection runs on: decode, dead-letter what
@@ -363,7 +360,6 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         spans?.end();
         backoffMs.delete(partitionKey);
         failing.delete(partitionKey);
-        restartDelayMs = FIRST_RESTART_DELAY_MS;
       } catch (error) {
         spans?.end(error);
         if (isRetriable(error)) {
@@ -453,97 +449,60 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
   };
 
   let current: Assignment = new Map();
-  let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
-  let restartDelayMs = FIRST_RESTART_DELAY_MS;
-  const scheduleRestart = () => {
-    restartTimer = setTimeout(() => void restart(), restartDelayMs);
-    restartDelayMs = Math.min(2 * restartDelayMs, MAX_RESTART_DELAY_MS);
-  };
-
-  const start = async (): Promise<Consumer> => {
-    const next = options.kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      maxBytesPerPartition,
-      maxBytes: 4 * maxBytesPerPartition,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
-      maxWaitTimeInMs: options.maxWaitMs ?? 5_000,
-      retry: { ...CONSUMER_RETRY },
-      partitionAssigners: [
-        ...(options.partitionAssigners ?? [coPartitionedAssigner, PartitionAssigners.roundRobin]),
-      ],
-    });
-    // kafkajs restarts a consumer after a retriable crash on its own; after any other it only
-    // disconnects, and the process would live on consuming nothing. A new consumer takes over
-    // from the committed offsets, so nothing is lost and the handler's idempotency covers the rest.
-    next.on(next.events.GROUP_JOIN, ({ payload }) => {
-      current = new Map(
-        Object.entries(payload.memberAssignment).map(([topic, partitions]) => [
-          topic,
-          new Set(partitions),
-        ]),
-      );
-      options.onAssignment?.(current);
-    });
-    next.on(next.events.CRASH, ({ payload }) => {
-      if (payload.restart || stopping) return;
-      logLine(
-        'error',
-        'consumer',
-        `kafkajs gave up on the consumer; a new one starts in ${restartDelayMs} ms`,
-        { groupId: payload.groupId, error: payload.error.message },
-      );
-      scheduleRestart();
-    });
-    try {
-      await next.connect();
-      await next.subscribe({
-        topics: [...options.topics],
-        fromBeginning: options.fromBeginning ?? true,
-      });
-      await next.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-        eachBatch: onBatch,
-      });
-      return next;
-    } catch (error) {
-      await next.disconnect();
-      throw error;
-    }
-  };
-
-  let consumer = await start();
-
-  const restart = async (): Promise<void> => {
-    restartTimer = undefined;
-    if (stopping) return;
-    try {
-      await consumer.disconnect();
-      const next = await start();
-      if (stopping) await next.disconnect();
-      else consumer = next;
-    } catch (error) {
-      logLine('error', 'consumer', 'restarting the consumer failed; trying again', {
+  // A new consumer takes over from the committed offsets after kafkajs gave up on one, so
+  // nothing is lost and the handler's idempotency covers the rest.
+  const kept = await keepConsumerRunning(
+    async (watch) => {
+      const next = options.kafka.consumer({
         groupId: options.groupId,
-        error: error instanceof Error ? error.message : String(error),
+        allowAutoTopicCreation: false,
+        maxBytesPerPartition,
+        maxBytes: 4 * maxBytesPerPartition,
+        sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+        maxWaitTimeInMs: options.maxWaitMs ?? 5_000,
+        retry: { ...CONSUMER_RETRY },
+        partitionAssigners: [
+          ...(options.partitionAssigners ?? [coPartitionedAssigner, PartitionAssigners.roundRobin]),
+        ],
       });
-      scheduleRestart();
-    }
-  };
-
+      next.on(next.events.GROUP_JOIN, ({ payload }) => {
+        current = new Map(
+          Object.entries(payload.memberAssignment).map(([topic, partitions]) => [
+            topic,
+            new Set(partitions),
+          ]),
+        );
+        options.onAssignment?.(current);
+      });
+      watch(next);
+      try {
+        await next.connect();
+        await next.subscribe({
+          topics: [...options.topics],
+          fromBeginning: options.fromBeginning ?? true,
+        });
+        await next.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+          eachBatch: onBatch,
+        });
+        return next;
+      } catch (error) {
+        await next.disconnect();
+        throw error;
+      }
+    },
+    { component: 'consumer', what: 'the consumer', fields: { groupId: options.groupId } },
+  );
   return {
     get consumer() {
-      return consumer;
+      return kept.current;
     },
     assignment: () => current,
     async stop() {
-      stopping = true;
-      clearTimeout(restartTimer);
-      await consumer.disconnect();
+      await kept.stop();
       await deadLetters.close();
     },
   };

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { decodeEvent } from '@gridstream/events';
 import type { TimePlausibility } from '@gridstream/events';
-import { logLine } from './client.ts';
 import { CONSUMER_RETRY } from './consumer.ts';
+import { keepConsumerRunning } from './kept-consumer.ts';
 import { readRecordText } from './record-text.ts';
 import type { PositionedEvent } from './consumer.ts';
 import { fetchEndOffsets, topicRoleOf } from './topics.ts';
@@ -13,9 +13,6 @@ export interface GlobalTable {
   caughtUp(): Promise<void>;
   stop(): Promise<void>;
 }
-
-const FIRST_RESTART_DELAY_MS = 1_000;
-const MAX_RESTART_DELAY_MS = 30_000;
 
 export interface GlobalTableOptions {
   readonly kafka: Kafka;
@@ -82,69 +79,30 @@ export async function startGlobalTable(options: GlobalTableOptions): Promise<Glo
     return Promise.resolve();
   };
 
-  let stopping = false;
-  let restartTimer: NodeJS.Timeout | undefined;
-  let restartDelayMs = FIRST_RESTART_DELAY_MS;
-  const start = async (): Promise<Consumer> => {
-    const consumer = options.kafka.consumer({
-      groupId: `global.${options.name}.${randomUUID()}`,
-      allowAutoTopicCreation: false,
-      retry: { ...CONSUMER_RETRY },
-    });
-    // kafkajs starts a consumer again after a retriable crash; after any other it only
-    // disconnects, and the table would silently stop following the topic. A new one takes
-    // over (the offsets above keep it from applying anything twice).
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart || stopping) return;
-      logLine(
-        'error',
-        'global-table',
-        `its consumer stopped; a new one starts in ${restartDelayMs} ms`,
-        {
-          topic: options.topic,
-          error: payload.error.message,
-        },
-      );
-      restartTimer = setTimeout(() => void restart(), restartDelayMs);
-      restartDelayMs = Math.min(2 * restartDelayMs, MAX_RESTART_DELAY_MS);
-    });
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-      await consumer.run({ autoCommit: false, eachBatch });
-      return consumer;
-    } catch (error) {
-      await consumer.disconnect();
-      throw error;
-    }
-  };
-  let consumer = await start();
-  const restart = async (): Promise<void> => {
-    restartTimer = undefined;
-    if (stopping) return;
-    try {
-      await consumer.disconnect();
-      const started = await start();
-      if (stopping) await started.disconnect();
-      else {
-        consumer = started;
-        restartDelayMs = FIRST_RESTART_DELAY_MS;
-      }
-    } catch (error) {
-      logLine('error', 'global-table', 'starting its consumer again failed; trying again', {
-        topic: options.topic,
-        error: error instanceof Error ? error.message : String(error),
+  const kept = await keepConsumerRunning(
+    async (watch) => {
+      const consumer = options.kafka.consumer({
+        groupId: `global.${options.name}.${randomUUID()}`,
+        allowAutoTopicCreation: false,
+        retry: { ...CONSUMER_RETRY },
       });
-      restartTimer = setTimeout(() => void restart(), restartDelayMs);
-      restartDelayMs = Math.min(2 * restartDelayMs, MAX_RESTART_DELAY_MS);
-    }
-  };
+      // A new consumer after a crash kafkajs does not restart (before, the table silently
+      // stopped following the topic); the offsets above keep it from applying anything twice.
+      watch(consumer);
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+        await consumer.run({ autoCommit: false, eachBatch });
+        return consumer;
+      } catch (error) {
+        await consumer.disconnect();
+        throw error;
+      }
+    },
+    { component: 'global-table', what: "the table's consumer", fields: { topic: options.topic } },
+  );
   return {
     caughtUp: () => caughtUp,
-    async stop() {
-      stopping = true;
-      clearTimeout(restartTimer);
-      await consumer.disconnect();
-    },
+    stop: () => kept.stop(),
   };
 }
