@@ -166,10 +166,7 @@ export async function startEnergyProcessor(
       await bufferRows();
       await sender.flush();
     };
-    for (const reading of readings) {
-      if (!timelines.insertInMemory(reading, batch))
-        await timelines.insert(reading, batch, flushPending);
-    }
+    await timelines.place(readings, batch, flushPending);
     await bufferRows();
     const energyEvents = [];
     const split: SplitQuarter[] = [];
