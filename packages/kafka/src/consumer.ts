@@ -160,17 +160,6 @@ function rejoinError(error: unknown): unknown {
 const HEARTBEAT_INTERVAL_MS = 3_000;
 
 /**
- * How long a consumer's fetch loop keeps trying before kafkajs gives up on it (crashes and
- * restarts it). kafkajs's default is 5 tries, about 9 s, less than a killed broker takes to be
- * fenced and its partitions led elsewhere (broker.session.timeout.ms, 9 s): the loop ran out
- * while the fetcher of the dead node still failed, the member crashed, its LeaveGroup went to a
- * coordinator that had moved, and the group then waited a whole session timeout for it (30 s
- * of no progress in a cluster fault run, docs/benchmarks.md). Tries 5 s apart at most for
- * about 80 s ride that out, and the loop goes on within 5 s of the new leaders.
- */
-export const CONSUMER_RETRY = { initialRetryTime: 300, maxRetryTime: 5_000, retries: 20 } as const;
-
-/**
  * The batch consumer loop every processor and projection runs on: decode, dead-letter what
  * cannot be decoded, hand the rest to the handler, and commit the batch's offsets only after
  * the handler's effects and the dead letters are durable. Consumption is at least once; the
@@ -461,7 +450,6 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
         heartbeatInterval: HEARTBEAT_INTERVAL_MS,
         maxWaitTimeInMs: options.maxWaitMs ?? 5_000,
-        retry: { ...CONSUMER_RETRY },
         partitionAssigners: [
           ...(options.partitionAssigners ?? [coPartitionedAssigner, PartitionAssigners.roundRobin]),
         ],

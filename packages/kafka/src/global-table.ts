@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { decodeEvent } from '@gridstream/events';
 import type { TimePlausibility } from '@gridstream/events';
-import { CONSUMER_RETRY } from './consumer.ts';
 import { keepConsumerRunning } from './kept-consumer.ts';
 import { readRecordText } from './record-text.ts';
 import type { PositionedEvent } from './consumer.ts';
@@ -84,7 +83,6 @@ export async function startGlobalTable(options: GlobalTableOptions): Promise<Glo
       const consumer = options.kafka.consumer({
         groupId: `global.${options.name}.${randomUUID()}`,
         allowAutoTopicCreation: false,
-        retry: { ...CONSUMER_RETRY },
       });
       // A new consumer after a crash kafkajs does not restart (before, the table silently
       // stopped following the topic); the offsets above keep it from applying anything twice.

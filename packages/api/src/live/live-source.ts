@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CeHeader, decodeEvent, DEFAULT_TIME_PLAUSIBILITY, EventType } from '@gridstream/events';
 import type { RawRecord, TimePlausibility } from '@gridstream/events';
-import { CONSUMER_RETRY, startGlobalTable } from '@gridstream/kafka';
+import { startGlobalTable } from '@gridstream/kafka';
 import type { createKafka, TopicNames } from '@gridstream/kafka';
 import { LatestReadings } from './latest-readings.ts';
 import { kindOf, LiveFeed } from './live-feed.ts';
@@ -82,9 +82,6 @@ export async function startLiveSource(
     // alternating pairs: device view p99 1.0-1.2 s against 2.3-4.8 s, docs/benchmarks.md).
     maxBytesPerPartition: 256 * 1024,
     maxBytes: 1024 * 1024,
-    // Through a Kafka node's fencing without a crash (kafkajs restarts this one, but the live
-    // feed stops meanwhile), as every consumer of ours.
-    retry: { ...CONSUMER_RETRY },
   });
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
