@@ -272,6 +272,7 @@ export async function startEnergyProcessor(
     dlqTopic: topics.dlq,
     ...consumerSettings(config),
     partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
+    maxBytesPerPartition: config.GS_ENERGY_FETCH_BYTES,
     // Joins come between batches: nothing is being computed when the timelines are dropped.
     onAssignment: () => {
       timelines.forgetAll();
