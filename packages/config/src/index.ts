@@ -206,6 +206,11 @@ function settings(ports: z.infer<typeof StackPorts>) {
      * the message goes to the DLQ and its partition moves on (docs/events.md).
      */
     GS_CONSUMER_MAX_ATTEMPTS: positiveInt.max(1000).default(5),
+    /**
+     * How long one batch may take before its consumer is taken for hung and its process ends, to
+     * be started again by its supervisor (the Java client's max.poll.interval.ms; docs/events.md).
+     */
+    GS_CONSUMER_MAX_BATCH_MS: positiveInt.min(10_000).default(5 * 60_000),
     /** How long each topic and table keeps what (retention.ts, docs/data-lifecycle.md). */
     ...RETENTION_SETTINGS,
   });
@@ -220,7 +225,11 @@ export function eventTimeBounds(config: Config) {
 
 /** What every consumer loop takes from the settings (runEventConsumer's options). */
 export function consumerSettings(config: Config) {
-  return { timeBounds: eventTimeBounds(config), maxAttempts: config.GS_CONSUMER_MAX_ATTEMPTS };
+  return {
+    timeBounds: eventTimeBounds(config),
+    maxAttempts: config.GS_CONSUMER_MAX_ATTEMPTS,
+    maxBatchMs: config.GS_CONSUMER_MAX_BATCH_MS,
+  };
 }
 
 /** QuestDB's PG-wire connection, in the shape createQuestDbReader takes. */

@@ -1,9 +1,17 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { eventually, testTopics, isolatedConfig } from '../../../test/support.ts';
-import { createEventPublisher, groupLag, runEventConsumer } from './index.ts';
-import type { EventPublisher, PositionedEvent, RunningConsumer } from './index.ts';
+import {
+  createEventPublisher,
+  groupLag,
+  kafkaSettings,
+  runEventConsumer,
+  STUCK_BATCH_EXIT_CODE,
+} from './index.ts';
+import type { EventPublisher, PositionedEvent, RunningConsumer, StuckBatch } from './index.ts';
 
 const { kafka, topics, remove } = await testTopics('consumer');
 const prefix = topics.readings.replace(/readings$/, '');
@@ -261,6 +269,101 @@ describe('a member the group or kafkajs gave up on', () => {
     } finally {
       await consumer.stop();
     }
+  });
+});
+
+describe('a batch that never ends', () => {
+  it('is reported once it has run longer than maxBatchMs, and the batches after it are not', async () => {
+    // given a member whose first batch waits for a request no server answers
+    const groupId = `${prefix}group-hung`;
+    const handled = new Set<string>();
+    const stuck: StuckBatch[] = [];
+    let release = () => {};
+    const hung = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      maxBatchMs: 2_000,
+      onStuckBatch: (batch) => stuck.push(batch),
+      handle: async (events) => {
+        if (calls++ === 0) await hung;
+        for (const { event } of events) handled.add(event.id);
+      },
+    });
+    try {
+      // when events come
+      const events = Array.from({ length: 8 }, (_, i) => reading(5100 + i));
+      await publisher.publish(events);
+      // then after 2 s the hung batch is reported, with where it is
+      await eventually('the report of the hung batch', async () => stuck.length > 0 || undefined);
+      expect(stuck).toEqual([
+        {
+          groupId,
+          topic: topics.readings,
+          partition: expect.any(Number) as number,
+          offset: expect.stringMatching(/^\d+$/) as string,
+          events: expect.any(Number) as number,
+          runningMs: expect.any(Number) as number,
+        },
+      ]);
+      expect(stuck[0]?.runningMs).toBeGreaterThanOrEqual(2_000);
+      // and once it ends, every event is handled and no quick batch after it is reported
+      release();
+      await eventually(
+        'every event handled',
+        async () => events.every((e) => handled.has(e.id)) || undefined,
+        30_000,
+      );
+      await noLagLeft(groupId);
+      expect(stuck).toHaveLength(1);
+    } finally {
+      release();
+      await consumer.stop();
+    }
+  });
+
+  it('ends its process by default, with the batch in a fatal log line', async () => {
+    // given a consumer process whose handler never ends, with a watchdog of 2 s
+    const groupId = `${prefix}group-hung-process`;
+    await publisher.publish([reading(5200)]);
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('./fixtures/hung-consumer.ts', import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          HUNG_CONSUMER: JSON.stringify({
+            kafka: kafkaSettings(isolatedConfig(), 'test-hung-process'),
+            groupId,
+            topic: topics.readings,
+            dlqTopic: topics.dlq,
+            maxBatchMs: 2_000,
+          }),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    // when it reads the event, the batch hangs
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    // then the process has ended itself with the stuck-batch code, saying which batch hung
+    expect(code, stderr).toBe(STUCK_BATCH_EXIT_CODE);
+    const fatal = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.severity === 'fatal');
+    expect(fatal).toMatchObject({ component: 'consumer', groupId, topic: topics.readings });
   });
 });
 

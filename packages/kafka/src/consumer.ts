@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { PartitionAssigners } from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
 import { isPoison, isRetriable } from '@gridstream/errors';
@@ -107,6 +108,51 @@ export interface EventConsumerOptions {
    * tracing is on (default true). A rebuild, which replays years of history, says false.
    */
   readonly traceRecords?: boolean;
+  /**
+   * How long one batch's handler may run before the member is taken for hung
+   * (GS_CONSUMER_MAX_BATCH_MS, default 5 minutes, as the Java client's max.poll.interval.ms).
+   * While a handler runs the member heartbeats on its own, so a handler that never ends (a
+   * request no server will answer) would keep its partitions, and nobody would read them, for
+   * ever. Past this bound `onStuckBatch` is called; by default it logs the batch and ends the
+   * process, which its supervisor (gridstream up, Kubernetes) starts again: the batch is redone
+   * from its committed offset, as after kill -9.
+   */
+  readonly maxBatchMs?: number;
+  /** What a batch past `maxBatchMs` does; by default `endStuckProcess`. */
+  readonly onStuckBatch?: (stuck: StuckBatch) => void;
+}
+
+/** A batch whose handler ran past its consumer's maxBatchMs. */
+export interface StuckBatch {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** The batch's first offset. */
+  readonly offset: string;
+  readonly events: number;
+  readonly runningMs: number;
+}
+
+/** The exit code of a process ended because a batch would not end (EX_SOFTWARE). */
+export const STUCK_BATCH_EXIT_CODE = 70;
+
+/**
+ * Logs the batch and ends the process. Written straight to fd 2: in a worker thread,
+ * process.stderr is passed to the main thread later, and the thread's end would lose it. In a
+ * worker thread process.exit ends the thread, whose parent then ends the process (runWorkers).
+ */
+export function endStuckProcess(stuck: StuckBatch): void {
+  writeSync(
+    2,
+    `${JSON.stringify({
+      time: new Date().toISOString(),
+      severity: 'fatal',
+      component: 'consumer',
+      msg: 'a batch has not ended; the process ends so that it is started again and the batch redone',
+      ...stuck,
+    })}\n`,
+  );
+  process.exit(STUCK_BATCH_EXIT_CODE);
 }
 
 /** The offset after a handled batch: where a restart of its partition may begin. */
@@ -251,6 +297,8 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
   const timeBounds = options.timeBounds ?? DEFAULT_TIME_PLAUSIBILITY;
   const maxAttempts = options.maxAttempts ?? 5;
   const traceRecords = options.traceRecords ?? true;
+  const maxBatchMs = options.maxBatchMs ?? 5 * 60_000;
+  const onStuckBatch = options.onStuckBatch ?? endStuckProcess;
   let dlqMaxBytes: Promise<number> | undefined;
   const deadLetters = new DeadLetterWriter(options.kafka, options.groupId, options.dlqTopic, () => {
     dlqMaxBytes ??= topicMaxMessageBytes(options.kafka, options.dlqTopic).catch(
@@ -341,6 +389,18 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           membershipLost ??= rejoinCause(error);
         });
       }, HEARTBEAT_INTERVAL_MS);
+      const startedMs = Date.now();
+      const watchdog = setTimeout(() => {
+        onStuckBatch({
+          groupId: options.groupId,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: firstOffset,
+          events: events.length,
+          runningMs: Date.now() - startedMs,
+        });
+      }, maxBatchMs);
+      watchdog.unref();
       try {
         poison =
           attempts + 1 >= maxAttempts
@@ -371,6 +431,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         throw error;
       } finally {
         clearInterval(heartbeats);
+        clearTimeout(watchdog);
       }
       // Only a batch with poison pays for the lookup; the common case goes straight on.
       const byOffset =
