@@ -210,7 +210,10 @@ function settings(ports: z.infer<typeof StackPorts>) {
      * How long one batch may take before its consumer is taken for hung and its process ends, to
      * be started again by its supervisor (the Java client's max.poll.interval.ms; docs/events.md).
      */
-    GS_CONSUMER_MAX_BATCH_MS: positiveInt.min(10_000).default(5 * 60_000),
+    GS_CONSUMER_MAX_BATCH_MS: positiveInt
+      .min(10_000)
+      .max(7 * 86_400_000)
+      .default(5 * 60_000),
     /** How long each topic and table keeps what (retention.ts, docs/data-lifecycle.md). */
     ...RETENTION_SETTINGS,
   });

@@ -327,6 +327,40 @@ describe('a batch that never ends', () => {
     }
   });
 
+  it('is never reported when the bound is Infinity (a handler that waits on purpose)', async () => {
+    // given a member without a bound, whose batches take half a second (Node would fire a timer
+    // of Infinity at once)
+    const groupId = `${prefix}group-unbounded`;
+    const handled = new Set<string>();
+    const stuck: StuckBatch[] = [];
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      maxBatchMs: Infinity,
+      onStuckBatch: (batch) => stuck.push(batch),
+      handle: async (events) => {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        for (const { event } of events) handled.add(event.id);
+      },
+    });
+    try {
+      // when events come
+      const events = Array.from({ length: 4 }, (_, i) => reading(5300 + i));
+      await publisher.publish(events);
+      // then they are handled, and no batch was reported
+      await eventually(
+        'every event handled',
+        async () => events.every((e) => handled.has(e.id)) || undefined,
+        30_000,
+      );
+      expect(stuck).toEqual([]);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
   it('ends its process by default, with the batch in a fatal log line', async () => {
     // given a consumer process whose handler never ends, with a watchdog of 2 s
     const groupId = `${prefix}group-hung-process`;

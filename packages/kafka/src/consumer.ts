@@ -115,7 +115,8 @@ export interface EventConsumerOptions {
    * request no server will answer) would keep its partitions, and nobody would read them, for
    * ever. Past this bound `onStuckBatch` is called; by default it logs the batch and ends the
    * process, which its supervisor (gridstream up, Kubernetes) starts again: the batch is redone
-   * from its committed offset, as after kill -9.
+   * from its committed offset, as after kill -9. `Infinity` for none: a handler that waits on
+   * purpose (a rate-limited rebuild pacing itself).
    */
   readonly maxBatchMs?: number;
   /** What a batch past `maxBatchMs` does; by default `endStuckProcess`. */
@@ -132,6 +133,9 @@ export interface StuckBatch {
   readonly events: number;
   readonly runningMs: number;
 }
+
+/** The longest delay setTimeout takes (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** The exit code of a process ended because a batch would not end (EX_SOFTWARE). */
 export const STUCK_BATCH_EXIT_CODE = 70;
@@ -298,6 +302,8 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
   const maxAttempts = options.maxAttempts ?? 5;
   const traceRecords = options.traceRecords ?? true;
   const maxBatchMs = options.maxBatchMs ?? 5 * 60_000;
+  // Node fires a longer timer at once (after 1 ms): beyond its range there is no bound.
+  const watchesBatches = maxBatchMs <= MAX_TIMER_MS;
   const onStuckBatch = options.onStuckBatch ?? endStuckProcess;
   let dlqMaxBytes: Promise<number> | undefined;
   const deadLetters = new DeadLetterWriter(options.kafka, options.groupId, options.dlqTopic, () => {
@@ -390,17 +396,19 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         });
       }, HEARTBEAT_INTERVAL_MS);
       const startedMs = Date.now();
-      const watchdog = setTimeout(() => {
-        onStuckBatch({
-          groupId: options.groupId,
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: firstOffset,
-          events: events.length,
-          runningMs: Date.now() - startedMs,
-        });
-      }, maxBatchMs);
-      watchdog.unref();
+      const watchdog = watchesBatches
+        ? setTimeout(() => {
+            onStuckBatch({
+              groupId: options.groupId,
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: firstOffset,
+              events: events.length,
+              runningMs: Date.now() - startedMs,
+            });
+          }, maxBatchMs)
+        : undefined;
+      watchdog?.unref();
       try {
         poison =
           attempts + 1 >= maxAttempts
@@ -431,7 +439,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         throw error;
       } finally {
         clearInterval(heartbeats);
-        clearTimeout(watchdog);
+        if (watchdog !== undefined) clearTimeout(watchdog);
       }
       // Only a batch with poison pays for the lookup; the common case goes straight on.
       const byOffset =

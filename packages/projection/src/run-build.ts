@@ -180,6 +180,9 @@ export async function runBuild<State extends Document>(
         : {}),
     // A rebuild replays history: its records' traces ended long ago.
     traceRecords: writeBehind === undefined,
+    // A rate-limited rebuild waits inside its batches, as long as its rate asks: a batch of a
+    // few thousand events at 10 a second is minutes, and no sign of a hung member.
+    ...(pacer === undefined ? {} : { maxBatchMs: Infinity }),
     handle:
       writeBehind === undefined
         ? (events) => {
