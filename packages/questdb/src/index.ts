@@ -1,5 +1,6 @@
 export * from './reader.ts';
 export * from './writer.ts';
+export * from './group-writer.ts';
 export * from './wal.ts';
 export * from './readings-table.ts';
 export * from './energy-tables.ts';

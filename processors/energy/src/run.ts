@@ -20,6 +20,7 @@ import {
 import type { BatchContext, PositionedEvent } from '@gridstream/kafka';
 import {
   bufferReadingRow,
+  createIlpGroupWriter,
   createIlpSender,
   createQuestDbReader,
   energyTables,
@@ -86,9 +87,9 @@ export interface RunningProcessor {
 
 /**
  * Readings in; each reading's row with its interval energy, each device's 15-minute totals and
- * the site view out to QuestDB, and the closed 15-minute totals out to Kafka. A batch's rows are flushed as
- * one ILP request and its events published before the consumer loop commits its offsets, so a
- * crash anywhere redoes the batch, and every write being an upsert of a whole figure, redoing
+ * the site view out to QuestDB, and the closed 15-minute totals out to Kafka. A batch's rows are
+ * committed by QuestDB and its events published before the consumer loop commits its offsets, so
+ * a crash anywhere redoes the batch, and every write being an upsert of a whole figure, redoing
  * it changes nothing.
  */
 export async function startEnergyProcessor(
@@ -137,13 +138,18 @@ export async function startEnergyProcessor(
     intervalMs: config.GS_ENERGY_VIEW_REFRESH_MS,
     log,
   });
-  // Partitions are handled concurrently, each batch with a sender of its own: a batch's latency is
+  // Partitions are handled concurrently, each batch encoding its rows in a sender of its own (the
+  // group writer below sends them): a batch's latency is
   // mostly waiting (Kafka fetch, QuestDB commit), so overlapping batches raises throughput. Device
   // timelines are not shared between them: a device's readings all come from one partition.
   const idleSenders = await Promise.all(
     Array.from({ length: CONCURRENT_PARTITIONS }, () => createIlpSender(questDbHttp(config))),
   );
   const allSenders = [...idleSenders];
+  // The batches' rows go to QuestDB together: one request, so one commit per table, carries the
+  // rows of every batch that flushed while the previous request was out.
+  const group = await createIlpGroupWriter(questDbHttp(config));
+  const flush = (sender: Sender) => group.writer.flush(sender);
 
   /**
    * Places every reading, writes each changed reading row once, totals each changed quarter hour
@@ -164,7 +170,7 @@ export async function startEnergyProcessor(
     };
     const flushPending = async () => {
       await bufferRows();
-      await sender.flush();
+      await flush(sender);
     };
     await timelines.place(readings, batch, flushPending);
     await bufferRows();
@@ -206,7 +212,7 @@ export async function startEnergyProcessor(
         if (closed) events.push(quarterHourEnergyEvent(tenant, placement, total));
       }
     }
-    await sender.flush();
+    await flush(sender);
     return events;
   };
 
@@ -251,7 +257,7 @@ export async function startEnergyProcessor(
           );
       }
     }
-    await sender.flush();
+    await flush(sender);
     const splitEvents = await writeSplitQuarters(
       sender,
       [...splitStarts].map((startMs) => ({ tenant, deviceId, startMs, closed: true })),
@@ -309,7 +315,7 @@ export async function startEnergyProcessor(
       // computed (a batch slower than the rebalance, a Kafka node down) must not write totals
       // older than the new owner's (the three-broker fault run once found 26 such rows).
       context.assertMember();
-      await sender.flush();
+      await flush(sender);
       energyEvents.push(...(await writeSplitQuarters(sender, split)));
       for (const move of moves) energyEvents.push(...(await applyMove(sender, move)));
       views.stale();
@@ -330,6 +336,7 @@ export async function startEnergyProcessor(
       await registryTable.stop();
       await publisher.disconnect();
       await Promise.all(allSenders.map((sender) => sender.close()));
+      await group.close();
       await reader.close();
     },
   };
