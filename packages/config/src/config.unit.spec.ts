@@ -201,6 +201,7 @@ describe('loadConfig errors', () => {
     ['GS_ENERGY_WORKERS', '0'],
     ['GS_ENERGY_FETCH_BYTES', '1024'],
     ['GS_CONSUMER_MAX_BATCH_MS', '3000000000'],
+    ['GS_CONSUMER_SESSION_TIMEOUT_MS', '5000'],
     ['GS_TOPIC_PREFIX', 'grid stream'],
     ['GS_QDB_TABLE_PREFIX', 'Upper_'],
     ['GS_QDB_HTTP_URL', 'not a url'],

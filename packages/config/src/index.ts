@@ -214,6 +214,13 @@ function settings(ports: z.infer<typeof StackPorts>) {
       .min(10_000)
       .max(7 * 86_400_000)
       .default(5 * 60_000),
+    /**
+     * How long a consumer group waits for a member that stopped heartbeating (killed, frozen)
+     * before its partitions go to the others, and before a rebalance stops waiting for it. Each
+     * member heartbeats every 3 s on a timer of its own, during batches too (docs/events.md).
+     * Kafka's brokers accept 6 s to 30 min by default.
+     */
+    GS_CONSUMER_SESSION_TIMEOUT_MS: positiveInt.min(6_000).max(1_800_000).default(10_000),
     /** How long each topic and table keeps what (retention.ts, docs/data-lifecycle.md). */
     ...RETENTION_SETTINGS,
   });
@@ -232,6 +239,7 @@ export function consumerSettings(config: Config) {
     timeBounds: eventTimeBounds(config),
     maxAttempts: config.GS_CONSUMER_MAX_ATTEMPTS,
     maxBatchMs: config.GS_CONSUMER_MAX_BATCH_MS,
+    sessionTimeoutMs: config.GS_CONSUMER_SESSION_TIMEOUT_MS,
   };
 }
 

@@ -66,8 +66,10 @@ export interface EventConsumerOptions {
   readonly partitionsConsumedConcurrently?: number;
   /**
    * How long the group waits for a member that stopped heartbeating (killed, hung) before its
-   * partitions go to another member. Default 30 s; shorter means faster takeover after a crash,
-   * but a batch must then never block the member's heartbeat for that long.
+   * partitions go to another member, and a rebalance for a member that does not join again
+   * (GS_CONSUMER_SESSION_TIMEOUT_MS, 10 s, through consumerSettings). Without it 30 s. The
+   * member heartbeats on a timer of its own during batches, so only an event loop blocked that
+   * long drops it.
    */
   readonly sessionTimeoutMs?: number;
   /**

@@ -161,9 +161,6 @@ export async function runBuild<State extends Document>(
     ...consumerSettings(config),
     fromBeginning: true,
     maxBytesPerPartition: options.fetchBytes ?? config.GS_PROJECTION_FETCH_BYTES,
-    // A projection's batch is one bulk write, far shorter than this; a killed member's
-    // partitions (a live service or a rebuild) are taken over within 10 s instead of 30.
-    sessionTimeoutMs: 10_000,
     // A batch's time is mostly waiting on MongoDB; overlapping partitions keeps it busy. Two
     // batches may address one document (a device's registry and readings partitions, a site's
     // devices on several partitions): the later waits for the earlier's documents (locks), since

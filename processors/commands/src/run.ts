@@ -147,7 +147,7 @@ export interface CommandsProcessorOptions {
   /** Wall-clock time for the timers. */
   readonly now?: () => number;
   readonly log?: (line: string) => void;
-  /** How long the group waits for a killed member before its partitions move (default 10 s). */
+  /** How long the group waits for a killed member before its partitions move (default GS_CONSUMER_SESSION_TIMEOUT_MS). */
   readonly sessionTimeoutMs?: number;
   /** How long the timers wait at most for the group to read what its topics held at start (60 s). */
   readonly catchUpTimeoutMs?: number;
@@ -217,7 +217,7 @@ export async function startCommandsProcessor(
     topics: [topics.commands, topics.gateway],
     dlqTopic: topics.dlq,
     ...consumerSettings(config),
-    sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? config.GS_CONSUMER_SESSION_TIMEOUT_MS,
     handle: (events) => turns.run(() => commandBus.execute(new HandleCommandEvents(events))),
   });
   held = () => [...(consumer.assignment().get(topics.commands) ?? [])];
