@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, questDbConnection, questDbHttp } from './index.ts';
+import {
+  ConfigError,
+  consumerSettings,
+  loadConfig,
+  questDbConnection,
+  questDbHttp,
+} from './index.ts';
 
 /** A GS_HOME without secrets: the defaults a machine without the local stack gets. */
 function emptyHome(): string {
@@ -58,6 +64,12 @@ describe('loadConfig defaults', () => {
       GS_API_HOST: '127.0.0.1',
       GS_API_PORT: 8080,
       GS_LOG_LEVEL: 'info',
+    });
+    // every consumer group waits 10 s for a member that is gone (kafkajs alone: 30 s)
+    expect(consumerSettings(config)).toMatchObject({
+      sessionTimeoutMs: 10_000,
+      maxBatchMs: 300_000,
+      maxAttempts: 5,
     });
   });
 
