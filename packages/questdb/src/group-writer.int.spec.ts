@@ -27,6 +27,13 @@ afterAll(async () => {
   await reader.close();
 });
 
+function fourSenders(): [Sender, Sender, Sender, Sender] {
+  const [a, b, c, d] = senders;
+  if (a === undefined || b === undefined || c === undefined || d === undefined)
+    throw new Error('four senders');
+  return [a, b, c, d];
+}
+
 const at = (batch: number, row: number) => Date.UTC(2026, 11, 6, batch, row) * 1000;
 
 async function buffer(sender: Sender, batch: number, rows: number) {
@@ -50,9 +57,7 @@ async function storedCounts(): Promise<Record<string, number>> {
 describe('ILP group writer on the real QuestDB', () => {
   it("commits every batch's rows, several batches in one request", async () => {
     // given four batches, each with rows in a sender of its own, flushed at once
-    const [a, b, c, d] = senders;
-    if (a === undefined || b === undefined || c === undefined || d === undefined)
-      throw new Error('four senders');
+    const [a, b, c, d] = fourSenders();
     await buffer(a, 1, 100);
     await buffer(b, 2, 200);
     await buffer(c, 3, 300);
@@ -68,9 +73,7 @@ describe('ILP group writer on the real QuestDB', () => {
   });
 
   it('fails only the batch whose row QuestDB refuses; the others are stored', async () => {
-    const [a, b, c, d] = senders;
-    if (a === undefined || b === undefined || c === undefined || d === undefined)
-      throw new Error('four senders');
+    const [a, b, c, d] = fourSenders();
     // given a batch holding a row QuestDB cannot store (a string in the DOUBLE column)
     await buffer(a, 5, 10);
     await buffer(b, 6, 20);
