@@ -143,10 +143,14 @@ export async function createOwnStack(
     home,
     env,
     kafkaNodes,
+    // The cluster's size on every start, so that a first start of Kafka alone makes all its nodes.
     start: (server) =>
-      server === undefined
-        ? stack('start', '--kafka-brokers', String(kafkaNodes))
-        : stack('start', server),
+      stack(
+        'start',
+        '--kafka-brokers',
+        String(kafkaNodes),
+        ...(server === undefined ? [] : [server]),
+      ),
     async killKafkaNode(node) {
       const p = await pid(nodeName(node));
       if (p === undefined) throw new Error(`Kafka node ${String(node)} has no pid in ${home}/run`);
