@@ -39,7 +39,7 @@ const execFileAsync = promisify(execFile);
 /** Variables the chart adds for Kubernetes: its probes' port, on the pod's address. */
 const HEALTH_VARIABLES = ['GS_HEALTH_HOST', 'GS_HEALTH_PORT'];
 /** Where a service listens or finds the API: wiring of the pod, not configuration. */
-const LITERAL_VARIABLES = ['GS_API_HOST'];
+const LITERAL_VARIABLES = ['GS_API_HOST', 'MALLOC_MMAP_THRESHOLD_'];
 
 interface EnvVar {
   readonly name: string;
@@ -380,6 +380,13 @@ describe('the Helm chart (deploy/helm/gridstream), linted and rendered by Helm v
       const expected = [...Object.keys(environment), ...(served ? HEALTH_VARIABLES : [])];
       expect(envNames(workload.container), name).toEqual([...new Set(expected)].sort());
       expect(workload.container.envFrom, name).toBeUndefined();
+      // a service's own variables (services.ts) with the same values in the chart and Compose
+      const own = SERVICES.find((service) => service.name === name)?.defaultEnv ?? {};
+      for (const [variable, value] of Object.entries(own)) {
+        const chartValue = workload.container.env?.find((v) => v.name === variable)?.value;
+        expect(chartValue, `${name} ${variable} in the chart`).toBe(value);
+        expect(environment[variable], `${name} ${variable} in docker-compose.yml`).toBe(value);
+      }
       for (const variable of workload.container.env ?? []) {
         const where = `${name} ${variable.name}`;
         const composed = environment[variable.name];

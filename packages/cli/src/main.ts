@@ -37,7 +37,14 @@ import { carbonEvent } from './market-import-publications.ts';
 
 /** The CloudEvents source of the demo fleet's made-up carbon series. */
 const DEMO_CARBON_SOURCE = '/simulator/demo-carbon';
-import { RUN_USAGE, serviceArgv, serviceNamed, SERVICES, waitUntilReady } from './services.ts';
+import {
+  RUN_USAGE,
+  serviceArgv,
+  serviceEnv,
+  serviceNamed,
+  SERVICES,
+  waitUntilReady,
+} from './services.ts';
 import { ServiceSupervisor } from './supervisor.ts';
 
 const USAGE = `usage: gridstream <command> [options]
@@ -276,7 +283,7 @@ function runOne(name: string | undefined): void {
   const child = spawn(process.execPath, serviceArgv(service), {
     stdio: 'inherit',
     // This process is the service's parent: a supervisor's pid from further up would stop it.
-    env: { ...process.env, GS_SUPERVISOR_PID: String(process.pid) },
+    env: serviceEnv(service, { ...process.env, GS_SUPERVISOR_PID: String(process.pid) }),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on(signal, () => {

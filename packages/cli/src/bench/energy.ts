@@ -14,7 +14,7 @@ import {
   waitForWalApplied,
 } from '@gridstream/questdb';
 import { loadEvents } from './load.ts';
-import { memoryBoundMiB, serviceArgv, serviceNamed } from '../services.ts';
+import { memoryBoundMiB, serviceArgv, serviceEnv, serviceNamed } from '../services.ts';
 import { cpuSeconds, formatRate, localStackPid, peakRssMiB, pollUntil } from './measure.ts';
 
 export interface EnergyBenchOptions {
@@ -93,13 +93,13 @@ async function runProcessor(
 }> {
   // Started as `gridstream run energy` starts it: its node flags and the heap limit of its bound.
   const child = spawn(process.execPath, serviceArgv(energyService()), {
-    env: {
+    env: serviceEnv(energyService(), {
       ...process.env,
       GS_TOPIC_PREFIX: config.GS_TOPIC_PREFIX,
       GS_QDB_TABLE_PREFIX: config.GS_QDB_TABLE_PREFIX,
       GS_LOG_LEVEL: 'warn',
       GS_ENERGY_WORKERS: String(options.workers),
-    },
+    }),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const started = Date.now();

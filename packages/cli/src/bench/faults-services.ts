@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SERVICES, serviceArgv, serviceNamed } from '../services.ts';
+import { SERVICES, serviceArgv, serviceEnv, serviceNamed } from '../services.ts';
 
 export type ExitCause = 'kill' | 'stop' | 'crash';
 
@@ -99,7 +99,7 @@ export class Fleet {
   #spawn(instance: Instance): void {
     const spec = serviceNamed(instance.service);
     if (spec === undefined) throw new Error(`unknown service ${instance.service}`);
-    const env = { ...this.#baseEnv, ...instance.env };
+    const env = serviceEnv(spec, { ...this.#baseEnv, ...instance.env });
     // The process `gridstream run <service>` execs: node with the service's flags and heap limit.
     const child = spawn(process.execPath, serviceArgv(spec, env), {
       env,

@@ -129,6 +129,7 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
         : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
     ],
     {
+      ...BRIDGE_SERVICE.defaultEnv,
       ...env,
       GS_MQTT_CLIENT_ID: bridgeSettings.clientId,
       GS_MQTT_SUBSCRIPTION: bridgeSettings.subscription,
