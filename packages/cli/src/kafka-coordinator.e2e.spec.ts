@@ -17,24 +17,27 @@ import { createOwnStack, withoutStackAddresses } from './bench/faults-stack.ts';
 import type { OwnStack } from './bench/faults-stack.ts';
 
 /**
- * A consumer group whose coordinator's node is killed and stays dead, on a three-node cluster of
- * its own (a temporary GS_HOME on free ports): the same member carries on with the coordinator
- * the cluster moves the group to. kafkajs looked the coordinator up again only when one answered
- * NOT_COORDINATOR, which a dead node never does, so the member's commits and heartbeats went to
- * the dead node until kafkajs gave up on the consumer (patches/kafkajs@2.2.4.patch).
+ * A consumer group on a three-node cluster of its own (a temporary GS_HOME on free ports) whose
+ * member outlives a node killed for good (patches/kafkajs@2.2.4.patch):
+ * - a node that leads some of the group's partitions: the member's fetches to it fail until the
+ *   cluster has moved them, and kafkajs heartbeated only between successful fetches, so the
+ *   coordinator expired the member and it joined again as another;
+ * - the group's coordinator: kafkajs looked it up again only when one answered NOT_COORDINATOR,
+ *   which a dead node never does, so the member's commits and heartbeats went to the dead node
+ *   until kafkajs gave up on the consumer and a new one joined.
  */
 const PARTITIONS = 3;
 const logs: string[] = [];
 let stack: OwnStack;
 let admin: Admin;
 let producer: Producer;
-let running: RunningConsumer | undefined;
+const consumers: RunningConsumer[] = [];
 
 const config = () =>
   loadConfig({
     ...withoutStackAddresses(process.env),
     ...stack.env,
-    GS_TOPIC_PREFIX: 'coordinator.',
+    GS_TOPIC_PREFIX: 'cluster.',
     GS_LOG_LEVEL: 'silent',
   });
 
@@ -70,6 +73,21 @@ async function coordinatorNode(groupId: string): Promise<number> {
   return leader;
 }
 
+/** The nodes that lead a partition of the topic. */
+async function leaders(topic: string): Promise<Set<number>> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+  return new Set((topics[0]?.partitions ?? []).map((p) => p.leader));
+}
+
+/** Every partition of these topics that exist has all three replicas in sync. */
+async function allInSync(topics: readonly string[]): Promise<true | undefined> {
+  const existing = new Set(await admin.listTopics());
+  const { topics: described } = await admin.fetchTopicMetadata({
+    topics: topics.filter((topic) => existing.has(topic)),
+  });
+  return described.every((t) => t.partitions.every((p) => p.isr.length === 3)) ? true : undefined;
+}
+
 async function memberIds(groupId: string): Promise<string[]> {
   const { groups } = await admin.describeGroups([groupId]);
   return (groups[0]?.members ?? []).map((m) => m.memberId).sort();
@@ -86,22 +104,38 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await running?.stop();
+  for (const consumer of consumers) await consumer.stop();
   await producer.disconnect();
   await admin.disconnect();
   await stack.destroy(false);
 }, 120_000);
 
 describe('a consumer group on a three-node cluster', () => {
-  it('carries on with the same member when its coordinator is killed and stays dead', async () => {
+  /**
+   * A group with one member caught up on 300 events; `victim` picks the node to kill (and keep
+   * dead) from the group's coordinator and the topic's partition leaders; 300 more events are
+   * sent. Returns once they are handled and committed, with what the test checks.
+   */
+  async function killUnderGroup(
+    name: string,
+    victim: (coordinator: number, leaders: ReadonlySet<number>) => number | undefined,
+  ) {
     const settings = config();
-    const kafka = createKafka(kafkaSettings(settings, 'coordinator-test-consumer'));
-    const topics = topicNames(settings.GS_TOPIC_PREFIX);
+    const prefix = `${settings.GS_TOPIC_PREFIX}${name}.`;
+    const kafka = createKafka(kafkaSettings(settings, `coordinator-test-${name}`));
+    const topics = topicNames(prefix);
     await createTopicsIfMissing(kafka, topics, PARTITIONS);
-    const groupId = 'coordinator.readings';
+    // The group's previous node kill is over: every replica is back in sync.
+    await eventually(
+      'every replica in sync',
+      () => allInSync(['__consumer_offsets', topics.readings]),
+      120_000,
+      500,
+    );
+    const groupId = `${prefix}readings`;
     const handled = new Set<string>();
     let crashes = 0;
-    running = await runEventConsumer({
+    const running = await runEventConsumer({
       kafka,
       groupId,
       topics: [topics.readings],
@@ -111,6 +145,7 @@ describe('a consumer group on a three-node cluster', () => {
         for (const { event } of events) handled.add(event.id);
       },
     });
+    consumers.push(running);
     const first = running.consumer;
     first.on(first.events.CRASH, () => {
       crashes++;
@@ -130,22 +165,49 @@ describe('a consumer group on a three-node cluster', () => {
     expect(members).toHaveLength(1);
 
     const coordinator = await coordinatorNode(groupId);
-    await stack.killKafkaNode(coordinator);
+    const killed = victim(coordinator, await leaders(topics.readings));
+    if (killed === undefined) throw new Error(`no node to kill for ${name}`);
+    await stack.killKafkaNode(killed);
     // Two nodes stay: with min.insync.replicas 2 every write is still acknowledged by both.
     await send(300, 300);
     await eventually(
-      `the next 300 handled and committed with node ${String(coordinator)} dead`,
+      `the next 300 handled and committed with node ${String(killed)} dead`,
       caughtUp(600),
       90_000,
       250,
     );
+    return {
+      killed,
+      coordinator,
+      coordinatorNow: await coordinatorNode(groupId),
+      members,
+      membersNow: await memberIds(groupId),
+      replaced: running.consumer !== first,
+      crashes,
+    };
+  }
 
+  it('keeps its member when a node that leads some of its partitions is killed and stays dead', async () => {
+    const result = await killUnderGroup('leader', (coordinator, leading) =>
+      [...leading].find((node) => node !== coordinator),
+    );
+    // The member heartbeated while its fetches to the dead node failed: the coordinator kept it.
+    expect(result.coordinatorNow).toBe(result.coordinator);
+    expect(result.membersNow).toEqual(result.members);
+    expect(result.replaced).toBe(false);
+    expect(result.crashes).toBe(0);
+    // Back for the next test, which needs two nodes standing when it kills one.
+    await stack.startKafkaNode(result.killed);
+  }, 300_000);
+
+  it('carries on with the same member when its coordinator is killed and stays dead', async () => {
+    const result = await killUnderGroup('coordinator', (coordinator) => coordinator);
     // The group moved to a live node, and the member that was in it before is the one in it now:
     // it found the new coordinator itself, instead of kafkajs giving up on the consumer and a
     // new one joining.
-    expect(await coordinatorNode(groupId)).not.toBe(coordinator);
-    expect(await memberIds(groupId)).toEqual(members);
-    expect(running.consumer).toBe(first);
-    expect(crashes).toBe(0);
-  }, 240_000);
+    expect(result.coordinatorNow).not.toBe(result.coordinator);
+    expect(result.membersNow).toEqual(result.members);
+    expect(result.replaced).toBe(false);
+    expect(result.crashes).toBe(0);
+  }, 300_000);
 });
