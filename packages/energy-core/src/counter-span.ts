@@ -197,31 +197,84 @@ export function spanIntervals(
     const previous = readings[i - 1];
     const next = readings[i];
     if (previous === undefined || next === undefined) throw new RangeError(`no reading at ${i}`);
-    const importWh = importShares?.wh.get(i);
-    const exportWh = exportShares?.wh.get(i);
-    if (importWh === undefined && exportWh === undefined) {
-      intervals.push(intervalEnergy(previous, next, settings));
-      continue;
-    }
-    const durationMs = next.timeMs - previous.timeMs;
-    const isGap = durationMs > settings.maxIntegrationGapMs;
-    const flags: IntervalFlag[] = isGap ? ['gap'] : [];
-    const importFlag = importShares?.flags.get(i);
-    const exportFlag = exportShares?.flags.get(i);
-    if (importFlag !== undefined) flags.push(importFlag);
-    if (exportFlag !== undefined) flags.push(exportFlag);
-    intervals.push({
-      startMs: previous.timeMs,
-      endMs: next.timeMs,
-      importWh: importWh ?? 0,
-      exportWh: exportWh ?? 0,
-      method: 'counter',
-      flags: flags.length === 0 ? NO_FLAGS : flags.sort(),
-      quality: worstQuality(previous.quality, next.quality),
-      phases: isGap ? undefined : phaseEnergy(previous, next, durationMs),
-    });
+    intervals.push(
+      intervalOfShares(
+        previous,
+        next,
+        settings,
+        importShares?.wh.get(i),
+        exportShares?.wh.get(i),
+        importShares?.flags.get(i),
+        exportShares?.flags.get(i),
+      ),
+    );
   }
   return intervals;
+}
+
+/**
+ * The interval from `previous` to `next` given each direction's share of a span's delta (none:
+ * no span covers it in that direction; neither: the interval's own energy from its readings).
+ */
+function intervalOfShares(
+  previous: EnergyReading,
+  next: EnergyReading,
+  settings: EnergySettings,
+  importWh: number | undefined,
+  exportWh: number | undefined,
+  importFlag: IntervalFlag | undefined,
+  exportFlag: IntervalFlag | undefined,
+): IntervalEnergy {
+  if (importWh === undefined && exportWh === undefined)
+    return intervalEnergy(previous, next, settings);
+  const durationMs = next.timeMs - previous.timeMs;
+  const isGap = durationMs > settings.maxIntegrationGapMs;
+  const flags: IntervalFlag[] = isGap ? ['gap'] : [];
+  if (importFlag !== undefined) flags.push(importFlag);
+  if (exportFlag !== undefined) flags.push(exportFlag);
+  return {
+    startMs: previous.timeMs,
+    endMs: next.timeMs,
+    importWh: importWh ?? 0,
+    exportWh: exportWh ?? 0,
+    method: 'counter',
+    flags: flags.length === 0 ? NO_FLAGS : flags.sort(),
+    quality: worstQuality(previous.quality, next.quality),
+    phases: isGap ? undefined : phaseEnergy(previous, next, durationMs),
+  };
+}
+
+/**
+ * The interval ending at the newest reading `readings[last]`, when `affectedRange` of it is
+ * [last - 1, last]: in each direction the reading before it is an anchor or no anchor lies within
+ * the span limit before it, so the only span that can cover the interval is the two readings'
+ * own (both anchors). Equal to `spanIntervals(readings, settings, last, last)[0]`, without
+ * searching for spans: the usual reading of a meter, appended in order.
+ */
+export function appendedInterval(
+  readings: Readings,
+  last: number,
+  settings: EnergySettings,
+): IntervalEnergy {
+  const previous = readings[last - 1];
+  const next = readings[last];
+  if (previous === undefined || next === undefined || last !== readings.length - 1)
+    throw new RangeError(`no appended reading at ${last}`);
+  let importWh: number | undefined;
+  let exportWh: number | undefined;
+  let importFlag: IntervalFlag | undefined;
+  let exportFlag: IntervalFlag | undefined;
+  if (previous.importWh !== undefined && next.importWh !== undefined) {
+    const delta = counterDeltaWh(previous.importWh, next.importWh, settings.counterRollover);
+    importWh = delta.deltaWh;
+    if (delta.change !== 'increase') importFlag = `import_${delta.change}`;
+  }
+  if (previous.exportWh !== undefined && next.exportWh !== undefined) {
+    const delta = counterDeltaWh(previous.exportWh, next.exportWh, settings.counterRollover);
+    exportWh = delta.deltaWh;
+    if (delta.change !== 'increase') exportFlag = `export_${delta.change}`;
+  }
+  return intervalOfShares(previous, next, settings, importWh, exportWh, importFlag, exportFlag);
 }
 
 const NO_FLAGS: readonly IntervalFlag[] = Object.freeze([]);

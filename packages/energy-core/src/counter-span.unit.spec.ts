@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { counterDeltaWh } from './counter-delta.ts';
-import { spanIntervals } from './counter-span.ts';
+import { affectedRange, appendedInterval, spanIntervals } from './counter-span.ts';
 import { DeviceTimeline } from './device-timeline.ts';
 import { mergeEnergyReadings } from './energy-reading.ts';
 import type { EnergyReading } from './energy-reading.ts';
@@ -391,6 +391,40 @@ describe('counter spans, as properties', () => {
           );
         }
       }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('appendedInterval', () => {
+  it('is the interval spanIntervals gives the newest reading whenever affectedRange reaches back only to the one before', () => {
+    const reading = fc.record(
+      {
+        powerW: fc.integer({ min: -4_000, max: 4_000 }),
+        importWh: fc.oneof(fc.nat(200_000), fc.constant(99_990)),
+        exportWh: fc.nat(200_000),
+        phasePowersW: fc.record({ l1: fc.integer({ min: -2_000, max: 2_000 }) }),
+        quality: fc.constantFrom('good' as const, 'estimated' as const),
+      },
+      { requiredKeys: ['quality'] },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 1_500 }), reading), {
+          minLength: 2,
+          maxLength: 12,
+        }),
+        (steps) => {
+          let seconds = 0;
+          const readings = steps.map(([gap, fields]) => at((seconds += gap), fields));
+          const last = readings.length - 1;
+          const [lo, hi] = affectedRange(readings, last, settings);
+          fc.pre(lo === last - 1 && hi === last);
+          expect(appendedInterval(readings, last, settings)).toEqual(
+            spanIntervals(readings, settings, last, last)[0],
+          );
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -2,7 +2,7 @@ import { addToBucket, bucketTotalOf, copyBucketSum, emptyBucketSum } from './buc
 import type { BucketSum } from './bucket-split.ts';
 import type { DeviceBucketTotal } from './bucket-total.ts';
 import { quarterHourStartMs, quarterHourStartsBetween } from './calendar-buckets.ts';
-import { affectedRange, isSpanBoundary, spanIntervals } from './counter-span.ts';
+import { affectedRange, appendedInterval, isSpanBoundary, spanIntervals } from './counter-span.ts';
 import { mergeEnergyReadings, sameEnergyReading } from './energy-reading.ts';
 import type { EnergyReading, ReadingMerge } from './energy-reading.ts';
 
@@ -138,6 +138,11 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
     return this.#completeFromMs;
   }
 
+  /** The newest reading held. */
+  get newest(): R | undefined {
+    return this.#readings.at(-1);
+  }
+
   /** The time of the newest reading held; a quarter hour ending at or before it is closed. */
   get newestMs(): number | undefined {
     return this.#readings.at(-1)?.timeMs;
@@ -191,9 +196,15 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
       this.#readings[index] = reading;
       this.#withCounters += Number(hasCounter(reading)) - Number(hasCounter(existing));
     } else {
-      this.#readings.splice(index, 0, reading);
+      // Appending (the usual reading) pushes: a splice makes an array of what it removed.
+      if (index === this.#readings.length) {
+        this.#readings.push(reading);
+        this.#intervals.push(null);
+      } else {
+        this.#readings.splice(index, 0, reading);
+        this.#intervals.splice(index, 0, null);
+      }
       this.#withCounters += Number(hasCounter(reading));
-      this.#intervals.splice(index, 0, null);
     }
     const [lo, hi] =
       this.#withCounters === 0
@@ -211,12 +222,17 @@ export class DeviceTimeline<R extends EnergyReading = EnergyReading> {
       return { status: 'before_horizon', reading: incoming };
     }
     if (status !== 'duplicate' && hi > lo) {
-      const intervals =
-        this.#withCounters === 0
-          ? this.#powerIntervals(lo + 1, hi)
-          : spanIntervals(this.#readings, this.#settings, lo + 1, hi);
-      for (const [offset, interval] of intervals.entries())
-        this.#intervals[lo + 1 + offset] = interval;
+      if (this.#withCounters > 0 && hi === lo + 1 && hi === this.#readings.length - 1)
+        // The newest reading, its span at most the interval to the one before: no search.
+        this.#intervals[hi] = appendedInterval(this.#readings, hi, this.#settings);
+      else {
+        const intervals =
+          this.#withCounters === 0
+            ? this.#powerIntervals(lo + 1, hi)
+            : spanIntervals(this.#readings, this.#settings, lo + 1, hi);
+        for (const [offset, interval] of intervals.entries())
+          this.#intervals[lo + 1 + offset] = interval;
+      }
     }
     const readingDeltas: ReadingDelta<R>[] = [];
     for (let i = Math.min(lo + 1, index); i <= hi; i++) {
