@@ -27,14 +27,25 @@ export interface QuarterHourResult {
  * middle of the batch overrides what the dropped one said.
  */
 export class EnergyBatch {
-  readonly #rows = new Map<string, ReadingDelta<StoredReading>>();
+  /** Per tenant and device, each changed reading's latest delta by its time: no key made a reading. */
+  readonly #rows = new Map<string, Map<string, Map<number, ReadingDelta<StoredReading>>>>();
   readonly #pending = new Map<StoredTimeline, { tenant: string; startsMs: Set<number> }>();
   readonly #quarterHours = new Map<string, QuarterHourResult>();
 
   record(tenant: string, timeline: StoredTimeline, outcome: PlacedOutcome): void {
     for (const delta of outcome.readingDeltas) {
       const { reading } = delta;
-      this.#rows.set(`${reading.tenant}/${reading.deviceId}/${reading.timeMs}`, delta);
+      let byDevice = this.#rows.get(reading.tenant);
+      if (byDevice === undefined) {
+        byDevice = new Map();
+        this.#rows.set(reading.tenant, byDevice);
+      }
+      let byTime = byDevice.get(reading.deviceId);
+      if (byTime === undefined) {
+        byTime = new Map();
+        byDevice.set(reading.deviceId, byTime);
+      }
+      byTime.set(reading.timeMs, delta);
     }
     if (outcome.quarterHourStartsMs.length === 0) return;
     let pending = this.#pending.get(timeline);
@@ -65,7 +76,9 @@ export class EnergyBatch {
 
   /** The reading rows recorded since the last call, to be written. */
   takeRows(): ReadingDelta<StoredReading>[] {
-    const rows = [...this.#rows.values()];
+    const rows: ReadingDelta<StoredReading>[] = [];
+    for (const byDevice of this.#rows.values())
+      for (const byTime of byDevice.values()) for (const delta of byTime.values()) rows.push(delta);
     this.#rows.clear();
     return rows;
   }
