@@ -94,9 +94,11 @@ export interface EventConsumerOptions {
    * Called each time this member joins its group (its first join, and after every rebalance),
    * before its first batch of the new generation, with what it now holds. State a member keeps
    * in memory for its partitions' keys must be dropped or checked here: a partition may come
-   * back after another member has moved its keys on.
+   * back after another member has moved its keys on. `kept` holds the partitions this consumer
+   * (across the kafkajs consumers it replaces) also held in the generation just before, the only
+   * ones nobody else can have had in between (`keptPartitions`).
    */
-  readonly onAssignment?: (assignment: Assignment) => void;
+  readonly onAssignment?: (assignment: Assignment, kept: Assignment) => void;
   /** Bounds on event times (GS_EVENT_EARLIEST_TIME, GS_EVENT_MAX_AHEAD_MS); defaults when absent. */
   readonly timeBounds?: TimePlausibility;
   /**
@@ -181,6 +183,30 @@ export interface RunningConsumer {
 
 /** The partitions a member was given when it joined its group, by topic. */
 export type Assignment = ReadonlyMap<string, ReadonlySet<number>>;
+
+/**
+ * The partitions a member holds both in the generation it just joined and in the one before,
+ * when that one is the generation right before it: then nobody else held them in between (each
+ * rebalance makes a new generation, and one this member missed, or joined without finishing,
+ * leaves a gap), so what it built for their keys is still its own. Empty after a gap, or on a
+ * first join.
+ */
+export function keptPartitions(
+  previousGeneration: number | undefined,
+  previous: Assignment,
+  generation: number,
+  joined: Assignment,
+): Assignment {
+  if (previousGeneration === undefined || generation !== previousGeneration + 1) return new Map();
+  const kept = new Map<string, ReadonlySet<number>>();
+  for (const [topic, partitions] of joined) {
+    const held = previous.get(topic);
+    if (held === undefined) continue;
+    const both = new Set([...partitions].filter((partition) => held.has(partition)));
+    if (both.size > 0) kept.set(topic, both);
+  }
+  return kept;
+}
 
 /**
  * Group errors kafkajs answers by re-joining the group, when they reach its fetch loop bare.
@@ -509,6 +535,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
   };
 
   let current: Assignment = new Map();
+  let currentGeneration: number | undefined;
   // A new consumer takes over from the committed offsets after kafkajs gave up on one, so
   // nothing is lost and the handler's idempotency covers the rest.
   const kept = await keepConsumerRunning(
@@ -526,13 +553,16 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         ],
       });
       next.on(next.events.GROUP_JOIN, ({ payload }) => {
-        current = new Map(
+        const joined: Assignment = new Map(
           Object.entries(payload.memberAssignment).map(([topic, partitions]) => [
             topic,
             new Set(partitions),
           ]),
         );
-        options.onAssignment?.(current);
+        const kept = keptPartitions(currentGeneration, current, payload.generationId, joined);
+        current = joined;
+        currentGeneration = payload.generationId;
+        options.onAssignment?.(current, kept);
       });
       watch(next);
       try {

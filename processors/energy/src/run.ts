@@ -280,8 +280,9 @@ export async function startEnergyProcessor(
     partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
     maxBytesPerPartition: config.GS_ENERGY_FETCH_BYTES,
     // Joins come between batches: nothing is being computed when the timelines are dropped.
-    onAssignment: () => {
-      timelines.forgetAll();
+    // Those of readings partitions held without a break stay (forgetAllBut).
+    onAssignment: (_assignment, kept) => {
+      timelines.forgetAllBut(kept.get(topics.readings) ?? new Set());
     },
     handle: (events, context) =>
       inPartitionOrder(events[0]?.partition ?? -1, () => handleBatch(events, context)),
@@ -342,7 +343,8 @@ export async function startEnergyProcessor(
   };
 }
 
-function deviceWindows(readings: readonly StoredReading[]): DeviceWindow[] {
+/** Each device's span of time among the readings: what a batch needs loaded. */
+export function deviceWindows(readings: readonly StoredReading[]): DeviceWindow[] {
   const windows = new Map<
     string,
     { tenant: string; deviceId: string; fromMs: number; toMs: number }
