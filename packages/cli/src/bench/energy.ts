@@ -29,7 +29,7 @@ const START_MS = Date.UTC(2026, 0, 1);
 const READING_INTERVAL_MS = 10_000;
 
 /** The n-th reading of the run: devices take turns, each reading 10 s after the device's last. */
-function reading(n: number, devices: number): GridstreamEvent {
+export function benchReading(n: number, devices: number): GridstreamEvent {
   const device = n % devices;
   const step = Math.floor(n / devices);
   const deviceId = `bench-meter-${String(device).padStart(5, '0')}`;
@@ -46,7 +46,7 @@ function reading(n: number, devices: number): GridstreamEvent {
 }
 
 function loadKafka(config: Config, options: EnergyBenchOptions): Promise<number> {
-  return loadEvents(config, 'readings', options.readings, (n) => reading(n, options.devices));
+  return loadEvents(config, 'readings', options.readings, (n) => benchReading(n, options.devices));
 }
 
 /** CPU seconds used during the processor phase; undefined where it cannot be read. */
@@ -152,7 +152,7 @@ async function plainIlp(
   for (let from = 0; from < options.readings; from += 10_000) {
     const batch = [];
     for (let n = from; n < Math.min(from + 10_000, options.readings); n++) {
-      batch.push({ event: reading(n, options.devices), partition: 0, offset: String(n) });
+      batch.push({ event: benchReading(n, options.devices), partition: 0, offset: String(n) });
     }
     await bufferReadingRows(sender, table, batch);
     await sender.flush();
