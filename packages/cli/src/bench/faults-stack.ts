@@ -30,6 +30,9 @@ export interface OwnStack {
   /** kill -9 of one Kafka node (1 is `kafka`, k is `kafka-k`), and its start again. */
   killKafkaNode(node: number): Promise<void>;
   startKafkaNode(node: number): Promise<void>;
+  /** SIGSTOP / SIGCONT of one Kafka node: its connections stay open and nothing answers. */
+  freezeKafkaNode(node: number): Promise<void>;
+  thawKafkaNode(node: number): Promise<void>;
   stop(server?: Server): Promise<void>;
   /** SIGSTOP / SIGCONT of the server's process (a frozen server: connections hang, nothing answers). */
   freeze(server: Server): Promise<void>;
@@ -136,6 +139,11 @@ export async function createOwnStack(
     if (p === undefined) throw new Error(`${server} has no pid in ${home}/run`);
     process.kill(p, name);
   };
+  const signalKafkaNode = async (node: number, name: NodeJS.Signals) => {
+    const p = await pid(nodeName(node));
+    if (p === undefined) throw new Error(`Kafka node ${String(node)} has no pid in ${home}/run`);
+    process.kill(p, name);
+  };
   log(
     `  own stack: GS_HOME ${home}, Kafka ${env['GS_KAFKA_BROKERS'] ?? ''} (${String(kafkaNodes)} node(s)), QuestDB ${http}/${pg}, FerretDB ${mongo} (the shared stack is not touched)`,
   );
@@ -151,11 +159,9 @@ export async function createOwnStack(
         String(kafkaNodes),
         ...(server === undefined ? [] : [server]),
       ),
-    async killKafkaNode(node) {
-      const p = await pid(nodeName(node));
-      if (p === undefined) throw new Error(`Kafka node ${String(node)} has no pid in ${home}/run`);
-      process.kill(p, 'SIGKILL');
-    },
+    killKafkaNode: (node) => signalKafkaNode(node, 'SIGKILL'),
+    freezeKafkaNode: (node) => signalKafkaNode(node, 'SIGSTOP'),
+    thawKafkaNode: (node) => signalKafkaNode(node, 'SIGCONT'),
     startKafkaNode: (node) => stack('start', nodeName(node)),
     stop: (server) => stack('stop', ...(server === undefined ? [] : [server])),
     freeze: (server) => signal(server, 'SIGSTOP'),
@@ -163,6 +169,8 @@ export async function createOwnStack(
     pid,
     async destroy(keep) {
       for (const server of SERVERS) await signal(server, 'SIGCONT').catch(() => undefined);
+      for (let node = 2; node <= kafkaNodes; node++)
+        await signalKafkaNode(node, 'SIGCONT').catch(() => undefined);
       await stack('stop').catch((error: unknown) => {
         log(`  stopping the own stack: ${(error as Error).message}`);
       });
