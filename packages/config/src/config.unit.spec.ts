@@ -213,6 +213,7 @@ describe('loadConfig errors', () => {
     ['GS_ENERGY_WORKERS', '0'],
     ['GS_ENERGY_FETCH_BYTES', '1024'],
     ['GS_CONSUMER_MAX_BATCH_MS', '3000000000'],
+    ['GS_CONSUMER_MAX_IDLE_MS', '1000'],
     ['GS_CONSUMER_SESSION_TIMEOUT_MS', '5000'],
     ['GS_TOPIC_PREFIX', 'grid stream'],
     ['GS_QDB_TABLE_PREFIX', 'Upper_'],

@@ -215,6 +215,15 @@ function settings(ports: z.infer<typeof StackPorts>) {
       .max(7 * 86_400_000)
       .default(5 * 60_000),
     /**
+     * How long a consumer may hand no batch over while partitions it holds have messages
+     * waiting before it is taken for stuck: it is replaced by a new one, and its process ends if
+     * that happens again soon after (docs/events.md, "A member that hands nothing over").
+     */
+    GS_CONSUMER_MAX_IDLE_MS: positiveInt
+      .min(5_000)
+      .max(7 * 86_400_000)
+      .default(60_000),
+    /**
      * How long a consumer group waits for a member that stopped heartbeating (killed, frozen)
      * before its partitions go to the others, and before a rebalance stops waiting for it. Each
      * member heartbeats every 3 s on a timer of its own, during batches too (docs/events.md).
@@ -239,6 +248,7 @@ export function consumerSettings(config: Config) {
     timeBounds: eventTimeBounds(config),
     maxAttempts: config.GS_CONSUMER_MAX_ATTEMPTS,
     maxBatchMs: config.GS_CONSUMER_MAX_BATCH_MS,
+    maxIdleMs: config.GS_CONSUMER_MAX_IDLE_MS,
     sessionTimeoutMs: config.GS_CONSUMER_SESSION_TIMEOUT_MS,
   };
 }

@@ -11,7 +11,13 @@ import {
   runEventConsumer,
   STUCK_BATCH_EXIT_CODE,
 } from './index.ts';
-import type { EventPublisher, PositionedEvent, RunningConsumer, StuckBatch } from './index.ts';
+import type {
+  EventPublisher,
+  PositionedEvent,
+  RunningConsumer,
+  StuckBatch,
+  StuckConsumer,
+} from './index.ts';
 
 const { kafka, topics, remove } = await testTopics('consumer');
 const prefix = topics.readings.replace(/readings$/, '');
@@ -398,6 +404,90 @@ describe('a batch that never ends', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .find((line) => line.severity === 'fatal');
     expect(fatal).toMatchObject({ component: 'consumer', groupId, topic: topics.readings });
+  });
+});
+
+describe('a member that hands nothing over while messages wait', () => {
+  /** A consumer that stops fetching its partitions, as the stuck member did: paused for good. */
+  function stall(consumer: RunningConsumer) {
+    consumer.consumer.pause([{ topic: topics.readings }]);
+  }
+
+  it('is replaced by a new consumer, which goes on from the commits with nothing lost', async () => {
+    // given a member with a 3 s idle bound, holding its partitions
+    const groupId = `${prefix}group-idle`;
+    const handled = new Set<string>();
+    const stuck: StuckConsumer[] = [];
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      maxIdleMs: 3_000,
+      onStuckConsumer: (found) => stuck.push(found),
+      handle: async (events) => {
+        for (const { event } of events) handled.add(event.id);
+      },
+    });
+    try {
+      await eventually('the join', async () => consumer.assignment().size > 0 || undefined);
+      const first = consumer.consumer;
+      // when it stops fetching and events come for it
+      stall(consumer);
+      const events = Array.from({ length: 8 }, (_, i) => reading(6100 + i));
+      await publisher.publish(events);
+      // then a new consumer replaces it and handles them all, and the group has no lag left
+      await eventually(
+        'every event handled by the replacement',
+        async () => events.every((e) => handled.has(e.id)) || undefined,
+        30_000,
+      );
+      expect(consumer.consumer).not.toBe(first);
+      await noLagLeft(groupId);
+      // and a member that only sits idle with nothing waiting is left alone
+      const second = consumer.consumer;
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(consumer.consumer).toBe(second);
+      expect(stuck).toEqual([]);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('is reported when its replacement is stuck as well', async () => {
+    // given a member with a 3 s idle bound whose replacement stops fetching too
+    const groupId = `${prefix}group-idle-twice`;
+    const stuck: StuckConsumer[] = [];
+    const consumer = await runEventConsumer({
+      kafka,
+      groupId,
+      topics: [topics.readings],
+      dlqTopic: topics.dlq,
+      fromBeginning: false,
+      maxIdleMs: 3_000,
+      onStuckConsumer: (found) => stuck.push(found),
+      handle: async () => {},
+    });
+    try {
+      await eventually('the join', async () => consumer.assignment().size > 0 || undefined);
+      const first = consumer.consumer;
+      stall(consumer);
+      await publisher.publish(Array.from({ length: 8 }, (_, i) => reading(6200 + i)));
+      await eventually('the replacement', async () => consumer.consumer !== first || undefined);
+      stall(consumer);
+      await publisher.publish(Array.from({ length: 8 }, (_, i) => reading(6300 + i)));
+      // then the second stall is reported, naming the partitions with messages waiting
+      await eventually('the report', async () => stuck.length > 0 || undefined, 30_000);
+      expect(stuck[0]).toMatchObject({ groupId });
+      expect(stuck[0]?.idleMs).toBeGreaterThanOrEqual(3_000);
+      expect(stuck[0]?.waiting.length).toBeGreaterThan(0);
+      for (const waiting of stuck[0]?.waiting ?? []) {
+        expect(waiting.topic).toBe(topics.readings);
+        expect(waiting.end).toBeGreaterThan(waiting.position);
+      }
+    } finally {
+      await consumer.stop();
+    }
   });
 });
 

@@ -1,6 +1,13 @@
 import { writeSync } from 'node:fs';
 import { PartitionAssigners } from 'kafkajs';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
+import type {
+  Admin,
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  PartitionAssigner,
+} from 'kafkajs';
 import { isPoison, isRetriable } from '@gridstream/errors';
 import { decodeEvent, DEFAULT_TIME_PLAUSIBILITY } from '@gridstream/events';
 import type { GridstreamEvent, TimePlausibility } from '@gridstream/events';
@@ -10,6 +17,8 @@ import { logLine } from './client.ts';
 import { DeadLetterWriter } from './dlq.ts';
 import { redrivenForAnotherGroup } from './dead-letters.ts';
 import { coPartitionedAssigner } from './group-assigners.ts';
+import { askWaiting, IdleWatch } from './idle-watch.ts';
+import type { WaitingPartition } from './idle-watch.ts';
 import { keepConsumerRunning } from './kept-consumer.ts';
 import { tracedRecordsOf } from './traced-records.ts';
 import type { DeadLetter } from './dlq.ts';
@@ -125,6 +134,26 @@ export interface EventConsumerOptions {
   readonly maxBatchMs?: number;
   /** What a batch past `maxBatchMs` does; by default `endStuckProcess`. */
   readonly onStuckBatch?: (stuck: StuckBatch) => void;
+  /**
+   * How long the member may hand no batch over while partitions it holds have messages waiting
+   * before it is taken for stuck (GS_CONSUMER_MAX_IDLE_MS, default 60 s; IdleWatch). Its kafkajs
+   * consumer is then replaced by a new one, which joins the group and goes on from the commits;
+   * a second time within ten such bounds `onStuckConsumer` is called. `Infinity` for no watch.
+   */
+  readonly maxIdleMs?: number;
+  /** What a member stuck again after its replacement does; by default `endStuckProcess`. */
+  readonly onStuckConsumer?: (stuck: StuckConsumer) => void;
+}
+
+/** The log line of a consumer its IdleWatch found stuck and replaced (the fault bench counts them). */
+export const CONSUMER_REPLACED_MSG =
+  'the consumer handed nothing over while partitions it holds have messages waiting; a new one replaces it';
+
+/** A member that handed nothing over for maxIdleMs while messages waited, twice running. */
+export interface StuckConsumer {
+  readonly groupId: string;
+  readonly idleMs: number;
+  readonly waiting: readonly WaitingPartition[];
 }
 
 /** A batch whose handler ran past its consumer's maxBatchMs. */
@@ -145,18 +174,22 @@ const MAX_TIMER_MS = 2_147_483_647;
 export const STUCK_BATCH_EXIT_CODE = 70;
 
 /**
- * Logs the batch and ends the process. Written straight to fd 2: in a worker thread,
- * process.stderr is passed to the main thread later, and the thread's end would lose it. In a
- * worker thread process.exit ends the thread, whose parent then ends the process (runWorkers).
+ * Logs the batch (or the stuck member) and ends the process. Written straight to fd 2: in a
+ * worker thread, process.stderr is passed to the main thread later, and the thread's end would
+ * lose it. In a worker thread process.exit ends the thread, whose parent then ends the process
+ * (runWorkers).
  */
-export function endStuckProcess(stuck: StuckBatch): void {
+export function endStuckProcess(stuck: StuckBatch | StuckConsumer): void {
   writeSync(
     2,
     `${JSON.stringify({
       time: new Date().toISOString(),
       severity: 'fatal',
       component: 'consumer',
-      msg: 'a batch has not ended; the process ends so that it is started again and the batch redone',
+      msg:
+        'waiting' in stuck
+          ? 'a consumer hands nothing over again after it was replaced; the process ends so that it is started again'
+          : 'a batch has not ended; the process ends so that it is started again and the batch redone',
       ...stuck,
     })}\n`,
   );
@@ -346,11 +379,45 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
   /** Per partition, the batch that keeps failing with a non-transient error, and how often it did. */
   const failing = new Map<string, { offset: string; attempts: number }>();
 
+  const maxIdleMs = options.maxIdleMs ?? 60_000;
+  const onStuckConsumer = options.onStuckConsumer ?? endStuckProcess;
+  let current: Assignment = new Map();
+  let currentGeneration: number | undefined;
+  let admin: Admin | undefined;
+  let lastReplacedMs: number | undefined;
+  const idle = new IdleWatch({
+    maxIdleMs: Number.isFinite(maxIdleMs) ? maxIdleMs : 0,
+    held: () => current,
+    waiting: async (held, handled) => {
+      admin ??= options.kafka.admin();
+      await admin.connect();
+      return askWaiting(admin, options.groupId, held, handled);
+    },
+    onIdle: ({ idleMs, waiting }) => {
+      const now = Date.now();
+      if (lastReplacedMs !== undefined && now - lastReplacedMs < 10 * maxIdleMs) {
+        onStuckConsumer({ groupId: options.groupId, idleMs, waiting });
+        return;
+      }
+      lastReplacedMs = now;
+      logLine('error', 'consumer', CONSUMER_REPLACED_MSG, {
+        groupId: options.groupId,
+        idleMs,
+        waiting,
+      });
+      // (the watch starts once `kept` is there)
+      void kept.replace();
+    },
+  });
+
   const onBatch = async (payload: EachBatchPayload) => {
+    idle.batchStarted();
     try {
       await handleBatch(payload);
     } catch (error) {
       throw rejoinError(error);
+    } finally {
+      idle.batchEnded();
     }
   };
 
@@ -494,6 +561,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       await deadLetters.write(letters);
       payload.resolveOffset(batch.lastOffset());
       options.deferCommits(handled);
+      idle.handled(batch.topic, batch.partition, Number(next));
       return;
     }
     if (letters.length > 0) {
@@ -526,16 +594,16 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           { topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] },
         ],
       });
+      idle.handled(batch.topic, batch.partition, Number(next));
       return;
     }
     payload.resolveOffset(batch.lastOffset());
     await payload.commitOffsetsIfNecessary({
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
     });
+    idle.handled(batch.topic, batch.partition, Number(next));
   };
 
-  let current: Assignment = new Map();
-  let currentGeneration: number | undefined;
   // A new consumer takes over from the committed offsets after kafkajs gave up on one, so
   // nothing is lost and the handler's idempotency covers the rest.
   const kept = await keepConsumerRunning(
@@ -562,7 +630,14 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         const kept = keptPartitions(currentGeneration, current, payload.generationId, joined);
         current = joined;
         currentGeneration = payload.generationId;
+        idle.activity();
         options.onAssignment?.(current, kept);
+      });
+      // A batch of transaction markers only reaches no handler: kafkajs moves past it itself.
+      next.on(next.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize === 0)
+          idle.handled(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
+        idle.activity();
       });
       watch(next);
       try {
@@ -585,14 +660,17 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     },
     { component: 'consumer', what: 'the consumer', fields: { groupId: options.groupId } },
   );
+  if (Number.isFinite(maxIdleMs)) idle.start();
   return {
     get consumer() {
       return kept.current;
     },
     assignment: () => current,
     async stop() {
+      idle.stop();
       await kept.stop();
       await deadLetters.close();
+      await admin?.disconnect();
     },
   };
 }

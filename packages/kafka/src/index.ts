@@ -2,6 +2,7 @@ export * from './client.ts';
 export * from './topics.ts';
 export * from './publisher.ts';
 export * from './consumer.ts';
+export type { WaitingPartition } from './idle-watch.ts';
 export * from './dlq.ts';
 export * from './dead-letters.ts';
 export * from './dead-letters-by-id.ts';

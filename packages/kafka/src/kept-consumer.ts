@@ -9,7 +9,31 @@ const MAX_RESTART_DELAY_MS = 30_000;
 export interface KeptConsumer {
   /** The consumer running now. */
   readonly current: Consumer;
+  /**
+   * Replaces the current consumer with a new one now (one found stuck). The old one is given
+   * DISCONNECT_BOUND_MS to disconnect; its heartbeats stop at once in any case, so the group
+   * drops it after its session even if its disconnect never ends.
+   */
+  replace(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** How long a consumer being replaced may take to disconnect before the new one starts anyway. */
+const DISCONNECT_BOUND_MS = 10_000;
+
+/** Disconnects, waiting at most DISCONNECT_BOUND_MS: a stuck consumer's stop may never end. */
+async function disconnectWithin(consumer: Consumer): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      consumer.disconnect().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, DISCONNECT_BOUND_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Names the consumer in the log lines about its restarts. */
@@ -59,7 +83,7 @@ export async function keepConsumerRunning(
     timer = undefined;
     if (stopping) return;
     try {
-      await current.disconnect();
+      await disconnectWithin(current);
       const next = await start(watch);
       if (stopping) await next.disconnect();
       else current = next;
@@ -74,6 +98,10 @@ export async function keepConsumerRunning(
   return {
     get current() {
       return current;
+    },
+    replace() {
+      clearTimeout(timer);
+      return restart();
     },
     async stop() {
       stopping = true;

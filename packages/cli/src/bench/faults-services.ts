@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CONSUMER_REPLACED_MSG } from '@gridstream/kafka';
 import { SERVICES, serviceArgv, serviceEnv, serviceNamed } from '../services.ts';
 
 export type ExitCause = 'kill' | 'stop' | 'crash';
@@ -28,6 +29,8 @@ export interface ServiceStats {
   restarts: number;
   added: number;
   removed: number;
+  /** Consumers an instance found stuck and replaced (IdleWatch), from their log lines. */
+  replaced: number;
   /** The last lines a crashed instance wrote, for the report. */
   lastCrash: string | undefined;
 }
@@ -64,6 +67,7 @@ export class Fleet {
         restarts: 0,
         added: 0,
         removed: 0,
+        replaced: 0,
         lastCrash: undefined,
       });
   }
@@ -112,10 +116,16 @@ export class Fleet {
     const tail: string[] = [];
     this.#tails.set(instance, tail);
     for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
       stream.on('data', (chunk: Buffer) => {
         log?.write(chunk);
-        tail.push(chunk.toString('utf8'));
+        const text = chunk.toString('utf8');
+        tail.push(text);
         if (tail.length > 20) tail.shift();
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines)
+          if (line.includes(CONSUMER_REPLACED_MSG)) this.statsOf(instance.service).replaced++;
       });
     }
     child.once('exit', (code, signal) => {

@@ -70,6 +70,8 @@ export interface FaultsResult {
   readonly rssOverBound: number;
   readonly notRecovered: number;
   readonly crashes: number;
+  /** Consumers found stuck (handing nothing over while messages waited) and replaced. */
+  readonly consumersReplaced: number;
   readonly rate: number;
   readonly faultsByKind: Record<string, number>;
   /** The readings topic's replicas a partition and its min.insync.replicas. */
@@ -598,9 +600,11 @@ function summarise(options: FaultsOptions, o: Outcome): FaultsResult {
     if (status.startsWith('5') && status !== '503') api5xxNot503 += n;
   let rssOverBound = 0;
   let crashes = 0;
+  let consumersReplaced = 0;
   for (const [name, s] of o.fleet.stats) {
     if (s.peakRssMiB > boundOf(name)) rssOverBound++;
     crashes += s.crashes;
+    consumersReplaced += s.replaced;
   }
   return {
     commit: treeDescription(),
@@ -619,6 +623,7 @@ function summarise(options: FaultsOptions, o: Outcome): FaultsResult {
     rssOverBound,
     notRecovered: o.faults.filter((f) => f.recoveredMs === undefined).length,
     crashes,
+    consumersReplaced,
     rate: Math.round(o.reached),
     faultsByKind,
     replication: o.replication,
@@ -705,12 +710,12 @@ function printTable(
   for (const [reason, n] of t.dlq.unexpectedReasons) log(`    unexpected x${n}: ${reason}`);
   log('  services (per instance: peak RSS of the process tree, sampled every second from /proc):');
   log(
-    `    ${'service'.padEnd(22)} ${'peak RSS'.padStart(10)} ${'bound'.padStart(9)} ${'kills'.padStart(6)} ${'crashes'.padStart(8)} ${'restarts'.padStart(9)} ${'added'.padStart(6)} ${'removed'.padStart(8)}`,
+    `    ${'service'.padEnd(22)} ${'peak RSS'.padStart(10)} ${'bound'.padStart(9)} ${'kills'.padStart(6)} ${'crashes'.padStart(8)} ${'restarts'.padStart(9)} ${'added'.padStart(6)} ${'removed'.padStart(8)} ${'replaced'.padStart(9)}`,
   );
   for (const [name, st] of t.fleet.stats) {
     const over = st.peakRssMiB > boundOf(name) ? '  OVER ITS BOUND' : '';
     log(
-      `    ${name.padEnd(22)} ${`${st.peakRssMiB.toFixed(0)} MiB`.padStart(10)} ${`${boundOf(name)} MiB`.padStart(9)} ${String(st.kills).padStart(6)} ${String(st.crashes).padStart(8)} ${String(st.restarts).padStart(9)} ${String(st.added).padStart(6)} ${String(st.removed).padStart(8)}${over}`,
+      `    ${name.padEnd(22)} ${`${st.peakRssMiB.toFixed(0)} MiB`.padStart(10)} ${`${boundOf(name)} MiB`.padStart(9)} ${String(st.kills).padStart(6)} ${String(st.crashes).padStart(8)} ${String(st.restarts).padStart(9)} ${String(st.added).padStart(6)} ${String(st.removed).padStart(8)} ${String(st.replaced).padStart(9)}${over}`,
     );
     if (st.lastCrash !== undefined) log(`      last crash: ${st.lastCrash}`);
   }
@@ -729,7 +734,7 @@ function printTable(
   for (const e of t.store.examples) log(`    ${e}`);
   for (const p of t.projections) for (const e of p.examples) log(`    ${e}`);
   log(
-    `  rate reached: ${t.result.rate.toLocaleString('en-US')} readings/s accepted; crashes (exits the bench did not cause): ${t.result.crashes}; faults not recovered: ${t.result.notRecovered}; services over their memory bound: ${t.result.rssOverBound}`,
+    `  rate reached: ${t.result.rate.toLocaleString('en-US')} readings/s accepted; crashes (exits the bench did not cause): ${t.result.crashes}; consumers found stuck and replaced: ${t.result.consumersReplaced}; faults not recovered: ${t.result.notRecovered}; services over their memory bound: ${t.result.rssOverBound}`,
   );
   log(TABLE_RULE);
 }
