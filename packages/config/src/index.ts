@@ -46,6 +46,11 @@ function settings(ports: z.infer<typeof StackPorts>) {
       .default('false')
       .transform((v) => v === 'true'),
     GS_KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
+    /**
+     * What of kafkajs's own logging reaches the service's log: `warn` (and errors) by default;
+     * `info` adds joins and pauses, `debug` every request, for finding where a client stuck.
+     */
+    GS_KAFKA_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('warn'),
     GS_TOPIC_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')

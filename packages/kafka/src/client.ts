@@ -12,7 +12,11 @@ export interface KafkaSettings {
   readonly sasl?: KafkaLogin | undefined;
   /** TLS to the brokers; a CA (PEM) to check them against, else the system's. */
   readonly tls?: { readonly ca?: string | undefined } | undefined;
+  /** What of kafkajs's logging is written (GS_KAFKA_LOG_LEVEL); warnings and errors by default. */
+  readonly logLevel?: KafkaLogLevel | undefined;
 }
+
+export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 export interface KafkaLogin {
   readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -28,6 +32,7 @@ export interface KafkaConfig {
   readonly GS_KAFKA_SASL_PASSWORD?: string | undefined;
   readonly GS_KAFKA_TLS: boolean;
   readonly GS_KAFKA_TLS_CA_FILE?: string | undefined;
+  readonly GS_KAFKA_LOG_LEVEL?: KafkaLogLevel | undefined;
 }
 
 /**
@@ -44,6 +49,7 @@ export function kafkaSettings(config: KafkaConfig, clientId: string): KafkaSetti
   return {
     brokers: config.GS_KAFKA_BROKERS,
     clientId,
+    logLevel: config.GS_KAFKA_LOG_LEVEL,
     sasl:
       password === undefined
         ? undefined
@@ -68,7 +74,7 @@ export function kafkaSettings(config: KafkaConfig, clientId: string): KafkaSetti
  * (ISO 8601, UTC) orders a fault's lines across services: a broker outage's story is in when.
  */
 export function logLine(
-  severity: 'error' | 'warn',
+  severity: 'error' | 'warn' | 'info' | 'debug',
   component: string,
   msg: string,
   fields: Record<string, unknown> = {},
@@ -79,11 +85,29 @@ export function logLine(
   );
 }
 
-/** kafkajs logs through us at warn and above; its info chatter (joins, commits) stays quiet. */
+/** kafkajs's levels by name (GS_KAFKA_LOG_LEVEL). */
+const KAFKAJS_LEVELS: Record<KafkaLogLevel, logLevel> = {
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+};
+
+/** Our severity of a kafkajs level. */
+function severityOf(level: logLevel): 'error' | 'warn' | 'info' | 'debug' {
+  if (level === logLevel.ERROR || level === logLevel.NOTHING) return 'error';
+  if (level === logLevel.WARN) return 'warn';
+  return level === logLevel.INFO ? 'info' : 'debug';
+}
+
+/**
+ * kafkajs logs through us, at warn and above unless GS_KAFKA_LOG_LEVEL says otherwise: its info
+ * chatter (joins, commits) stays quiet by default.
+ */
 function logCreator() {
   return ({ namespace, level, log }: LogEntry) => {
     logLine(
-      level === logLevel.ERROR ? 'error' : 'warn',
+      severityOf(level),
       `kafkajs.${namespace}`,
       log.message,
       context(log),
@@ -100,12 +124,16 @@ function timeOf(timestamp: string): Date {
 
 /** The fields worth a log line; kafkajs also attaches whole error objects and stacks. */
 function context(log: LogEntry['log']): Record<string, unknown> {
-  const { topic, partition, offset, groupId, error, retryCount } = log as Record<string, unknown>;
+  const { topic, partition, offset, groupId, memberId, generationId, nodeId, error, retryCount } =
+    log as Record<string, unknown>;
   return {
     topic,
     partition,
     offset,
     groupId,
+    memberId,
+    generationId,
+    nodeId,
     retryCount,
     error: typeof error === 'string' ? error : (error as Error | undefined)?.message,
   };
@@ -132,7 +160,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
     ...(settings.tls === undefined
       ? {}
       : { ssl: settings.tls.ca === undefined ? true : { ca: [settings.tls.ca] } }),
-    logLevel: logLevel.WARN,
+    logLevel: KAFKAJS_LEVELS[settings.logLevel ?? 'warn'],
     logCreator,
     retry: { initialRetryTime: 200, retries: 8 },
   });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { kafkaSettings } from './client.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { createKafka, kafkaSettings } from './client.ts';
 import type { KafkaConfig } from './client.ts';
 
 const base: KafkaConfig = {
@@ -15,6 +15,7 @@ describe('kafkaSettings', () => {
       clientId: 'c',
       sasl: { mechanism: 'scram-sha-512', username: 'gridstream', password: 'pw' },
       tls: undefined,
+      logLevel: undefined,
     });
   });
 
@@ -38,5 +39,38 @@ describe('kafkaSettings', () => {
 
   it('turns TLS on with the system CAs unless a CA file is named', () => {
     expect(kafkaSettings({ ...base, GS_KAFKA_TLS: true }, 'c').tls).toEqual({ ca: undefined });
+  });
+});
+
+describe('kafkajs logging (GS_KAFKA_LOG_LEVEL)', () => {
+  /** What the client writes to stderr for one entry of each level. */
+  function linesAt(level: KafkaConfig['GS_KAFKA_LOG_LEVEL']): Record<string, unknown>[] {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const logger = createKafka(
+        kafkaSettings({ ...base, GS_KAFKA_LOG_LEVEL: level }, 'c'),
+      ).logger();
+      logger.error('an error', { groupId: 'g', memberId: 'm' });
+      logger.warn('a warning');
+      logger.info('an info');
+      logger.debug('a debug');
+    } finally {
+      spy.mockRestore();
+    }
+    return written.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  it('writes warnings and errors by default', () => {
+    expect(linesAt(undefined).map((l) => l.severity)).toEqual(['error', 'warn']);
+  });
+
+  it('writes every level at debug, each with its severity and the member it is about', () => {
+    const lines = linesAt('debug');
+    expect(lines.map((l) => l.severity)).toEqual(['error', 'warn', 'info', 'debug']);
+    expect(lines[0]).toMatchObject({ msg: 'an error', groupId: 'g', memberId: 'm' });
   });
 });
