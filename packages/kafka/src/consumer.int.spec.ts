@@ -463,7 +463,6 @@ describe('a member that hands nothing over while messages wait', () => {
       groupId,
       topics: [topics.readings],
       dlqTopic: topics.dlq,
-      fromBeginning: false,
       maxIdleMs: 3_000,
       onStuckConsumer: (found) => stuck.push(found),
       handle: async () => {},

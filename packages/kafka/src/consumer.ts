@@ -391,7 +391,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     waiting: async (held, handled) => {
       admin ??= options.kafka.admin();
       await admin.connect();
-      return askWaiting(admin, options.groupId, held, handled);
+      return askWaiting(admin, options.groupId, held, handled, options.fromBeginning ?? true);
     },
     onIdle: ({ idleMs, waiting }) => {
       const now = Date.now();

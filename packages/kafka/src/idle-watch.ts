@@ -27,23 +27,28 @@ export interface LogRange {
  * The held partitions with messages waiting: those whose end is past the member's position,
  * the furthest of the group's commit, the offset after the last batch this member handled (a
  * batch of transaction markers only is handled without a commit, and a rebuild commits behind
- * what it handled) and the start of the log (what retention deleted is not waiting).
+ * what it handled) and the start of the log (what retention deleted is not waiting). A
+ * partition with neither a commit nor a batch handled starts at the start of its log when the
+ * consumer reads from the beginning; one that starts at the end (`fromBeginning: false`) began
+ * wherever the end was when it joined, which only kafkajs knows, so it is not judged.
  */
 export function waitingPartitions(
   held: Held,
   ends: ReadonlyMap<string, readonly LogRange[]>,
   committed: OffsetsByPartition,
   handled: OffsetsByPartition,
+  fromBeginning = true,
 ): WaitingPartition[] {
   const waiting: WaitingPartition[] = [];
   for (const [topic, partitions] of held) {
     for (const { partition, low, high } of ends.get(topic) ?? []) {
       if (!partitions.has(partition)) continue;
-      const position = Math.max(
+      const known = Math.max(
         committed.get(topic)?.get(partition) ?? -1,
         handled.get(topic)?.get(partition) ?? -1,
-        low,
       );
+      if (known < 0 && !fromBeginning) continue;
+      const position = Math.max(known, low);
       if (high > position) waiting.push({ topic, partition, position, end: high });
     }
   }
@@ -56,6 +61,7 @@ export async function askWaiting(
   groupId: string,
   held: Held,
   handled: OffsetsByPartition,
+  fromBeginning: boolean,
 ): Promise<WaitingPartition[]> {
   const topics = [...held.keys()];
   const committed = new Map<string, Map<number, number>>();
@@ -70,7 +76,7 @@ export async function askWaiting(
       offsets.map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) })),
     );
   }
-  return waitingPartitions(held, ends, committed, handled);
+  return waitingPartitions(held, ends, committed, handled, fromBeginning);
 }
 
 /** A member found idle with messages waiting. */

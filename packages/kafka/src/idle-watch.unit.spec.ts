@@ -46,6 +46,13 @@ describe('waitingPartitions', () => {
       ),
     ).toEqual([{ topic: 'readings', partition: 1, position: 4, end: 6 }]);
   });
+
+  it('does not judge an uncommitted partition of a consumer that starts at the end', () => {
+    const log = ends({ partition: 0, low: 0, high: 10 }, { partition: 1, low: 0, high: 10 });
+    expect(waitingPartitions(held, log, offsets({ 1: 4 }), new Map(), false)).toEqual([
+      { topic: 'readings', partition: 1, position: 4, end: 10 },
+    ]);
+  });
 });
 
 describe('IdleWatch', () => {

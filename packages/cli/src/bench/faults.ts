@@ -53,6 +53,9 @@ export interface FaultsOptions {
 }
 
 /** The figures of a run; every count but `faults` and `accepted` must be 0. */
+/** How long the load goes on after the last fault ended, at most, for its recovery to be seen. */
+const RECOVERY_WINDOW_MS = 60_000;
+
 export interface FaultsResult {
   readonly commit: string | undefined;
   readonly faults: number;
@@ -453,6 +456,16 @@ async function runFaults(
   };
   await Promise.all([runSerial(outages), runSerial(others)]);
   await sleep(Math.max(0, load.startedMs + loadMs - Date.now()));
+  // The load goes on until every fault has recovered or RECOVERY_WINDOW_MS after the last one
+  // ended: recovery needs a reading answered 202 after the fault, and a Kafka node whose restart
+  // took a minute ended a few seconds before the load used to stop, so it counted as not
+  // recovered while the groups drained in two seconds.
+  const lastEndedMs = Math.max(0, ...faults.map((f) => f.endedMs ?? 0));
+  while (
+    faults.some((f) => f.recoveredMs === undefined) &&
+    Date.now() < lastEndedMs + RECOVERY_WINDOW_MS
+  )
+    await sleep(1_000);
 
   poisoning = false;
   await poisonLoop;
