@@ -12,6 +12,7 @@ import {
   STUCK_BATCH_EXIT_CODE,
 } from './index.ts';
 import type {
+  EventBatchHandler,
   EventPublisher,
   PositionedEvent,
   RunningConsumer,
@@ -413,10 +414,8 @@ describe('a member that hands nothing over while messages wait', () => {
     consumer.consumer.pause([{ topic: topics.readings }]);
   }
 
-  it('is replaced by a new consumer, which goes on from the commits with nothing lost', async () => {
-    // given a member with a 3 s idle bound, holding its partitions
-    const groupId = `${prefix}group-idle`;
-    const handled = new Set<string>();
+  /** A member with a 3 s idle bound, once it holds its partitions; what it reports as stuck. */
+  async function watchedMember(groupId: string, handle: EventBatchHandler) {
     const stuck: StuckConsumer[] = [];
     const consumer = await runEventConsumer({
       kafka,
@@ -425,12 +424,25 @@ describe('a member that hands nothing over while messages wait', () => {
       dlqTopic: topics.dlq,
       maxIdleMs: 3_000,
       onStuckConsumer: (found) => stuck.push(found),
-      handle: async (events) => {
-        for (const { event } of events) handled.add(event.id);
-      },
+      handle,
     });
     try {
       await eventually('the join', async () => consumer.assignment().size > 0 || undefined);
+    } catch (error) {
+      await consumer.stop();
+      throw error;
+    }
+    return { consumer, stuck };
+  }
+
+  it('is replaced by a new consumer, which goes on from the commits with nothing lost', async () => {
+    // given a member with a 3 s idle bound, holding its partitions
+    const groupId = `${prefix}group-idle`;
+    const handled = new Set<string>();
+    const { consumer, stuck } = await watchedMember(groupId, async (events) => {
+      for (const { event } of events) handled.add(event.id);
+    });
+    try {
       const first = consumer.consumer;
       // when it stops fetching and events come for it
       stall(consumer);
@@ -457,18 +469,8 @@ describe('a member that hands nothing over while messages wait', () => {
   it('is reported when its replacement is stuck as well', async () => {
     // given a member with a 3 s idle bound whose replacement stops fetching too
     const groupId = `${prefix}group-idle-twice`;
-    const stuck: StuckConsumer[] = [];
-    const consumer = await runEventConsumer({
-      kafka,
-      groupId,
-      topics: [topics.readings],
-      dlqTopic: topics.dlq,
-      maxIdleMs: 3_000,
-      onStuckConsumer: (found) => stuck.push(found),
-      handle: async () => {},
-    });
+    const { consumer, stuck } = await watchedMember(groupId, async () => {});
     try {
-      await eventually('the join', async () => consumer.assignment().size > 0 || undefined);
       const first = consumer.consumer;
       stall(consumer);
       await publisher.publish(Array.from({ length: 8 }, (_, i) => reading(6200 + i)));

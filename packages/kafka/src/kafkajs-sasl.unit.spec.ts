@@ -43,36 +43,45 @@ function authenticator(provider: Provider, failure: Error): Authenticator {
   });
 }
 
+/** What logging in throws when the exchange fails with `failure`. */
+function failureOf(provider: Provider, failure: Error) {
+  return authenticator(provider, failure)
+    .authenticate()
+    .then(
+      () => undefined,
+      (e: unknown) => e as Error & { retriable: boolean },
+    );
+}
+
 describe('kafkajs logging in to a node that goes away', () => {
+  const cases = [
+    [
+      'a connection closed mid-login stays a retriable connection error',
+      () => new KafkaJSConnectionClosedError('Closed connection'),
+      'KafkaJSConnectionClosedError',
+      true,
+    ],
+    [
+      'a login never answered stays a retriable timeout',
+      () => new KafkaJSRequestTimeoutError('Request timed out'),
+      'KafkaJSRequestTimeoutError',
+      true,
+    ],
+    [
+      'a refused login is still a SASL failure, not retried',
+      () => new Error('Authentication failed'),
+      'KafkaJSSASLAuthenticationError',
+      false,
+    ],
+  ] as const;
   for (const [mechanism, provider] of [
     ['SCRAM-SHA-512', scram512],
     ['PLAIN', plain],
   ] as const) {
-    it(`${mechanism}: a connection closed mid-login stays a retriable connection error`, async () => {
-      const error = await authenticator(
-        provider,
-        new KafkaJSConnectionClosedError('Closed connection'),
-      )
-        .authenticate()
-        .catch((e: unknown) => e as Error & { retriable: boolean });
-      expect(error).toMatchObject({ name: 'KafkaJSConnectionClosedError', retriable: true });
-    });
-
-    it(`${mechanism}: a login never answered stays a retriable timeout`, async () => {
-      const error = await authenticator(
-        provider,
-        new KafkaJSRequestTimeoutError('Request timed out'),
-      )
-        .authenticate()
-        .catch((e: unknown) => e as Error & { retriable: boolean });
-      expect(error).toMatchObject({ name: 'KafkaJSRequestTimeoutError', retriable: true });
-    });
-
-    it(`${mechanism}: a refused login is still a SASL failure, not retried`, async () => {
-      const error = await authenticator(provider, new Error('Authentication failed'))
-        .authenticate()
-        .catch((e: unknown) => e as Error & { retriable: boolean });
-      expect(error).toMatchObject({ name: 'KafkaJSSASLAuthenticationError', retriable: false });
-    });
+    for (const [what, failure, name, retriable] of cases) {
+      it(`${mechanism}: ${what}`, async () => {
+        expect(await failureOf(provider, failure())).toMatchObject({ name, retriable });
+      });
+    }
   }
 });
