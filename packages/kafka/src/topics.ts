@@ -132,8 +132,17 @@ export async function ensureTopics(
       })
       .catch(async (error: unknown) => {
         // Services start together and race to create the same topics; losing that race is fine.
-        const present = new Set(await listTopics(admin));
-        if (!missing.every((name) => present.has(name))) throw error;
+        // On a cluster the node asked may not list new topics yet (its metadata follows the
+        // controller's a moment later): a fresh three-node cluster in CI answered the wait for
+        // leaders with UNKNOWN_TOPIC_OR_PARTITION. So the topics get a while to show up, longer
+        // after a transient error.
+        const deadline = Date.now() + (isRetriable(error) ? 30_000 : 5_000);
+        for (;;) {
+          const present = new Set(await listTopics(admin));
+          if (missing.every((name) => present.has(name))) return;
+          if (Date.now() > deadline) throw error;
+          await setTimeout(250);
+        }
       });
     // A topic is listed before its partitions have leaders, and whoever lost the race above did
     // not wait for them; reading offsets then fails with NOT_LEADER. Every caller waits here.
