@@ -39,7 +39,14 @@ export function isolatedConfig(overrides: Partial<Record<string, string>> = {}):
   });
 }
 
-/** Polls until `probe` returns a value (not undefined) or the time is up; never a fixed sleep. */
+const LATE = Symbol('late');
+
+/**
+ * Polls until `probe` returns a value (not undefined) or the time is up; never a fixed sleep. A
+ * probe still running at the deadline (a request to a frozen server, retried) is not waited for:
+ * the wait fails then, naming what it waited for, instead of the test's own timeout failing
+ * without a word.
+ */
 export async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
@@ -49,11 +56,21 @@ export async function eventually<T>(
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<typeof LATE>((resolve) => {
+      const untilDeadline = Math.max(0, deadline - Date.now());
+      timer = setTimeout(() => {
+        resolve(LATE);
+      }, untilDeadline + intervalMs);
+    });
     try {
-      const value = await probe();
-      if (value !== undefined) return value;
+      const value = await Promise.race([probe(), late]);
+      if (value === LATE) lastError = new Error('the last probe was still running');
+      else if (value !== undefined) return value;
     } catch (error) {
       lastError = error;
+    } finally {
+      clearTimeout(timer);
     }
     if (Date.now() > deadline) {
       const cause = lastError === undefined ? '' : `; last error: ${(lastError as Error).message}`;

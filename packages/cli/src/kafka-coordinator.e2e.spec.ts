@@ -33,6 +33,8 @@ let stack: OwnStack;
 let admin: Admin;
 let producer: Producer;
 const consumers: RunningConsumer[] = [];
+/** Budget of one test: its waits' own bounds (120 + 60 + 90 s) fire first and name the step. */
+const TEST_TIMEOUT_MS = 420_000;
 
 const config = () =>
   loadConfig({
@@ -105,6 +107,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  // (each step's time, in CI's log too: a slow run says where its time went)
+  process.stderr.write(`${logs.join('\n')}\n`);
   for (const consumer of consumers) await consumer.stop();
   await producer.disconnect();
   await admin.disconnect();
@@ -122,6 +126,10 @@ describe('a consumer group on a three-node cluster', () => {
     victim: (coordinator: number, leaders: ReadonlySet<number>) => number | undefined,
     fault: 'kill' | 'freeze' = 'kill',
   ) {
+    const startedMs = Date.now();
+    const step = (what: string) => {
+      logs.push(`${name} +${String(Math.round((Date.now() - startedMs) / 1000))} s: ${what}`);
+    };
     const settings = config();
     const prefix = `${settings.GS_TOPIC_PREFIX}${name}.`;
     const kafka = createKafka(kafkaSettings(settings, `coordinator-test-${name}`));
@@ -134,6 +142,7 @@ describe('a consumer group on a three-node cluster', () => {
       120_000,
       500,
     );
+    step('every replica in sync');
     const groupId = `${prefix}readings`;
     const handled = new Set<string>();
     let crashes = 0;
@@ -163,6 +172,7 @@ describe('a consumer group on a three-node cluster', () => {
 
     await send(0, 300);
     await eventually('the first 300 handled and committed', caughtUp(300), 60_000, 250);
+    step('the first 300 handled and committed');
     const members = await memberIds(groupId);
     expect(members).toHaveLength(1);
 
@@ -172,15 +182,20 @@ describe('a consumer group on a three-node cluster', () => {
     const faultMs = Date.now();
     if (fault === 'kill') await stack.killKafkaNode(killed);
     else await stack.freezeKafkaNode(killed);
+    step(
+      `node ${String(killed)} ${fault === 'kill' ? 'killed' : 'frozen'} (coordinator ${String(coordinator)})`,
+    );
     try {
       // Two nodes stay: with min.insync.replicas 2 every write is still acknowledged by both.
       await send(300, 300);
+      step('the next 300 sent');
       await eventually(
         `the next 300 handled and committed with node ${String(killed)} ${fault === 'kill' ? 'dead' : 'frozen'}`,
         caughtUp(600),
         90_000,
         250,
       );
+      step('the next 300 handled and committed');
     } finally {
       if (fault === 'freeze') await stack.thawKafkaNode(killed);
     }
@@ -196,31 +211,39 @@ describe('a consumer group on a three-node cluster', () => {
     };
   }
 
-  it('keeps its member when a node that leads some of its partitions is killed and stays dead', async () => {
-    const result = await killUnderGroup('leader', (coordinator, leading) =>
-      [...leading].find((node) => node !== coordinator),
-    );
-    // The member heartbeated while its fetches to the dead node failed: the coordinator kept it.
-    expect(result.coordinatorNow).toBe(result.coordinator);
-    expect(result.membersNow).toEqual(result.members);
-    expect(result.replaced).toBe(false);
-    expect(result.crashes).toBe(0);
-    // Back for the next test, which needs two nodes standing when it kills one.
-    await stack.startKafkaNode(result.killed);
-  }, 300_000);
+  it(
+    'keeps its member when a node that leads some of its partitions is killed and stays dead',
+    async () => {
+      const result = await killUnderGroup('leader', (coordinator, leading) =>
+        [...leading].find((node) => node !== coordinator),
+      );
+      // The member heartbeated while its fetches to the dead node failed: the coordinator kept it.
+      expect(result.coordinatorNow).toBe(result.coordinator);
+      expect(result.membersNow).toEqual(result.members);
+      expect(result.replaced).toBe(false);
+      expect(result.crashes).toBe(0);
+      // Back for the next test, which needs two nodes standing when it kills one.
+      await stack.startKafkaNode(result.killed);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  it('carries on with the same member when its coordinator is killed and stays dead', async () => {
-    const result = await killUnderGroup('coordinator', (coordinator) => coordinator);
-    // The group moved to a live node, and the member that was in it before is the one in it now:
-    // it found the new coordinator itself, instead of kafkajs giving up on the consumer and a
-    // new one joining.
-    expect(result.coordinatorNow).not.toBe(result.coordinator);
-    expect(result.membersNow).toEqual(result.members);
-    expect(result.replaced).toBe(false);
-    expect(result.crashes).toBe(0);
-    // Back for the next test, which freezes one of three.
-    await stack.startKafkaNode(result.killed);
-  }, 300_000);
+  it(
+    'carries on with the same member when its coordinator is killed and stays dead',
+    async () => {
+      const result = await killUnderGroup('coordinator', (coordinator) => coordinator);
+      // The group moved to a live node, and the member that was in it before is the one in it now:
+      // it found the new coordinator itself, instead of kafkajs giving up on the consumer and a
+      // new one joining.
+      expect(result.coordinatorNow).not.toBe(result.coordinator);
+      expect(result.membersNow).toEqual(result.members);
+      expect(result.replaced).toBe(false);
+      expect(result.crashes).toBe(0);
+      // Back for the next test, which freezes one of three.
+      await stack.startKafkaNode(result.killed);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   /**
    * A frozen node (SIGSTOP: a stalled VM, a long GC pause) keeps its connections open and
@@ -230,14 +253,18 @@ describe('a consumer group on a three-node cluster', () => {
    * the freeze). A heartbeat now counts the coordinator as unreachable after half the session,
    * and each FindCoordinator ask after 3 s, so the member finds the new coordinator in time.
    */
-  it('carries on with the same member when its coordinator is frozen', async () => {
-    const result = await killUnderGroup('frozen', (coordinator) => coordinator, 'freeze');
-    expect(result.coordinatorNow).not.toBe(result.coordinator);
-    expect(result.membersNow).toEqual(result.members);
-    expect(result.replaced).toBe(false);
-    expect(result.crashes).toBe(0);
-    logs.push(
-      `frozen coordinator: caught up ${String(result.caughtUpAfterMs)} ms after the freeze`,
-    );
-  }, 300_000);
+  it(
+    'carries on with the same member when its coordinator is frozen',
+    async () => {
+      const result = await killUnderGroup('frozen', (coordinator) => coordinator, 'freeze');
+      expect(result.coordinatorNow).not.toBe(result.coordinator);
+      expect(result.membersNow).toEqual(result.members);
+      expect(result.replaced).toBe(false);
+      expect(result.crashes).toBe(0);
+      logs.push(
+        `frozen coordinator: caught up ${String(result.caughtUpAfterMs)} ms after the freeze`,
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
