@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Consumer } from 'kafkajs';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { eventually, testTopics, isolatedConfig } from '../../../test/support.ts';
@@ -24,8 +25,7 @@ const { kafka, topics, remove } = await testTopics('consumer');
 const prefix = topics.readings.replace(/readings$/, '');
 let publisher: EventPublisher;
 
-function reading(n: number): GridstreamEvent {
-  const deviceId = `plug-${n % 4}`;
+function reading(n: number, deviceId = `plug-${n % 4}`): GridstreamEvent {
   return {
     id: `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`,
     type: EventType.readingReported,
@@ -462,6 +462,58 @@ describe('a member that hands nothing over while messages wait', () => {
       expect(consumer.consumer).toBe(second);
       expect(stuck).toEqual([]);
     } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('is not replaced while it waits in a rejoin another member holds up', async () => {
+    // given a member with a 3 s idle bound, and a second member (plain kafkajs) whose batches
+    // take 12 s: it rejoins only once its batch is over, and the group's join waits for it
+    const groupId = `${prefix}group-idle-rejoin`;
+    const { consumer, stuck } = await watchedMember(groupId, async () => {});
+    const first = consumer.consumer;
+    const others = [kafka.consumer({ groupId }), kafka.consumer({ groupId })];
+    const [slow, third] = others as [Consumer, Consumer];
+    let slowBatches = 0;
+    let thirdJoined = false;
+    third.on(third.events.GROUP_JOIN, () => {
+      thirdJoined = true;
+    });
+    /** Events for 24 devices, so that every partition gets some. */
+    const spread = (from: number) =>
+      Array.from({ length: 24 }, (_, i) => reading(from + i, `plug-spread-${String(i)}`));
+    try {
+      await slow.connect();
+      await slow.subscribe({ topics: [topics.readings], fromBeginning: true });
+      await slow.run({
+        eachBatch: async () => {
+          slowBatches++;
+          await new Promise((resolve) => setTimeout(resolve, 12_000));
+        },
+      });
+      await eventually('the slow member in a batch', async () => {
+        await publisher.publish(spread(6400));
+        return slowBatches > 0 || undefined;
+      });
+      // when a third member joins while the slow one is in its batch, and events wait for all
+      // once the first member is in its rejoin (it would fetch them before)
+      let rejoining = false;
+      first.on(first.events.REBALANCING, () => {
+        rejoining = true;
+      });
+      await third.connect();
+      await third.subscribe({ topics: [topics.readings], fromBeginning: true });
+      // (run resolves once the member has joined: after the slow one's batch)
+      const thirdRunning = third.run({ eachBatch: async () => {} });
+      await eventually('the first member rejoining', async () => rejoining || undefined);
+      await publisher.publish(spread(6500));
+      await thirdRunning;
+      // then the first member, waiting in its JoinGroup meanwhile, is kept
+      await eventually('the rebalance over', async () => thirdJoined || undefined, 60_000);
+      expect(consumer.consumer).toBe(first);
+      expect(stuck).toEqual([]);
+    } finally {
+      for (const other of others) await other.disconnect();
       await consumer.stop();
     }
   });

@@ -630,8 +630,16 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         const kept = keptPartitions(currentGeneration, current, payload.generationId, joined);
         current = joined;
         currentGeneration = payload.generationId;
-        idle.activity();
+        idle.joined();
         options.onAssignment?.(current, kept);
+      });
+      // A rebalance: kafkajs rejoins (REBALANCING), or a JoinGroup was answered (a member the
+      // coordinator forgot rejoins without that event); the member fetches nothing meanwhile.
+      next.on(next.events.REBALANCING, () => {
+        idle.joinStarted();
+      });
+      next.on(next.events.REQUEST, ({ payload }) => {
+        if (payload.apiName === 'JoinGroup') idle.joinStarted();
       });
       // A batch of transaction markers only reaches no handler: kafkajs moves past it itself.
       next.on(next.events.END_BATCH_PROCESS, ({ payload }) => {

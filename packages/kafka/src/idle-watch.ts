@@ -95,6 +95,13 @@ export interface IdleWatchOptions {
   readonly waiting: (held: Held, handled: OffsetsByPartition) => Promise<WaitingPartition[]>;
   /** Called once per maxIdleMs of idleness; the watch then counts afresh. */
   readonly onIdle: (idle: IdleConsumer) => void;
+  /**
+   * How long a rejoin of the group counts as activity (default five times maxIdleMs). A JoinGroup
+   * waits for every member to rejoin, up to the group's rebalance timeout (kafkajs: 60 s), and
+   * kafkajs tries a join again while the coordinator loads or moves; a join longer than this is
+   * judged as any other idleness.
+   */
+  readonly maxJoinMs?: number;
 }
 
 /**
@@ -106,13 +113,19 @@ export interface IdleWatchOptions {
  * could take its partitions.
  *
  * A batch in flight counts as activity (a batch that never ends is the batch watchdog's,
- * maxBatchMs), and so does a join. Kafka is asked only once the member has been idle a check's
- * interval, and a member counts as stuck only when messages were found waiting for maxIdleMs
- * without a batch meanwhile: while Kafka cannot be asked (an outage), nobody counts as stuck.
+ * maxBatchMs), and so does a join, and a rejoin under way for up to maxJoinMs: a member waits in
+ * its JoinGroup until the others rejoin, fetching nothing, and the cluster fault run saw both
+ * members of a group replaced at once, which a rebalance held up by a node's restart explains.
+ * Kafka is asked only once the member has been idle a check's interval, and a member counts as
+ * stuck only when messages were found waiting for maxIdleMs without a batch meanwhile: while
+ * Kafka cannot be asked (an outage), nobody counts as stuck.
  */
 export class IdleWatch {
   readonly #options: IdleWatchOptions;
   readonly #checkEveryMs: number;
+  readonly #maxJoinMs: number;
+  /** When the member began to rejoin its group (a rebalance); undefined once it has joined. */
+  #joiningSinceMs: number | undefined;
   readonly #handled = new Map<string, Map<number, number>>();
   #lastActivityMs = Date.now();
   /** When a check first found messages waiting with no activity since; cleared by activity. */
@@ -124,6 +137,19 @@ export class IdleWatch {
   constructor(options: IdleWatchOptions) {
     this.#options = options;
     this.#checkEveryMs = Math.max(100, Math.min(10_000, Math.floor(options.maxIdleMs / 4)));
+    this.#maxJoinMs = options.maxJoinMs ?? 5 * options.maxIdleMs;
+  }
+
+  /** The member began to rejoin its group: it fetches nothing until it has joined. */
+  joinStarted(): void {
+    this.#joiningSinceMs ??= Date.now();
+    this.activity();
+  }
+
+  /** The member joined its group (with its partitions). */
+  joined(): void {
+    this.#joiningSinceMs = undefined;
+    this.activity();
   }
 
   /** The member did something: joined its group, handed a batch over, finished one. */
@@ -166,7 +192,10 @@ export class IdleWatch {
   async check(): Promise<void> {
     if (this.#checking) return;
     const startedMs = Date.now();
-    if (this.#inFlight > 0) {
+    if (
+      this.#inFlight > 0 ||
+      (this.#joiningSinceMs !== undefined && startedMs - this.#joiningSinceMs < this.#maxJoinMs)
+    ) {
       this.activity();
       return;
     }

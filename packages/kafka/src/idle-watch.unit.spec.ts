@@ -149,6 +149,37 @@ describe('IdleWatch', () => {
     expect(idle).toHaveLength(1);
   });
 
+  it('does not judge a member waiting in a rejoin, up to five bounds', async () => {
+    await checkFor(50_000);
+    // a rebalance: the JoinGroup waits for the other members, the member fetches nothing
+    watch.joinStarted();
+    asked = 0;
+    await checkFor(290_000);
+    expect(idle).toEqual([]);
+    expect(asked).toBe(0);
+    // a join that never ends is judged as any idleness, once the five bounds are over
+    await checkFor(80_000);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('judges a member again from its join on', async () => {
+    watch.joinStarted();
+    await checkFor(200_000);
+    watch.joined();
+    await checkFor(60_000);
+    expect(idle).toEqual([]);
+    await checkFor(20_000);
+    expect(idle).toHaveLength(1);
+  });
+
+  it('counts a rejoin from its start: a second JoinGroup does not extend it', async () => {
+    watch.joinStarted();
+    await checkFor(200_000);
+    watch.joinStarted();
+    await checkFor(180_000);
+    expect(idle).toHaveLength(1);
+  });
+
   it('holds nothing: nothing to wait for', async () => {
     const empty = new IdleWatch({
       maxIdleMs: 60_000,
