@@ -499,7 +499,9 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
               partition: batch.partition,
               offset: firstOffset,
               events: events.length,
-              runningMs: Date.now() - startedMs,
+              // (Node's timers count from the loop's cached time, a millisecond or so before
+              // startedMs: the clock can read 1,999 ms when a 2,000 ms timer fires)
+              runningMs: Math.max(maxBatchMs, Date.now() - startedMs),
             });
           }, maxBatchMs)
         : undefined;
