@@ -226,11 +226,16 @@ describe('devices over MQTT, end to end', () => {
       120_000,
       500,
     ).catch(async (error: unknown) => {
-      // (a reading in Kafka and not in QuestDB may have been dead-lettered: say why)
+      // (a reading in Kafka and not in QuestDB may have been dead-lettered, or be written and
+      // not applied yet: say which)
       const letters = await readDlq(config);
       const reasons = letters.slice(0, 5).map((l) => l.headers['x-error'] ?? '?');
+      const wal = await reader.query<Record<string, unknown>>(
+        'SELECT suspended, writerTxn, sequencerTxn FROM wal_tables() WHERE name = $1',
+        [table],
+      );
       throw new Error(
-        `${(error as Error).message}; ${String(letters.length)} dead letters: ${reasons.join(' | ')}`,
+        `${(error as Error).message}; ${String(letters.length)} dead letters: ${reasons.join(' | ')}; the table's WAL: ${JSON.stringify(wal)}`,
       );
     });
     expect(stored).toHaveLength(total);
