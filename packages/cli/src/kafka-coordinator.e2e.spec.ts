@@ -211,6 +211,13 @@ describe('a consumer group on a three-node cluster', () => {
     };
   }
 
+  /** The member in the group before the fault is the one in it now: kept, never crashed. */
+  function expectKeptMember(result: Awaited<ReturnType<typeof killUnderGroup>>) {
+    expect(result.membersNow).toEqual(result.members);
+    expect(result.replaced).toBe(false);
+    expect(result.crashes).toBe(0);
+  }
+
   it(
     'keeps its member when a node that leads some of its partitions is killed and stays dead',
     async () => {
@@ -219,9 +226,7 @@ describe('a consumer group on a three-node cluster', () => {
       );
       // The member heartbeated while its fetches to the dead node failed: the coordinator kept it.
       expect(result.coordinatorNow).toBe(result.coordinator);
-      expect(result.membersNow).toEqual(result.members);
-      expect(result.replaced).toBe(false);
-      expect(result.crashes).toBe(0);
+      expectKeptMember(result);
       // Back for the next test, which needs two nodes standing when it kills one.
       await stack.startKafkaNode(result.killed);
     },
@@ -236,9 +241,7 @@ describe('a consumer group on a three-node cluster', () => {
       // it found the new coordinator itself, instead of kafkajs giving up on the consumer and a
       // new one joining.
       expect(result.coordinatorNow).not.toBe(result.coordinator);
-      expect(result.membersNow).toEqual(result.members);
-      expect(result.replaced).toBe(false);
-      expect(result.crashes).toBe(0);
+      expectKeptMember(result);
       // Back for the next test, which freezes one of three.
       await stack.startKafkaNode(result.killed);
     },
@@ -258,9 +261,7 @@ describe('a consumer group on a three-node cluster', () => {
     async () => {
       const result = await killUnderGroup('frozen', (coordinator) => coordinator, 'freeze');
       expect(result.coordinatorNow).not.toBe(result.coordinator);
-      expect(result.membersNow).toEqual(result.members);
-      expect(result.replaced).toBe(false);
-      expect(result.crashes).toBe(0);
+      expectKeptMember(result);
       logs.push(
         `frozen coordinator: caught up ${String(result.caughtUpAfterMs)} ms after the freeze`,
       );
