@@ -46,7 +46,9 @@ export function instancesOf(service: ServiceSpec, wanted: number): number {
  * 822-924 MiB; readings/s the same in alternating pairs, CPU 21-25 µs/reading against 18-22), one
  * worker at 504. 400 MiB was not reached at full rate: shares of 640 MiB and less still peaked at
  * 585-695 MiB, and shares of 512 MiB and less or fetches under 4 MiB cost 25-150 % more CPU a
- * reading (docs/benchmarks.md, "Memory").
+ * reading (docs/benchmarks.md, "Memory"). Since 2026-12-07 one worker (the default) peaks at
+ * 332-352 MiB at full rate (a 32 MiB semi-space, fetches of two partitions' worth, ILP rows handed
+ * over uncopied: docs/benchmarks.md, "One worker under 400 MiB").
  */
 export const SERVICES: readonly ServiceSpec[] = [
   {

@@ -144,7 +144,8 @@ function settings(ports: z.infer<typeof StackPorts>) {
      * Bytes the energy processor fetches per partition at most: its batch size. A fetch, and every
      * batch decoded from it, stays in memory until the last of its batches is written: at full rate
      * two workers at 2 MiB peaked about 110 MiB lower than at 4, and ran 5-20 % slower in more,
-     * smaller QuestDB commits (docs/benchmarks.md, "Memory at full rate, 2026-12-06").
+     * smaller QuestDB commits (docs/benchmarks.md, "Memory at full rate, 2026-12-06"). A whole
+     * fetch brings twice this at most.
      */
     GS_ENERGY_FETCH_BYTES: positiveInt.min(64 * 1024).default(4 * 1024 * 1024),
     /** A device without a reading for longer than this is offline (a reading is its heartbeat). */

@@ -66,8 +66,14 @@ export interface EventConsumerOptions {
   readonly dlqTopic: string;
   readonly handle: EventBatchHandler;
   readonly fromBeginning?: boolean;
-  /** Bytes one fetch brings in per partition at most (4 MiB); a whole fetch at most 4 times this. */
+  /** Bytes one fetch brings in per partition at most (4 MiB). */
   readonly maxBytesPerPartition?: number;
+  /**
+   * Bytes one fetch brings in at most, all partitions together (4 times `maxBytesPerPartition`).
+   * The whole response stays in memory while any batch decoded from it is being handled (its
+   * records are views into it), and so do its decoded records.
+   */
+  readonly maxBytesPerFetch?: number;
   /**
    * How many partitions' batches are handled at once. Above 1 the handler runs concurrently
    * with itself (for different partitions), so it must not share unsynchronised state.
@@ -614,7 +620,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         groupId: options.groupId,
         allowAutoTopicCreation: false,
         maxBytesPerPartition,
-        maxBytes: 4 * maxBytesPerPartition,
+        maxBytes: options.maxBytesPerFetch ?? 4 * maxBytesPerPartition,
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
         heartbeatInterval: HEARTBEAT_INTERVAL_MS,
         maxWaitTimeInMs: options.maxWaitMs ?? 5_000,

@@ -1,8 +1,10 @@
 // Apart from run.ts, so what starts the processor (gridstream run, up) need not load it.
 /**
  * Node flags the processor runs with. A batch allocates many short-lived objects (decoded
- * events, stored readings, ILP rows); a 64 MiB young generation (V8's default is 16 MiB) lets
- * them die in fewer scavenges. Measured: 25,412 -> 30,869 readings/s and processor CPU per
- * reading 37 -> 30 µs (`pnpm bench energy --readings 1000000`, docs/benchmarks.md).
+ * events, stored readings, ILP rows); a larger young generation than V8's default (16 MiB) lets
+ * them die in fewer scavenges: 64 MiB took it from 25,412 to 30,869 readings/s on 2026-11-24.
+ * Since 2026-12-07 it is 32 MiB: with one worker and 4 MiB fetches, 416-438 MiB peak RSS against
+ * 487-497 at 64 (54-57k against 52-58k readings/s, alternating pairs; docs/benchmarks.md,
+ * "One worker under 400 MiB").
  */
-export const ENERGY_PROCESSOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const ENERGY_PROCESSOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];

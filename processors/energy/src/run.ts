@@ -279,6 +279,10 @@ export async function startEnergyProcessor(
     ...consumerSettings(config),
     partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
     maxBytesPerPartition: config.GS_ENERGY_FETCH_BYTES,
+    // Two partitions' worth a fetch, not four: a fetch's records are decoded at once and live
+    // until its last batch is written. One worker at full rate peaked at 332-349 MiB against
+    // 410-430 with four, at 4-14 % less rate (docs/benchmarks.md, "One worker under 400 MiB").
+    maxBytesPerFetch: 2 * config.GS_ENERGY_FETCH_BYTES,
     // Joins come between batches: nothing is being computed when the timelines are dropped.
     // Those of readings partitions held without a break stay (forgetAllBut).
     onAssignment: (_assignment, kept) => {

@@ -16,7 +16,7 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
   energy   load readings into Kafka, run the energy processor, print the committed rate,
            its peak RSS, and the rate of plain ILP writes of the same rows
            --readings N (default 2000000)  --devices N (default 5000)
-           --workers N (default 2: processors in worker threads of the one process)
+           --workers N (default 1, as the service runs: processors in worker threads of one process)
   rebuild  load registrations and readings into Kafka, rebuild the devices projection from
            them and print events/s, then replay them to NDJSON and print events/s
            --events N (default 1000000)  --devices N (default 5000)
@@ -86,7 +86,7 @@ export async function runBench(argv: readonly string[]): Promise<void> {
       readings: { type: 'string', default: '2000000' },
       events: { type: 'string', default: '1000000' },
       devices: { type: 'string', default: '5000' },
-      workers: { type: 'string', default: '2' },
+      workers: { type: 'string', default: '1' },
       seconds: { type: 'string', default: '30' },
       clients: { type: 'string', default: '8' },
       batch: { type: 'string', default: '1000' },
