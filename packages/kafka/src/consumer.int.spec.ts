@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer } from 'kafkajs';
-import { EventType } from '@gridstream/events';
+import { encodeEvent, EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import { eventually, testTopics, isolatedConfig } from '../../../test/support.ts';
 import {
@@ -189,6 +189,63 @@ describe('an event the handler cannot process', () => {
       expect(await eventuallyLetters(`${prefix}group-sink`)).toHaveLength(1);
     } finally {
       await consumer.stop();
+    }
+  });
+});
+
+describe('a batch of transaction markers only', () => {
+  it('is committed past: a partition that ends in an aborted transaction shows no lag', async () => {
+    // Topics of its own: the markers it leaves are nobody else's to commit past.
+    const own = await testTopics('consumer-markers');
+    const producer = own.kafka.producer({
+      transactionalId: `${prefix}markers`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const groupId = `${prefix}group-markers`;
+    const handled: string[] = [];
+    const consumer = await runEventConsumer({
+      kafka: own.kafka,
+      groupId,
+      topics: [own.topics.readings],
+      dlqTopic: own.topics.dlq,
+      handle: async (events) => {
+        for (const { event } of events) handled.push(event.id);
+      },
+    });
+    // Three devices, so more than one partition gets the markers.
+    const send = async (numbers: readonly number[], commit: boolean) => {
+      const transaction = await producer.transaction();
+      await transaction.send({
+        topic: own.topics.readings,
+        messages: numbers.map((n) => {
+          const { key, value, headers } = encodeEvent(reading(n, `plug-${n % 3}`));
+          return { key, value, headers: { ...headers } };
+        }),
+      });
+      await (commit ? transaction.commit() : transaction.abort());
+    };
+    try {
+      await send([0, 1, 2, 3, 4, 5], true);
+      await eventually('the committed transaction handled', async () =>
+        handled.length >= 6 ? true : undefined,
+      );
+      // A transaction given up (a redrive or a dead letter that failed half-way): its events
+      // and its abort marker come in batches no handler sees. Before the patch the commit stayed
+      // before them: lag 2 per partition, for good.
+      await send([6, 7, 8], false);
+      await eventually(
+        'no lag left past the aborted transaction',
+        async () =>
+          (await groupLag(own.kafka, groupId, [own.topics.readings])).total === 0 || undefined,
+        30_000,
+      );
+      expect(handled).toHaveLength(6);
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+      await own.remove();
     }
   });
 });

@@ -649,7 +649,8 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       next.on(next.events.REQUEST, ({ payload }) => {
         if (payload.apiName === 'JoinGroup') idle.joinStarted();
       });
-      // A batch of transaction markers only reaches no handler: kafkajs moves past it itself.
+      // A batch of transaction markers only reaches no handler: kafkajs moves past it itself,
+      // and commits past it (`commitControlBatches`, a patch), as every batch before it is.
       next.on(next.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.batchSize === 0)
           idle.handled(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
@@ -665,6 +666,10 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         await next.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
+          // A transaction given up (a redrive or dead letters that failed half-way) leaves
+          // events and a marker no handler sees: without this the group's commit stayed before
+          // them, its lag above 0 until the partition's next message.
+          commitControlBatches: true,
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
           eachBatch: onBatch,
         });

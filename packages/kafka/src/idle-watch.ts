@@ -26,10 +26,10 @@ export interface LogRange {
 /**
  * The held partitions with messages waiting: those whose end is past the member's position,
  * the furthest of the group's commit, the offset after the last batch this member handled (a
- * batch of transaction markers only is handled without a commit, and a rebuild commits behind
- * what it handled) and the start of the log (what retention deleted is not waiting). A
- * partition with neither a commit nor a batch handled starts at the start of its log when the
- * consumer reads from the beginning; one that starts at the end (`fromBeginning: false`) began
+ * rebuild commits behind what it handled) and the start of the log (what retention deleted is
+ * not waiting). A partition with neither a commit nor a batch handled starts at the start of its
+ * log when the consumer reads from the beginning; one that starts at the end (`fromBeginning:
+ * false`) began
  * wherever the end was when it joined, which only kafkajs knows, so it is not judged.
  */
 export function waitingPartitions(
