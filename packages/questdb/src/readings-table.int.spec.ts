@@ -96,81 +96,91 @@ describe('the readings table on the real QuestDB', () => {
     expect(rows).toEqual([{ power_w: 7 }]);
   });
 
-  it('stores a whole reading row, with its energy and text that ILP must escape, as written', async () => {
-    // given readings with every column, numbers ILP writes in exponent form, and names and an
-    // event id full of ILP's special characters
-    const full: StoredReading = {
-      tenant: 'acme',
-      deviceId: 'a b,c=d\\e',
-      timeMs: Date.parse('2026-11-20T12:00:00Z'),
-      powerW: -0.5,
-      importWh: 1e21,
-      exportWh: 1e-7,
-      voltageV: 230.1,
-      currentA: 4.25,
-      phasePowersW: { l1: 100, l2: -50.5, l3: 0 },
-      socPct: 55,
-      temperatureC: -12.75,
-      quality: 'estimated',
-      eventId: 'say "hi", then = \\ and\nnext line',
-      kafkaPartition: 3,
-      kafkaOffset: 9_007_199_254,
-    };
-    const first: StoredReading = {
-      ...full,
-      deviceId: 'plain',
-      timeMs: full.timeMs + 1000,
-      phasePowersW: undefined,
-      voltageV: undefined,
-    };
-    const energy = {
-      startMs: full.timeMs - 10_000,
-      importWh: 2.5e-3,
-      exportWh: 0,
-      method: 'power' as const,
-      flags: ['gap' as const, 'import_reset' as const],
-      quality: 'bad' as const,
-      phases: { l1: { importWh: 1, exportWh: 0 }, l3: { importWh: 0, exportWh: 0.125 } },
-    };
-    // when they are written over ILP, one with its interval's energy, one as its device's first
-    bufferReadingRow(sender, table, full, energy);
-    bufferReadingRow(sender, table, first, null);
-    await sender.flush();
-    await waitForWalApplied(reader, table);
-    // then each reads back as written
-    const rows = await reader.query<
-      StoredReadingRow & {
-        delta_from: Date | null;
-        delta_import_wh: number | null;
-        delta_export_wh: number | null;
-        delta_method: string;
-        delta_flags: string | null;
-        delta_quality: string | null;
-        delta_l1_import_wh: number | null;
-        delta_l2_import_wh: number | null;
-        delta_l3_export_wh: number | null;
-      }
-    >(
-      `SELECT ${STORED_READING_COLUMNS}, delta_from, delta_import_wh, delta_export_wh, delta_method,
+  it.each([
+    { doubles: 'in binary (protocol 2 and later)', protocol: 'auto', hour: 12 },
+    { doubles: 'as text (protocol 1)', protocol: '1', hour: 13 },
+  ] as const)(
+    'stores a whole reading row, with its energy and text that ILP must escape, as written, doubles $doubles',
+    async ({ protocol, hour }) => {
+      const sender = await createIlpSender(questDbHttp(isolatedConfig()), protocol);
+      const at = `2026-11-20T${hour}:00:00Z`;
+      // given readings with every column, numbers ILP writes in exponent form, and names and an
+      // event id full of ILP's special characters
+      const full: StoredReading = {
+        tenant: 'acme',
+        deviceId: 'a b,c=d\\e',
+        timeMs: Date.parse(at),
+        powerW: -0.5,
+        importWh: 1e21,
+        exportWh: 1e-7,
+        voltageV: 230.1,
+        currentA: 4.25,
+        phasePowersW: { l1: 100, l2: -50.5, l3: 0 },
+        socPct: 55,
+        temperatureC: -12.75,
+        quality: 'estimated',
+        eventId: 'say "hi", then = \\ and\nnext line',
+        kafkaPartition: 3,
+        kafkaOffset: 9_007_199_254,
+      };
+      const first: StoredReading = {
+        ...full,
+        deviceId: 'plain',
+        timeMs: full.timeMs + 1000,
+        phasePowersW: undefined,
+        voltageV: undefined,
+      };
+      const energy = {
+        startMs: full.timeMs - 10_000,
+        importWh: 2.5e-3,
+        exportWh: 0,
+        method: 'power' as const,
+        flags: ['gap' as const, 'import_reset' as const],
+        quality: 'bad' as const,
+        phases: { l1: { importWh: 1, exportWh: 0 }, l3: { importWh: 0, exportWh: 0.125 } },
+      };
+      // when they are written over ILP, one with its interval's energy, one as its device's first
+      expect(sender.binaryDoubles).toBe(protocol === 'auto');
+      bufferReadingRow(sender, table, full, energy);
+      bufferReadingRow(sender, table, first, null);
+      await sender.flush();
+      await sender.close();
+      await waitForWalApplied(reader, table);
+      // then each reads back as written
+      const rows = await reader.query<
+        StoredReadingRow & {
+          delta_from: Date | null;
+          delta_import_wh: number | null;
+          delta_export_wh: number | null;
+          delta_method: string;
+          delta_flags: string | null;
+          delta_quality: string | null;
+          delta_l1_import_wh: number | null;
+          delta_l2_import_wh: number | null;
+          delta_l3_export_wh: number | null;
+        }
+      >(
+        `SELECT ${STORED_READING_COLUMNS}, delta_from, delta_import_wh, delta_export_wh, delta_method,
          delta_flags, delta_quality, delta_l1_import_wh, delta_l2_import_wh, delta_l3_export_wh
-       FROM "${table}" WHERE ts >= '2026-11-20T12:00:00Z' ORDER BY ts`,
-    );
-    expect(rows.map(storedReadingFromRow)).toEqual([full, first]);
-    expect(
-      rows.map((r) => [
-        r.delta_from?.getTime(),
-        r.delta_import_wh,
-        r.delta_export_wh,
-        r.delta_method,
-        r.delta_flags,
-        r.delta_quality,
-        r.delta_l1_import_wh,
-        r.delta_l2_import_wh,
-        r.delta_l3_export_wh,
-      ]),
-    ).toEqual([
-      [energy.startMs, 2.5e-3, 0, 'power', 'gap,import_reset', 'bad', 1, null, 0.125],
-      [undefined, null, null, 'first', null, null, null, null, null],
-    ]);
-  });
+       FROM "${table}" WHERE ts >= '${at}' AND ts < dateadd('h', 1, '${at}') ORDER BY ts`,
+      );
+      expect(rows.map(storedReadingFromRow)).toEqual([full, first]);
+      expect(
+        rows.map((r) => [
+          r.delta_from?.getTime(),
+          r.delta_import_wh,
+          r.delta_export_wh,
+          r.delta_method,
+          r.delta_flags,
+          r.delta_quality,
+          r.delta_l1_import_wh,
+          r.delta_l2_import_wh,
+          r.delta_l3_export_wh,
+        ]),
+      ).toEqual([
+        [energy.startMs, 2.5e-3, 0, 'power', 'gap,import_reset', 'bad', 1, null, 0.125],
+        [undefined, null, null, 'first', null, null, null, null, null],
+      ]);
+    },
+  );
 });

@@ -1,5 +1,6 @@
 import type { Sender } from '@questdb/nodejs-client';
 import { addMissingColumns } from './columns.ts';
+import { IlpLines, ilpBytes } from './ilp-line.ts';
 import type { QuestDbReader } from './reader.ts';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent, ReadingQuality } from '@gridstream/events';
@@ -148,136 +149,127 @@ export function storedReadingOf({
   };
 }
 
+/** The constant pieces of a reading's row, as bytes once. */
+const PIECE = {
+  tenant: ilpBytes(',tenant='),
+  deviceId: ilpBytes(',device_id='),
+  quality: ilpBytes(',quality='),
+  deltaFirst: ilpBytes(',delta_method=first'),
+  deltaMethod: ilpBytes(',delta_method='),
+  deltaQuality: ilpBytes(',delta_quality='),
+  eventId: ilpBytes('event_id="'),
+  kafkaPartition: ilpBytes('",kafka_partition='),
+  kafkaOffset: ilpBytes('i,kafka_offset='),
+  deltaFrom: ilpBytes(',delta_from='),
+  deltaFlags: ilpBytes(',delta_flags="'),
+};
+
+/** `,name=` of each double column, as bytes once. */
+const DOUBLE = Object.fromEntries(
+  [
+    'power_w',
+    'import_wh',
+    'export_wh',
+    'voltage_v',
+    'current_a',
+    'soc_pct',
+    'temperature_c',
+    'delta_import_wh',
+    'delta_export_wh',
+  ].map((name) => [name, ilpBytes(`,${name}=`)]),
+);
+
 /** Column names per phase, built once: a row names them for every reading. */
 const PHASE_COLUMNS = PHASES.map((phase) => ({
   phase,
-  powerW: `${phase}_power_w`,
-  importWh: `delta_${phase}_import_wh`,
-  exportWh: `delta_${phase}_export_wh`,
+  powerW: ilpBytes(`,${phase}_power_w=`),
+  importWh: ilpBytes(`,delta_${phase}_import_wh=`),
+  exportWh: ilpBytes(`,delta_${phase}_export_wh=`),
 }));
 
-const NEEDS_ESCAPE = /[ ,=\n\r"\\]/;
-
-/** A table name or symbol value as ILP writes it: space, comma, equals, CR, LF and \ escaped. */
-function ilpName(value: string): string {
-  return NEEDS_ESCAPE.test(value)
-    ? value.replace(/[ ,=\n\r\\]/g, (c) => (c === '\\' ? '\\\\' : `\\${c}`))
-    : value;
-}
-
-/** A string field's value, inside its double quotes: quote, CR, LF and \ escaped. */
-function ilpString(value: string): string {
-  return NEEDS_ESCAPE.test(value)
-    ? value.replace(/[\n\r"\\]/g, (c) => (c === '\\' ? '\\\\' : `\\${c}`))
-    : value;
+/** `,name=value` for a number that is there; nothing for one that is not (QuestDB's null). */
+function putDouble(lines: IlpLines, name: Uint8Array | undefined, value: number | undefined): void {
+  if (value === undefined || name === undefined || !Number.isFinite(value)) return;
+  lines.raw(name).double(value);
 }
 
 /**
- * The parts of the row being built, kept between calls: a row is many short parts, and joined
- * once they make one flat string, where adding them one to another made a string per part (and
- * the write then copied the whole chain again): a quarter of the energy processor's allocation.
- * The array keeps its size from row to row (shrinking it frees its store, and growing it again
- * allocates); the slots past a row's parts are emptied instead.
+ * One reading's whole row as an ILP line, written into `lines`: the raw reading, where it came
+ * from in the log, and with `energy` the interval that ends at it (null: the device's first
+ * reading, `delta_method` first; undefined: not computed, the raw row alone). Written as bytes
+ * (`IlpLines`): built as one string, a row was about forty strings and the energy processor's
+ * largest garbage; before that, the client's per-column calls were a sixth of its time.
+ * Escaping follows the client's (`readings-table.int.spec.ts` writes and reads back names and
+ * strings that need it).
  */
-const parts: string[] = [];
-let partCount = 0;
-
-function put(text: string): void {
-  parts[partCount++] = text;
-}
-
-/** Adds `,name=value` for a number that is there; nothing for one that is not (QuestDB's null). */
-function putDouble(name: string, value: number | undefined): void {
-  if (value === undefined || !Number.isFinite(value)) return;
-  put(',');
-  put(name);
-  put('=');
-  put(String(value));
-}
-
-/**
- * One reading's whole row as an ILP text line: the raw reading, where it came from in the log,
- * and with `energy` the interval that ends at it (null: the device's first reading, `delta_method`
- * first; undefined: not computed, the raw row alone). Built as one string and appended in one
- * write (`appendLines`, a patch of the client): the client's per-column calls were a sixth of the
- * energy processor's time. Escaping follows the client's (`readings-table.int.spec.ts` writes and
- * reads back names and strings that need it).
- */
-export function readingRowLine(
+export function writeReadingRow(
+  lines: IlpLines,
   table: string,
   reading: StoredReading,
   energy?: StoredReadingEnergy | null,
-): string {
-  partCount = 0;
-  put(ilpName(table));
-  put(',tenant=');
-  put(ilpName(reading.tenant));
-  put(',device_id=');
-  put(ilpName(reading.deviceId));
-  put(',quality=');
-  put(ilpName(reading.quality));
-  if (energy === null) put(',delta_method=first');
+): void {
+  lines.name(table);
+  lines.raw(PIECE.tenant).name(reading.tenant);
+  lines.raw(PIECE.deviceId).name(reading.deviceId);
+  lines.raw(PIECE.quality).name(reading.quality);
+  if (energy === null) lines.raw(PIECE.deltaFirst);
   else if (energy !== undefined) {
-    put(',delta_method=');
-    put(ilpName(energy.method));
-    put(',delta_quality=');
-    put(ilpName(energy.quality));
+    lines.raw(PIECE.deltaMethod).name(energy.method);
+    lines.raw(PIECE.deltaQuality).name(energy.quality);
   }
-  // A space after the symbols, then the fields, each put as ',' and its text: the first
-  // one's comma becomes the space.
-  const firstField = partCount;
-  putDouble('power_w', reading.powerW);
-  putDouble('import_wh', reading.importWh);
-  putDouble('export_wh', reading.exportWh);
-  putDouble('voltage_v', reading.voltageV);
-  putDouble('current_a', reading.currentA);
+  // The fields: event_id first (always there), so the space after the symbols is its own.
+  lines.byte(0x20).raw(PIECE.eventId).stringValue(reading.eventId);
+  lines.raw(PIECE.kafkaPartition).integer(reading.kafkaPartition);
+  lines.raw(PIECE.kafkaOffset).integer(reading.kafkaOffset).byte(0x69); // i
+  putDouble(lines, DOUBLE.power_w, reading.powerW);
+  putDouble(lines, DOUBLE.import_wh, reading.importWh);
+  putDouble(lines, DOUBLE.export_wh, reading.exportWh);
+  putDouble(lines, DOUBLE.voltage_v, reading.voltageV);
+  putDouble(lines, DOUBLE.current_a, reading.currentA);
   const phasePowers = reading.phasePowersW;
   if (phasePowers !== undefined)
-    for (const { phase, powerW } of PHASE_COLUMNS) putDouble(powerW, phasePowers[phase]);
-  putDouble('soc_pct', reading.socPct);
-  putDouble('temperature_c', reading.temperatureC);
-  put(',');
-  put('event_id="');
-  put(ilpString(reading.eventId));
-  put('",kafka_partition=');
-  put(String(reading.kafkaPartition));
-  put('i,kafka_offset=');
-  put(String(reading.kafkaOffset));
-  put('i');
-  parts[firstField] = ' ';
+    for (const { phase, powerW } of PHASE_COLUMNS) putDouble(lines, powerW, phasePowers[phase]);
+  putDouble(lines, DOUBLE.soc_pct, reading.socPct);
+  putDouble(lines, DOUBLE.temperature_c, reading.temperatureC);
   if (energy) {
-    put(',delta_from=');
-    put(String(energy.startMs * 1000));
-    put('t');
-    putDouble('delta_import_wh', energy.importWh);
-    putDouble('delta_export_wh', energy.exportWh);
-    put(',delta_flags="');
-    put(energy.flags.length === 0 ? '' : ilpString(energy.flags.join(',')));
-    put('"');
+    lines
+      .raw(PIECE.deltaFrom)
+      .integer(energy.startMs * 1000)
+      .byte(0x74); // t
+    putDouble(lines, DOUBLE.delta_import_wh, energy.importWh);
+    putDouble(lines, DOUBLE.delta_export_wh, energy.exportWh);
+    lines.raw(PIECE.deltaFlags);
+    if (energy.flags.length > 0) lines.stringValue(energy.flags.join(','));
+    lines.byte(0x22); // "
     const phases = energy.phases;
     if (phases !== undefined)
       for (const { phase, importWh, exportWh } of PHASE_COLUMNS) {
         const phaseEnergy = phases[phase];
         if (phaseEnergy === undefined) continue;
-        putDouble(importWh, phaseEnergy.importWh);
-        putDouble(exportWh, phaseEnergy.exportWh);
+        putDouble(lines, importWh, phaseEnergy.importWh);
+        putDouble(lines, exportWh, phaseEnergy.exportWh);
       }
   }
-  put(' ');
-  put(String(reading.timeMs * 1000));
-  put('t\n');
-  for (let i = partCount; i < parts.length; i++) parts[i] = '';
-  return parts.join('');
+  lines
+    .byte(0x20)
+    .integer(reading.timeMs * 1000)
+    .byte(0x74)
+    .end(); // t
 }
 
-/** Buffers one reading's whole row (`readingRowLine`); the caller flushes. */
+/** The lines each kind of sender's rows are written into before they are appended (reused). */
+const rowLines = { binary: new IlpLines(true), text: new IlpLines(false) };
+
+/** Buffers one reading's whole row (`writeReadingRow`); the caller flushes. */
 export function bufferReadingRow(
   sender: Sender,
   table: string,
   reading: StoredReading,
   energy?: StoredReadingEnergy | null,
 ): void {
-  sender.appendLines(readingRowLine(table, reading, energy));
+  const lines = sender.binaryDoubles ? rowLines.binary : rowLines.text;
+  writeReadingRow(lines, table, reading, energy);
+  sender.appendLines(lines.take());
 }
 
 /** Buffers the raw row of every reading among the events; the caller flushes. */

@@ -16,7 +16,11 @@ const FLUSH_SPAN_ATTRIBUTES = {
  * A failed flush says what kind of failure it is (ilpFlushError), so that the consumer loop
  * retries an outage and isolates a row QuestDB refuses instead of retrying it for ever.
  */
-export async function createIlpSender(http: QuestDbHttp): Promise<Sender> {
+export async function createIlpSender(
+  http: QuestDbHttp,
+  /** The ILP protocol version; by default the highest the server takes (doubles in binary). */
+  protocolVersion: 'auto' | '1' = 'auto',
+): Promise<Sender> {
   const url = new URL(http.url);
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   const auth =
@@ -24,7 +28,7 @@ export async function createIlpSender(http: QuestDbHttp): Promise<Sender> {
       ? ''
       : `username=${configValue(http.user ?? 'admin')};password=${configValue(http.password)};`;
   const sender = await Sender.fromConfig(
-    `${scheme}::addr=${url.hostname}:${url.port || '9000'};${auth}auto_flush=off;request_timeout=30000;retry_timeout=10000;`,
+    `${scheme}::addr=${url.hostname}:${url.port || '9000'};${auth}auto_flush=off;request_timeout=30000;retry_timeout=10000;protocol_version=${protocolVersion};`,
   );
   const flush = sender.flush.bind(sender);
   const flushOrSayWhy = async () => {
