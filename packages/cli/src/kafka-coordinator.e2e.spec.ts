@@ -42,6 +42,9 @@ const config = () =>
     ...stack.env,
     GS_TOPIC_PREFIX: 'cluster.',
     GS_LOG_LEVEL: 'silent',
+    // kafkajs's joins and retries in the log: a member that stalls says where (CI once saw 60 s
+    // with no line at warn)
+    GS_KAFKA_LOG_LEVEL: 'info',
   });
 
 function reading(n: number): GridstreamEvent {

@@ -641,8 +641,14 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         idle.joined();
         options.onAssignment?.(current, kept);
       });
-      // A rebalance: kafkajs rejoins (REBALANCING), or a JoinGroup was answered (a member the
-      // coordinator forgot rejoins without that event); the member fetches nothing meanwhile.
+      // A rejoin begins (a patch's event, before the JoinGroup: kafkajs also rejoins after a
+      // fetch found its metadata stale, say when a partition's leader died, without REBALANCING);
+      // the member fetches nothing until it has joined, and a JoinGroup waits up to the group's
+      // rebalance timeout (60 s) for the other members. REBALANCING and an answered JoinGroup
+      // say the same later.
+      next.on(next.events.GROUP_JOIN_START, () => {
+        idle.joinStarted();
+      });
       next.on(next.events.REBALANCING, () => {
         idle.joinStarted();
       });

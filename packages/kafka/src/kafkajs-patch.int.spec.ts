@@ -142,3 +142,31 @@ describe('admin.commitGroupOffsets of the patched kafkajs (patches/kafkajs@2.2.4
     expect(seen).toEqual(['record 7', 'record 8', 'record 9']);
   });
 });
+
+describe('the start of a group join (patches/kafkajs@2.2.4.patch, GROUP_JOIN_START)', () => {
+  it('is reported before the JoinGroup is sent, and the join after it', async () => {
+    // given a consumer that records its events in order
+    const consumer = kafka.consumer({ groupId: `kafkajs-patch-join-${Date.now()}` });
+    const seen: string[] = [];
+    consumer.on(consumer.events.GROUP_JOIN_START, ({ payload }) => {
+      seen.push(`start ${payload.memberId ?? ''}`);
+    });
+    consumer.on(consumer.events.REQUEST, ({ payload }) => {
+      if (payload.apiName === 'JoinGroup') seen.push('JoinGroup answered');
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      seen.push('joined');
+    });
+    // when it joins its group
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topics.readings] });
+    await consumer.run({ eachMessage: async () => {} });
+    await consumer.disconnect();
+    // then the start came first, before the member had an id (a JoinGroup with none may be
+    // answered MEMBER_ID_REQUIRED and sent again, within the same join)
+    expect(seen[0]).toBe('start ');
+    expect(seen.filter((e) => e.startsWith('start'))).toHaveLength(1);
+    expect(seen.at(-1)).toBe('joined');
+    expect(seen).toContain('JoinGroup answered');
+  });
+});
