@@ -49,10 +49,16 @@ export class IlpLines {
     return lines;
   }
 
+  /** Drops what was written: a row given up half-way (a throw) must not start the next one. */
+  reset(): this {
+    this.#at = 0;
+    return this;
+  }
+
   /** Makes room for `count` more bytes. */
   reserve(count: number): void {
     if (this.#at + count <= this.#bytes.length) return;
-    let size = this.#bytes.length * 2;
+    let size = Math.max(64, this.#bytes.length * 2);
     while (size < this.#at + count) size *= 2;
     const larger = Buffer.allocUnsafe(size);
     this.#bytes.copy(larger, 0, 0, this.#at);

@@ -58,4 +58,11 @@ describe('ILP lines written as bytes', () => {
     expect(lines.take().toString()).toBe(`${Array.from({ length: 1000 }, (_, i) => i).join(',')},`);
     expect(lines.length).toBe(0);
   });
+
+  it('starts afresh after reset, so a row given up half-way does not lead the next', () => {
+    const lines = new IlpLines(false, 0);
+    lines.name('half a row, then a throw');
+    lines.reset().name('next').end();
+    expect(lines.take().toString()).toBe('next\n');
+  });
 });

@@ -7,3 +7,4 @@ export * from './energy-tables.ts';
 export * from './energy-rollups.ts';
 export * from './events-table.ts';
 export * from './retention.ts';
+export * from './ilp-line.ts';

@@ -267,7 +267,7 @@ export function bufferReadingRow(
   reading: StoredReading,
   energy?: StoredReadingEnergy | null,
 ): void {
-  const lines = sender.binaryDoubles ? rowLines.binary : rowLines.text;
+  const lines = (sender.binaryDoubles ? rowLines.binary : rowLines.text).reset();
   writeReadingRow(lines, table, reading, energy);
   sender.appendLines(lines.take());
 }

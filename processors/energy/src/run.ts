@@ -183,7 +183,7 @@ export async function startEnergyProcessor(
         continue;
       }
       const placement = registry.placement(tenant, total.deviceId, total.startMs);
-      await bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
+      bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
       if (closed) energyEvents.push(quarterHourEnergyEvent(tenant, placement, total));
     }
     return { energyEvents, split };
@@ -208,7 +208,7 @@ export async function startEnergyProcessor(
         MAX_INTERVAL_MS,
       );
       for (const { placement, total } of parts ?? []) {
-        await bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
+        bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
         if (closed) events.push(quarterHourEnergyEvent(tenant, placement, total));
       }
     }
@@ -239,7 +239,7 @@ export async function startEnergyProcessor(
       }
       const placement = registry.placement(tenant, deviceId, total.startMs);
       if (placement === undefined || placement.siteId === siteId) continue;
-      await bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
+      bufferDeviceQuarterRow(sender, tables.deviceEnergy15m, tenant, placement, total);
       events.push(quarterHourEnergyEvent(tenant, placement, total));
       if (siteId === fromSiteId) {
         const before = registry.placement(tenant, deviceId, effectiveMs - 1);

@@ -107,7 +107,7 @@ async function round(): Promise<number> {
     });
     bufferRows();
     for (const { tenant, total } of batch.finish())
-      await bufferDeviceQuarterRow(sender, 'device_energy_15m', tenant, undefined, total);
+      bufferDeviceQuarterRow(sender, 'device_energy_15m', tenant, undefined, total);
     sender.reset();
   }
   const us = Number(process.hrtime.bigint() - started) / 1000;
