@@ -272,6 +272,35 @@ export function bufferReadingRow(
   sender.appendLines(lines.take());
 }
 
+/** Rows go to the sender from this many bytes on: a batch's rows in a few copies, not one a row. */
+const APPEND_FROM_BYTES = 60 * 1024;
+
+/**
+ * Buffers each reading's whole row with its energy (`writeReadingRow`); the caller flushes. The
+ * rows reach the sender about 60 KiB at a time: appended one by one, the copy and its view cost
+ * a third as much as writing the row.
+ */
+export function bufferReadingEnergyRows(
+  sender: Sender,
+  table: string,
+  rows: Iterable<{
+    readonly reading: StoredReading;
+    readonly interval: StoredReadingEnergy | null;
+  }>,
+): void {
+  const lines = (sender.binaryDoubles ? rowLines.binary : rowLines.text).reset();
+  let count = 0;
+  for (const { reading, interval } of rows) {
+    writeReadingRow(lines, table, reading, interval);
+    count++;
+    if (lines.length >= APPEND_FROM_BYTES) {
+      sender.appendLines(lines.take(), count);
+      count = 0;
+    }
+  }
+  if (count > 0) sender.appendLines(lines.take(), count);
+}
+
 /** Buffers the raw row of every reading among the events; the caller flushes. */
 export async function bufferReadingRows(
   sender: Sender,

@@ -19,7 +19,7 @@ import {
 } from '@gridstream/kafka';
 import type { BatchContext, PositionedEvent } from '@gridstream/kafka';
 import {
-  bufferReadingRow,
+  bufferReadingEnergyRows,
   createIlpGroupWriter,
   createIlpSender,
   createQuestDbReader,
@@ -163,10 +163,8 @@ export async function startEnergyProcessor(
     await timelines.ensureLoaded(deviceWindows(readings));
     const batch = new EnergyBatch();
     const bufferRows = async () => {
-      for (const delta of batch.takeRows()) {
-        // The whole row with its delta: an upsert, so a changed delta rewrites the row.
-        bufferReadingRow(sender, tables.readings, delta.reading, delta.interval);
-      }
+      // Each whole row with its delta: an upsert, so a changed delta rewrites the row.
+      bufferReadingEnergyRows(sender, tables.readings, batch.takeRows());
     };
     const flushPending = async () => {
       await bufferRows();

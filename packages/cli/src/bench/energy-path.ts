@@ -2,7 +2,7 @@
  * The energy processor's CPU path without Kafka: bench energy's readings encoded as Kafka
  * records, then decoded, placed in timelines, totalled and written into an ILP buffer as the
  * processor's batches do (decodeEvent, storedReadingOf, DeviceTimelines.place, EnergyBatch,
- * bufferReadingRow, bufferDeviceQuarterRow), batch after batch in one thread. Prints µs a
+ * bufferReadingEnergyRows, bufferDeviceQuarterRow), batch after batch in one thread. Prints µs a
  * reading; with HEAP_PROFILE=file, a sampling heap profile that counts the garbage too.
  *
  * The rows are never sent (the buffer is reset after each batch) and QuestDB is never queried
@@ -18,7 +18,7 @@ import { DEFAULT_ENERGY_SETTINGS } from '@gridstream/energy-core';
 import { encodeEvent, decodeEvent } from '@gridstream/events';
 import { readRecordText } from '@gridstream/kafka';
 import type { PositionedEvent } from '@gridstream/kafka';
-import { bufferReadingRow, createIlpSender, storedReadingOf } from '@gridstream/questdb';
+import { bufferReadingEnergyRows, createIlpSender, storedReadingOf } from '@gridstream/questdb';
 import type { QuestDbReader } from '@gridstream/questdb';
 import {
   bufferDeviceQuarterRow,
@@ -98,8 +98,7 @@ async function round(): Promise<number> {
     await timelines.ensureLoaded(deviceWindows(readings), true);
     const batch = new EnergyBatch();
     const bufferRows = () => {
-      for (const delta of batch.takeRows())
-        bufferReadingRow(sender, 'readings', delta.reading, delta.interval);
+      bufferReadingEnergyRows(sender, 'readings', batch.takeRows());
     };
     await timelines.place(readings, batch, () => {
       bufferRows();
