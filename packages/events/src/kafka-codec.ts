@@ -156,20 +156,21 @@ export function validAttributes(
   if (headers === undefined) return undefined;
   const specversion = text(headers[CeHeader.specversion], read);
   const id = text(headers[CeHeader.id], read);
-  const type = text(headers[CeHeader.type], read);
-  const source = text(headers[CeHeader.source], read);
-  const subject = text(headers[CeHeader.subject], read);
+  // (the repeating values as the instances first seen: see KnownValid.canonical)
+  const type = known.type.canonical(text(headers[CeHeader.type], read));
+  const source = known.source.canonical(text(headers[CeHeader.source], read));
+  const subject = known.subject.canonical(text(headers[CeHeader.subject], read));
   const time = text(headers[CeHeader.time], read);
-  const tenant = text(headers[CeHeader.tenant], read);
+  const tenant = known.tenant.canonical(text(headers[CeHeader.tenant], read));
   if (
     specversion !== CLOUDEVENTS_SPEC_VERSION ||
     id === undefined ||
     id.length < 1 ||
     id.length > 128 ||
-    !known.type.test(type) ||
-    !known.source.test(source) ||
-    !known.subject.test(subject) ||
-    !known.tenant.test(tenant) ||
+    type === undefined ||
+    source === undefined ||
+    subject === undefined ||
+    tenant === undefined ||
     time === undefined ||
     !isTimestamp(time)
   )

@@ -5,18 +5,29 @@
  */
 export class KnownValid {
   readonly #isValid: (value: string) => boolean;
-  readonly #values = new Set<string>();
+  /** Each valid value by itself: the first instance seen, which `canonical` hands out. */
+  readonly #values = new Map<string, string>();
 
   constructor(isValid: (value: string) => boolean) {
     this.#isValid = isValid;
   }
 
   test(value: string | undefined): value is string {
-    if (value === undefined) return false;
-    if (this.#values.has(value)) return true;
-    if (!this.#isValid(value)) return false;
+    return this.canonical(value) !== undefined;
+  }
+
+  /**
+   * The value if valid, as the instance first seen: a consumer that keeps a value per record (a
+   * device id in every reading a timeline holds) keeps one string for all of them, and the
+   * record's own copy dies young instead of being promoted with the reading.
+   */
+  canonical(value: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    const known = this.#values.get(value);
+    if (known !== undefined) return known;
+    if (!this.#isValid(value)) return undefined;
     if (this.#values.size >= 10_000) this.#values.clear();
-    this.#values.add(value);
-    return true;
+    this.#values.set(value, value);
+    return value;
   }
 }
