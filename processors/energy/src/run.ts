@@ -347,18 +347,24 @@ export async function startEnergyProcessor(
 
 /** Each device's span of time among the readings: what a batch needs loaded. */
 export function deviceWindows(readings: readonly StoredReading[]): DeviceWindow[] {
+  // By tenant, then device: no key string made per reading.
   const windows = new Map<
     string,
-    { tenant: string; deviceId: string; fromMs: number; toMs: number }
+    Map<string, { tenant: string; deviceId: string; fromMs: number; toMs: number }>
   >();
   for (const { tenant, deviceId, timeMs } of readings) {
-    const key = `${tenant}/${deviceId}`;
-    const window = windows.get(key);
-    if (window === undefined) windows.set(key, { tenant, deviceId, fromMs: timeMs, toMs: timeMs });
+    let byDevice = windows.get(tenant);
+    if (byDevice === undefined) {
+      byDevice = new Map();
+      windows.set(tenant, byDevice);
+    }
+    const window = byDevice.get(deviceId);
+    if (window === undefined)
+      byDevice.set(deviceId, { tenant, deviceId, fromMs: timeMs, toMs: timeMs });
     else {
       window.fromMs = Math.min(window.fromMs, timeMs);
       window.toMs = Math.max(window.toMs, timeMs);
     }
   }
-  return [...windows.values()];
+  return [...windows.values()].flatMap((byDevice) => [...byDevice.values()]);
 }

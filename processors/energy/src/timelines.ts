@@ -39,6 +39,40 @@ export interface DeviceWindow {
 }
 
 /**
+ * The `tenant/device` key of each device, made once: a key built per reading (a concatenation,
+ * then its hash on every lookup) cost more than the lookup. Bounded: when full, it starts again
+ * from empty (the keys are equal strings either way).
+ */
+class DeviceKeys {
+  readonly #byTenant = new Map<string, Map<string, string>>();
+  #size = 0;
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  of(tenant: string, deviceId: string): string {
+    let byDevice = this.#byTenant.get(tenant);
+    const known = byDevice?.get(deviceId);
+    if (known !== undefined) return known;
+    if (this.#size >= this.#max) {
+      this.#byTenant.clear();
+      this.#size = 0;
+      byDevice = undefined;
+    }
+    if (byDevice === undefined) {
+      byDevice = new Map();
+      this.#byTenant.set(tenant, byDevice);
+    }
+    const key = `${tenant}/${deviceId}`;
+    byDevice.set(deviceId, key);
+    this.#size++;
+    return key;
+  }
+}
+
+/**
  * Each device's recent readings, in memory, bounded. A device seen for the first time by this
  * instance (a fresh start, a partition assigned after a rebalance, or one dropped as least
  * recently used) is rebuilt from the readings already stored in QuestDB, so any instance can take
@@ -47,9 +81,11 @@ export interface DeviceWindow {
 export class DeviceTimelines {
   readonly #options: TimelineStoreOptions;
   readonly #timelines = new Map<string, StoredTimeline>();
+  readonly #keys: DeviceKeys;
 
   constructor(options: TimelineStoreOptions) {
     this.#options = options;
+    this.#keys = new DeviceKeys(2 * options.maxDevices);
   }
 
   /**
@@ -85,7 +121,7 @@ export class DeviceTimelines {
   async ensureLoaded(windows: readonly DeviceWindow[], walApplied = false): Promise<void> {
     const missing: DeviceWindow[] = [];
     for (const w of windows) {
-      const key = `${w.tenant}/${w.deviceId}`;
+      const key = this.#keys.of(w.tenant, w.deviceId);
       const timeline = this.#timelines.get(key);
       // Used by this batch: the most recently used, once per batch rather than per reading.
       if (timeline === undefined) missing.push(w);
@@ -141,7 +177,7 @@ export class DeviceTimelines {
         const history: LoadedHistory =
           withOlderHistory.has(deviceId) || lost.has(deviceId) ? 'recent' : 'whole';
         this.#remember(
-          `${tenant}/${deviceId}`,
+          this.#keys.of(tenant, deviceId),
           DeviceTimeline.rebuild(
             deviceId,
             stored,
@@ -164,7 +200,7 @@ export class DeviceTimelines {
    * otherwise (then `insert`). The common case, without a promise per reading.
    */
   insertInMemory(reading: StoredReading, batch: EnergyBatch): boolean {
-    const timeline = this.#timelines.get(`${reading.tenant}/${reading.deviceId}`);
+    const timeline = this.#timelines.get(this.#keys.of(reading.tenant, reading.deviceId));
     if (timeline === undefined) return false;
     const outcome = timeline.insert(reading);
     if (outcome.status === 'before_horizon') return false;
@@ -188,7 +224,7 @@ export class DeviceTimelines {
     flushPending: () => Promise<void>,
   ): Promise<void> {
     const waiting = new Map<string, StoredReading[]>();
-    const keyOf = (reading: StoredReading) => `${reading.tenant}/${reading.deviceId}`;
+    const keyOf = (reading: StoredReading) => this.#keys.of(reading.tenant, reading.deviceId);
     for (const reading of readings) {
       // The common case (nothing waits) costs no key: the hot path of a batch.
       if (waiting.size > 0) {
@@ -230,7 +266,7 @@ export class DeviceTimelines {
     walApplied = false,
   ): Promise<void> {
     const { tenant } = reading;
-    const key = `${tenant}/${reading.deviceId}`;
+    const key = this.#keys.of(tenant, reading.deviceId);
     let timeline = this.#timelines.get(key);
     if (timeline === undefined) {
       if (!walApplied) await flushPending();
