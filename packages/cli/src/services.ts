@@ -49,7 +49,8 @@ export function instancesOf(service: ServiceSpec, wanted: number): number {
  * reading (docs/benchmarks.md, "Memory"). Since 2026-12-07 one worker (the default) peaks at
  * 332-352 MiB at full rate (a 32 MiB semi-space, fetches of two partitions' worth, ILP rows handed
  * over uncopied: docs/benchmarks.md, "One worker under 400 MiB"), and at 319-364 MiB with rows
- * written as bytes and fewer strings a reading ("Reading rows written as bytes").
+ * written as bytes and fewer strings a reading ("Reading rows written as bytes"); fetching ahead
+ * with one partition's worth a fetch, 329-346 MiB ("Fetching ahead").
  */
 export const SERVICES: readonly ServiceSpec[] = [
   {

@@ -80,6 +80,13 @@ export interface EventConsumerOptions {
    */
   readonly partitionsConsumedConcurrently?: number;
   /**
+   * Fetch ahead: the partitions whose batches are not out are fetched while the others' are
+   * still being handled (written, committed), instead of after every batch of a fetch is done
+   * (the kafkajs patch's `prefetch`). At most two fetches' batches are out at once, so up to twice
+   * the memory of `maxBytesPerFetch` in decoded records.
+   */
+  readonly prefetch?: boolean;
+  /**
    * How long the group waits for a member that stopped heartbeating (killed, hung) before its
    * partitions go to another member, and a rebalance for a member that does not join again
    * (GS_CONSUMER_SESSION_TIMEOUT_MS, 10 s, through consumerSettings). Without it 30 s. The
@@ -677,6 +684,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           // them, its lag above 0 until the partition's next message.
           commitControlBatches: true,
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+          prefetch: options.prefetch ?? false,
           eachBatch: onBatch,
         });
         return next;

@@ -21,6 +21,7 @@ const createFetcher = require('kafkajs/src/consumer/fetcher.js') as (options: {
   partitionAssignments: Map<string, number>;
   fetch: (nodeId: number) => Promise<unknown[]>;
   logger: { namespace(name: string): unknown };
+  prefetch?: boolean;
 }) => Fetcher;
 const answeredWithin = require('kafkajs/src/utils/answeredWithin.js') as <T>(
   request: Promise<T>,
@@ -31,7 +32,8 @@ const answeredWithin = require('kafkajs/src/utils/answeredWithin.js') as <T>(
 const logger = { namespace: () => ({ info: () => undefined }) };
 const never = () => new Promise<never>(() => undefined);
 
-describe('kafkajs and a frozen node', () => {
+// Either way a fetcher fetches: after its batches are handled, or ahead of them (prefetch).
+describe.each([false, true])('kafkajs and a frozen node (prefetch %s)', (prefetch) => {
   it('a fetcher stops without waiting for a fetch that is never answered', async () => {
     let fetches = 0;
     const pushed: unknown[] = [];
@@ -49,6 +51,7 @@ describe('kafkajs and a frozen node', () => {
         return never();
       },
       logger,
+      prefetch,
     });
     const started = fetcher.start();
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -81,8 +84,9 @@ describe('kafkajs and a frozen node', () => {
         },
       },
       partitionAssignments: new Map(),
-      fetch: () => Promise.resolve([{ topic: 't', partition: 0 }]),
+      fetch: () => Promise.resolve([{ topic: 't', partition: 0, rawMessages: [{}] }]),
       logger,
+      prefetch,
     });
     void fetcher.start();
     await new Promise((resolve) => setTimeout(resolve, 20));

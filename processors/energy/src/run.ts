@@ -277,10 +277,13 @@ export async function startEnergyProcessor(
     ...consumerSettings(config),
     partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
     maxBytesPerPartition: config.GS_ENERGY_FETCH_BYTES,
-    // Two partitions' worth a fetch, not four: a fetch's records are decoded at once and live
-    // until its last batch is written. One worker at full rate peaked at 332-349 MiB against
-    // 410-430 with four, at 4-14 % less rate (docs/benchmarks.md, "One worker under 400 MiB").
-    maxBytesPerFetch: 2 * config.GS_ENERGY_FETCH_BYTES,
+    // Fetching ahead, one partition's worth a fetch: the next fetch is on its way while a batch
+    // waits on its writes and commit. A fetch's records are decoded at once and live until its
+    // last batch is written, and two fetches may be out. Against no fetching ahead with two
+    // partitions' worth, in three alternating pairs: 63.8-68.3k readings/s against 50.3-63.3k,
+    // peak RSS 333-346 MiB against 322-337 (docs/benchmarks.md, "Fetching ahead").
+    maxBytesPerFetch: config.GS_ENERGY_FETCH_BYTES,
+    prefetch: true,
     // Joins come between batches: nothing is being computed when the timelines are dropped.
     // Those of readings partitions held without a break stay (forgetAllBut).
     onAssignment: (_assignment, kept) => {
