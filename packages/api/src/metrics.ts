@@ -27,37 +27,79 @@ export const IngestMetric = {
 /**
  * Consumer lag and the DLQ are read from Kafka when Prometheus scrapes, at most once per
  * `kafkaCacheMs`: every consumer group of the deployment is visible from here, whichever
- * process runs it, and a stopped service shows as a lag that grows.
+ * process runs it, and a stopped service shows as a lag that grows. A look that fails or has not
+ * answered within `kafkaTimeoutMs` (a Kafka node frozen: its requests wait 30 s) leaves the lag
+ * gauges out of the scrape, the DLQ gauge NaN and `gridstream_kafka_observed` at 0, instead of
+ * failing the whole scrape, whose other metrics matter most on such a day. One look at a time.
  */
 export function createApiMetrics(
   observeKafka: () => Promise<KafkaObservation>,
   kafkaCacheMs = 5_000,
+  /** Within Prometheus's default scrape timeout (10 s). */
+  kafkaTimeoutMs = 8_000,
 ): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gridstream_api_' });
 
-  let cached: { at: number; observation: Promise<KafkaObservation> } | undefined;
+  let cached: { at: number; observation: Promise<KafkaObservation>; settled: boolean } | undefined;
   const observe = () => {
-    if (cached === undefined || Date.now() - cached.at > kafkaCacheMs) {
-      const observation = observeKafka();
-      cached = { at: Date.now(), observation };
-      // A failed look is not kept: the next scrape tries again.
-      observation.catch(() => {
-        cached = undefined;
-      });
+    if (cached === undefined || (cached.settled && Date.now() - cached.at > kafkaCacheMs)) {
+      const look = {
+        at: Date.now(),
+        observation: observeKafka(),
+        settled: false,
+      };
+      cached = look;
+      look.observation.then(
+        () => {
+          look.settled = true;
+        },
+        () => {
+          look.settled = true;
+          // A failed look is not kept: the next scrape tries again.
+          if (cached === look) cached = undefined;
+        },
+      );
     }
     return cached.observation;
   };
+  /** This scrape's look at Kafka, or undefined when it failed or did not answer in time. */
+  const observeInTime = async (): Promise<KafkaObservation | undefined> => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        observe(),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => {
+            resolve(undefined);
+          }, kafkaTimeoutMs);
+        }),
+      ]);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 
+  new Gauge({
+    name: 'gridstream_kafka_observed',
+    help: `1 when this scrape's look at Kafka (consumer lag, DLQ) answered within ${String(kafkaTimeoutMs / 1000)} s, else 0: the lag gauges are left out and the DLQ gauge is NaN.`,
+    registers: [registry],
+    async collect() {
+      this.set((await observeInTime()) === undefined ? 0 : 1);
+    },
+  });
   new Gauge({
     name: 'gridstream_consumer_lag_messages',
     help: 'Messages of a topic a consumer group has not committed yet (processors and projection builds).',
     labelNames: ['group', 'topic'],
     registers: [registry],
     async collect() {
-      const { lag } = await observe();
+      const observation = await observeInTime();
       this.reset();
-      for (const { group, topic, lag: messages } of lag) this.set({ group, topic }, messages);
+      for (const { group, topic, lag: messages } of observation?.lag ?? [])
+        this.set({ group, topic }, messages);
     },
   });
   new Gauge({
@@ -65,7 +107,8 @@ export function createApiMetrics(
     help: 'Messages in the dead-letter topic: events no consumer could decode or process.',
     registers: [registry],
     async collect() {
-      this.set((await observe()).dlqMessages);
+      // (an unlabelled gauge cannot be left out: NaN, Prometheus's "no value")
+      this.set((await observeInTime())?.dlqMessages ?? Number.NaN);
     },
   });
   const ingestedReadings = new Counter({
