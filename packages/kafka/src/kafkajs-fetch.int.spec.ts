@@ -32,6 +32,20 @@ async function fill(topic: string, rounds: number, bytes: number): Promise<void>
   }
 }
 
+/** A promise that settles once `release` is called. */
+function gate(): { held: Promise<void>; release: () => void } {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    held,
+    release: () => {
+      release();
+    },
+  };
+}
+
 /** A consumer whose fetches hold about one record of `bytes`, whichever partition's it is. */
 function smallFetchConsumer(name: string, bytes: number): Consumer {
   return kafka.consumer({
@@ -50,10 +64,7 @@ describe('fetching ahead (patches/kafkajs@2.2.4.patch, prefetch)', () => {
     // when a consumer fetching ahead holds partition 0's first batch
     const consumer = smallFetchConsumer('ahead', 1_024);
     const handled: string[] = [];
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { held, release } = gate();
     let holding = true;
     await consumer.connect();
     try {
@@ -101,10 +112,7 @@ describe('fetching ahead (patches/kafkajs@2.2.4.patch, prefetch)', () => {
     const consumer = smallFetchConsumer('failure', 1_024);
     const handled: string[] = [];
     const events: string[] = [];
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { held, release } = gate();
     let holding = true;
     let failing = true;
     let failedAt = '';
