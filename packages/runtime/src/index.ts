@@ -149,7 +149,11 @@ export async function runWorkers(
   health?.setReady(true);
   let stopping = false;
   const exits = Array.from({ length: count }, (_, index) => {
-    const worker = new Worker(entry, resourceLimits === undefined ? {} : { resourceLimits });
+    // Named (the OS shows the first 15 characters): `bench energy` reports CPU per thread.
+    const worker = new Worker(entry, {
+      name: `w${index} ${name}`,
+      ...(resourceLimits === undefined ? {} : { resourceLimits }),
+    });
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.once(signal, () => {
         stopping = true;

@@ -15,7 +15,16 @@ import {
 } from '@gridstream/questdb';
 import { loadEvents } from './load.ts';
 import { memoryBoundMiB, serviceArgv, serviceEnv, serviceNamed } from '../services.ts';
-import { cpuSeconds, formatRate, localStackPid, peakRssMiB, pollUntil } from './measure.ts';
+import {
+  busiestThreads,
+  cpuSeconds,
+  formatRate,
+  localStackPid,
+  peakRssMiB,
+  pollUntil,
+  threadCpuSeconds,
+} from './measure.ts';
+import type { ThreadCpu } from './measure.ts';
 
 export interface EnergyBenchOptions {
   readonly readings: number;
@@ -90,6 +99,8 @@ async function runProcessor(
   sustained: { readings: number; ms: number } | undefined;
   peakRssMiB: number | undefined;
   cpu: CpuUse;
+  /** The processor's threads' CPU at the last sample, by thread id. */
+  threads: ThreadCpu;
 }> {
   // Started as `gridstream run energy` starts it: its node flags and the heap limit of its bound.
   const child = spawn(process.execPath, serviceArgv(energyService()), {
@@ -106,12 +117,15 @@ async function runProcessor(
   const servers = await serverCpu(config);
   let peak: number | undefined;
   let processorCpu: number | undefined;
+  let threads: ThreadCpu = new Map();
   /** The first sample that saw a committed batch: the end of the process's start-up. */
   let firstCommit: { readonly atMs: number; readonly readings: number } | undefined;
   try {
     await pollUntil(async () => {
       peak = Math.max(peak ?? 0, (await peakRssMiB(child.pid ?? -1)) ?? 0);
       processorCpu = (await cpuSeconds(child.pid ?? -1)) ?? processorCpu;
+      const sampled = await threadCpuSeconds(child.pid ?? -1);
+      if (sampled.size > 0) threads = sampled;
       const committed = await committedReadings(config);
       if (firstCommit === undefined && committed > 0)
         firstCommit = { atMs: Date.now(), readings: committed };
@@ -127,6 +141,7 @@ async function runProcessor(
           ? undefined
           : { readings: options.readings - firstCommit.readings, ms: endMs - firstCommit.atMs },
       peakRssMiB: peak,
+      threads,
       cpu: {
         processor: processorCpu,
         questdb: difference(serversAfter.questdb, servers.questdb),
@@ -192,6 +207,10 @@ export async function benchEnergy(config: Config, options: EnergyBenchOptions): 
       : `${seconds.toFixed(1)} s (${((seconds / options.readings) * 1e6).toFixed(0)} µs/reading)`;
   log(
     `  CPU in that phase: processor ${perReading(processed.cpu.processor)}, QuestDB ${perReading(processed.cpu.questdb)}, Kafka ${perReading(processed.cpu.kafka)}; ${os.availableParallelism()} cores`,
+  );
+  // A worker thread is at most one core: the busiest one bounds the rate of its share.
+  log(
+    `  busiest threads of the processor: ${processed.threads.size === 0 ? 'n/a' : busiestThreads(processed.threads, options.readings)}`,
   );
   const ilp = await plainIlp(config, options);
   log(

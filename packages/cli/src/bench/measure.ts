@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 
 /** Peak resident set size of a process so far (VmHWM), in MiB; Linux only. */
 export async function peakRssMiB(pid: number): Promise<number | undefined> {
@@ -35,15 +35,66 @@ const USER_HZ = 100;
 /** CPU time (user + system) a process has used so far, in seconds; Linux only. */
 export async function cpuSeconds(pid: number): Promise<number | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return Number.isFinite(utime + stime) ? (utime + stime) / USER_HZ : undefined;
+    return statCpuSeconds(await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** User + system time from a /proc stat line (a process's or a thread's), in seconds. */
+function statCpuSeconds(stat: string): number | undefined {
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime + stime) ? (utime + stime) / USER_HZ : undefined;
+}
+
+/** CPU seconds of each thread of a process, by thread id, with the thread's name. */
+export type ThreadCpu = ReadonlyMap<string, { readonly name: string; readonly seconds: number }>;
+
+/** CPU time (user + system) of each thread of a process so far, in seconds, by thread id. */
+export async function threadCpuSeconds(pid: number): Promise<ThreadCpu> {
+  const threads = new Map<string, { name: string; seconds: number }>();
+  let tids: string[];
+  try {
+    tids = await readdir(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const seconds = statCpuSeconds(stat);
+      if (seconds !== undefined) threads.set(tid, { name, seconds });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return threads;
+}
+
+/**
+ * The threads that used the most CPU, as `name s (µs/item)`, those of one name (V8's helper
+ * threads) summed: which thread bounds a rate, when one of them is near its whole core.
+ */
+export function busiestThreads(threads: ThreadCpu, items: number, count = 3): string {
+  const byName = new Map<string, { seconds: number; threads: number }>();
+  for (const { name, seconds } of threads.values()) {
+    const sum = byName.get(name) ?? { seconds: 0, threads: 0 };
+    sum.seconds += seconds;
+    sum.threads += 1;
+    byName.set(name, sum);
+  }
+  return [...byName]
+    .sort(([, a], [, b]) => b.seconds - a.seconds)
+    .slice(0, count)
+    .map(
+      ([name, { seconds, threads: n }]) =>
+        `${name}${n > 1 ? ` (${n} threads)` : ''} ${seconds.toFixed(1)} s (${((seconds / items) * 1e6).toFixed(0)} µs/reading)`,
+    )
+    .join(', ');
 }
 
 /** The pid of a server the local stack started (deploy/local keeps them in GS_HOME/run). */
