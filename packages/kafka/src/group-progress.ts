@@ -9,17 +9,22 @@ import type { PartitionOffsets } from './topics.ts';
  * messages the group has durably handled: benchmarks and tests wait on it.
  */
 export async function committedMessages(
-  kafka: Kafka,
+  /**
+   * A connected admin client is used as it is (a caller sampling often keeps one: each client
+   * made anew connects and authenticates again).
+   */
+  client: Kafka | Admin,
   groupId: string,
   topic: string,
 ): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
+  const own = 'admin' in client ? client.admin() : undefined;
+  const admin = own ?? (client as Admin);
+  await own?.connect();
   try {
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   } finally {
-    await admin.disconnect();
+    await own?.disconnect();
   }
 }
 

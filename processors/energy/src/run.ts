@@ -17,7 +17,7 @@ import {
   startGlobalTable,
   topicNames,
 } from '@gridstream/kafka';
-import type { BatchContext, PositionedEvent } from '@gridstream/kafka';
+import type { BatchContext, KafkaAdmin, PositionedEvent } from '@gridstream/kafka';
 import {
   bufferReadingEnergyRows,
   createIlpGroupWriter,
@@ -72,10 +72,13 @@ export function energyProcessorGroupId(config: Config): string {
   return `${config.GS_TOPIC_PREFIX}processor.energy`;
 }
 
-/** How many readings the energy processors have durably handled (committed offsets). */
-export function committedReadings(config: Config): Promise<number> {
+/**
+ * How many readings the energy processors have durably handled (committed offsets); through
+ * `admin` when given (connected, kept by a caller that asks often), else a client of its own.
+ */
+export function committedReadings(config: Config, admin?: KafkaAdmin): Promise<number> {
   return committedMessages(
-    createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-progress`)),
+    admin ?? createKafka(kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-progress`)),
     energyProcessorGroupId(config),
     topicNames(config.GS_TOPIC_PREFIX).readings,
   );

@@ -4,6 +4,7 @@ import { questDbConnection, questDbHttp } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
 import { EventType } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
+import { createKafka, kafkaSettings } from '@gridstream/kafka';
 import { committedReadings } from '@gridstream/processor-energy';
 import {
   bufferReadingRows,
@@ -115,6 +116,12 @@ async function runProcessor(
   });
   const started = Date.now();
   const servers = await serverCpu(config);
+  // One client for every sample: one made per sample (every 200 ms) connected and authenticated
+  // (SCRAM) each time, CPU of this process and Kafka's taken from what is measured.
+  const progress = createKafka(
+    kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-progress`),
+  ).admin();
+  await progress.connect();
   let peak: number | undefined;
   let processorCpu: number | undefined;
   let threads: ThreadCpu = new Map();
@@ -126,7 +133,7 @@ async function runProcessor(
       processorCpu = (await cpuSeconds(child.pid ?? -1)) ?? processorCpu;
       const sampled = await threadCpuSeconds(child.pid ?? -1);
       if (sampled.size > 0) threads = sampled;
-      const committed = await committedReadings(config);
+      const committed = await committedReadings(config, progress);
       if (firstCommit === undefined && committed > 0)
         firstCommit = { atMs: Date.now(), readings: committed };
       return committed >= options.readings;
@@ -150,6 +157,7 @@ async function runProcessor(
     };
   } finally {
     child.kill('SIGTERM');
+    await progress.disconnect();
   }
 }
 

@@ -213,7 +213,7 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
     const deadline = Date.now() + 10 * 60_000;
     while ((options.kafkaOnly ? kafkaMs : committedMs) === undefined && Date.now() < deadline) {
       if (kafkaMs === undefined && (await inKafka()) >= total) kafkaMs = Date.now() - started;
-      if (!options.kafkaOnly && (await committedReadings(config)) >= total)
+      if (!options.kafkaOnly && (await committedReadings(config, admin)) >= total)
         committedMs = Date.now() - started;
       else await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -233,7 +233,7 @@ export async function benchMqtt(config: Config, options: MqttBenchOptions): Prom
     kafkaMs ??= committedMs;
     if (kafkaMs === undefined || committedMs === undefined)
       throw new Error(
-        `not every reading was committed within 10 minutes (${await committedReadings(config)} of ${total})`,
+        `not every reading was committed within 10 minutes (${await committedReadings(config, admin)} of ${total})`,
       );
     log(
       `  into Kafka (the bridge's publish acknowledged): ${formatRate(total, kafkaMs)} (${(kafkaMs / 1000).toFixed(1)} s)`,
