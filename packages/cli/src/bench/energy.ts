@@ -10,6 +10,7 @@ import {
   bufferReadingRows,
   createIlpSender,
   createQuestDbReader,
+  energyTables,
   ensureReadingsTable,
   readingsTableName,
   waitForWalApplied,
@@ -161,6 +162,33 @@ async function runProcessor(
   }
 }
 
+/**
+ * Each of the processor's tables' WAL transactions, which QuestDB applies one by one: an
+ * out-of-order one rewrites the partition's rows from its earliest on, so their number is much
+ * of QuestDB's cost a reading.
+ */
+async function commitsPerTable(config: Config): Promise<string> {
+  const tables = energyTables(config.GS_QDB_TABLE_PREFIX);
+  const reader = createQuestDbReader(questDbConnection(config));
+  try {
+    const rows = await reader.query<{ name: string; sequencerTxn: number | string }>(
+      'SELECT name, sequencerTxn FROM wal_tables()',
+    );
+    const txns = new Map(rows.map((row) => [row.name, Number(row.sequencerTxn)]));
+    return (
+      [
+        ['readings', tables.readings],
+        ['device quarter hours', tables.deviceEnergy15m],
+        ['site quarter hours', tables.siteEnergy15m],
+      ] as const
+    )
+      .map(([label, table]) => `${label} ${txns.get(table) ?? 'n/a'}`)
+      .join(', ');
+  } finally {
+    await reader.close();
+  }
+}
+
 /** Reference: the same rows written straight to QuestDB over ILP/HTTP, 10,000 per request. */
 async function plainIlp(
   config: Config,
@@ -216,6 +244,7 @@ export async function benchEnergy(config: Config, options: EnergyBenchOptions): 
   log(
     `  CPU in that phase: processor ${perReading(processed.cpu.processor)}, QuestDB ${perReading(processed.cpu.questdb)}, Kafka ${perReading(processed.cpu.kafka)}; ${os.availableParallelism()} cores`,
   );
+  log(`  QuestDB commits (WAL transactions) per table: ${await commitsPerTable(config)}`);
   // A worker thread is at most one core: the busiest one bounds the rate of its share.
   log(
     `  busiest threads of the processor: ${processed.threads.size === 0 ? 'n/a' : busiestThreads(processed.threads, options.readings)}`,
