@@ -155,6 +155,11 @@ describe('an event the handler cannot process', () => {
       expect(letters).toHaveLength(1);
       expect(letters[0]?.headers['x-error-stage']).toBe('process');
       expect(letters[0]?.headers['x-error']).toMatch(/13 W is not a power/);
+      // with the record as it was, though the consumer lets go of a batch's bytes once decoded
+      // (the batch is read again for its letters)
+      expect(letters[0]?.value).toBe(encodeEvent(reading(1013)).value);
+      expect(letters[0]?.headers['ce_id']).toBe(reading(1013).id);
+      expect(letters[0]?.headers['ce_subject']).toBe('plug-1');
     } finally {
       await consumer.stop();
     }
