@@ -126,6 +126,7 @@ describe('an event the handler cannot process', () => {
   it('goes to the DLQ with stage process and the reason, and the partition goes on', async () => {
     // given a handler that refuses, for good, the reading whose power is 13 W
     const handled = new Set<number>();
+    let tries = 0;
     const consumer = await runEventConsumer({
       kafka,
       groupId: `${prefix}group-poison`,
@@ -134,6 +135,7 @@ describe('an event the handler cannot process', () => {
       handle: async (events) => {
         for (const { event } of events) {
           if (event.type === EventType.readingReported && event.data.powerW === 1013) {
+            tries++;
             throw new RangeError('13 W is not a power this handler accepts');
           }
         }
@@ -155,8 +157,10 @@ describe('an event the handler cannot process', () => {
       expect(letters).toHaveLength(1);
       expect(letters[0]?.headers['x-error-stage']).toBe('process');
       expect(letters[0]?.headers['x-error']).toMatch(/13 W is not a power/);
-      // with the record as it was, though the consumer lets go of a batch's bytes once decoded
-      // (the batch is read again for its letters)
+      // with the record as it was, though the consumer lets go of a batch's bytes once decoded:
+      // the batch is fetched again for its letter, and the handler does not see it again (it saw
+      // the reading in its batch, then alone)
+      expect(tries).toBe(2);
       expect(letters[0]?.value).toBe(encodeEvent(reading(1013)).value);
       expect(letters[0]?.headers['ce_id']).toBe(reading(1013).id);
       expect(letters[0]?.headers['ce_subject']).toBe('plug-1');

@@ -313,8 +313,8 @@ const RELEASED_HEADERS: IHeaders = Object.freeze({});
  * response alive through the handler's writes. `bench energy` (1,000,000 readings, one worker,
  * seven alternating pairs): peak RSS 333-354 MiB against 355-385, lower in every pair; the rate
  * did not move beyond the machine's noise (docs/benchmarks.md, "A batch's bytes let go once
- * decoded"). The records' offsets stay. A batch in which the handler then finds poison is read
- * again with its bytes (`keepBytes` in runEventConsumer), so its letters carry the records as
+ * decoded"). The records' offsets stay. A batch in which the handler then finds poison is
+ * fetched again for its letters (`keepBytes` in runEventConsumer), so they carry the records as
  * they were.
  */
 function releaseBytes(messages: readonly KafkaMessage[], kept: readonly DeadLetter[]): void {
@@ -416,11 +416,17 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
   /** Per partition, the batch that keeps failing with a non-transient error, and how often it did. */
   const failing = new Map<string, { offset: string; attempts: number }>();
   /**
-   * Partitions whose records keep their bytes through the handler: the handler found poison in
-   * the partition's last batch after its bytes were let go (releaseBytes). Until a batch passes
-   * without poison, so a run of poison costs one batch read twice, not each.
+   * Per partition, a batch the handler has handled whose letters are still to be written: it
+   * found poison after the records' bytes were let go (releaseBytes). The batch is fetched
+   * again, and its records are kept whole this time; those it handled (through `throughOffset`)
+   * are not handed over again, and its poison is dead-lettered with the reasons it gave then.
+   * A second pass of the handler could judge an event otherwise, its state having moved on: the
+   * energy processor did not refuse a late reading again (retention-late-reading.int.spec.ts).
    */
-  const keepBytes = new Set<string>();
+  const keepBytes = new Map<
+    string,
+    { readonly throughOffset: bigint; readonly reasons: ReadonlyMap<string, string> }
+  >();
 
   const maxIdleMs = options.maxIdleMs ?? 60_000;
   const onStuckConsumer = options.onStuckConsumer ?? endStuckProcess;
@@ -471,7 +477,16 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     const letters: DeadLetter[] = [];
     const role = topicRoleOf(batch.topic);
     const partitionKey = `${batch.topic}/${batch.partition}`;
-    const keepsBytes = keepBytes.has(partitionKey);
+    let handledBefore = keepBytes.get(partitionKey);
+    // (a batch after it: the partition was elsewhere meanwhile, and its owner wrote the letters)
+    if (
+      handledBefore !== undefined &&
+      BigInt(batch.firstOffset() ?? '0') > handledBefore.throughOffset
+    ) {
+      keepBytes.delete(partitionKey);
+      handledBefore = undefined;
+    }
+    const keepsBytes = handledBefore !== undefined;
     for (const message of batch.messages) {
       // A letter redriven for another group only: this group handled the original.
       if (redrivenForAnotherGroup(message, options.groupId)) continue;
@@ -481,7 +496,22 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       // would otherwise be applied by some consumers and not others, and they would disagree.
       if (decoded.ok && role !== undefined && decoded.topic !== role)
         reason = `type ${decoded.event.type} does not belong on topic ${batch.topic}`;
-      if (decoded.ok && reason === undefined) {
+      if (
+        decoded.ok &&
+        reason === undefined &&
+        handledBefore !== undefined &&
+        BigInt(message.offset) <= handledBefore.throughOffset
+      ) {
+        const poison = handledBefore.reasons.get(message.offset);
+        if (poison !== undefined)
+          letters.push({
+            message,
+            topic: batch.topic,
+            partition: batch.partition,
+            reason: poison,
+            stage: 'process',
+          });
+      } else if (decoded.ok && reason === undefined) {
         events.push({
           event: decoded.event,
           topic: batch.topic,
@@ -582,11 +612,15 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         clearInterval(heartbeats);
         if (watchdog !== undefined) clearTimeout(watchdog);
       }
+      failing.delete(partitionKey);
       if (poison.length > 0 && !keepsBytes) {
         // Its records' bytes are gone: nothing is written or resolved, so kafkajs fetches the
-        // batch again, and it is handled again (the handler is idempotent) with its bytes.
-        keepBytes.add(partitionKey);
-        logLine('warn', 'consumer', 'poison found: the batch is read again for its letters', {
+        // batch again for its letters (above).
+        keepBytes.set(partitionKey, {
+          throughOffset: BigInt(events.at(-1)?.offset ?? firstOffset),
+          reasons: new Map(poison.map(({ event, reason }) => [event.offset, reason])),
+        });
+        logLine('warn', 'consumer', 'poison found: the batch is fetched again for its letters', {
           groupId: options.groupId,
           topic: batch.topic,
           partition: batch.partition,
@@ -595,8 +629,6 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
         });
         return;
       }
-      if (poison.length === 0) keepBytes.delete(partitionKey);
-      failing.delete(partitionKey);
       // Only a batch with poison pays for the lookup; the common case goes straight on.
       const byOffset =
         poison.length === 0
@@ -618,11 +650,17 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
     // Committed through the batch so a group error reaches kafkajs's fetch loop, which re-joins.
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     const handled: HandledOffset = { topic: batch.topic, partition: batch.partition, offset: next };
+    /** The batch's effects, letters and offsets are durable: the partition goes on. */
+    const handledThrough = () => {
+      if (handledBefore !== undefined && BigInt(batch.lastOffset()) >= handledBefore.throughOffset)
+        keepBytes.delete(partitionKey);
+      idle.handled(batch.topic, batch.partition, Number(next));
+    };
     if (options.deferCommits !== undefined) {
       await deadLetters.write(letters);
       payload.resolveOffset(batch.lastOffset());
       options.deferCommits(handled);
-      idle.handled(batch.topic, batch.partition, Number(next));
+      handledThrough();
       return;
     }
     if (letters.length > 0) {
@@ -655,14 +693,14 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           { topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] },
         ],
       });
-      idle.handled(batch.topic, batch.partition, Number(next));
+      handledThrough();
       return;
     }
     payload.resolveOffset(batch.lastOffset());
     await payload.commitOffsetsIfNecessary({
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
     });
-    idle.handled(batch.topic, batch.partition, Number(next));
+    handledThrough();
   };
 
   // A new consumer takes over from the committed offsets after kafkajs gave up on one, so

@@ -9,7 +9,7 @@
  * (every device is new, and the timelines' reader answers nothing), but the ILP sender is
  * made against the configured QuestDB, whose protocol version it asks for: the stack must run.
  *
- *   node --max-semi-space-size=32 packages/cli/src/bench/energy-path.ts [--readings N]
+ *   node --max-semi-space-size=8 --heap-growing-percent=200 packages/cli/src/bench/energy-path.ts [--readings N]
  *     [--devices D (833: one partition's share of bench energy's 5,000)] [--batch B] [--rounds R]
  */
 import { parseArgs } from 'node:util';
