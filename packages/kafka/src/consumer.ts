@@ -98,7 +98,9 @@ export interface EventConsumerOptions {
   /**
    * Leaves committing to the owner (a write-behind checkpoint): each handled batch's next
    * offset is handed here instead of being committed, and the owner commits it once it has made
-   * the batch's effects durable itself. Only for a group with one member, which the rebuild is.
+   * the batch's effects durable itself. With several members the owner must drop, on each join
+   * (`onAssignment`), what it holds of partitions it did not keep, and commit only partitions it
+   * held since before its writes began (the live devices projection: docs/projections.md).
    */
   readonly deferCommits?: (handled: HandledOffset) => void;
   /**
@@ -749,8 +751,16 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
       // A batch of transaction markers only reaches no handler: kafkajs moves past it itself,
       // and commits past it (`commitControlBatches`, a patch), as every batch before it is.
       next.on(next.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize === 0)
+        if (payload.batchSize === 0) {
           idle.handled(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
+          // An owner that commits for itself is told instead: every batch of the partition
+          // before this one reached it, so past this one is handled once they are durable.
+          options.deferCommits?.({
+            topic: payload.topic,
+            partition: payload.partition,
+            offset: (BigInt(payload.lastOffset) + 1n).toString(),
+          });
+        }
         idle.activity();
       });
       watch(next);
@@ -766,7 +776,10 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           // A transaction given up (a redrive or dead letters that failed half-way) leaves
           // events and a marker no handler sees: without this the group's commit stayed before
           // them, its lag above 0 until the partition's next message.
-          commitControlBatches: true,
+          // Not where the owner commits (deferCommits): kafkajs would commit past events the
+          // owner has handled and not yet made durable (a write-behind fold), and a crash then
+          // would skip them. The owner is handed the offset past the markers instead.
+          commitControlBatches: options.deferCommits === undefined,
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
           prefetch: options.prefetch ?? false,
           eachBatch: onBatch,
