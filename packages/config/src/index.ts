@@ -167,6 +167,19 @@ function settings(ports: z.infer<typeof StackPorts>) {
     GS_PROJECTION_REBUILD_CHECKPOINT_MS: positiveInt.default(30_000),
     GS_PROJECTION_REBUILD_MAX_DOCUMENTS: positiveInt.default(200_000),
     /**
+     * A live projection that writes behind (the devices projection) writes its documents and
+     * forgets the written ones whenever it holds more than this many: its memory bound. A device
+     * document with a whole day's quarter hours is some 10-15 KB in memory, so 20,000 stay well
+     * inside the service's 768 MiB.
+     */
+    GS_PROJECTION_LIVE_MAX_DOCUMENTS: positiveInt.default(20_000),
+    /**
+     * How long a live projection's documents may wait to be written when only events of its
+     * lazy topics changed them (the devices projection: readings): a restart applies up to
+     * this much of them again.
+     */
+    GS_PROJECTION_LAZY_WRITE_MS: positiveInt.default(10_000),
+    /**
      * Worker threads a rebuild folds in, one part of the partitions each, for a projection whose
      * documents follow the keys (devices, alerts, commands); 0 for one per core, 1 for none.
      */

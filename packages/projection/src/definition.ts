@@ -25,6 +25,21 @@ export interface ProjectionDefinition<State extends Document> {
    * from `module`'s export `exportName`.
    */
   readonly parts?: { readonly module: string; readonly exportName: string };
+  /**
+   * The live service folds batches into documents held in memory and writes each changed one
+   * once per checkpoint, checkpointing again as soon as the last is done (run-build.ts,
+   * `writeBehind.live`): for a projection whose documents get many events a second, which
+   * written one batch at a time kept FerretDB busy and fell behind. Needs `parts` (documents
+   * follow the keys), so that a rebalance tells which documents this member may keep.
+   */
+  readonly liveWriteBehind?: {
+    /**
+     * Topics whose events alone may wait up to GS_PROJECTION_LAZY_WRITE_MS to be written: the
+     * documents other events change are written at the next checkpoint, these with the next
+     * whole write.
+     */
+    readonly lazyTopics?: readonly TopicRole[];
+  };
 }
 
 /** A batch's events as changes of the documents they address; events of no document are left out. */

@@ -1,11 +1,12 @@
+import { setTimeout } from 'node:timers/promises';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
-import { createKafka, kafkaSettings, groupLag } from '@gridstream/kafka';
+import { createKafka, kafkaSettings, groupLag, topicNames } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { BuildRegistry } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
 import { prepareBuild, runBuild } from './run-build.ts';
-import type { RunningBuild } from './run-build.ts';
+import type { BuildOptions, RunningBuild } from './run-build.ts';
 
 /** How often the live service looks for a build switched in by a rebuild. */
 export const SWITCH_POLL_MS = 1_000;
@@ -39,13 +40,58 @@ export async function startLiveProjection<State extends Document>(
   const kafka = createKafka(
     kafkaSettings(config, `${config.GS_KAFKA_CLIENT_ID}-projection-${definition.name}-lag`),
   );
-  const entry = await registry.ensure(definition.name, definition.version);
-  await prepareBuild(config, mongo.db, definition, entry.active);
-  let running: RunningBuild = await runBuild(config, mongo.db, definition, entry.active);
-  await registry.markServed(definition.name, running.buildId);
-
   let stopped = false;
   let switching: Promise<void> = Promise.resolve();
+  // (assigned before any build can fail: runBuild resolves first)
+  let running: RunningBuild;
+  const start = (buildId: string): Promise<RunningBuild> =>
+    runBuild(config, mongo.db, definition, buildId, buildOptions(buildId));
+  const buildOptions = (buildId: string): BuildOptions =>
+    definition.liveWriteBehind !== undefined
+      ? {
+          writeBehind: {
+            maxDocuments: config.GS_PROJECTION_LIVE_MAX_DOCUMENTS,
+            live: true,
+            lazy: {
+              topics: (definition.liveWriteBehind.lazyTopics ?? []).map(
+                (role) => topicNames(config.GS_TOPIC_PREFIX)[role],
+              ),
+              ms: config.GS_PROJECTION_LAZY_WRITE_MS,
+            },
+          },
+          onFailure: (error) => {
+            switching = switching.then(async () => {
+              if (stopped || running.buildId !== buildId) return;
+              log(
+                `projection ${definition.name} ${buildId}: ${error.message}; running it again from its committed offsets`,
+              );
+              await running.abort();
+              for (;;) {
+                try {
+                  running = await start(buildId);
+                  return;
+                } catch (startError) {
+                  if (stopped) throw startError;
+                  log(
+                    `projection ${definition.name} ${buildId}: ${(startError as Error).message}; retrying`,
+                  );
+                  await setTimeout(SWITCH_POLL_MS);
+                }
+              }
+            });
+            switching = switching.catch((restartError: unknown) => {
+              log(
+                `projection ${definition.name} ${buildId}: ${(restartError as Error).message}; not running`,
+              );
+            });
+          },
+        }
+      : {};
+  const entry = await registry.ensure(definition.name, definition.version);
+  await prepareBuild(config, mongo.db, definition, entry.active);
+  running = await start(entry.active);
+  await registry.markServed(definition.name, running.buildId);
+
   const followSwitches = async () => {
     const active = (await registry.get(definition.name))?.active;
     if (stopped || active === undefined || active === running.buildId) return;
@@ -53,7 +99,7 @@ export async function startLiveProjection<State extends Document>(
     await running.stop();
     // (a rebuild has prepared it already; again, it changes nothing)
     await prepareBuild(config, mongo.db, definition, active);
-    running = await runBuild(config, mongo.db, definition, active);
+    running = await start(active);
     await registry.markServed(definition.name, active);
     // (the rebuild re-pointed it already; again, in case it died between the switch and that)
     await registry.pointStableName(definition.name);

@@ -1,3 +1,5 @@
+import { setTimeout as setTimeoutCallback, clearTimeout } from 'node:timers';
+import { setTimeout } from 'node:timers/promises';
 import type { Collection, Db, Document } from 'mongodb';
 import { consumerSettings, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
@@ -12,8 +14,8 @@ import {
   runEventConsumer,
   topicNames,
 } from '@gridstream/kafka';
-import type { HandledOffset, Part, RunningConsumer } from '@gridstream/kafka';
-import { applyPositionedBatch } from '@gridstream/mongo';
+import type { Assignment, HandledOffset, Part, RunningConsumer } from '@gridstream/kafka';
+import { applyPositionedBatch, WriteConflictError } from '@gridstream/mongo';
 import { Attr, SpanName, traceWrite } from '@gridstream/telemetry';
 import type { StoredDocument } from '@gridstream/mongo';
 import { buildCollectionName, buildGroupId, partGroupId } from './builds.ts';
@@ -22,6 +24,9 @@ import type { ProjectionDefinition } from './definition.ts';
 import { DocumentLocks } from './document-locks.ts';
 import { Pacer } from './pacer.ts';
 import { WriteBehindDocuments } from './write-behind.ts';
+
+/** How long a live build waits before it tries a failed checkpoint again. */
+const CHECKPOINT_RETRY_MS = 1_000;
 
 export function buildCollection<State extends Document>(
   db: Db,
@@ -42,6 +47,8 @@ export interface RunningBuild {
   checkpoint(): Promise<void>;
   /** Stops consuming; a write-behind build checkpoints what it handled first. */
   stop(): Promise<void>;
+  /** Stops consuming without a checkpoint: what was not committed is applied again next time. */
+  abort(): Promise<void>;
 }
 
 export interface BuildOptions {
@@ -56,7 +63,26 @@ export interface BuildOptions {
     readonly maxDocuments: number;
     /** The build is new (not resumed): its collection holds nothing yet. */
     readonly fresh?: boolean;
+    /**
+     * A live build, one member of several perhaps: it checkpoints again as soon as the last
+     * checkpoint is done and a batch was handled since (so at low load every batch is written
+     * at once, and at high load each document once per checkpoint however many events it got),
+     * and on a rebalance it forgets the documents and offsets of partitions it did not keep.
+     */
+    readonly live?: boolean;
+    /**
+     * Live: the topics whose events may wait for the next whole write, at most this long
+     * (`lazyMs`). A checkpoint in between writes only the documents other events changed, and
+     * commits only the other topics' offsets; positions are per partition, so a restart
+     * applies the lazy topics' events again from their own committed offsets.
+     */
+    readonly lazy?: { readonly topics: readonly string[]; readonly ms: number };
   };
+  /**
+   * Told when a live write-behind build can no longer go on (a document it holds was written by
+   * someone else): the caller aborts it and runs it again from its committed offsets.
+   */
+  readonly onFailure?: (error: Error) => void;
   /**
    * Events applied a second at most over all partitions (write-behind only): each batch, once
    * folded, waits for its share of time (Pacer). Undefined for no limit.
@@ -137,6 +163,7 @@ export async function runBuild<State extends Document>(
           definition,
           options.writeBehind.maxDocuments,
           options.writeBehind.fresh === true,
+          (topic) => options.writeBehind?.lazy?.topics.includes(topic) === true,
         );
   const pacer =
     options.maxEventsPerSecond === undefined ? undefined : new Pacer(options.maxEventsPerSecond);
@@ -153,6 +180,71 @@ export async function runBuild<State extends Document>(
   );
   /** The offset after the last handled batch of each `topic/partition` (write-behind). */
   const handled = new Map<string, HandledOffset>();
+  const live = writeBehind !== undefined && options.writeBehind?.live === true;
+  /** This member's joins so far (live write-behind). */
+  let generation = 0;
+  /**
+   * Each `topic/partition` held now, with the join since which it has been held without a
+   * break: a checkpoint commits only offsets of partitions held since before it began, the
+   * only ones whose folded documents nobody else can have had meanwhile.
+   */
+  const heldSince = new Map<string, number>();
+  const onAssignment = (assignment: Assignment, kept: Assignment) => {
+    generation++;
+    const keptKeys = new Set<string>();
+    for (const [topic, partitions] of kept)
+      for (const p of partitions) keptKeys.add(`${topic}/${p}`);
+    for (const key of [...heldSince.keys()]) if (!keptKeys.has(key)) heldSince.delete(key);
+    for (const [topic, partitions] of assignment)
+      for (const p of partitions)
+        if (!heldSince.has(`${topic}/${p}`)) heldSince.set(`${topic}/${p}`, generation);
+    for (const key of [...handled.keys()]) if (!keptKeys.has(key)) handled.delete(key);
+    // A document's events all come from partition p of the topics (their key is its id).
+    writeBehind?.forget((p) => topics.every((topic) => kept.get(topic)?.has(p) === true));
+  };
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+  const lazy = options.writeBehind?.lazy;
+  /** When the last whole write began (live with lazy topics). */
+  let wholeAt = Date.now();
+  let wholeTimer: NodeJS.Timeout | undefined;
+  let checkpointWanted = false;
+  let checkpointLoop: Promise<void> | undefined;
+  let checkpointUnderWay: Promise<void> | undefined;
+  /** Live: checkpoints one after another while batches are handled (see BuildOptions). */
+  const checkpointSoon = () => {
+    checkpointWanted = true;
+    if (checkpointLoop !== undefined) return;
+    checkpointLoop = (async () => {
+      while (checkpointWanted && !stopping) {
+        checkpointWanted = false;
+        try {
+          checkpointUnderWay = checkpoint();
+          await checkpointUnderWay;
+          // A lazy topic's documents are written within `lazy.ms`, batches or not.
+          if (lazy !== undefined && wholeTimer === undefined && !stopping)
+            wholeTimer = setTimeoutCallback(
+              () => {
+                wholeTimer = undefined;
+                checkpointSoon();
+              },
+              Math.max(0, wholeAt + lazy.ms - Date.now()),
+            ).unref();
+        } catch (error) {
+          if (error instanceof WriteConflictError) {
+            stopping = true;
+            options.onFailure?.(error);
+            break;
+          }
+          // MongoDB or the coordinator unavailable: tried again, folds go on meanwhile (the
+          // documents held are bounded by maxDocuments, whose flush fails the batches instead).
+          checkpointWanted = true;
+          await setTimeout(CHECKPOINT_RETRY_MS);
+        }
+      }
+      checkpointLoop = undefined;
+    })();
+  };
   const consumer = await runEventConsumer({
     kafka,
     groupId,
@@ -177,7 +269,7 @@ export async function runBuild<State extends Document>(
         ? { partitionAssigners: [singleActiveAssigner] }
         : {}),
     // A rebuild replays history: its records' traces ended long ago.
-    traceRecords: writeBehind === undefined,
+    traceRecords: writeBehind === undefined || live,
     // A rate-limited rebuild waits inside its batches, as long as its rate asks: a batch of a
     // few thousand events at 10 a second is minutes, and no sign of a hung member.
     ...(pacer === undefined ? {} : { maxBatchMs: Infinity }),
@@ -193,28 +285,52 @@ export async function runBuild<State extends Document>(
                 ),
             );
           }
-        : pacer === undefined
-          ? (events) => writeBehind.fold(events)
-          : async (events) => {
+        : live
+          ? async (events) => {
               await writeBehind.fold(events);
-              await pacer.pace(events.length);
-            },
+              // A batch ends after the checkpoint under way: kafkajs rejoins a rebalancing group
+              // only once its batches are done, so a checkpoint writing documents of a partition
+              // this member is losing ends before anyone else can be given it (FerretDB does not
+              // hold the version guard between concurrent writers). It also holds the fetching
+              // back to the rate the writes keep up with. (A failed one is the loop's to retry.)
+              await checkpointUnderWay?.catch(() => undefined);
+            }
+          : pacer === undefined
+            ? (events) => writeBehind.fold(events)
+            : async (events) => {
+                await writeBehind.fold(events);
+                await pacer.pace(events.length);
+              },
     ...(writeBehind === undefined
       ? {}
-      : {
-          // Stopping waits for the fetch in flight: at the end of a rebuild that is a fetch the
-          // broker holds this long for want of new events (0.3 s of a 6 s rebuild at 500 ms).
-          maxWaitMs: 100,
-          deferCommits: (offset: HandledOffset) => {
-            handled.set(`${offset.topic}/${offset.partition}`, offset);
-            options.onHandled?.([...handled.values()]);
-            if (checkpointAt !== undefined && handledUpTo(checkpointAt, handled.values())) {
-              checkpointAt = undefined;
-              // A failure here fails the next checkpoint too, which reports it.
-              checkpoint().catch(() => undefined);
-            }
-          },
-        }),
+      : live
+        ? {
+            onAssignment,
+            deferCommits: (offset: HandledOffset) => {
+              const key = `${offset.topic}/${offset.partition}`;
+              // (a batch of a generation before the last join, done after it: not ours now)
+              if (!heldSince.has(key)) {
+                writeBehind.forget((p) => p !== offset.partition);
+                return;
+              }
+              handled.set(key, offset);
+              checkpointSoon();
+            },
+          }
+        : {
+            // Stopping waits for the fetch in flight: at the end of a rebuild that is a fetch the
+            // broker holds this long for want of new events (0.3 s of a 6 s rebuild at 500 ms).
+            maxWaitMs: 100,
+            deferCommits: (offset: HandledOffset) => {
+              handled.set(`${offset.topic}/${offset.partition}`, offset);
+              options.onHandled?.([...handled.values()]);
+              if (checkpointAt !== undefined && handledUpTo(checkpointAt, handled.values())) {
+                checkpointAt = undefined;
+                // A failure here fails the next checkpoint too, which reports it.
+                checkpoint().catch(() => undefined);
+              }
+            },
+          }),
   });
 
   // One checkpoint at a time, so commits never go back.
@@ -223,8 +339,15 @@ export async function runBuild<State extends Document>(
     const next = checkpointing.then(async () => {
       if (writeBehind === undefined) return;
       // The offsets as they were before the flush: it writes every batch handled up to them.
-      const offsets = [...handled.values()];
-      await writeBehind.flush();
+      const startedAt = generation;
+      const whole = lazy === undefined || stopping || Date.now() >= wholeAt + lazy.ms;
+      if (whole) wholeAt = Date.now();
+      // (between whole writes, a lazy topic's offsets wait: its documents were not written)
+      const all = [...handled.values()].filter((o) => whole || !lazy.topics.includes(o.topic));
+      await writeBehind.flush(whole ? 'all' : 'urgent');
+      const offsets = live
+        ? all.filter((o) => (heldSince.get(`${o.topic}/${o.partition}`) ?? Infinity) <= startedAt)
+        : all;
       // Tried again on a transient answer: the 3-broker fault run (CI on 25524d6) failed its
       // check when a checkpoint's commit met a coordinator that had moved (NOT_COORDINATOR).
       if (offsets.length > 0) await retryTransient(() => consumer.consumer.commitOffsets(offsets));
@@ -240,15 +363,31 @@ export async function runBuild<State extends Document>(
     consumer,
     handled: () => [...handled.values()],
     checkpoint,
-    async stop() {
-      // A last checkpoint while still a member of the group (committing from outside it would
-      // mean joining it again). What is handled after it is not committed, so the partition's
-      // next owner (the live service) applies it again; positions make that harmless.
-      try {
-        await checkpoint();
-      } finally {
+    abort() {
+      stopped ??= (async () => {
+        stopping = true;
+        clearTimeout(wholeTimer);
         await consumer.stop();
-      }
+      })();
+      return stopped;
+    },
+    stop() {
+      // (once: a second call, after the first closed what the build writes to, waits for it)
+      stopped ??= (async () => {
+        stopping = true;
+        clearTimeout(wholeTimer);
+        await checkpointLoop;
+        // A last checkpoint while still a member of the group (committing from outside it
+        // would mean joining it again). What is handled after it is not committed, so the
+        // partition's next owner (the live service) applies it again; positions make that
+        // harmless.
+        try {
+          await checkpoint();
+        } finally {
+          await consumer.stop();
+        }
+      })();
+      return stopped;
     },
   };
 }

@@ -25,6 +25,11 @@ export const devicesProjection: ProjectionDefinition<DeviceView> = {
   indexes: [{ key: { 'state.tenant': 1, 'state.siteId': 1 } }],
   // A device's events all carry its id as their key: a rebuild may fold it in parts.
   parts: { module: import.meta.url, exportName: 'devicesProjection' },
+  // Every reading changes its device's document: at 10,000 readings/s over 5,000 devices,
+  // written a batch at a time, the projection fell 200,000 events behind in 30 s on FerretDB.
+  // A reading alone changes the last reading, which the API folds in live (docs/api.md): it
+  // waits for the next whole write; registry and energy events are written at once.
+  liveWriteBehind: { lazyTopics: ['readings'] },
 };
 
 export async function findDevice(

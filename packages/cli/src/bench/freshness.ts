@@ -3,15 +3,18 @@ import {
   createEventPublisher,
   createKafka,
   createTopicsIfMissing,
+  groupLag,
   kafkaSettings,
   topicNames,
 } from '@gridstream/kafka';
 import { ENERGY_PROCESSOR_NODE_FLAGS } from '@gridstream/processor-energy';
+import { buildGroupId, initialBuildId } from '@gridstream/projection';
+import { devicesProjection } from '@gridstream/projection-devices';
 import { createApiKey } from '../keys.ts';
 import { deviceId, freePort, registration, startProcess, stopProcess } from './api.ts';
 import { readingsDueBy, summariseFreshness } from './freshness-stats.ts';
 import type { FreshnessSummary } from './freshness-stats.ts';
-import { pollUntil } from './measure.ts';
+import { cpuSeconds, localStackPid, peakRssMiB, pollUntil } from './measure.ts';
 
 export interface FreshnessOptions {
   readonly seconds: number;
@@ -126,6 +129,13 @@ export async function benchFreshness(config: Config, options: FreshnessOptions):
     let refused = 0;
     let polls = 0;
     let stopped = false;
+    // CPU of the document store and of the devices projection through the load.
+    const mongoPid = await localStackPid(config.GS_HOME, 'mongo');
+    const cpuNow = async () => ({
+      mongo: mongoPid === undefined ? undefined : await cpuSeconds(mongoPid),
+      projection: devices.pid === undefined ? undefined : await cpuSeconds(devices.pid),
+    });
+    const cpuAtStart = await cpuNow();
     const loadStartMs = Date.now();
     const loadEndMs = loadStartMs + options.seconds * 1000;
     const warmupEndMs = loadStartMs + options.warmupSeconds * 1000;
@@ -233,6 +243,17 @@ export async function benchFreshness(config: Config, options: FreshnessOptions):
     ]);
     await Promise.all(Array.from({ length: options.clients }, (_, c) => client(c)));
     const loadSeconds = (Date.now() - loadStartMs) / 1000;
+    const actualEndMs = Date.now();
+    const cpuAtEnd = await cpuNow();
+    const projectionGroup = buildGroupId(
+      config.GS_TOPIC_PREFIX,
+      devicesProjection.name,
+      initialBuildId(devicesProjection.version),
+    );
+    const projectionTopics = devicesProjection.topics.map((role) => topics[role]);
+    const projectionLag = async () =>
+      (await groupLag(kafka, projectionGroup, projectionTopics)).total;
+    const lagAtEnd = await projectionLag().catch(() => undefined);
     stopped = true;
     await pollers;
     const line = (what: string, f: FreshnessSummary, target: number, unseen: number) => {
@@ -257,6 +278,27 @@ export async function benchFreshness(config: Config, options: FreshnessOptions):
     }
     // Part of each figure above is the pollers' own round: a sample waits for the next request
     // about its tracer, and is settled when that request is answered.
+    const cpu = (what: 'mongo' | 'projection') => {
+      const start = cpuAtStart[what];
+      const end = cpuAtEnd[what];
+      if (start === undefined || end === undefined) return 'n/a';
+      return `${(end - start).toFixed(1)} s (${Math.round(((end - start) / loadSeconds) * 100)} % of a core)`;
+    };
+    const projectionPeak = devices.pid === undefined ? undefined : await peakRssMiB(devices.pid);
+    log(
+      `  CPU during the load: FerretDB ${cpu('mongo')}, devices projection ${cpu('projection')} (peak RSS ${projectionPeak?.toFixed(0) ?? 'n/a'} MiB)`,
+    );
+    // The devices projection's committed offsets: behind by its batches in flight, and by what
+    // it folded and has not written yet (docs/projections.md, "Writing behind").
+    let caughtUpMs: number | undefined;
+    await pollUntil(async () => {
+      if ((await projectionLag().catch(() => undefined)) !== 0) return false;
+      caughtUpMs = Date.now() - actualEndMs;
+      return true;
+    }, 120_000).catch(() => undefined);
+    log(
+      `  devices projection: ${lagAtEnd?.toLocaleString('en-US') ?? 'n/a'} events not committed as the load ended; ${caughtUpMs === undefined ? 'not caught up within 120 s after it' : `all committed ${(caughtUpMs / 1000).toFixed(1)} s after it`}`,
+    );
     for (const [what, times] of [
       ['GET /v1/devices/:id itself', viewRequestMs],
       ['GET .../energy itself', energyRequestMs],

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createEventPublisher,
+  createKafka,
+  createTopicsIfMissing,
+  groupLag,
+  kafkaSettings,
+  topicNames,
+} from '@gridstream/kafka';
+import { connectMongo } from '@gridstream/mongo';
+import { ProjectionReader, buildGroupId } from '@gridstream/projection';
+import { EventType } from '@gridstream/events';
+import type { GridstreamEvent } from '@gridstream/events';
+import { eventually, isolatedConfig } from '../../../test/support.ts';
+import { teardown } from '../../../test/cleanup.ts';
+import { startDevicesProjection } from './run.ts';
+import { devicesProjection, deviceDocumentId } from './store.ts';
+
+// A lazy write far longer than the test: the readings can only reach MongoDB through the stop.
+const config = isolatedConfig({ GS_PROJECTION_LAZY_WRITE_MS: '600000' });
+const stopAfterAll = teardown(config);
+const tenant = 'acme';
+
+const base = (deviceId: string, n: number) => ({
+  id: `01930000-0000-7000-8002-${String(n).padStart(12, '0')}`,
+  source: 'test',
+  subject: deviceId,
+  tenant,
+});
+
+function registration(deviceId: string, n: number): GridstreamEvent {
+  return {
+    ...base(deviceId, n),
+    time: '2026-11-24T00:00:00Z',
+    type: EventType.deviceRegistered,
+    data: {
+      deviceId,
+      siteId: 'site-1',
+      kind: 'smart_plug',
+      role: 'consumer',
+      name: deviceId,
+      timeZone: 'UTC',
+    },
+  };
+}
+
+function reading(deviceId: string, n: number, minute: number): GridstreamEvent {
+  return {
+    ...base(deviceId, n),
+    time: new Date(Date.UTC(2026, 10, 24, 1, minute)).toISOString(),
+    type: EventType.readingReported,
+    data: { deviceId, powerW: 100 + minute, quality: 'good' },
+  };
+}
+
+describe('the live devices projection writing behind', () => {
+  it('writes a registration at once and commits the readings only with a whole write', async () => {
+    // given a live projection whose readings may wait ten minutes to be written
+    const kafka = createKafka(kafkaSettings(config, 'test-write-behind'));
+    const topics = topicNames(config.GS_TOPIC_PREFIX);
+    await createTopicsIfMissing(kafka, topics, config.GS_TOPIC_PARTITIONS);
+    const publisher = await createEventPublisher(kafka, topics);
+    stopAfterAll(() => publisher.disconnect());
+    const live = await startDevicesProjection(config, { lagLogIntervalMs: 0 });
+    let stopped = false;
+    stopAfterAll(async () => {
+      if (!stopped) await live.stop();
+    });
+    const mongo = await connectMongo(config);
+    stopAfterAll(() => mongo.close());
+    const collection = await new ProjectionReader(mongo.db, devicesProjection).collection();
+    const group = buildGroupId(config.GS_TOPIC_PREFIX, 'devices', 'v2');
+    const lagOf = async (topic: string) =>
+      (await groupLag(kafka, group, [topic])).byTopic[topic] ?? Number.NaN;
+
+    // when a device's readings come, then its registration
+    const devices = ['plug-1', 'plug-2', 'plug-3'];
+    let n = 0;
+    await publisher.publish(devices.flatMap((d) => [0, 1, 2].map((m) => reading(d, n++, m))));
+    await publisher.publish(devices.map((d) => registration(d, n++)));
+
+    // then the registrations are written and their offsets committed, with the readings folded
+    // before them in their documents
+    await eventually('the registrations written with the readings', async () => {
+      if ((await lagOf(topics.devices)) !== 0) return undefined;
+      const docs = await collection
+        .find({ _id: { $in: devices.map((d) => deviceDocumentId(tenant, d)) } })
+        .toArray();
+      const complete = docs.filter(
+        (d) =>
+          d.state?.siteId === 'site-1' && d.state.lastReading?.time === '2026-11-24T01:02:00.000Z',
+      );
+      return complete.length === devices.length ? true : undefined;
+    });
+    // but the readings' offsets are not committed: only a whole write commits a lazy topic
+    expect(await lagOf(topics.readings)).toBe(devices.length * 3);
+
+    // when the projection stops: its last checkpoint is a whole write
+    stopped = true;
+    await live.stop();
+
+    // then every offset is committed
+    expect(await lagOf(topics.readings)).toBe(0);
+    expect(await lagOf(topics.devices)).toBe(0);
+  }, 90_000);
+});
