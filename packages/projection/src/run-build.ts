@@ -16,7 +16,7 @@ import {
 } from '@gridstream/kafka';
 import type { Assignment, HandledOffset, Part, RunningConsumer } from '@gridstream/kafka';
 import { applyPositionedBatch, WriteConflictError } from '@gridstream/mongo';
-import { Attr, SpanName, traceWrite } from '@gridstream/telemetry';
+import { Attr, SpanName, inTracedBatch, traceWrite } from '@gridstream/telemetry';
 import type { StoredDocument } from '@gridstream/mongo';
 import { buildCollectionName, buildGroupId, partGroupId } from './builds.ts';
 import { projectionChanges } from './definition.ts';
@@ -288,6 +288,15 @@ export async function runBuild<State extends Document>(
         : live
           ? async (events) => {
               await writeBehind.fold(events);
+              // A sampled record's trace reaches its write, as when every batch was written at
+              // once (docs/tracing.md): a traced batch's documents are written now, under its
+              // process spans. (Sampled records are few; written early is always safe.)
+              if (inTracedBatch())
+                await traceWrite(writeSpanName, writeSpanAttributes, () =>
+                  writeBehind.writeNow(
+                    projectionChanges(definition, events).map((c) => c.documentId),
+                  ),
+                );
               // A batch ends after the checkpoint under way: kafkajs rejoins a rebalancing group
               // only once its batches are done, so a checkpoint writing documents of a partition
               // this member is losing ends before anyone else can be given it (FerretDB does not

@@ -153,7 +153,15 @@ export class WriteBehindDocuments<State extends Document> {
     return next;
   }
 
-  async #write(which: 'all' | 'urgent'): Promise<void> {
+  /** Writes these documents, if changed, after any flush under way (a traced batch's). */
+  writeNow(ids: Iterable<string>): Promise<void> {
+    const only = new Set(ids);
+    const next = this.#flushing.then(() => this.#write('all', only));
+    this.#flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(which: 'all' | 'urgent', only?: ReadonlySet<string>): Promise<void> {
     const pending: {
       id: string;
       cached: CachedDocument<State>;
@@ -161,7 +169,11 @@ export class WriteBehindDocuments<State extends Document> {
       urgent: boolean;
     }[] = [];
     for (const [id, cached] of this.#documents)
-      if (cached.current !== cached.written && (which === 'all' || cached.urgent)) {
+      if (
+        cached.current !== cached.written &&
+        (which === 'all' || cached.urgent) &&
+        (only === undefined || only.has(id))
+      ) {
         pending.push({ id, cached, written: cached.current, urgent: cached.urgent });
         // (a fold during the write makes it urgent again if it has to be)
         cached.urgent = false;

@@ -152,6 +152,15 @@ export function startProcessSpans(
 }
 
 /**
+ * Whether the batch being handled carries sampled records (its process spans are the current
+ * context): a handler that writes later (write-behind) writes such a batch's documents at once, so
+ * each reading's trace still reaches its write.
+ */
+export function inTracedBatch(): boolean {
+  return tracingEnabled() && context.active().getValue(BATCH_SPANS) !== undefined;
+}
+
+/**
  * Runs a sink's write as a CLIENT span under each process span of the batch being handled (one
  * per sampled trace, so each reading's trace reaches its write). Outside a traced batch, and with
  * tracing off, it only runs the write.
