@@ -755,11 +755,14 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           idle.handled(payload.topic, payload.partition, Number(payload.lastOffset) + 1);
           // An owner that commits for itself is told instead: every batch of the partition
           // before this one reached it, so past this one is handled once they are durable.
-          options.deferCommits?.({
-            topic: payload.topic,
-            partition: payload.partition,
-            offset: (BigInt(payload.lastOffset) + 1n).toString(),
-          });
+          // Only markers or aborted records: a batch whose records all came before the fetched
+          // offset (firstOffset null) says nothing of the offsets after it.
+          if (payload.firstOffset !== null)
+            options.deferCommits?.({
+              topic: payload.topic,
+              partition: payload.partition,
+              offset: (BigInt(payload.lastOffset) + 1n).toString(),
+            });
         }
         idle.activity();
       });
