@@ -124,6 +124,14 @@ export interface EventConsumerOptions {
    * ones nobody else can have had in between (`keptPartitions`).
    */
   readonly onAssignment?: (assignment: Assignment, kept: Assignment) => void;
+  /**
+   * Awaited before each join of the group (the first and every rejoin; a patch's hook before
+   * the JoinGroup). The group waits for this member up to its rebalance timeout, so an owner's
+   * work on the partitions it holds (a write of documents folded from them) ends before anyone
+   * else can be given them. Batches in flight end before a rejoin anyway; this covers work done
+   * outside them.
+   */
+  readonly beforeJoin?: () => Promise<void>;
   /** Bounds on event times (GS_EVENT_EARLIEST_TIME, GS_EVENT_MAX_AHEAD_MS); defaults when absent. */
   readonly timeBounds?: TimePlausibility;
   /**
@@ -785,6 +793,7 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
           commitControlBatches: options.deferCommits === undefined,
           partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
           prefetch: options.prefetch ?? false,
+          ...(options.beforeJoin === undefined ? {} : { beforeJoin: options.beforeJoin }),
           eachBatch: onBatch,
         });
         return next;

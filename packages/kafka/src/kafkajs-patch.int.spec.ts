@@ -170,3 +170,57 @@ describe('the start of a group join (patches/kafkajs@2.2.4.patch, GROUP_JOIN_STA
     expect(seen).toContain('JoinGroup answered');
   });
 });
+
+describe('work before a group join (patches/kafkajs@2.2.4.patch, beforeJoin)', () => {
+  it('is awaited before each JoinGroup, so nobody is given the partitions until it ends', async () => {
+    // given a member whose work before a rejoin takes 2 s, in a group of its own
+    const groupId = `kafkajs-patch-before-join-${Date.now()}`;
+    const seen: string[] = [];
+    const first = kafka.consumer({ groupId, heartbeatInterval: 300, maxWaitTimeInMs: 100 });
+    let joins = 0;
+    let rejoined: () => void = () => undefined;
+    const firstRejoined = new Promise<void>((resolve) => (rejoined = resolve));
+    first.on(first.events.GROUP_JOIN, () => {
+      seen.push('first joined');
+      if (joins > 1) rejoined();
+    });
+    await first.connect();
+    await first.subscribe({ topics: [topics.readings] });
+    await first.run({
+      eachMessage: async () => {},
+      beforeJoin: async () => {
+        joins++;
+        if (joins === 1) return;
+        seen.push('first rejoining');
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        seen.push('first done');
+      },
+    });
+    const second = kafka.consumer({ groupId, heartbeatInterval: 300, maxWaitTimeInMs: 100 });
+    second.on(second.events.GROUP_JOIN, () => {
+      seen.push('second joined');
+    });
+    try {
+      // when a second member joins the group
+      const joined = new Promise<number>((resolve) => {
+        second.on(second.events.GROUP_JOIN, () => {
+          resolve(Date.now());
+        });
+      });
+      const asked = Date.now();
+      await second.connect();
+      await second.subscribe({ topics: [topics.readings] });
+      await second.run({ eachMessage: async () => {} });
+      const took = (await joined) - asked;
+      await firstRejoined;
+
+      // then the first member's work ended before either member was given its partitions
+      expect(seen.slice(0, 3)).toEqual(['first joined', 'first rejoining', 'first done']);
+      expect(seen.slice(3).sort()).toEqual(['first joined', 'second joined']);
+      expect(took).toBeGreaterThanOrEqual(2_000);
+    } finally {
+      await second.disconnect();
+      await first.disconnect();
+    }
+  });
+});

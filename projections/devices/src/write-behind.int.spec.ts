@@ -53,6 +53,15 @@ function reading(deviceId: string, n: number, minute: number): GridstreamEvent {
   };
 }
 
+function renamed(deviceId: string, n: number, name: string): GridstreamEvent {
+  return {
+    ...base(deviceId, n),
+    time: '2026-11-24T02:00:00Z',
+    type: EventType.deviceUpdated,
+    data: { deviceId, name },
+  };
+}
+
 describe('the live devices projection writing behind', () => {
   it('writes a registration at once and commits the readings only with a whole write', async () => {
     // given a live projection whose readings may wait ten minutes to be written
@@ -102,5 +111,59 @@ describe('the live devices projection writing behind', () => {
     // then every offset is committed
     expect(await lagOf(topics.readings)).toBe(0);
     expect(await lagOf(topics.devices)).toBe(0);
+  }, 90_000);
+
+  it('runs again from its committed offsets when someone else wrote a document it holds', async () => {
+    // given a live projection (its own prefix) whose device document is written and committed
+    const own = isolatedConfig({ GS_PROJECTION_LAZY_WRITE_MS: '600000' });
+    const stopOwn = teardown(own);
+    const kafka = createKafka(kafkaSettings(own, 'test-write-conflict'));
+    const topics = topicNames(own.GS_TOPIC_PREFIX);
+    await createTopicsIfMissing(kafka, topics, own.GS_TOPIC_PARTITIONS);
+    const publisher = await createEventPublisher(kafka, topics);
+    stopOwn(() => publisher.disconnect());
+    const lines: string[] = [];
+    const live = await startDevicesProjection(own, {
+      lagLogIntervalMs: 0,
+      log: (line) => lines.push(line),
+    });
+    stopOwn(() => live.stop());
+    const mongo = await connectMongo(own);
+    stopOwn(() => mongo.close());
+    const collection = await new ProjectionReader(mongo.db, devicesProjection).collection();
+    const id = deviceDocumentId(tenant, 'plug-9');
+    let n = 100;
+    await publisher.publish([registration('plug-9', n++)]);
+    await eventually('the registration written', async () =>
+      (await collection.findOne({ _id: id }))?.state?.siteId === 'site-1' ? true : undefined,
+    );
+    // and readings folded in memory, not written (their topic is lazy)
+    await publisher.publish([0, 1, 2].map((m) => reading('plug-9', n++, m)));
+    const group = buildGroupId(own.GS_TOPIC_PREFIX, 'devices', 'v2');
+    const consumed = async () =>
+      (await groupLag(kafka, group, [topics.readings])).byTopic[topics.readings];
+
+    // when another writer changes the stored document (its version), and an urgent event for
+    // it comes, whose write finds the version it expected gone
+    await collection.updateOne({ _id: id }, { $inc: { '_meta.version': 1 } });
+    await publisher.publish([renamed('plug-9', n++, 'renamed plug')]);
+
+    // then the service says so, runs the build again from its committed offsets, and the
+    // document ends with every event: the rename and the readings applied again on what the
+    // other writer left
+    await eventually('the build run again', () =>
+      Promise.resolve(
+        lines.some((line) => line.includes('running it again from its committed offsets'))
+          ? true
+          : undefined,
+      ),
+    );
+    await eventually('the rename written', async () =>
+      (await collection.findOne({ _id: id }))?.state?.name === 'renamed plug' ? true : undefined,
+    );
+    await live.stop();
+    const doc = await collection.findOne({ _id: id });
+    expect(doc?.state?.lastReading?.time).toBe('2026-11-24T01:02:00.000Z');
+    expect(await consumed()).toBe(0);
   }, 90_000);
 });
