@@ -12,9 +12,10 @@ import { buildGroupId, initialBuildId } from '@gridstream/projection';
 import { devicesProjection } from '@gridstream/projection-devices';
 import { createApiKey } from '../keys.ts';
 import { deviceId, freePort, registration, startProcess, stopProcess } from './api.ts';
-import { readingsDueBy, summariseFreshness } from './freshness-stats.ts';
+import { apiLines, readingsDueBy, summariseFreshness } from './freshness-stats.ts';
 import type { FreshnessSummary } from './freshness-stats.ts';
 import { cpuSeconds, localStackPid, peakRssMiB, pollUntil } from './measure.ts';
+import { summariseCpuProfiles } from './cpu-profile.ts';
 
 export interface FreshnessOptions {
   readonly seconds: number;
@@ -25,6 +26,8 @@ export interface FreshnessOptions {
   readonly devices: number;
   /** Samples of the load's first seconds, counted apart (each device's first reading is costlier). */
   readonly warmupSeconds: number;
+  /** Where the API writes a V8 CPU profile of the whole run (--cpu-prof), summarised at the end. */
+  readonly profileDir?: string | undefined;
   readonly log: (line: string) => void;
 }
 
@@ -71,10 +74,12 @@ export async function benchFreshness(config: Config, options: FreshnessOptions):
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const api = startProcess('@gridstream/api', config, {
-    GS_API_PORT: String(port),
-    GS_API_RATE_LIMIT_PER_MINUTE: String(100_000_000),
-  });
+  const api = startProcess(
+    '@gridstream/api',
+    config,
+    { GS_API_PORT: String(port), GS_API_RATE_LIMIT_PER_MINUTE: String(100_000_000) },
+    options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`],
+  );
   const devices = startProcess('@gridstream/projection-devices', config, {});
   const energy = startProcess(
     '@gridstream/processor-energy',
@@ -254,6 +259,9 @@ export async function benchFreshness(config: Config, options: FreshnessOptions):
     const projectionLag = async () =>
       (await groupLag(kafka, projectionGroup, projectionTopics)).total;
     const lagAtEnd = await projectionLag().catch(() => undefined);
+    const apiMetrics = await fetch(`${base}/metrics`)
+      .then((response) => response.text())
+      .catch(() => '');
     stopped = true;
     await pollers;
     const line = (what: string, f: FreshnessSummary, target: number, unseen: number) => {
@@ -308,7 +316,12 @@ export async function benchFreshness(config: Config, options: FreshnessOptions):
         `  ${what.padEnd(36)} p50 ${f.p50Ms.toFixed(0).padStart(6)} ms  p99 ${f.p99Ms.toFixed(0).padStart(6)} ms  max ${f.maxMs.toFixed(0).padStart(6)} ms  (${f.samples} requests)`,
       );
     }
+    for (const line of apiLines(apiMetrics)) log(`  ${line}`);
   } finally {
     await Promise.all([stopProcess(api), stopProcess(devices), stopProcess(energy)]);
+  }
+  if (options.profileDir !== undefined) {
+    log(`  API CPU profile (whole run, self time) in ${options.profileDir}:`);
+    for (const line of await summariseCpuProfiles(options.profileDir, api.pid)) log(`    ${line}`);
   }
 }

@@ -37,6 +37,7 @@ const USAGE = `usage: pnpm bench <name> [options]   (or ./gridstream bench <name
            --batch N (default 1000)  --devices N (default 5000)
            --warmup N (seconds of load at the start whose figures are printed apart, default 5:
            each device's first reading makes the energy processor load its timeline)
+           --profile DIR (the API writes a V8 CPU profile there; its summary is printed)
 
   mqtt     simulated devices, each its own MQTT connection, publish readings at QoS 1 through
            the local stack's Mosquitto; the MQTT bridge (own process) puts them into Kafka and
@@ -207,6 +208,7 @@ async function runOne(
         clients: Number(values.clients),
         batch: Number(values.batch),
         devices: Number(values.devices),
+        profileDir: typeof values.profile === 'string' ? resolve(values.profile) : undefined,
         log,
       });
       return;
