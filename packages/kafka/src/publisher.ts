@@ -1,9 +1,10 @@
-import { CompressionTypes, Partitioners } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { catalogue, encodeEvent } from '@gridstream/events';
 import type { GridstreamEvent } from '@gridstream/events';
 import type { TraceHeaders } from '@gridstream/telemetry';
 import { chunkBySize } from './dlq.ts';
+import { rememberingKeyPartitioner } from './partitioner.ts';
 import type { TopicNames } from './topics.ts';
 
 /**
@@ -65,7 +66,7 @@ export async function createEventPublisher(
 ): Promise<EventPublisher> {
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: rememberingKeyPartitioner,
   });
   await producer.connect();
   return {
