@@ -14,9 +14,24 @@ function header(headers: Headers | undefined, name: string): string | undefined 
   return first === undefined ? undefined : first.toString();
 }
 
-function copyHeaders(headers: Headers | undefined): Record<string, string | string[]> {
+/**
+ * The headers as strings, in an object of their own unless they are that already: the patched
+ * kafkajs decoder gives ASCII values as strings, which do not hold the fetch's response; a
+ * value still a Buffer is a view of it.
+ */
+function copyHeaders(headers: Headers | undefined): Readonly<Record<string, string | string[]>> {
+  if (headers === undefined) return {};
+  let strings = true;
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value !== 'string' && value !== undefined) {
+      strings = false;
+      break;
+    }
+  }
+  if (strings) return headers as Readonly<Record<string, string>>;
   const copy: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers ?? {}))
+  for (const [name, value] of Object.entries(headers))
     if (value !== undefined)
       copy[name] = Array.isArray(value) ? value.map((v) => v.toString()) : value.toString();
   return copy;
