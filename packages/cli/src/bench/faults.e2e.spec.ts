@@ -10,6 +10,9 @@ import type { FaultsResult } from './faults.ts';
 import { POISON_CLASSES } from './faults-poison.ts';
 import { SERVICES } from '../services.ts';
 
+/** Each run's budget, and the test's: time for the bench to stop its stack after a SIGTERM. */
+const BENCH_BUDGET_MS = 630_000;
+const TEST_TIMEOUT_MS = BENCH_BUDGET_MS + 60_000;
 const CLI = fileURLToPath(new URL('../main.ts', import.meta.url));
 const dir = await mkdtemp(join(tmpdir(), 'faults-e2e-'));
 
@@ -17,8 +20,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs `gridstream bench faults` with the arguments; its closing line, figures and exit code. */
-async function runFaults(args: readonly string[], name: string) {
+/**
+ * Runs `gridstream bench faults` with the arguments; its closing line, figures and exit code.
+ * Its output is passed on as it comes, so a run that hangs says in CI's log where it was. A run
+ * still going `budgetMs` after its start gets SIGTERM (the bench then stops its services and its
+ * own stack), so it ends before the test's timeout instead of running on into the next test.
+ */
+async function runFaults(args: readonly string[], name: string, budgetMs: number) {
   const json = join(dir, `${name}.json`);
   const child = spawn(process.execPath, [CLI, 'bench', 'faults', ...args, '--json', json], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,15 +35,25 @@ async function runFaults(args: readonly string[], name: string) {
   let errors = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString('utf8');
+    process.stdout.write(chunk);
   });
   // Kept (its end) so a bench that stops with an error says which one.
   child.stderr.on('data', (chunk: Buffer) => {
     errors = (errors + chunk.toString('utf8')).slice(-20_000);
   });
-  await once(child, 'exit');
-  // The table and the closing line, so a failure says which fault caused what.
-  process.stdout.write(output);
+  let overran = false;
+  const timer = setTimeout(() => {
+    overran = true;
+    process.stdout.write(`\nthe bench still runs after ${budgetMs / 1000} s: SIGTERM\n`);
+    child.kill('SIGTERM');
+  }, budgetMs);
+  // 'close': the exit, and every byte of its output read
+  await once(child, 'close');
+  clearTimeout(timer);
   if (errors !== '') process.stdout.write(`stderr of the bench (its end):\n${errors}\n`);
+  expect(overran, `the bench ran past its ${budgetMs / 1000} s (its output above says where)`).toBe(
+    false,
+  );
   const lines = output.trimEnd().split('\n');
   expect(lines.at(-1)).toMatch(
     /^faults: \d+ injected, \d+ readings accepted, \d+ lost, \d+ duplicated, \d+ energy mismatches, \d+ projection mismatches, \d+ API 5xx other than 503$/,
@@ -61,20 +79,24 @@ function expectNothingWrong(result: FaultsResult) {
  * other letter, any service over its memory bound fails it.
  */
 describe('gridstream bench faults --short', () => {
-  it('loses, doubles and miscounts nothing through one of each fault', async () => {
-    const { result, exitCode } = await runFaults(['--short'], 'one-broker');
-    // Every fault happened: a kill of each service, each server out twice, scale out and in,
-    // every class of poison.
-    expect(result.faultsByKind['kill -9']).toBeGreaterThanOrEqual(SERVICES.length);
-    expect(result.faultsByKind['outage (stop)']).toBe(3);
-    expect(result.faultsByKind['outage (SIGSTOP)']).toBe(3);
-    expect(result.faultsByKind['instance added']).toBe(1);
-    expect(result.faultsByKind['instance removed']).toBe(1);
-    expect(result.faultsByKind['poison message']).toBeGreaterThanOrEqual(POISON_CLASSES.length);
-    expect(result.accepted).toBeGreaterThan(5_000);
-    expectNothingWrong(result);
-    expect(exitCode).toBe(0);
-  }, 660_000);
+  it(
+    'loses, doubles and miscounts nothing through one of each fault',
+    async () => {
+      const { result, exitCode } = await runFaults(['--short'], 'one-broker', BENCH_BUDGET_MS);
+      // Every fault happened: a kill of each service, each server out twice, scale out and in,
+      // every class of poison.
+      expect(result.faultsByKind['kill -9']).toBeGreaterThanOrEqual(SERVICES.length);
+      expect(result.faultsByKind['outage (stop)']).toBe(3);
+      expect(result.faultsByKind['outage (SIGSTOP)']).toBe(3);
+      expect(result.faultsByKind['instance added']).toBe(1);
+      expect(result.faultsByKind['instance removed']).toBe(1);
+      expect(result.faultsByKind['poison message']).toBeGreaterThanOrEqual(POISON_CLASSES.length);
+      expect(result.accepted).toBeGreaterThan(5_000);
+      expectNothingWrong(result);
+      expect(exitCode).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 /**
@@ -83,18 +105,23 @@ describe('gridstream bench faults --short', () => {
  * QuestDB once, and the services carry on from the new leaders.
  */
 describe('gridstream bench faults --short --kafka-brokers 3 --broker-faults-only', () => {
-  it('loses nothing answered 202 when Kafka nodes are killed under load', async () => {
-    const { result, exitCode } = await runFaults(
-      ['--short', '--kafka-brokers', '3', '--broker-faults-only'],
-      'cluster',
-    );
-    // topics with three replicas of which two must have every write acknowledged
-    expect(result.replication).toEqual({ factor: 3, minInsyncReplicas: 2 });
-    expect(result.faultsByKind['broker kill -9']).toBe(2);
-    expect(result.faultsByKind['kill -9']).toBeUndefined();
-    expect(result.accepted).toBeGreaterThan(5_000);
-    expect(result.crashes).toBe(0);
-    expectNothingWrong(result);
-    expect(exitCode).toBe(0);
-  }, 660_000);
+  it(
+    'loses nothing answered 202 when Kafka nodes are killed under load',
+    async () => {
+      const { result, exitCode } = await runFaults(
+        ['--short', '--kafka-brokers', '3', '--broker-faults-only'],
+        'cluster',
+        BENCH_BUDGET_MS,
+      );
+      // topics with three replicas of which two must have every write acknowledged
+      expect(result.replication).toEqual({ factor: 3, minInsyncReplicas: 2 });
+      expect(result.faultsByKind['broker kill -9']).toBe(2);
+      expect(result.faultsByKind['kill -9']).toBeUndefined();
+      expect(result.accepted).toBeGreaterThan(5_000);
+      expect(result.crashes).toBe(0);
+      expectNothingWrong(result);
+      expect(exitCode).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
