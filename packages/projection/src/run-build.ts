@@ -1,5 +1,4 @@
 import { setTimeout as setTimeoutCallback, clearTimeout } from 'node:timers';
-import { setTimeout } from 'node:timers/promises';
 import type { Collection, Db, Document } from 'mongodb';
 import { consumerSettings, topicRetention } from '@gridstream/config';
 import type { Config } from '@gridstream/config';
@@ -21,6 +20,7 @@ import type { StoredDocument } from '@gridstream/mongo';
 import { buildCollectionName, buildGroupId, partGroupId } from './builds.ts';
 import { projectionChanges } from './definition.ts';
 import type { ProjectionDefinition } from './definition.ts';
+import { CheckpointLoop } from './checkpoint-loop.ts';
 import { DocumentLocks } from './document-locks.ts';
 import { Pacer } from './pacer.ts';
 import { WriteBehindDocuments } from './write-behind.ts';
@@ -189,14 +189,8 @@ export async function runBuild<State extends Document>(
    * only ones whose folded documents nobody else can have had meanwhile.
    */
   const heldSince = new Map<string, number>();
-  /**
-   * Live: set from before the member rejoins its group until it has joined. No checkpoint begins
-   * meanwhile: its writes could overlap those of a member given the partitions next.
-   */
-  let joining = false;
   const onAssignment = (assignment: Assignment, kept: Assignment) => {
     generation++;
-    joining = false;
     const keptKeys = new Set<string>();
     for (const [topic, partitions] of kept)
       for (const p of partitions) keptKeys.add(`${topic}/${p}`);
@@ -207,11 +201,13 @@ export async function runBuild<State extends Document>(
     for (const key of [...handled.keys()]) if (!keptKeys.has(key)) handled.delete(key);
     // A document's events all come from partition p of the topics (their key is its id).
     writeBehind?.forget((p) => topics.every((topic) => kept.get(topic)?.has(p) === true));
-    // A checkpoint after every join: one asked for while joining (the documents of the
-    // partitions kept), and the lazy topics' timer armed again, which no checkpoint arms while
-    // joining: without it, a quiet topic's documents waited for the next batch. (Not on the
-    // first join, inside runEventConsumer: nothing is handled yet, and no checkpoint can run.)
-    if (live && generation > 1) checkpointSoon();
+    // Checkpoints held since before the join may begin again, and one does after every join:
+    // one asked for while joining (the documents of the partitions kept), and the lazy topics'
+    // timer armed again, which no checkpoint arms while joining: without it, a quiet topic's
+    // documents waited for the next batch. (Not on the first join, inside runEventConsumer:
+    // nothing is handled yet, and no checkpoint can run.)
+    checkpoints.release();
+    if (live && generation > 1) checkpoints.soon();
   };
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -219,45 +215,40 @@ export async function runBuild<State extends Document>(
   /** When the last whole write began (live with lazy topics). */
   let wholeAt = Date.now();
   let wholeTimer: NodeJS.Timeout | undefined;
-  let checkpointWanted = false;
-  let checkpointLoop: Promise<void> | undefined;
   let checkpointUnderWay: Promise<void> | undefined;
   // One checkpoint at a time, so commits never go back.
   let checkpointing: Promise<void> = Promise.resolve();
-  /** Live: checkpoints one after another while batches are handled (see BuildOptions). */
-  const checkpointSoon = () => {
-    checkpointWanted = true;
-    if (checkpointLoop !== undefined) return;
-    checkpointLoop = (async () => {
-      while (checkpointWanted && !stopping && !joining) {
-        checkpointWanted = false;
-        try {
-          checkpointUnderWay = checkpoint();
-          await checkpointUnderWay;
-          // A lazy topic's documents are written within `lazy.ms`, batches or not.
-          if (lazy !== undefined && wholeTimer === undefined && !stopping && !joining)
-            wholeTimer = setTimeoutCallback(
-              () => {
-                wholeTimer = undefined;
-                checkpointSoon();
-              },
-              Math.max(0, wholeAt + lazy.ms - Date.now()),
-            ).unref();
-        } catch (error) {
-          if (error instanceof WriteConflictError) {
-            stopping = true;
-            options.onFailure?.(error);
-            break;
-          }
-          // MongoDB or the coordinator unavailable: tried again, folds go on meanwhile (the
-          // documents held are bounded by maxDocuments, whose flush fails the batches instead).
-          checkpointWanted = true;
-          await setTimeout(CHECKPOINT_RETRY_MS);
-        }
+  /**
+   * Live: checkpoints one after another while batches are handled (see BuildOptions), held from
+   * before the member rejoins its group until it has joined: a checkpoint's writes then could
+   * overlap those of a member given the partitions next.
+   */
+  const checkpoints = new CheckpointLoop(
+    async () => {
+      checkpointUnderWay = checkpoint();
+      await checkpointUnderWay;
+      // A lazy topic's documents are written within `lazy.ms`, batches or not.
+      if (lazy !== undefined && wholeTimer === undefined && !stopping && !checkpoints.held)
+        wholeTimer = setTimeoutCallback(
+          () => {
+            wholeTimer = undefined;
+            checkpoints.soon();
+          },
+          Math.max(0, wholeAt + lazy.ms - Date.now()),
+        ).unref();
+    },
+    (error) => {
+      if (!(error instanceof WriteConflictError)) {
+        // MongoDB or the coordinator unavailable: tried again, folds go on meanwhile (the
+        // documents held are bounded by maxDocuments, whose flush fails the batches instead).
+        return 'retry';
       }
-      checkpointLoop = undefined;
-    })();
-  };
+      stopping = true;
+      options.onFailure?.(error);
+      return 'stop';
+    },
+    CHECKPOINT_RETRY_MS,
+  );
   const consumer = await runEventConsumer({
     kafka,
     groupId,
@@ -333,8 +324,7 @@ export async function runBuild<State extends Document>(
             // none begins until the member has joined (FerretDB does not hold the version guard
             // between concurrent writers of a document).
             beforeJoin: async () => {
-              joining = true;
-              await checkpointLoop;
+              await checkpoints.hold();
               await checkpointing;
             },
             deferCommits: (offset: HandledOffset) => {
@@ -345,7 +335,7 @@ export async function runBuild<State extends Document>(
                 return;
               }
               handled.set(key, offset);
-              checkpointSoon();
+              checkpoints.soon();
             },
           }
         : {
@@ -396,6 +386,8 @@ export async function runBuild<State extends Document>(
       stopped ??= (async () => {
         stopping = true;
         clearTimeout(wholeTimer);
+        // (not waiting for a checkpoint under way: an abort follows a failed one, or a hung one)
+        void checkpoints.stop();
         await consumer.stop();
       })();
       return stopped;
@@ -405,7 +397,7 @@ export async function runBuild<State extends Document>(
       stopped ??= (async () => {
         stopping = true;
         clearTimeout(wholeTimer);
-        await checkpointLoop;
+        await checkpoints.stop();
         // A last checkpoint while still a member of the group (committing from outside it
         // would mean joining it again). What is handled after it is not committed, so the
         // partition's next owner (the live service) applies it again; positions make that
@@ -413,7 +405,7 @@ export async function runBuild<State extends Document>(
         try {
           // (not while rejoining: the partitions may be someone else's by the time it writes;
           // what it would have written is applied again by their next owner)
-          if (!joining) await checkpoint();
+          if (!checkpoints.held) await checkpoint();
         } finally {
           await consumer.stop();
         }
