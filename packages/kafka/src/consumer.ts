@@ -716,9 +716,10 @@ export async function runEventConsumer(options: EventConsumerOptions): Promise<R
   // A new consumer takes over from the committed offsets after kafkajs gave up on one, so
   // nothing is lost and the handler's idempotency covers the rest.
   const kept = await keepConsumerRunning(
-    async (watch) => {
+    async (watch, retry) => {
       const next = options.kafka.consumer({
         groupId: options.groupId,
+        retry,
         allowAutoTopicCreation: false,
         maxBytesPerPartition,
         maxBytes: options.maxBytesPerFetch ?? 4 * maxBytesPerPartition,

@@ -79,9 +79,10 @@ export async function startGlobalTable(options: GlobalTableOptions): Promise<Glo
   };
 
   const kept = await keepConsumerRunning(
-    async (watch) => {
+    async (watch, retry) => {
       const consumer = options.kafka.consumer({
         groupId: `global.${options.name}.${randomUUID()}`,
+        retry,
         allowAutoTopicCreation: false,
       });
       // A new consumer after a crash kafkajs does not restart (before, the table silently
