@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os';
+import { Partitioners } from 'kafkajs';
 import type { IHeaders, Kafka, KafkaMessage, Message, Transaction } from 'kafkajs';
 import { CeHeader, decodeEvent, encodeEvent } from '@gridstream/events';
 import { RedriveTargets } from './dead-letters-target.ts';
@@ -400,6 +401,8 @@ export async function redriveLetters(
 ): Promise<RedriveOutcome> {
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
+    // kafkajs 2's default, named so it does not warn of the switch from 1's
+    createPartitioner: Partitioners.DefaultPartitioner,
     idempotent: true,
     maxInFlightRequests: 1,
     transactionalId: `${topics.dlq}.redrive`,

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { Partitioners } from 'kafkajs';
 import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { HandledOffset } from './consumer.ts';
 
@@ -276,6 +277,8 @@ export class DeadLetterWriter {
     this.#producer ??= (async () => {
       const producer = this.#kafka.producer({
         allowAutoTopicCreation: false,
+        // kafkajs 2's default, named so it does not warn of the switch from 1's
+        createPartitioner: Partitioners.DefaultPartitioner,
         idempotent: true,
         maxInFlightRequests: 1,
         transactionalId: this.#transactionalId,

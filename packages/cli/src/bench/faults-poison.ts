@@ -1,4 +1,4 @@
-import { CompressionTypes } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { encodeEvent, EventType } from '@gridstream/events';
@@ -41,7 +41,10 @@ export class PoisonStream {
   #n = 0;
 
   constructor(kafka: Kafka, topics: TopicNames, devices: number) {
-    this.#producer = kafka.producer({ allowAutoTopicCreation: false });
+    this.#producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.#topics = topics;
     this.#devices = devices;
   }
