@@ -2,6 +2,7 @@ import { setTimeout } from 'node:timers/promises';
 import type { Document } from 'mongodb';
 import type { Config } from '@gridstream/config';
 import { createKafka, kafkaSettings, groupLag, topicNames } from '@gridstream/kafka';
+import type { HandledOffset } from '@gridstream/kafka';
 import { connectMongo } from '@gridstream/mongo';
 import { BuildRegistry } from './builds.ts';
 import type { ProjectionDefinition } from './definition.ts';
@@ -16,6 +17,11 @@ export interface LiveProjection {
   readonly buildId: () => string;
   /** Events of the projection's topics not yet applied (the consumer group's lag). */
   readonly lag: () => Promise<number>;
+  /**
+   * Per partition, the offset after the last event the running build has handled (a live
+   * write-behind build; empty otherwise): its next whole write commits up to there.
+   */
+  readonly handled: () => HandledOffset[];
   stop(): Promise<void>;
 }
 
@@ -125,6 +131,7 @@ export async function startLiveProjection<State extends Document>(
   return {
     buildId: () => running.buildId,
     lag,
+    handled: () => running.handled(),
     async stop() {
       stopped = true;
       clearInterval(poll);
